@@ -1,0 +1,38 @@
+# Ad Ops Command Center. `make run` and `make test` bootstrap .venv/ from nothing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export ADOPS_HOME ?= $(CURDIR)/data
+
+.PHONY: install run test lint typecheck pytest bench clean-data
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+run: install
+	$(BIN)/python -m adops.launcher
+
+lint: install
+	$(BIN)/ruff check adops pages tests benchmarks app.py
+	$(BIN)/ruff format --check adops pages tests benchmarks app.py
+
+typecheck: install
+	$(BIN)/mypy
+
+pytest: install
+	$(BIN)/python -m pytest
+
+test: lint typecheck pytest
+
+bench: install
+	$(BIN)/python -m benchmarks
+
+clean-data:
+	rm -rf data/*

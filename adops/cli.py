@@ -1,0 +1,232 @@
+"""`adops`: the command line over the same functions the pages and the sidecar use.
+
+Bad input exits 2 with one line on stderr and no traceback; `--json` output is one document.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from typer._click.exceptions import NoArgsIsHelpError
+
+from adops import config
+
+app = typer.Typer(
+    name="adops",
+    help="Ad Ops Command Center: sync, query and analyse advertising across six ad platforms.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+config_app = typer.Typer(help="Show the workspace configuration.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+
+class UsageProblem(Exception):
+    """Bad input from the user: reported on one line, exit code 2."""
+
+
+def fail(message: str) -> NoReturn:
+    raise UsageProblem(message)
+
+
+def parse_date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"{option}: '{value}' is not a date in YYYY-MM-DD form")
+
+
+def emit_json(document: Any) -> None:
+    sys.stdout.write(json.dumps(document, default=str, allow_nan=False) + "\n")
+
+
+# ---------------------------------------------------------------------------- workspace
+
+
+@config_app.command("show")
+def config_show() -> None:
+    """Print the configuration (file plus environment), secrets masked."""
+    emit_json(config.masked(config.load()))
+
+
+@app.command()
+def demo(
+    days: Annotated[int, typer.Option(help="Days of history to simulate.")] = 400,
+    seed: Annotated[int, typer.Option(help="Simulator seed: the same seed gives the same world.")] = 7,
+) -> None:
+    """Build the demo workspace: six sandbox platforms, synced through the normal ingestion path."""
+    from adops.ingest import build_demo
+
+    if days < 1:
+        fail("--days must be at least 1")
+    with _progress("Building demo") as progress:
+        result = build_demo(days=days, seed=seed, progress=progress)
+    typer.echo(
+        f"demo ready in {config.home()}: {result.rows:,} rows from {len(result.accounts)} accounts "
+        f"in {result.duration_s:.1f}s"
+    )
+
+
+class Platform(str, Enum):
+    google_ads = "google_ads"
+    meta = "meta"
+    pinterest = "pinterest"
+    linkedin = "linkedin"
+    tiktok = "tiktok"
+    microsoft_ads = "microsoft_ads"
+
+
+@app.command()
+def sync(
+    platform: Annotated[list[Platform] | None, typer.Option(help="Only this platform (repeatable).")] = None,
+    since: Annotated[str | None, typer.Option(help="First day (YYYY-MM-DD); default: cursor minus lookback.")] = None,
+    until: Annotated[str | None, typer.Option(help="Last day (YYYY-MM-DD); default: today per account.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the run as JSON.")] = False,
+) -> None:
+    """Pull accounts, campaigns, ads and daily performance into the warehouse."""
+    from adops.ingest import sync as run_sync
+
+    start, end = parse_date(since, "--since"), parse_date(until, "--until")
+    if start and end and start > end:
+        fail(f"--since {start} is after --until {end}")
+    platforms = [p.value for p in platform or []]
+    if as_json:
+        result = run_sync(platforms, start, end)
+        emit_json(result.to_dict())
+    else:
+        with _progress("Syncing") as progress:
+            result = run_sync(platforms, start, end, progress=progress)
+        typer.echo(f"sync {result.run_id} {result.status}: {result.rows:,} rows in {result.duration_s:.1f}s")
+        for acc in result.accounts:
+            if acc.status != "success":
+                typer.echo(f"  {acc.platform}:{acc.account_id} failed ({acc.error_kind}): {acc.error}", err=True)
+    if result.status == "failed":
+        raise typer.Exit(1)
+
+
+class Format(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+@app.command()
+def query(
+    sql: Annotated[str, typer.Argument(help="A read-only SQL statement over the warehouse views.")],
+    format: Annotated[Format, typer.Option(help="Output format.")] = Format.table,
+) -> None:
+    """Run read-only SQL over the warehouse (campaign_daily, ad_daily, accounts, campaigns, ads, fx_rates)."""
+    import duckdb
+
+    from adops import warehouse
+
+    try:
+        warehouse.ensure_read_only(sql)
+        frame = warehouse.connect().execute(sql).df()
+    except duckdb.Error as exc:
+        fail(str(exc).splitlines()[0])
+    if format is Format.json:
+        sys.stdout.write(frame.to_json(orient="records", date_format="iso") + "\n")
+    elif format is Format.csv:
+        frame.to_csv(sys.stdout, index=False)
+    else:
+        typer.echo(frame.to_string(index=False) if not frame.empty else "(no rows)")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port of the sidecar.")] = 8765,
+) -> None:
+    """Run the sidecar: health, events (SSE), webhooks, the job queue and the scheduler."""
+    from adops.sidecar import run
+
+    run(host=host, port=port)
+
+
+@app.command()
+def jobs(limit: Annotated[int, typer.Option(help="How many, newest first.")] = 20) -> None:
+    """List recent background jobs and their state."""
+    from adops.store import jobs as job_store
+
+    emit_json([
+        {"id": j.id, "kind": j.kind, "status": j.status, "progress": j.progress, "message": j.message,
+         "created_at": j.created_at, "finished_at": j.finished_at, "error": j.error}
+        for j in job_store.recent(limit)
+    ])
+
+
+def input_csv(path: Path) -> Path:
+    """Check an analytics input file exists before reading it."""
+    if not path.exists():
+        fail(f"--input: no such file {path}")
+    return path
+
+
+# ---------------------------------------------------------------------------- analytics commands
+# Each analytics package registers its own command here (`register(app)` in its cli module).
+# analytics-commands-start
+# analytics-commands-end
+
+
+# ---------------------------------------------------------------------------- plumbing
+
+
+class _progress:
+    """A terminal progress bar fed by the sync engine's per-account callback."""
+
+    def __init__(self, label: str) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                            TimeElapsedColumn(), transient=True)
+        self.task = self.bar.add_task(label, total=None)
+
+    def __enter__(self):  # type: ignore[no-untyped-def]
+        self.bar.start()
+        return self.update
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.stop()
+
+    def update(self, done: int, total: int, result: Any) -> None:
+        self.bar.update(self.task, completed=done, total=total,
+                        description=f"{result.platform}:{result.account_id} {result.status}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: known failures become one line on stderr and exit 2."""
+    from adops.ingest import SyncBusy
+    from adops.warehouse import ReadOnlyError, SchemaError
+
+    try:
+        code = app(args=argv, standalone_mode=False)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(130)
+    except NoArgsIsHelpError as exc:
+        sys.stdout.write((exc.ctx.get_help() if exc.ctx else str(exc)) + "\n")
+        sys.exit(0)
+    except typer.TyperException as exc:
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        sys.stderr.write(f"error: {message.splitlines()[0] if message else exc}\n")
+        sys.exit(2)
+    except (UsageProblem, config.ConfigError, ReadOnlyError, SchemaError, SyncBusy, ValueError) as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        sys.exit(2)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,59 @@
+"""The connector protocol: what every platform client (and the sandbox) offers the sync engine.
+
+Reads return pandas frames in the canonical columns of `adops.warehouse.tables` (without the
+ingestion columns); writes change one thing on the platform and return what it was before.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal, Protocol
+
+import pandas as pd
+
+Entity = Literal["campaign", "ad_group", "ad"]
+Status = Literal["ENABLED", "PAUSED"]
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    platform: str
+    account_id: str
+    name: str
+    currency: str
+    timezone: str
+    status: str = "ACTIVE"
+
+
+@dataclass(frozen=True)
+class CampaignTemplate:
+    """What a launch needs: created PAUSED, so nothing spends before someone enables it."""
+
+    name: str
+    objective: str
+    daily_budget: float
+    bid_amount: float | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class Connector(Protocol):
+    platform: str
+
+    def account(self, account_id: str) -> AccountInfo: ...
+
+    def campaigns(self, account_id: str) -> pd.DataFrame: ...
+
+    def ads(self, account_id: str) -> pd.DataFrame: ...
+
+    def campaign_daily(self, account_id: str, since: date, until: date) -> pd.DataFrame: ...
+
+    def ad_daily(self, account_id: str, since: date, until: date) -> pd.DataFrame: ...
+
+    def set_daily_budget(self, account_id: str, campaign_id: str, amount: float) -> float | None: ...
+
+    def set_status(self, account_id: str, entity: Entity, entity_id: str, status: Status) -> str | None: ...
+
+    def set_bid(self, account_id: str, entity: Entity, entity_id: str, amount: float) -> float | None: ...
+
+    def create_campaign(self, account_id: str, template: CampaignTemplate) -> str: ...

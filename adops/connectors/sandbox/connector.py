@@ -1,0 +1,207 @@
+"""The sandbox connector: the connector protocol over the simulator, with writes that stick.
+
+Its state (seed, anchor date, and every budget, status and bid change pushed to it) lives in
+`$ADOPS_HOME/sandbox.json`, so a budget applied today changes the spend the simulator reports from
+today on, and a rollback restores it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from adops import clock, config
+from adops.connectors.base import AccountInfo, CampaignTemplate, Entity, Status
+from adops.connectors.errors import BadRequest, PermissionDenied
+from adops.connectors.sandbox.world import World
+
+STATE_FILE = "sandbox.json"
+
+
+def state_path() -> Path:
+    return config.home() / STATE_FILE
+
+
+def init_state(seed: int, anchor: date, campaigns_per_account: tuple[int, int] = (10, 60)) -> None:
+    """Start a fresh simulated world (used by `adops demo`)."""
+    path = state_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {"seed": seed, "anchor": anchor.isoformat(), "campaigns_per_account": list(campaigns_per_account),
+             "budgets": {}, "statuses": {}, "bids": {}, "created": []}
+    path.write_text(json.dumps(state, indent=1))
+
+
+def load_world() -> World:
+    """The simulated world of this workspace (a default one, anchored today, if none was built)."""
+    state = _read_state()
+    return World(
+        seed=int(state["seed"]),
+        anchor=date.fromisoformat(state["anchor"]),
+        campaigns_per_account=tuple(state.get("campaigns_per_account", (10, 60))),  # type: ignore[arg-type]
+        budget_overrides={k: [(date.fromisoformat(d), float(v)) for d, v in items]
+                          for k, items in state.get("budgets", {}).items()},
+        status_overrides={k: [(date.fromisoformat(d), str(v)) for d, v in items]
+                          for k, items in state.get("statuses", {}).items()},
+        created=list(state.get("created", [])),
+    )
+
+
+def _read_state() -> dict[str, Any]:
+    try:
+        return dict(json.loads(state_path().read_text()))
+    except FileNotFoundError:
+        return {"seed": config.load().sandbox_seed, "anchor": clock.today().isoformat()}
+
+
+@contextmanager
+def _editing() -> Iterator[dict[str, Any]]:
+    path = state_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        state = _read_state()
+        yield state
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state, indent=1))
+        os.replace(tmp, path)
+
+
+class SandboxConnector:
+    """One platform of the simulator, behind the same protocol as the real clients."""
+
+    def __init__(self, platform: str, world: World | None = None) -> None:
+        self.platform = platform
+        self.world = world or load_world()
+
+    # reads
+    def account(self, account_id: str) -> AccountInfo:
+        acc = self._account(account_id)
+        return AccountInfo(acc.platform, acc.id, acc.name, acc.currency, acc.timezone)
+
+    def campaigns(self, account_id: str) -> pd.DataFrame:
+        acc = self._account(account_id)
+        budgets = self.world.budget_overrides
+        today = clock.today(acc.timezone)
+        rows = []
+        for c in self.world.campaigns(account_id):
+            budget = c.budget
+            for effective, amount in budgets.get(c.id, []):
+                if effective <= today:
+                    budget = amount
+            rows.append({
+                "platform": self.platform, "account_id": account_id, "campaign_id": c.id,
+                "campaign_name": c.name, "status": self._status(c.id, c.status, today), "objective": c.objective,
+                "daily_budget": budget, "lifetime_budget": None, "bidding_strategy": "MAXIMIZE_CONVERSIONS",
+                "bid_amount": c.bid, "currency": acc.currency, "start_date": c.start,
+            })
+        return pd.DataFrame(rows)
+
+    def ads(self, account_id: str) -> pd.DataFrame:
+        acc = self._account(account_id)
+        today = clock.today(acc.timezone)
+        return pd.DataFrame([{
+            "platform": self.platform, "account_id": account_id, "ad_id": a.id, "ad_group_id": a.ad_group_id,
+            "ad_group_name": a.ad_group_name, "campaign_id": a.campaign_id, "ad_name": a.name,
+            "status": self._status(a.id, a.status, today), "creative_type": "IMAGE", "headline": a.headline,
+            "landing_url": f"https://shop.example.com/lp/{a.campaign_id}",
+        } for a in self.world.ads(account_id)])
+
+    def campaign_daily(self, account_id: str, since: date, until: date) -> pd.DataFrame:
+        acc = self._account(account_id)
+        return self.world.campaign_daily(account_id, since, until, as_of=clock.today(acc.timezone))
+
+    def ad_daily(self, account_id: str, since: date, until: date) -> pd.DataFrame:
+        acc = self._account(account_id)
+        return self.world.ad_daily(account_id, since, until, as_of=clock.today(acc.timezone))
+
+    # writes
+    def set_daily_budget(self, account_id: str, campaign_id: str, amount: float) -> float | None:
+        if amount <= 0:
+            raise BadRequest(f"daily budget must be positive, got {amount}")
+        before = self._campaign_row(account_id, campaign_id)["daily_budget"]
+        today = clock.today(self._account(account_id).timezone).isoformat()
+        with _editing() as state:
+            items = [i for i in state.setdefault("budgets", {}).get(campaign_id, []) if i[0] != today]
+            state["budgets"][campaign_id] = [*items, [today, float(amount)]]
+        self.world = load_world()
+        return float(before)
+
+    def set_status(self, account_id: str, entity: Entity, entity_id: str, status: Status) -> str | None:
+        if status not in ("ENABLED", "PAUSED"):
+            raise BadRequest(f"status must be ENABLED or PAUSED, got {status}")
+        if entity == "campaign":
+            before = self._campaign_row(account_id, entity_id)["status"]
+        else:
+            frame = self.ads(account_id)
+            match = frame[frame.ad_id == entity_id] if entity == "ad" else frame[frame.ad_group_id == entity_id]
+            if match.empty:
+                raise BadRequest(f"no {entity} {entity_id} in account {account_id}")
+            before = match.iloc[0]["status"]
+        today = clock.today(self._account(account_id).timezone).isoformat()
+        ids = [entity_id]
+        if entity == "ad_group":
+            ids = [a.id for a in self.world.ads(account_id) if a.ad_group_id == entity_id]
+        with _editing() as state:
+            for i in ids:
+                items = [x for x in state.setdefault("statuses", {}).get(i, []) if x[0] != today]
+                state["statuses"][i] = [*items, [today, status]]
+        self.world = load_world()
+        return str(before)
+
+    def set_bid(self, account_id: str, entity: Entity, entity_id: str, amount: float) -> float | None:
+        if amount <= 0:
+            raise BadRequest(f"bid must be positive, got {amount}")
+        if entity != "campaign":
+            raise BadRequest("the sandbox sets bids on campaigns")
+        before = self._campaign_row(account_id, entity_id)["bid_amount"]
+        with _editing() as state:
+            state.setdefault("bids", {})[entity_id] = float(amount)
+        self.world = load_world()
+        return None if pd.isna(before) else float(before)
+
+    def create_campaign(self, account_id: str, template: CampaignTemplate) -> str:
+        if template.daily_budget <= 0:
+            raise BadRequest("template daily_budget must be positive")
+        acc = self._account(account_id)
+        today = clock.today(acc.timezone).isoformat()
+        with _editing() as state:
+            created = state.setdefault("created", [])
+            campaign_id = f"{account_id.removeprefix('act_')}9{len(created) + 1:03d}"
+            created.append({"account_id": account_id, "id": campaign_id, "name": template.name,
+                            "objective": template.objective, "budget": template.daily_budget,
+                            "bid": template.bid_amount, "start": today})
+            state.setdefault("statuses", {})[campaign_id] = [[today, "PAUSED"]]
+        self.world = load_world()
+        return campaign_id
+
+    # helpers
+    def _account(self, account_id: str):  # type: ignore[no-untyped-def]
+        try:
+            acc = self.world.account(account_id)
+        except KeyError:
+            raise PermissionDenied(f"the sandbox has no {self.platform} account {account_id}") from None
+        if acc.platform != self.platform:
+            raise PermissionDenied(f"account {account_id} belongs to {acc.platform}, not {self.platform}")
+        return acc
+
+    def _campaign_row(self, account_id: str, campaign_id: str) -> pd.Series:
+        frame = self.campaigns(account_id)
+        match = frame[frame.campaign_id == campaign_id]
+        if match.empty:
+            raise BadRequest(f"no campaign {campaign_id} in account {account_id}")
+        return match.iloc[0]
+
+    def _status(self, entity_id: str, default: str, today: date) -> str:
+        status = default
+        for effective, value in self.world.status_overrides.get(entity_id, []):
+            if effective <= today:
+                status = value
+        return status

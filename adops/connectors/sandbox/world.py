@@ -1,0 +1,528 @@
+"""A deterministic simulator of six ad platforms whose truth is known.
+
+Every number is a pure function of (seed, entity, day): noise comes from a counter-based hash, so
+any date window gives the same values for the days it shares with another window. The truth —
+response curves, seasonality, creative CTRs and fatigue, experiment lifts, injected anomalies and
+the restatement of recent conversions — is readable from Python (`World.truth_*`), so tests can
+check that ingestion and analytics recover it.
+
+Model, per campaign and day t:
+  spend(t)       = budget(t) · utilisation(t)            (budget regimes change every 4 weeks)
+  conversions(t) = season(t) · beta · hill(spend; K, S)   (saturating, S-shaped when S > 1)
+  ads split the spend by weight, earn clicks at their own true CTR that fatigues with age, and
+  convert at the campaign's rate times their experiment multiplier (binomial noise);
+  campaign rows are the sums of their ads. Conversions reported `age` days after the day are
+  `final · maturity(age)`, complete after RESTATEMENT_DAYS.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from adops.config import PLATFORMS
+
+EPOCH = date(2020, 1, 1)
+RESTATEMENT_DAYS = 10
+BUDGET_REGIME_DAYS = 28
+CURRENCY_USD = {"USD": 1.0, "EUR": 1.08, "GBP": 1.27, "CAD": 0.73, "AUD": 0.66, "JPY": 0.0067}
+
+_PLATFORM_SHAPE = {
+    # accounts, (currency, timezone) choices, CPM in USD, CTR range, weekday profile Mon..Sun
+    "google_ads": (3, [("USD", "America/New_York"), ("EUR", "Europe/Berlin"), ("GBP", "Europe/London")],
+                   9.0, (0.02, 0.07), [1.0, 1.02, 1.03, 1.02, 0.98, 0.88, 0.9]),
+    "meta": (3, [("USD", "America/Los_Angeles"), ("EUR", "Europe/Paris"), ("AUD", "Australia/Sydney")],
+             11.0, (0.008, 0.025), [0.96, 0.97, 0.98, 1.0, 1.02, 1.05, 1.04]),
+    "pinterest": (2, [("USD", "America/Chicago"), ("CAD", "America/Toronto")],
+                  6.0, (0.004, 0.015), [0.95, 0.96, 0.98, 1.0, 1.0, 1.06, 1.08]),
+    "linkedin": (2, [("USD", "America/New_York"), ("GBP", "Europe/London")],
+                 35.0, (0.004, 0.012), [1.08, 1.1, 1.1, 1.06, 0.98, 0.62, 0.6]),
+    "tiktok": (2, [("USD", "America/Los_Angeles"), ("JPY", "Asia/Tokyo")],
+               7.0, (0.006, 0.02), [0.97, 0.97, 0.98, 1.0, 1.04, 1.08, 1.06]),
+    "microsoft_ads": (2, [("USD", "America/Denver"), ("EUR", "Europe/Amsterdam")],
+                      8.0, (0.015, 0.05), [1.02, 1.03, 1.03, 1.02, 0.97, 0.85, 0.88]),
+}
+_OBJECTIVES = ["conversions", "sales", "leads", "traffic", "app_installs"]
+_WORDS = ["Brand", "Prospecting", "Retargeting", "Holiday", "Evergreen", "Lookalike", "Search", "Video",
+          "Catalog", "Awareness", "Launch", "Promo", "Always-on", "Competitor", "Generic"]
+_HEADLINES = ["Save 20% today", "Free shipping on every order", "New season, new look", "Rated 4.8 by 10k buyers",
+              "Try it free for 30 days", "Limited stock", "Built for teams", "See why pros switch"]
+
+
+@dataclass(frozen=True)
+class Account:
+    platform: str
+    id: str
+    name: str
+    currency: str
+    timezone: str
+
+
+@dataclass
+class Campaign:
+    platform: str
+    account_id: str
+    id: str
+    name: str
+    objective: str
+    budget: float  # daily, account currency
+    beta: float  # conversions/day at saturation, before seasonality
+    k: float  # half-saturation spend, account currency
+    s: float  # Hill shape (>1: S-shaped)
+    value_per_conversion: float
+    cpm: float
+    start: date
+    status: str = "ENABLED"
+    bid: float | None = None
+    index: int = 0
+
+
+@dataclass
+class Ad:
+    platform: str
+    account_id: str
+    campaign_id: str
+    ad_group_id: str
+    ad_group_name: str
+    id: str
+    name: str
+    headline: str
+    ctr: float  # true CTR when new
+    fatigue_days: float  # CTR halves roughly every fatigue_days·ln 2 days
+    weight: float  # share of campaign spend
+    launch: date
+    cvr_multiplier: float = 1.0
+    status: str = "ENABLED"
+    index: int = 0
+
+
+@dataclass(frozen=True)
+class Experiment:
+    id: str
+    name: str
+    platform: str
+    account_id: str
+    campaign_id: str
+    control_ad: str
+    treatment_ad: str
+    true_lift: float  # relative lift in conversion rate per click
+    start: date
+    end: date
+
+
+@dataclass(frozen=True)
+class Anomaly:
+    kind: str  # tracking_outage | spend_spike
+    platform: str
+    account_id: str
+    campaign_id: str
+    start: date
+    end: date
+    factor: float
+
+
+@dataclass
+class World:
+    """The simulated platforms for one seed, anchored at the demo's build date."""
+
+    seed: int = 7
+    anchor: date = field(default_factory=date.today)
+    campaigns_per_account: tuple[int, int] = (10, 60)
+    accounts_scale: float = 1.0
+    budget_overrides: dict[str, list[tuple[date, float]]] = field(default_factory=dict)
+    status_overrides: dict[str, list[tuple[date, str]]] = field(default_factory=dict)
+    bids: dict[str, float] = field(default_factory=dict)
+    created: list[dict] = field(default_factory=list)  # campaigns launched through the connector
+
+    # ---------------------------------------------------------------- entities
+    @cached_property
+    def accounts(self) -> list[Account]:
+        out = []
+        for p_index, platform in enumerate(PLATFORMS):
+            n, choices, *_ = _PLATFORM_SHAPE[platform]
+            n = max(1, round(n * self.accounts_scale))
+            for i in range(n):
+                currency, tz = choices[i % len(choices)]
+                out.append(Account(platform, _account_id(platform, p_index, i), f"{_title(platform)} {currency} {i + 1}",
+                                   currency, tz))
+        return out
+
+    @cached_property
+    def _entities(self) -> tuple[dict[str, list[Campaign]], dict[str, list[Ad]]]:
+        campaigns: dict[str, list[Campaign]] = {}
+        ads: dict[str, list[Ad]] = {}
+        c_index = a_index = 0
+        for acc in self.accounts:
+            rng = np.random.default_rng([self.seed, _stable(acc.platform + acc.id)])
+            _, _, cpm_usd, ctr_range, _ = _PLATFORM_SHAPE[acc.platform]
+            fx = 1.0 / CURRENCY_USD[acc.currency]
+            lo, hi = self.campaigns_per_account
+            acc_campaigns, acc_ads = [], []
+            for c in range(int(rng.integers(lo, hi + 1))):
+                budget_usd = float(np.round(rng.lognormal(np.log(300), 0.8), -1) + 20)
+                cpa_usd = float(rng.uniform(15, 90))
+                camp = Campaign(
+                    platform=acc.platform,
+                    account_id=acc.id,
+                    id=f"{acc.id.removeprefix('act_')}{c + 1:04d}",
+                    name=f"{_WORDS[int(rng.integers(len(_WORDS)))]} {_WORDS[int(rng.integers(len(_WORDS)))]} #{c + 1}",
+                    objective=_OBJECTIVES[int(rng.integers(len(_OBJECTIVES)))],
+                    budget=round(budget_usd * fx, 0 if acc.currency == "JPY" else 2),
+                    # at today's budget the campaign sits somewhere on its curve: some saturated, some not
+                    k=float(budget_usd * rng.uniform(0.5, 2.2) * fx),
+                    s=float(rng.uniform(0.9, 2.2)),
+                    beta=0.0,
+                    value_per_conversion=float(cpa_usd * rng.uniform(1.5, 5.0) * fx),
+                    cpm=float(cpm_usd * rng.uniform(0.7, 1.4) * fx),
+                    start=self.anchor - timedelta(days=int(rng.integers(200, 1200))),
+                    status="PAUSED" if rng.random() < 0.08 else "ENABLED",
+                    index=c_index,
+                )
+                hill_at_budget = _hill(camp.budget, camp.k, camp.s)
+                camp.beta = float(budget_usd / cpa_usd / max(hill_at_budget, 0.05))
+                c_index += 1
+                acc_campaigns.append(camp)
+                ctr_lo, ctr_hi = ctr_range
+                for g in range(int(rng.integers(1, 4))):
+                    group_id = f"{camp.id}{g + 1:02d}"
+                    for a in range(int(rng.integers(2, 5))):
+                        acc_ads.append(Ad(
+                            platform=acc.platform,
+                            account_id=acc.id,
+                            campaign_id=camp.id,
+                            ad_group_id=group_id,
+                            ad_group_name=f"{camp.name} / group {g + 1}",
+                            id=f"{group_id}{a + 1:03d}",
+                            name=f"{camp.name} / ad {g + 1}.{a + 1}",
+                            headline=_HEADLINES[int(rng.integers(len(_HEADLINES)))],
+                            ctr=float(rng.uniform(ctr_lo, ctr_hi)),
+                            fatigue_days=float(rng.uniform(60, 400)),
+                            weight=float(rng.uniform(0.5, 1.5)),
+                            launch=camp.start + timedelta(days=int(rng.integers(0, 120))),
+                            index=a_index,
+                        ))
+                        a_index += 1
+            campaigns[acc.id] = acc_campaigns
+            ads[acc.id] = acc_ads
+        self._plant_experiments(campaigns, ads)
+        for spec in self.created:
+            self._add_created(spec, campaigns, ads, c_index, a_index)
+            c_index, a_index = c_index + 1, a_index + 2
+        for acc_campaigns in campaigns.values():
+            for camp in acc_campaigns:
+                camp.bid = self.bids.get(camp.id, camp.bid)
+        return campaigns, ads
+
+    def _add_created(self, spec: dict, campaigns: dict[str, list[Campaign]], ads: dict[str, list[Ad]],
+                     c_index: int, a_index: int) -> None:
+        """A campaign launched from a template: its hidden curve is drawn from its id."""
+        acc = self.account(spec["account_id"])
+        rng = np.random.default_rng([self.seed, _stable(spec["id"])])
+        fx = 1.0 / CURRENCY_USD[acc.currency]
+        _, _, cpm_usd, (ctr_lo, ctr_hi), _ = _PLATFORM_SHAPE[acc.platform]
+        start = date.fromisoformat(spec["start"])
+        camp = Campaign(acc.platform, acc.id, spec["id"], spec["name"], spec["objective"], float(spec["budget"]),
+                        beta=0.0, k=float(spec["budget"]) * float(rng.uniform(0.6, 1.8)), s=float(rng.uniform(1, 2)),
+                        value_per_conversion=float(rng.uniform(40, 200) * fx),
+                        cpm=float(cpm_usd * rng.uniform(0.8, 1.3) * fx), start=start, bid=spec.get("bid"),
+                        index=c_index)
+        camp.beta = float(camp.budget / (rng.uniform(20, 80) * fx) / max(_hill(camp.budget, camp.k, camp.s), 0.05))
+        campaigns[acc.id].append(camp)
+        for i in range(2):
+            ads[acc.id].append(Ad(acc.platform, acc.id, camp.id, f"{camp.id}01", f"{camp.name} / group 1",
+                                  f"{camp.id}01{i + 1:03d}", f"{camp.name} / ad 1.{i + 1}", _HEADLINES[i],
+                                  float(rng.uniform(ctr_lo, ctr_hi)), float(rng.uniform(60, 400)), 1.0, start,
+                                  index=a_index + i))
+
+    def campaigns(self, account_id: str) -> list[Campaign]:
+        return self._entities[0].get(account_id, [])
+
+    def ads(self, account_id: str) -> list[Ad]:
+        return self._entities[1].get(account_id, [])
+
+    def account(self, account_id: str) -> Account:
+        for acc in self.accounts:
+            if acc.id == account_id:
+                return acc
+        raise KeyError(account_id)
+
+    # ---------------------------------------------------------------- truth
+    @cached_property
+    def experiments(self) -> list[Experiment]:
+        self._entities  # noqa: B018 - planting happens with the entities
+        return self._experiments
+
+    @cached_property
+    def anomalies(self) -> list[Anomaly]:
+        rng = np.random.default_rng([self.seed, 99])
+        out = []
+        tested = {e.campaign_id for e in self.experiments}
+        candidates = [c for acc in self.accounts for c in self.campaigns(acc.id)
+                      if c.status == "ENABLED" and c.id not in tested]
+        picks = rng.choice(len(candidates), size=min(8, len(candidates)), replace=False)
+        for n, i in enumerate(picks):
+            camp = candidates[int(i)]
+            start = self.anchor - timedelta(days=int(rng.integers(12, 80)))
+            if n % 2 == 0:
+                out.append(Anomaly("tracking_outage", camp.platform, camp.account_id, camp.id, start,
+                                   start + timedelta(days=int(rng.integers(0, 2))), 0.03))
+            else:
+                out.append(Anomaly("spend_spike", camp.platform, camp.account_id, camp.id, start, start, 3.5))
+        return out
+
+    def _plant_experiments(self, campaigns: dict[str, list[Campaign]], ads: dict[str, list[Ad]]) -> None:
+        """Turn a few two-ad groups into A/B tests with known lifts (one of them a true null)."""
+        lifts = [0.15, 0.0, 0.25, -0.12]
+        rng = np.random.default_rng([self.seed, 42])
+        self._experiments: list[Experiment] = []
+        account_order = [a.id for a in self.accounts if a.platform in ("meta", "google_ads", "tiktok", "pinterest")]
+        for n, lift in enumerate(lifts):
+            account_id = account_order[(n * 3) % len(account_order)]
+            # a big-budget campaign gives the test enough traffic to read out
+            camps = sorted((c for c in campaigns[account_id] if c.status == "ENABLED"), key=lambda c: -c.budget)
+            camp = camps[int(rng.integers(min(3, len(camps))))]
+            control, treatment = [a for a in ads[account_id] if a.campaign_id == camp.id][:2]
+            start = self.anchor - timedelta(days=35)
+            control.launch = treatment.launch = min(control.launch, treatment.launch, start)
+            treatment.ctr = control.ctr
+            treatment.fatigue_days = control.fatigue_days
+            treatment.weight = control.weight
+            treatment.cvr_multiplier = 1.0 + lift
+            self._experiments.append(Experiment(
+                id=f"exp-{n + 1}", name=f"{camp.name}: headline test {n + 1}", platform=camp.platform,
+                account_id=account_id, campaign_id=camp.id, control_ad=control.id, treatment_ad=treatment.id,
+                true_lift=lift, start=start, end=self.anchor + timedelta(days=21)))
+
+    def response(self, campaign: Campaign, spend: float | np.ndarray) -> np.ndarray:
+        """True expected daily conversions at a daily spend, on an average day."""
+        return campaign.beta * _hill(np.asarray(spend, dtype=float), campaign.k, campaign.s)
+
+    # ---------------------------------------------------------------- performance
+    def ad_daily(self, account_id: str, since: date, until: date, as_of: date | None = None) -> pd.DataFrame:
+        """Ad-level daily rows as the platform reports them on `as_of` (default: the account's today)."""
+        acc = self.account(account_id)
+        as_of = as_of or until
+        until = min(until, as_of)
+        days = _days(since, until)
+        ads = self.ads(account_id)
+        if len(days) == 0 or not ads:
+            return _empty_ad_frame()
+        camps = {c.id: c for c in self.campaigns(account_id)}
+        t = np.array([(d - EPOCH).days for d in days], dtype=np.int64)
+        day_dates = np.array(days, dtype="datetime64[D]")
+
+        camp_list = list(camps.values())
+        c_pos = {c.id: i for i, c in enumerate(camp_list)}
+        c_idx = np.array([c.index for c in camp_list], dtype=np.int64)
+        spend_c = self._campaign_spend(camp_list, days, t, c_idx)  # (C, D)
+
+        ad_c = np.array([c_pos[a.campaign_id] for a in ads])
+        a_idx = np.array([a.index for a in ads], dtype=np.int64)
+        live = np.array([[a.launch <= d for d in days] for a in ads]) & self._enabled(ads, days)
+        weights = np.array([a.weight for a in ads])[:, None] * live
+        share = weights / np.maximum(_group_sum(weights, ad_c, len(camp_list))[ad_c], 1e-12)
+        spend_a = np.round(spend_c[ad_c] * share, 2)  # cents
+
+        season = self._season(acc.platform, days)  # (D,)
+        cpm = np.array([camps[a.campaign_id].cpm for a in ads])[:, None] * (1 + 0.08 * _normal(self.seed, 11, a_idx, t))
+        impressions = np.floor(spend_a / np.maximum(cpm, 1e-9) * 1000)
+        age = (t[None, :] - np.array([(a.launch - EPOCH).days for a in ads])[:, None]).clip(0)
+        ctr = np.array([a.ctr for a in ads])[:, None] * np.exp(-age / np.array([a.fatigue_days for a in ads])[:, None])
+        ctr = ctr * (1 + 0.05 * _normal(self.seed, 12, a_idx, t)).clip(0.5, 1.5) * (0.9 + 0.1 * season)
+        clicks = np.minimum(np.round(impressions * ctr), impressions)
+
+        # conversions: the campaign's Hill curve, spread over its ads by clicks x multiplier
+        expected_c = season[None, :] * np.array([c.beta for c in camp_list])[:, None] * _hill(
+            spend_c, np.array([c.k for c in camp_list])[:, None], np.array([c.s for c in camp_list])[:, None])
+        mult = np.array([a.cvr_multiplier for a in ads])[:, None]
+        pull = clicks * mult
+        rate = expected_c / np.maximum(_group_sum(pull, ad_c, len(camp_list)), 1e-9)  # conversions per weighted click
+        p = np.minimum(rate[ad_c] * mult, 0.95)
+        mean = clicks * p
+        conv = np.round(mean + np.sqrt(mean * (1 - p)) * _normal(self.seed, 13, a_idx, t)).clip(0)
+        conv = np.minimum(conv, clicks)
+        for anomaly in self.anomalies:
+            if anomaly.account_id == account_id and anomaly.kind == "tracking_outage":
+                rows = ad_c == c_pos[anomaly.campaign_id]
+                cols = (day_dates >= np.datetime64(anomaly.start)) & (day_dates <= np.datetime64(anomaly.end))
+                conv[np.ix_(rows, cols)] = np.round(conv[np.ix_(rows, cols)] * anomaly.factor)
+        vpc = np.array([camps[a.campaign_id].value_per_conversion for a in ads])[:, None]
+        value = np.round(conv * vpc * (1 + 0.1 * _normal(self.seed, 14, a_idx, t)).clip(0.5, 1.5), 2)
+
+        maturity = _maturity(np.array([(as_of - d).days for d in days]))
+        conv = np.round(conv * maturity, 2)
+        value = np.round(value * maturity, 2)
+
+        keep = spend_a > 0
+        rows_i, cols_i = np.nonzero(keep)
+        return pd.DataFrame({
+            "date": day_dates[cols_i],
+            "platform": acc.platform,
+            "account_id": account_id,
+            "campaign_id": np.array([a.campaign_id for a in ads], dtype=object)[rows_i],
+            "ad_group_id": np.array([a.ad_group_id for a in ads], dtype=object)[rows_i],
+            "ad_id": np.array([a.id for a in ads], dtype=object)[rows_i],
+            "ad_name": np.array([a.name for a in ads], dtype=object)[rows_i],
+            "currency": acc.currency,
+            "impressions": impressions[keep].astype(np.int64),
+            "clicks": clicks[keep].astype(np.int64),
+            "spend": spend_a[keep],
+            "conversions": conv[keep],
+            "conversion_value": value[keep],
+        })
+
+    def campaign_daily(self, account_id: str, since: date, until: date, as_of: date | None = None) -> pd.DataFrame:
+        """Campaign-level daily rows: exactly the sums of the campaign's ads."""
+        ads = self.ad_daily(account_id, since, until, as_of)
+        if ads.empty:
+            return _empty_campaign_frame()
+        names = {c.id: c.name for c in self.campaigns(account_id)}
+        out = (ads.groupby(["date", "platform", "account_id", "campaign_id", "currency"], as_index=False)
+               [["impressions", "clicks", "spend", "conversions", "conversion_value"]].sum())
+        out["spend"] = out["spend"].round(2)
+        out["conversions"] = out["conversions"].round(2)
+        out["conversion_value"] = out["conversion_value"].round(2)
+        out.insert(4, "campaign_name", out["campaign_id"].map(names))
+        return out
+
+    def fx_rates(self, since: date, until: date, reporting_currency: str = "USD") -> pd.DataFrame:
+        """Daily rate to the reporting currency: a small deterministic random walk around a base rate."""
+        days = _days(since, until)
+        t = np.array([(d - EPOCH).days for d in days], dtype=np.int64)
+        rows = []
+        for i, (cur, base) in enumerate(sorted(CURRENCY_USD.items())):
+            drift = 1 + 0.03 * np.sin(t / 97.0 + i) + 0.004 * _normal(self.seed, 21, np.array([i]), t)[0]
+            usd = base * drift if cur != "USD" else np.ones(len(t))
+            rows.append(pd.DataFrame({"date": np.array(days, dtype="datetime64[D]"), "currency": cur, "usd": usd}))
+        frame = pd.concat(rows, ignore_index=True)
+        rep = frame[frame.currency == reporting_currency].set_index("date")["usd"]
+        frame["rate"] = (frame["usd"] / frame["date"].map(rep)).round(8)
+        frame["reporting_currency"] = reporting_currency
+        return frame[["date", "currency", "rate", "reporting_currency"]]
+
+    # ---------------------------------------------------------------- internals
+    def _campaign_spend(self, camps: list[Campaign], days: list[date], t: np.ndarray, c_idx: np.ndarray) -> np.ndarray:
+        block = t // BUDGET_REGIME_DAYS
+        regime = 0.55 + 0.9 * _uniform(self.seed, 1, c_idx, block)  # budgets move between 0.55x and 1.45x
+        util = (0.9 + 0.05 * _normal(self.seed, 2, c_idx, t)).clip(0.6, 1.0)
+        budget = np.array([c.budget for c in camps])[:, None] * regime
+        for i, camp in enumerate(camps):
+            for effective, amount in self.budget_overrides.get(camp.id, []):
+                budget[i, np.array([d >= effective for d in days])] = amount
+        started = np.array([[camp.start <= d for d in days] for camp in camps])
+        spend = budget * util * started * self._enabled(camps, days)
+        for anomaly in self.anomalies:
+            if anomaly.kind == "spend_spike":
+                for i, camp in enumerate(camps):
+                    if camp.id == anomaly.campaign_id:
+                        hit = np.array([anomaly.start <= d <= anomaly.end for d in days])
+                        spend[i, hit] *= anomaly.factor
+        return np.round(spend, 2)
+
+    def _enabled(self, entities: list[Campaign] | list[Ad], days: list[date]) -> np.ndarray:
+        """(entities, days) mask of ENABLED; paused-at-start entities stopped 30 days before the anchor."""
+        out = np.ones((len(entities), len(days)), dtype=bool)
+        day_arr = np.array(days, dtype="datetime64[D]")
+        for i, e in enumerate(entities):
+            changes = [(self.anchor - timedelta(days=30), "PAUSED")] if e.status == "PAUSED" else []
+            for effective, value in changes + self.status_overrides.get(e.id, []):
+                out[i, day_arr >= np.datetime64(effective)] = value == "ENABLED"
+        return out
+
+    def _season(self, platform: str, days: list[date]) -> np.ndarray:
+        weekday = np.array(_PLATFORM_SHAPE[platform][4])[[d.weekday() for d in days]]
+        doy = np.array([d.timetuple().tm_yday for d in days])
+        yearly = 1 + 0.12 * np.cos(2 * np.pi * (doy - 350) / 365.25)
+        return weekday * yearly * np.array([_holiday(d) for d in days])
+
+
+def _holiday(d: date) -> float:
+    """Holiday demand multipliers: Black Friday, Cyber Monday, the run-up to Christmas, New Year."""
+    thanksgiving = date(d.year, 11, 1) + timedelta(days=(3 - date(d.year, 11, 1).weekday()) % 7 + 21)
+    if d == thanksgiving + timedelta(days=1):
+        return 1.7
+    if d == thanksgiving + timedelta(days=4):
+        return 1.5
+    if thanksgiving + timedelta(days=2) <= d <= thanksgiving + timedelta(days=3):
+        return 1.3
+    if date(d.year, 12, 15) <= d <= date(d.year, 12, 23):
+        return 1.2
+    if d in (date(d.year, 12, 25), date(d.year, 1, 1)):
+        return 0.7
+    return 1.0
+
+
+def _maturity(age: np.ndarray) -> np.ndarray:
+    """Share of a day's final conversions already reported `age` days later."""
+    age = np.asarray(age, dtype=float)
+    return np.where(age >= RESTATEMENT_DAYS, 1.0, 1 - 0.3 * np.exp(-np.maximum(age, 0) / 2.0))
+
+
+def _hill(x: np.ndarray | float, k: np.ndarray | float, s: np.ndarray | float) -> np.ndarray:
+    x = np.maximum(np.asarray(x, dtype=float), 0)
+    return x**s / (x**s + np.asarray(k, dtype=float) ** s)
+
+
+def _mix(seed: int, stream: int, entity: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """splitmix64 over (seed, stream, entity, day): a counter-based, window-independent hash."""
+    with np.errstate(over="ignore"):
+        x = (np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15)
+             + np.uint64(stream) * np.uint64(0xBF58476D1CE4E5B9)
+             + entity.astype(np.uint64)[:, None] * np.uint64(0x94D049BB133111EB)
+             + t.astype(np.uint64)[None, :])
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))
+
+
+def _uniform(seed: int, stream: int, entity: np.ndarray, t: np.ndarray) -> np.ndarray:
+    return (_mix(seed, stream, entity, t) >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+
+
+def _normal(seed: int, stream: int, entity: np.ndarray, t: np.ndarray) -> np.ndarray:
+    u1 = np.maximum(_uniform(seed, stream, entity, t), 1e-12)
+    u2 = _uniform(seed, stream + 1000, entity, t)
+    return np.sqrt(-2 * np.log(u1)) * np.cos(2 * np.pi * u2)
+
+
+def _group_sum(values: np.ndarray, groups: np.ndarray, n: int) -> np.ndarray:
+    out = np.zeros((n, values.shape[1]))
+    np.add.at(out, groups, values)
+    return out
+
+
+def _days(since: date, until: date) -> list[date]:
+    return [since + timedelta(days=i) for i in range((until - since).days + 1)]
+
+
+def _stable(text: str) -> int:
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "little")
+
+
+def _account_id(platform: str, p_index: int, i: int) -> str:
+    base = 1000000000 + p_index * 100000 + i * 1000 + 7
+    return {"meta": f"act_{base}", "google_ads": str(base)}.get(platform, str(base))
+
+
+def _title(platform: str) -> str:
+    return {"google_ads": "Google Ads", "meta": "Meta", "pinterest": "Pinterest", "linkedin": "LinkedIn",
+            "tiktok": "TikTok", "microsoft_ads": "Microsoft Ads"}[platform]
+
+
+AD_COLUMNS = ["date", "platform", "account_id", "campaign_id", "ad_group_id", "ad_id", "ad_name", "currency",
+              "impressions", "clicks", "spend", "conversions", "conversion_value"]
+CAMPAIGN_COLUMNS = ["date", "platform", "account_id", "campaign_id", "campaign_name", "currency",
+                    "impressions", "clicks", "spend", "conversions", "conversion_value"]
+
+
+def _empty_ad_frame() -> pd.DataFrame:
+    return pd.DataFrame({c: [] for c in AD_COLUMNS})
+
+
+def _empty_campaign_frame() -> pd.DataFrame:
+    return pd.DataFrame({c: [] for c in CAMPAIGN_COLUMNS})

@@ -1,0 +1,113 @@
+"""The scheduler: cron schedules that enqueue jobs, and the worker that runs queued jobs.
+
+It lives in the sidecar (one writer). Pages and the CLI enqueue with `adops.store.jobs.enqueue`;
+the worker claims one job at a time, reports progress as events and records the outcome.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from adops import config
+from adops.store import jobs
+
+log = logging.getLogger("adops.scheduler")
+
+#: kind -> runner(params, report_progress) -> result dict
+Runner = Callable[[dict[str, Any], Callable[[float, str], None]], dict[str, Any]]
+RUNNERS: dict[str, Runner] = {}
+
+
+def runner(kind: str) -> Callable[[Runner], Runner]:
+    def register(fn: Runner) -> Runner:
+        RUNNERS[kind] = fn
+        return fn
+
+    return register
+
+
+@runner("sync")
+def _run_sync(params: dict[str, Any], report: Callable[[float, str], None]) -> dict[str, Any]:
+    from datetime import date
+
+    from adops.ingest import sync
+
+    since = date.fromisoformat(params["since"]) if params.get("since") else None
+    until = date.fromisoformat(params["until"]) if params.get("until") else None
+    result = sync(
+        params.get("platforms", []),
+        since,
+        until,
+        trigger=params.get("trigger", "job"),
+        progress=lambda done, total, acc: report(done / max(total, 1), f"{acc.platform}:{acc.account_id}"),
+    )
+    return {"run_id": result.run_id, "status": result.status, "rows": result.rows,
+            "duration_s": round(result.duration_s, 2)}
+
+
+def run_next() -> int | None:
+    """Claim and run the oldest queued job; returns its id, or None when the queue is empty."""
+    job = jobs.claim_next()
+    if job is None:
+        return None
+    fn = RUNNERS.get(job.kind)
+    if fn is None:
+        jobs.finish(job.id, error=f"unknown job kind '{job.kind}'")
+        return job.id
+    try:
+        result = fn(dict(job.params), lambda fraction, message: jobs.progress(job.id, fraction, message))
+        jobs.finish(job.id, result=result)
+    except Exception as exc:  # a failing job is recorded; the worker goes on
+        log.exception("job %s (%s) failed", job.id, job.kind)
+        jobs.finish(job.id, error=f"{type(exc).__name__}: {exc}")
+    return job.id
+
+
+class Scheduler:
+    """APScheduler in a background thread: configured cron syncs plus a polling worker."""
+
+    def __init__(self, poll_seconds: float = 1.0) -> None:
+        self.poll_seconds = poll_seconds
+        self._scheduler = BackgroundScheduler(timezone="UTC")
+        self._drain_lock = threading.Lock()
+
+    def start(self) -> None:
+        cfg = config.load()
+        jobs.fail_orphans()
+        for i, schedule in enumerate(cfg.schedules):
+            self._scheduler.add_job(
+                jobs.enqueue,
+                CronTrigger.from_crontab(schedule.cron, timezone="UTC"),
+                args=["sync", {"platforms": list(schedule.platforms), "trigger": "schedule"}],
+                id=f"sync-{i}",
+                name=f"sync {schedule.cron} {','.join(schedule.platforms) or 'all platforms'}",
+                coalesce=True,
+                misfire_grace_time=600,
+            )
+        self._scheduler.add_job(self._drain, "interval", seconds=self.poll_seconds, id="worker",
+                                max_instances=1, coalesce=True)
+        self._scheduler.start()
+
+    def _drain(self) -> None:
+        with self._drain_lock:
+            while run_next() is not None:
+                pass
+
+    def shutdown(self) -> None:
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "running": bool(self._scheduler.running),
+            "schedules": [
+                {"id": j.id, "name": j.name, "next_run": j.next_run_time.isoformat() if j.next_run_time else None}
+                for j in self._scheduler.get_jobs() if j.id != "worker"
+            ],
+        }

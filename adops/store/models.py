@@ -1,0 +1,113 @@
+"""Tables of the operational store: events, jobs, sync runs and state, and the audit log."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Date, DateTime, Float, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Event(Base):
+    """Something worth watching; `id` increases, so SSE clients resume with Last-Event-ID."""
+
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    type: Mapped[str] = mapped_column(String(100), index=True)
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Job(Base):
+    """A unit of background work, queued by pages or the CLI and run by the sidecar."""
+
+    __tablename__ = "jobs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(50), index=True)
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(20), index=True, default="queued")
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    message: Mapped[str] = mapped_column(Text, default="")
+    result: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class SyncRun(Base):
+    """One `sync`: what it planned, how many rows it merged, how it ended."""
+
+    __tablename__ = "sync_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    status: Mapped[str] = mapped_column(String(20), default="running")  # running|success|partial|failed
+    trigger: Mapped[str] = mapped_column(String(20), default="cli")
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    duration_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    accounts: Mapped[int] = mapped_column(Integer, default=0)
+    failed_accounts: Mapped[int] = mapped_column(Integer, default=0)
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class SyncAccountRun(Base):
+    """The part of a sync run that read one account."""
+
+    __tablename__ = "sync_account_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    sync_run_id: Mapped[int] = mapped_column(Integer, index=True)
+    platform: Mapped[str] = mapped_column(String(30))
+    account_id: Mapped[str] = mapped_column(String(100))
+    since: Mapped[date] = mapped_column(Date)
+    until: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20))  # success|failed
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    duration_s: Mapped[float] = mapped_column(Float, default=0.0)
+    error_kind: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class SyncState(Base):
+    """Per account: the last day fully read, so the next sync starts from it minus the lookback."""
+
+    __tablename__ = "sync_state"
+    platform: Mapped[str] = mapped_column(String(30), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    cursor: Mapped[date | None] = mapped_column(Date, nullable=True)
+    last_success_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class AuditEntry(Base):
+    """Every change pushed to a platform (or rehearsed in a dry run)."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(100))
+    platform: Mapped[str] = mapped_column(String(30))
+    account_id: Mapped[str] = mapped_column(String(100))
+    entity: Mapped[str] = mapped_column(String(30))  # campaign|ad_group|ad
+    entity_id: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(50))
+    before: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    after: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    dry_run: Mapped[bool] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(20), default="applied")
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class WebhookReceipt(Base):
+    """An incoming webhook, remembered by its id so a redelivery is acknowledged but not replayed."""
+
+    __tablename__ = "webhook_receipts"
+    source: Mapped[str] = mapped_column(String(100), primary_key=True)
+    webhook_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    event_id: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,234 @@
+"""Delta tables on disk, read through DuckDB, with cross-table snapshots.
+
+Writers MERGE into each table, then publish the new table versions together in one small manifest
+(`_snapshot.json`, replaced atomically). Readers pin the versions the manifest names, so a reader never
+sees a half-applied sync, even across tables, and a killed writer leaves the last snapshot in force.
+Data files are immutable, so readers take no locks and never block a writer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+from deltalake import DeltaTable, write_deltalake
+
+from adops import config
+from adops.warehouse.tables import TABLES, Table
+
+MANIFEST = "_snapshot.json"
+
+
+class SchemaError(ValueError):
+    """Rows do not fit the table: wrong type, missing column, null or duplicate key, negative metric."""
+
+
+class ReadOnlyError(ValueError):
+    """A statement that would write was given to a read-only entry point."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Pinned versions of every table (absent: the table has no data yet)."""
+
+    versions: dict[str, int]
+
+    @property
+    def id(self) -> str:
+        return ",".join(f"{k}={v}" for k, v in sorted(self.versions.items()))
+
+
+def root() -> Path:
+    return Path(config.load().warehouse_uri)
+
+
+def snapshot() -> Snapshot:
+    """The last committed snapshot."""
+    path = root() / MANIFEST
+    try:
+        return Snapshot({k: int(v) for k, v in json.loads(path.read_text())["versions"].items()})
+    except FileNotFoundError:
+        return Snapshot({})
+
+
+def validate(table: Table, frame: pd.DataFrame) -> pa.Table:
+    """Coerce rows to the table's schema, or raise SchemaError saying what is wrong."""
+    missing = [c for c in table.columns if c not in frame.columns]
+    if missing:
+        raise SchemaError(f"{table.name}: missing column(s) {', '.join(missing)}")
+    try:
+        data = pa.Table.from_pandas(frame[table.columns], schema=table.schema, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError) as exc:
+        raise SchemaError(f"{table.name}: {exc}") from None
+    for col in table.key:
+        if data.column(col).null_count:
+            raise SchemaError(f"{table.name}: null values in key column {col}")
+    for col in ("impressions", "clicks", "spend", "conversions", "conversion_value"):
+        if col in frame.columns and (frame[col] < 0).any():
+            raise SchemaError(f"{table.name}: negative {col}")
+    if frame.duplicated(list(table.key)).any():
+        dup = frame[frame.duplicated(list(table.key), keep=False)].iloc[0]
+        raise SchemaError(f"{table.name}: duplicate key {tuple(dup[k] for k in table.key)}")
+    return data
+
+
+def commit(data: dict[str, pa.Table | pd.DataFrame]) -> Snapshot:
+    """MERGE rows into each table (upsert on its key), then publish all versions at once.
+
+    DataFrames are validated first; Arrow tables are taken as already validated.
+    """
+    current = snapshot()
+    versions = dict(current.versions)
+    for name, rows in data.items():
+        table = TABLES[name]
+        arrow = validate(table, rows) if isinstance(rows, pd.DataFrame) else rows
+        if arrow.num_rows:
+            versions[name] = _merge(table, arrow, current.versions.get(name))
+    snap = Snapshot(versions)
+    _publish(snap)
+    return snap
+
+
+def _merge(table: Table, data: pa.Table, published: int | None) -> int:
+    path = root() / table.name
+    if not DeltaTable.is_deltatable(str(path)):
+        path.mkdir(parents=True, exist_ok=True)
+        write_deltalake(str(path), data, mode="overwrite")
+        return DeltaTable(str(path)).version()
+    dt = DeltaTable(str(path))
+    if published is None:  # created by a writer that died before publishing: start over
+        write_deltalake(str(path), data, mode="overwrite")
+        return DeltaTable(str(path)).version()
+    if dt.version() != published:  # a writer died after merging but before publishing: undo it
+        dt.restore(published)
+    on = " AND ".join(f"t.{k} = s.{k}" for k in table.key)
+    changed = " OR ".join(f"(t.{c} IS DISTINCT FROM s.{c})" for c in table.compare)
+    (
+        dt.merge(data, predicate=on, source_alias="s", target_alias="t")
+        .when_matched_update_all(predicate=changed)
+        .when_not_matched_insert_all()
+        .execute()
+    )
+    return dt.version()
+
+
+def _publish(snap: Snapshot) -> None:
+    target = root() / MANIFEST
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".snapshot-")
+    with os.fdopen(fd, "w") as fh:
+        json.dump({"versions": snap.versions}, fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, target)
+
+
+def compact(min_files: int = 16) -> dict[str, int]:
+    """Merge small files of tables that have many (each sync adds some); returns files removed."""
+    out = {}
+    versions = dict(snapshot().versions)
+    for name in versions:
+        dt = DeltaTable(str(root() / name))
+        if len(dt.file_uris()) >= min_files:
+            metrics = dt.optimize.compact()
+            out[name] = int(metrics.get("numFilesRemoved", 0))
+            versions[name] = dt.version()
+    if out:
+        _publish(Snapshot(versions))
+    return out
+
+
+# ------------------------------------------------------------------ reading
+
+
+def connect(snap: Snapshot | None = None) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with one view per table, pinned to a snapshot (default: the latest).
+
+    Cheap to open and safe to hold for hours: it reads immutable files and blocks no writer.
+    """
+    snap = snap or snapshot()
+    con = duckdb.connect()
+    for name in TABLES:
+        con.register(f"__{name}", _dataset(name, snap))
+        con.execute(f"CREATE VIEW {name} AS SELECT * FROM __{name}")
+    return con
+
+
+def _dataset(name: str, snap: Snapshot) -> Any:
+    version = snap.versions.get(name)
+    if version is None:
+        return TABLES[name].schema.empty_table()
+    return DeltaTable(str(root() / name), version=version).to_pyarrow_dataset()
+
+
+class _Cache:
+    """Per process: tables loaded into DuckDB memory, rebuilt when the snapshot changes."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.key: tuple[str, str] | None = None
+        self.con: duckdb.DuckDBPyConnection | None = None
+        self.loaded: set[str] = set()
+
+
+_cache = _Cache()
+_WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def query(sql: str, params: Any = None) -> pd.DataFrame:
+    """Run a read-only SQL statement over the latest snapshot and return a DataFrame.
+
+    Tables the statement names are loaded into DuckDB memory once per snapshot, so repeated
+    dashboard queries run at in-memory speed.
+    """
+    ensure_read_only(sql)
+    con = _cached_connection(sql)
+    cur = con.cursor()
+    try:
+        return cur.execute(sql, params).df() if params is not None else cur.execute(sql).df()
+    finally:
+        cur.close()
+
+
+def _cached_connection(sql: str) -> duckdb.DuckDBPyConnection:
+    snap = snapshot()
+    key = (str(root()), snap.id)
+    wanted = {w.lower() for w in _WORDS.findall(sql)} & set(TABLES)
+    with _cache.lock:
+        if _cache.key != key or _cache.con is None:
+            _cache.con, _cache.key, _cache.loaded = duckdb.connect(), key, set()
+            for name in TABLES:  # every name resolves, even before it is loaded
+                _cache.con.register(f"__{name}", TABLES[name].schema.empty_table())
+                _cache.con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM __{name}")
+        con = _cache.con
+        for name in sorted(wanted - _cache.loaded):
+            con.register(f"__src_{name}", _dataset(name, snap))
+            con.execute(f"CREATE OR REPLACE TABLE __mem_{name} AS SELECT * FROM __src_{name}")
+            con.unregister(f"__src_{name}")
+            con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM __mem_{name}")
+            _cache.loaded.add(name)
+    return con
+
+
+def ensure_read_only(sql: str) -> None:
+    """Raise ReadOnlyError unless every statement only reads."""
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise ValueError(f"SQL does not parse: {str(exc).splitlines()[0]}") from None
+    if not statements:
+        raise ValueError("no SQL statement given")
+    allowed = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
+    for st in statements:
+        if st.type not in allowed:
+            kind = st.type.name.lower()
+            raise ReadOnlyError(f"the warehouse is read-only here: a {kind} statement is not allowed")

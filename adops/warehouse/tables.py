@@ -1,0 +1,158 @@
+"""The warehouse tables: their columns, types and unique keys (the data model of DESIGN.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+METRICS = ["impressions", "clicks", "spend", "conversions", "conversion_value"]
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    schema: pa.Schema
+    key: tuple[str, ...]
+    #: columns compared on re-sync: a matched row is rewritten only when one of them changed
+    compare: tuple[str, ...]
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.schema.names)
+
+
+_TS = pa.timestamp("us", tz="UTC")
+_INGEST = [
+    pa.field("reporting_currency", pa.string()),
+    pa.field("synced_at", _TS),
+    pa.field("sync_run_id", pa.int64()),
+]
+_METRIC_FIELDS = [
+    pa.field("impressions", pa.int64()),
+    pa.field("clicks", pa.int64()),
+    pa.field("spend", pa.float64()),
+    pa.field("conversions", pa.float64()),
+    pa.field("conversion_value", pa.float64()),
+    pa.field("spend_reporting", pa.float64()),
+    pa.field("conversion_value_reporting", pa.float64()),
+]
+_PERF_COMPARE = ("impressions", "clicks", "spend", "conversions", "conversion_value", "spend_reporting")
+
+CAMPAIGN_DAILY = Table(
+    "campaign_daily",
+    pa.schema(
+        [
+            pa.field("date", pa.date32()),
+            pa.field("platform", pa.string()),
+            pa.field("account_id", pa.string()),
+            pa.field("campaign_id", pa.string()),
+            pa.field("campaign_name", pa.string()),
+            pa.field("currency", pa.string()),
+            *_METRIC_FIELDS,
+            *_INGEST,
+        ]
+    ),
+    ("platform", "account_id", "campaign_id", "date"),
+    (*_PERF_COMPARE, "campaign_name"),
+)
+
+AD_DAILY = Table(
+    "ad_daily",
+    pa.schema(
+        [
+            pa.field("date", pa.date32()),
+            pa.field("platform", pa.string()),
+            pa.field("account_id", pa.string()),
+            pa.field("campaign_id", pa.string()),
+            pa.field("ad_group_id", pa.string()),
+            pa.field("ad_id", pa.string()),
+            pa.field("ad_name", pa.string()),
+            pa.field("currency", pa.string()),
+            *_METRIC_FIELDS,
+            *_INGEST,
+        ]
+    ),
+    ("platform", "account_id", "ad_id", "date"),
+    (*_PERF_COMPARE, "ad_name"),
+)
+
+ACCOUNTS = Table(
+    "accounts",
+    pa.schema(
+        [
+            pa.field("platform", pa.string()),
+            pa.field("account_id", pa.string()),
+            pa.field("account_name", pa.string()),
+            pa.field("currency", pa.string()),
+            pa.field("timezone", pa.string()),
+            pa.field("status", pa.string()),
+            pa.field("synced_at", _TS),
+        ]
+    ),
+    ("platform", "account_id"),
+    ("account_name", "currency", "timezone", "status"),
+)
+
+CAMPAIGNS = Table(
+    "campaigns",
+    pa.schema(
+        [
+            pa.field("platform", pa.string()),
+            pa.field("account_id", pa.string()),
+            pa.field("campaign_id", pa.string()),
+            pa.field("campaign_name", pa.string()),
+            pa.field("status", pa.string()),
+            pa.field("objective", pa.string()),
+            pa.field("daily_budget", pa.float64()),
+            pa.field("lifetime_budget", pa.float64()),
+            pa.field("bidding_strategy", pa.string()),
+            pa.field("bid_amount", pa.float64()),
+            pa.field("currency", pa.string()),
+            pa.field("start_date", pa.date32()),
+            pa.field("synced_at", _TS),
+        ]
+    ),
+    ("platform", "account_id", "campaign_id"),
+    ("campaign_name", "status", "objective", "daily_budget", "lifetime_budget", "bidding_strategy", "bid_amount"),
+)
+
+ADS = Table(
+    "ads",
+    pa.schema(
+        [
+            pa.field("platform", pa.string()),
+            pa.field("account_id", pa.string()),
+            pa.field("ad_id", pa.string()),
+            pa.field("ad_group_id", pa.string()),
+            pa.field("ad_group_name", pa.string()),
+            pa.field("campaign_id", pa.string()),
+            pa.field("ad_name", pa.string()),
+            pa.field("status", pa.string()),
+            pa.field("creative_type", pa.string()),
+            pa.field("headline", pa.string()),
+            pa.field("landing_url", pa.string()),
+            pa.field("synced_at", _TS),
+        ]
+    ),
+    ("platform", "account_id", "ad_id"),
+    ("ad_name", "status", "headline", "ad_group_name", "creative_type", "landing_url"),
+)
+
+FX_RATES = Table(
+    "fx_rates",
+    pa.schema(
+        [
+            pa.field("date", pa.date32()),
+            pa.field("currency", pa.string()),
+            pa.field("rate", pa.float64()),
+            pa.field("reporting_currency", pa.string()),
+        ]
+    ),
+    ("date", "currency", "reporting_currency"),
+    ("rate",),
+)
+
+TABLES: dict[str, Table] = {
+    t.name: t for t in (CAMPAIGN_DAILY, AD_DAILY, ACCOUNTS, CAMPAIGNS, ADS, FX_RATES)
+}
