@@ -47,6 +47,8 @@ _PLATFORM_SHAPE = {
     "microsoft_ads": (2, [("USD", "America/Denver"), ("EUR", "Europe/Amsterdam")],
                       8.0, (0.015, 0.05), [1.02, 1.03, 1.03, 1.02, 0.97, 0.85, 0.88]),
 }
+#: typical cost per conversion in USD: B2B leads on LinkedIn cost more
+_CPA_USD = {"linkedin": (90.0, 260.0)}
 _OBJECTIVES = ["conversions", "sales", "leads", "traffic", "app_installs"]
 _WORDS = ["Brand", "Prospecting", "Retargeting", "Holiday", "Evergreen", "Lookalike", "Search", "Video",
           "Catalog", "Awareness", "Launch", "Promo", "Always-on", "Competitor", "Generic"]
@@ -165,7 +167,7 @@ class World:
             acc_campaigns, acc_ads = [], []
             for c in range(int(rng.integers(lo, hi + 1))):
                 budget_usd = float(np.round(rng.lognormal(np.log(300), 0.8), -1) + 20)
-                cpa_usd = float(rng.uniform(15, 90))
+                cpa_usd = float(rng.uniform(*_CPA_USD.get(acc.platform, (15.0, 90.0))))
                 camp = Campaign(
                     platform=acc.platform,
                     account_id=acc.id,

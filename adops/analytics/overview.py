@@ -1,0 +1,117 @@
+"""The Overview's numbers: KPI tiles with change, daily series and a platform × KPI table.
+
+Money is in the reporting currency (`spend_reporting`, `conversion_value_reporting`), so platforms
+and accounts in different currencies add up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import pandas as pd
+
+from adops import warehouse
+from adops.analytics.kpis import add_kpis, kpi
+
+SUMS = """
+    sum(impressions)::DOUBLE AS impressions, sum(clicks)::DOUBLE AS clicks,
+    sum(spend_reporting) AS spend, sum(conversions) AS conversions,
+    sum(conversion_value_reporting) AS conversion_value
+"""
+TILES = ("spend", "conversions", "cpa", "roas", "ctr")
+
+
+@dataclass(frozen=True)
+class Filters:
+    start: date
+    end: date
+    platforms: tuple[str, ...] = ()
+    accounts: tuple[str, ...] = ()  # "platform:account_id"
+
+    def __post_init__(self) -> None:
+        if self.start > self.end:
+            raise ValueError(f"the start date {self.start} is after the end date {self.end}")
+
+    @property
+    def previous(self) -> Filters:
+        """The period of the same length just before this one."""
+        days = (self.end - self.start).days + 1
+        return Filters(self.start - timedelta(days=days), self.start - timedelta(days=1), self.platforms,
+                       self.accounts)
+
+    def where(self) -> tuple[str, list[Any]]:
+        clauses, params = ["date BETWEEN ? AND ?"], [self.start, self.end]
+        if self.platforms:
+            clauses.append(f"platform IN ({', '.join('?' * len(self.platforms))})")
+            params += list(self.platforms)
+        if self.accounts:
+            clauses.append(f"platform || ':' || account_id IN ({', '.join('?' * len(self.accounts))})")
+            params += list(self.accounts)
+        return " AND ".join(clauses), params
+
+
+def date_bounds() -> tuple[date, date] | None:
+    """First and last day with data, or None for an empty warehouse."""
+    frame = warehouse.query("SELECT min(date) AS lo, max(date) AS hi FROM campaign_daily")
+    lo, hi = frame.iloc[0]["lo"], frame.iloc[0]["hi"]
+    if pd.isna(lo):
+        return None
+    return pd.Timestamp(lo).date(), pd.Timestamp(hi).date()
+
+
+def accounts() -> pd.DataFrame:
+    """platform, account_id, account_name, currency, key ("platform:account_id")."""
+    frame = warehouse.query(
+        "SELECT platform, account_id, account_name, currency, timezone FROM accounts ORDER BY platform, account_name"
+    )
+    frame["key"] = frame["platform"] + ":" + frame["account_id"]
+    return frame
+
+
+def default_filters(days: int = 28) -> Filters | None:
+    """The last `days` days with data."""
+    bounds = date_bounds()
+    if bounds is None:
+        return None
+    return Filters(max(bounds[0], bounds[1] - timedelta(days=days - 1)), bounds[1])
+
+
+def totals(filters: Filters) -> dict[str, float]:
+    where, params = filters.where()
+    row = warehouse.query(f"SELECT {SUMS} FROM campaign_daily WHERE {where}", params).iloc[0]
+    return {k: float(0 if pd.isna(v) else v) for k, v in row.items()}
+
+
+def tiles(filters: Filters) -> pd.DataFrame:
+    """One row per KPI tile: value, previous period's value, relative change."""
+    now, before = totals(filters), totals(filters.previous)
+    rows = []
+    for name in TILES:
+        value = now[name] if name in now else kpi(name, now)
+        prev = before[name] if name in before else kpi(name, before)
+        change = (value / prev - 1) if prev and prev == prev and value == value else float("nan")
+        rows.append({"kpi": name, "value": value, "previous": prev, "change": change})
+    return pd.DataFrame(rows)
+
+
+def daily_by_platform(filters: Filters) -> pd.DataFrame:
+    """date, platform, spend, conversions (and the other sums) per day and platform."""
+    where, params = filters.where()
+    return warehouse.query(
+        f"SELECT date, platform, {SUMS} FROM campaign_daily WHERE {where} GROUP BY ALL ORDER BY date, platform",
+        params,
+    )
+
+
+def by_platform(filters: Filters) -> pd.DataFrame:
+    """The platform × KPI table, with a total row."""
+    where, params = filters.where()
+    frame = warehouse.query(
+        f"SELECT platform, {SUMS} FROM campaign_daily WHERE {where} GROUP BY ALL ORDER BY spend DESC", params
+    )
+    if frame.empty:
+        return add_kpis(frame)
+    total = frame.drop(columns="platform").sum().to_frame().T.assign(platform="All platforms")
+    return add_kpis(pd.concat([frame, total], ignore_index=True))

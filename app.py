@@ -1,0 +1,14 @@
+"""The Streamlit command center: navigation only; every page lives in pages/."""
+
+import streamlit as st
+
+st.set_page_config(page_title="Ad Ops Command Center", page_icon=":material/monitoring:", layout="wide")
+
+navigation = st.navigation(
+    {
+        "Command center": [
+            st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+        ],
+    }
+)
+navigation.run()

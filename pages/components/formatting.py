@@ -1,0 +1,35 @@
+"""Labels and number formats shared by the pages."""
+
+from __future__ import annotations
+
+import math
+
+PLATFORM_LABELS = {
+    "google_ads": "Google Ads",
+    "meta": "Meta",
+    "pinterest": "Pinterest",
+    "linkedin": "LinkedIn",
+    "tiktok": "TikTok",
+    "microsoft_ads": "Microsoft Ads",
+}
+PLATFORM_COLORS = {
+    "google_ads": "#4285F4",
+    "meta": "#7C3AED",
+    "pinterest": "#E60023",
+    "linkedin": "#0E7490",
+    "tiktok": "#111827",
+    "microsoft_ads": "#F59E0B",
+}
+
+
+def fmt(kpi: str, value: float, currency: str = "USD") -> str:
+    """A KPI value as people read it: money with the currency, rates as percentages."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if kpi in ("spend", "conversion_value", "cpa", "cpc", "cpm"):
+        return f"{currency} {value:,.2f}" if abs(value) < 1000 else f"{currency} {value:,.0f}"
+    if kpi in ("ctr", "cvr"):
+        return f"{value:.2%}"
+    if kpi == "roas":
+        return f"{value:.2f}×"
+    return f"{value:,.0f}"

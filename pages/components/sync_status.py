@@ -1,0 +1,60 @@
+"""Sync status panel: last runs, account health, and "Sync now" (queues a job for the sidecar)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+from streamlit_autorefresh import st_autorefresh
+
+from adops import ingest
+from adops.sidecar.client import health
+from adops.store import jobs
+
+ACTIVE = ("queued", "running")
+
+
+def sync_panel() -> None:
+    """Show the latest sync runs and queue a sync; refreshes itself while a sync job is active."""
+    runs = ingest.last_runs(5)
+    active = [j for j in jobs.recent(5, kind="sync") if j.status in ACTIVE]
+    left, right = st.columns([3, 1])
+    with left:
+        if runs:
+            last = runs[0]
+            failed = f", {last.failed_accounts} account(s) failed" if last.failed_accounts else ""
+            left.caption(
+                f"Last sync #{last.id}: **{last.status}**, {last.rows:,} rows, "
+                f"{(last.duration_s or 0):.1f}s, finished {_ago(last.finished_at)}{failed}."
+            )
+        else:
+            left.caption("No sync has run in this workspace yet.")
+    if right.button("Sync now", icon=":material/sync:", disabled=bool(active), width="stretch"):
+        jobs.enqueue("sync", {"trigger": "page"})
+        st.rerun()
+    if active:
+        job = active[0]
+        st.progress(min(max(job.progress, 0.0), 1.0), text=f"Sync job #{job.id} {job.status}: {job.message or '…'}")
+        if health() is None:
+            st.warning("The sidecar is not answering, so queued jobs wait. Start it with `adops serve` (or `make run`).")
+        st_autorefresh(interval=2000, key="sync-refresh")
+    with st.expander("Sync history and account health"):
+        st.dataframe(
+            pd.DataFrame([{"run": r.id, "status": r.status, "trigger": r.trigger, "rows": r.rows,
+                           "failed accounts": r.failed_accounts, "seconds": round(r.duration_s or 0, 1),
+                           "started": r.started_at} for r in runs]),
+            hide_index=True, width="stretch",
+        )
+        st.dataframe(ingest.account_health(), hide_index=True, width="stretch")
+
+
+def _ago(moment: object) -> str:
+    if moment is None:
+        return "–"
+    stamp = pd.Timestamp(moment)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp  # SQLite drops the zone
+    minutes = int((pd.Timestamp.now(tz="UTC") - stamp).total_seconds() // 60)
+    if minutes < 1:
+        return "just now"
+    if minutes < 120:
+        return f"{minutes} min ago"
+    return f"{minutes // 60} h ago"

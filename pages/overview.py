@@ -1,0 +1,82 @@
+"""Overview: KPI tiles against the previous period, spend and conversions by platform, platform table."""
+
+import plotly.express as px
+import streamlit as st
+
+from adops import config
+from adops.analytics import overview
+from adops.analytics.kpis import LABELS, higher_is_better
+from pages.components.filters import filter_bar
+from pages.components.formatting import PLATFORM_COLORS, PLATFORM_LABELS, fmt
+from pages.components.sync_status import sync_panel
+
+st.title("Overview")
+currency = config.load().reporting_currency
+sync_panel()
+
+bounds = overview.date_bounds()
+if bounds is None:
+    st.info(
+        "The warehouse is empty. Press **Sync now** to pull your accounts, or build the demo workspace "
+        "with `adops demo` (six simulated platforms, 400 days of history)."
+    )
+    st.stop()
+
+filters = filter_bar(bounds, overview.accounts())
+if filters is None:
+    st.stop()
+
+tiles = overview.tiles(filters)
+for column, row in zip(st.columns(len(tiles)), tiles.itertuples(), strict=True):
+    column.metric(
+        LABELS[row.kpi],
+        fmt(row.kpi, row.value, currency),
+        delta=None if row.change != row.change else f"{row.change:+.1%}",
+        delta_color="normal" if higher_is_better(row.kpi) else "inverse",
+        help=f"Previous {(filters.end - filters.start).days + 1} days: {fmt(row.kpi, row.previous, currency)}",
+    )
+
+daily = overview.daily_by_platform(filters)
+if daily.empty:
+    st.info("No data for these filters: widen the date range or clear the platform and account filters.")
+    st.stop()
+daily["platform"] = daily["platform"].map(PLATFORM_LABELS)
+colors = {PLATFORM_LABELS[k]: v for k, v in PLATFORM_COLORS.items()}
+left, right = st.columns(2)
+left.plotly_chart(
+    px.area(daily, x="date", y="spend", color="platform", color_discrete_map=colors,
+            title=f"Spend ({currency}) by platform", labels={"spend": currency, "date": ""}),
+    width="stretch",
+)
+right.plotly_chart(
+    px.line(daily, x="date", y="conversions", color="platform", color_discrete_map=colors,
+            title="Conversions by platform", labels={"date": ""}),
+    width="stretch",
+)
+
+st.caption("The last days' conversions still restate: platforms add late conversions for up to a few weeks.")
+st.subheader("Platforms")
+table = overview.by_platform(filters)
+table["platform"] = table["platform"].map(lambda p: PLATFORM_LABELS.get(p, p))
+st.dataframe(
+    table[["platform", "spend", "impressions", "clicks", "conversions", "conversion_value",
+           "ctr", "cpc", "cpm", "cpa", "roas", "cvr"]],
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "platform": "Platform",
+        "spend": st.column_config.NumberColumn(f"Spend ({currency})", format="%,.0f"),
+        "impressions": st.column_config.NumberColumn("Impressions", format="%,.0f"),
+        "clicks": st.column_config.NumberColumn("Clicks", format="%,.0f"),
+        "conversions": st.column_config.NumberColumn("Conversions", format="%,.1f"),
+        "conversion_value": st.column_config.NumberColumn(f"Value ({currency})", format="%,.0f"),
+        "ctr": st.column_config.NumberColumn("CTR", format="percent"),
+        "cpc": st.column_config.NumberColumn("CPC", format="%.2f"),
+        "cpm": st.column_config.NumberColumn("CPM", format="%.2f"),
+        "cpa": st.column_config.NumberColumn("CPA", format="%.2f"),
+        "roas": st.column_config.NumberColumn("ROAS", format="%.2f"),
+        "cvr": st.column_config.NumberColumn("Conv. rate", format="percent"),
+    },
+)
+st.download_button("Download platform table (CSV)", table.to_csv(index=False), "platforms.csv", "text/csv")
+st.download_button("Download daily series (CSV)", daily.to_csv(index=False), "daily_by_platform.csv", "text/csv")
