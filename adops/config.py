@@ -23,7 +23,7 @@ DEFAULT_LOOKBACK_DAYS = {
     "meta": 28,
     "pinterest": 30,
     "linkedin": 30,
-    "tiktok": 7,
+    "tiktok": 14,
     "microsoft_ads": 30,
 }
 SECRET_KEYS = re.compile(r"token|secret|password|key|credential", re.IGNORECASE)

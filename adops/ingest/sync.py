@@ -90,6 +90,9 @@ def sync(
             results, batches = _fetch_all(cfg, accounts, since, until, run_id, progress)
             merged = _concat(batches)
             if merged:
+                landed = [r for r in results if r.status == "success"]
+                fx = _fx(cfg, min(r.since for r in landed), max(r.until for r in landed))
+                merged["fx_rates"] = warehouse.validate(TABLES["fx_rates"], fx)
                 warehouse.commit(merged)
             _advance_cursors(results)
             status = _overall(results)
