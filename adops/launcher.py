@@ -5,6 +5,7 @@ Stays in the foreground; Ctrl-C or SIGTERM stops both children cleanly.
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import subprocess
@@ -17,18 +18,24 @@ from adops import config, warehouse
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="adops-run", description=__doc__)
+    parser.add_argument("--port", type=int, default=8501, help="Streamlit port")
+    parser.add_argument("--sidecar-port", type=int, default=8765, help="sidecar port")
+    args = parser.parse_args(argv)
     cfg = config.load()
     if not warehouse.snapshot().versions and not cfg.accounts:
         print(f"First start: building the demo workspace in {cfg.home} …", flush=True)
         subprocess.run([sys.executable, "-m", "adops.cli", "demo"], check=True)
     bin_dir = Path(sys.executable).parent
+    sidecar = f"http://127.0.0.1:{args.sidecar_port}"
+    env = {**os.environ, "ADOPS_SIDECAR_URL": sidecar}
     children = [
-        subprocess.Popen([str(bin_dir / "adops"), "serve", "--port", "8765"]),
-        subprocess.Popen([str(bin_dir / "streamlit"), "run", str(ROOT / "app.py"), "--server.port", "8501"],
-                         cwd=ROOT),
+        subprocess.Popen([sys.executable, "-m", "adops.cli", "serve", "--port", str(args.sidecar_port)], env=env),
+        subprocess.Popen([str(bin_dir / "streamlit"), "run", str(ROOT / "app.py"), "--server.port", str(args.port)],
+                         cwd=ROOT, env=env),
     ]
-    print("Command center: http://127.0.0.1:8501   sidecar: http://127.0.0.1:8765/health", flush=True)
+    print(f"Command center: http://127.0.0.1:{args.port}   sidecar: {sidecar}/health", flush=True)
 
     def stop(*_: object) -> None:
         for child in children:

@@ -1,0 +1,58 @@
+"""The Overview page run headless with AppTest, on an empty and on a demo workspace."""
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from adops.store import jobs
+
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "overview.py")
+
+
+def run_page() -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    return at.run()
+
+
+def test_empty_workspace_shows_a_helpful_empty_state() -> None:
+    at = run_page()
+    assert not at.exception
+    assert at.title[0].value == "Overview"
+    assert any("warehouse is empty" in i.value for i in at.info)
+    assert not at.error
+
+
+def test_demo_workspace_shows_tiles_table_and_downloads(demo: Path) -> None:
+    at = run_page()
+    assert not at.exception
+    assert [m.label for m in at.metric] == ["Spend", "Conversions", "CPA", "ROAS", "CTR"]
+    assert all(m.value not in ("", "–") for m in at.metric)
+    table = at.dataframe[-1].value
+    assert set(table["platform"]) == {"Google Ads", "Meta", "Pinterest", "LinkedIn", "TikTok", "Microsoft Ads",
+                                      "All platforms"}
+    labels = [b.label for b in at.get("download_button")]
+    assert "Download platform table (CSV)" in labels
+
+
+def test_platform_filter_narrows_the_table(demo: Path) -> None:
+    at = run_page()
+    at.multiselect(key="filters-platforms").set_value(["linkedin"]).run()
+    table = at.dataframe[-1].value
+    assert list(table["platform"]) == ["LinkedIn", "All platforms"]
+
+
+def test_start_after_end_is_an_error_not_a_crash(demo: Path) -> None:
+    at = run_page()
+    start, end = at.date_input(key="filters-dates").value
+    at.date_input(key="filters-dates").set_value((end, start)).run()
+    assert not at.exception
+    assert at.error and "start date" in at.error[0].value
+
+
+def test_sync_now_queues_a_job_instead_of_syncing(workspace: Path) -> None:
+    at = run_page()
+    at.button[0].click().run()
+    queued = jobs.recent(kind="sync")
+    assert len(queued) == 1 and queued[0].status == "queued"
+    assert at.button[0].disabled  # while it is queued
+    assert any("sidecar is not answering" in w.value for w in at.warning)

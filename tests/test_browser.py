@@ -1,0 +1,80 @@
+"""`make run` as a user sees it: both servers up, the Overview in headless chromium, Sync now, Ctrl-C."""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from adops.ingest import build_demo
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (apt-get install chromium)"),
+]
+PLATFORMS = ["Google Ads", "Meta", "Pinterest", "LinkedIn", "TikTok", "Microsoft Ads"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError(f"{url} did not answer within {timeout}s")
+
+
+def test_command_center_in_a_real_browser(workspace: Path, tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    build_demo(days=60, seed=7, campaigns_per_account=(3, 5))
+    app_port, sidecar_port = free_port(), free_port()
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "adops.launcher", "--port", str(app_port), "--sidecar-port", str(sidecar_port)],
+        env=dict(os.environ), start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{sidecar_port}/health")
+        wait_for(f"http://127.0.0.1:{app_port}/_stcore/health")
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run"])
+            page = browser.new_page(viewport={"width": 1400, "height": 1200})
+            page.goto(f"http://127.0.0.1:{app_port}/")
+            expect(page.get_by_role("heading", name="Overview")).to_be_visible(timeout=60_000)
+            table = page.get_by_test_id("stDataFrame").last
+            expect(table).to_be_visible(timeout=30_000)
+            for name in ("Spend", "Conversions", "CPA", "ROAS", "CTR"):
+                expect(page.get_by_test_id("stMetricLabel").filter(has_text=name).first).to_be_visible()
+            legend = page.locator(".legendtext").all_text_contents()
+            assert set(PLATFORMS) <= set(legend), legend
+            page.screenshot(path=str(tmp_path / "overview.png"), full_page=True)
+
+            page.get_by_role("button", name="Sync now").click()
+            expect(page.get_by_text("Last sync #2")).to_be_visible(timeout=90_000)  # the sidecar ran the job
+            browser.close()
+    finally:
+        os.killpg(launcher.pid, signal.SIGTERM)
+        launcher.wait(timeout=20)
+    assert launcher.returncode == 0
+    for port in (app_port, sidecar_port):
+        with pytest.raises(httpx.HTTPError):
+            httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
