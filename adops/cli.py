@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -77,7 +77,7 @@ def demo(
     )
 
 
-class Platform(str, Enum):
+class Platform(StrEnum):
     google_ads = "google_ads"
     meta = "meta"
     pinterest = "pinterest"
@@ -89,8 +89,12 @@ class Platform(str, Enum):
 @app.command()
 def sync(
     platform: Annotated[list[Platform] | None, typer.Option(help="Only this platform (repeatable).")] = None,
-    since: Annotated[str | None, typer.Option(help="First day (YYYY-MM-DD); default: cursor minus lookback.")] = None,
-    until: Annotated[str | None, typer.Option(help="Last day (YYYY-MM-DD); default: today per account.")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="First day (YYYY-MM-DD); default: cursor minus lookback.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Last day (YYYY-MM-DD); default: today per account.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run as JSON.")] = False,
 ) -> None:
     """Pull accounts, campaigns, ads and daily performance into the warehouse."""
@@ -109,12 +113,14 @@ def sync(
         typer.echo(f"sync {result.run_id} {result.status}: {result.rows:,} rows in {result.duration_s:.1f}s")
         for acc in result.accounts:
             if acc.status != "success":
-                typer.echo(f"  {acc.platform}:{acc.account_id} failed ({acc.error_kind}): {acc.error}", err=True)
+                typer.echo(
+                    f"  {acc.platform}:{acc.account_id} failed ({acc.error_kind}): {acc.error}", err=True
+                )
     if result.status == "failed":
         raise typer.Exit(1)
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
@@ -159,11 +165,21 @@ def jobs(limit: Annotated[int, typer.Option(help="How many, newest first.")] = 2
     """List recent background jobs and their state."""
     from adops.store import jobs as job_store
 
-    emit_json([
-        {"id": j.id, "kind": j.kind, "status": j.status, "progress": j.progress, "message": j.message,
-         "created_at": j.created_at, "finished_at": j.finished_at, "error": j.error}
-        for j in job_store.recent(limit)
-    ])
+    emit_json(
+        [
+            {
+                "id": j.id,
+                "kind": j.kind,
+                "status": j.status,
+                "progress": j.progress,
+                "message": j.message,
+                "created_at": j.created_at,
+                "finished_at": j.finished_at,
+                "error": j.error,
+            }
+            for j in job_store.recent(limit)
+        ]
+    )
 
 
 def input_csv(path: Path) -> Path:
@@ -176,6 +192,9 @@ def input_csv(path: Path) -> Path:
 # ---------------------------------------------------------------------------- analytics commands
 # Each analytics package registers its own command here (`register(app)` in its cli module).
 # analytics-commands-start
+from adops.experiments.cli import register as _register_ab  # noqa: E402
+
+_register_ab(app)
 # analytics-commands-end
 
 
@@ -188,8 +207,13 @@ class _progress:
     def __init__(self, label: str) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                            TimeElapsedColumn(), transient=True)
+        self.bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            transient=True,
+        )
         self.task = self.bar.add_task(label, total=None)
 
     def __enter__(self):  # type: ignore[no-untyped-def]
@@ -200,8 +224,12 @@ class _progress:
         self.bar.stop()
 
     def update(self, done: int, total: int, result: Any) -> None:
-        self.bar.update(self.task, completed=done, total=total,
-                        description=f"{result.platform}:{result.account_id} {result.status}")
+        self.bar.update(
+            self.task,
+            completed=done,
+            total=total,
+            description=f"{result.platform}:{result.account_id} {result.status}",
+        )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,182 @@
+"""Readouts: every test run on one control/treatment pair, and a whole experiment from its counts.
+
+`compare` gives one metric's comparison (fixed-horizon and sequential frequentist, Bayesian).
+`analyze_counts` reads an experiment the way `adops ab` does: the first variant is the control,
+each other variant is compared with it on conversion rate (and revenue per user when given),
+the users are checked against the planned split (SRM), and p-values are also Holm-adjusted across
+the treatments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from adops.experiments.bayesian import EffectBayesianABTest
+from adops.experiments.corrections import holm_with_gaps
+from adops.experiments.frequentist import DEFAULT_SEQUENTIAL_TUNING, SequentialTwoSidedTTest, TwoSidedTTest
+from adops.experiments.srm import SRM_THRESHOLD, srm_p_value
+from adops.experiments.statistics import ProportionStatistic, SampleMeanStatistic, Statistic
+
+__all__ = [
+    "ExperimentReadout",
+    "MetricComparison",
+    "VariantCounts",
+    "VariantReadout",
+    "analyze_counts",
+    "compare",
+]
+
+
+@dataclass(frozen=True)
+class MetricComparison:
+    """One metric, treatment vs control: relative lift with fixed and sequential intervals, Bayesian odds.
+
+    Interval and p-value fields are None when the test cannot be computed (see `error`).
+    `chance_to_win` and `expected_loss` are oriented: for an `inverse` metric (lower is better, e.g.
+    CPA) winning means a negative lift.
+    """
+
+    metric: str
+    lift: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p_value: float | None
+    sequential_ci_low: float | None
+    sequential_ci_high: float | None
+    sequential_p_value: float | None
+    chance_to_win: float | None
+    expected_loss: float | None
+    stddev: float | None
+    inverse: bool = False
+    error: str | None = None
+
+    @property
+    def improves(self) -> bool:
+        return self.lift is not None and (self.lift < 0 if self.inverse else self.lift > 0)
+
+
+def compare(
+    control: Statistic,
+    treatment: Statistic,
+    metric: str = "conversion_rate",
+    alpha: float = 0.05,
+    inverse: bool = False,
+    tuning: float = DEFAULT_SEQUENTIAL_TUNING,
+) -> MetricComparison:
+    """Run the fixed-horizon, sequential and Bayesian tests of the relative lift of one metric."""
+    fixed = TwoSidedTTest(control, treatment, alpha).compute_result()
+    if fixed.error:
+        lift = fixed.expected if control.n > 0 and treatment.n > 0 and control.mean != 0 else None
+        return MetricComparison(
+            metric, lift, None, None, None, None, None, None, None, None, None, inverse, fixed.error
+        )
+    seq = SequentialTwoSidedTTest(control, treatment, alpha, tuning=tuning).compute_result()
+    bayes = EffectBayesianABTest(control, treatment, alpha, inverse=inverse).compute_result()
+    assert fixed.ci is not None and seq.ci is not None
+    return MetricComparison(
+        metric=metric,
+        lift=fixed.expected,
+        ci_low=fixed.ci[0],
+        ci_high=fixed.ci[1],
+        p_value=fixed.p_value,
+        sequential_ci_low=seq.ci[0],
+        sequential_ci_high=seq.ci[1],
+        sequential_p_value=seq.p_value,
+        chance_to_win=bayes.chance_to_win,
+        expected_loss=bayes.expected_loss,
+        stddev=fixed.stddev,
+        inverse=inverse,
+    )
+
+
+@dataclass(frozen=True)
+class VariantCounts:
+    """One variant's totals: users (units), conversions, and optionally planned weight and revenue.
+
+    `revenue_sum_squares` (sum over users of revenue squared) enables a revenue-per-user test.
+    """
+
+    variant: str
+    users: int
+    conversions: float
+    weight: float | None = None
+    revenue: float | None = None
+    revenue_sum_squares: float | None = None
+
+    @property
+    def rate(self) -> float | None:
+        return self.conversions / self.users if self.users > 0 else None
+
+    @property
+    def conversion_statistic(self) -> ProportionStatistic:
+        return ProportionStatistic(self.users, self.conversions)
+
+    @property
+    def revenue_statistic(self) -> SampleMeanStatistic | None:
+        if self.revenue is None or self.revenue_sum_squares is None:
+            return None
+        return SampleMeanStatistic(self.users, self.revenue, self.revenue_sum_squares)
+
+
+@dataclass(frozen=True)
+class VariantReadout:
+    """A variant's counts and, for treatments, its comparisons with the control."""
+
+    counts: VariantCounts
+    conversion: MetricComparison | None = None  # None for the control
+    revenue: MetricComparison | None = None
+    p_value_holm: float | None = None
+    sequential_p_value_holm: float | None = None
+
+
+@dataclass(frozen=True)
+class ExperimentReadout:
+    experiment: str | None
+    alpha: float
+    srm_p_value: float
+    variants: list[VariantReadout] = field(default_factory=list)
+
+    @property
+    def srm_flag(self) -> bool:
+        """True when the split is so far off plan (p < 0.001) that the readout should not be trusted."""
+        return self.srm_p_value < SRM_THRESHOLD
+
+    @property
+    def control(self) -> VariantReadout:
+        return self.variants[0]
+
+
+def analyze_counts(
+    variants: Sequence[VariantCounts],
+    alpha: float = 0.05,
+    experiment: str | None = None,
+    tuning: float = DEFAULT_SEQUENTIAL_TUNING,
+) -> ExperimentReadout:
+    """Read out one experiment: the first variant is the control, every other one is compared with it."""
+    if len(variants) < 2:
+        raise ValueError("an experiment needs a control and at least one treatment")
+    control = variants[0]
+    weights = [v.weight for v in variants]
+    planned = None if all(w is None for w in weights) else [float(w or 0.0) for w in weights]
+    srm = srm_p_value([v.users for v in variants], planned)
+
+    comparisons: list[tuple[MetricComparison, MetricComparison | None]] = []
+    for v in variants[1:]:
+        conv = compare(
+            control.conversion_statistic, v.conversion_statistic, "conversion_rate", alpha, tuning=tuning
+        )
+        rev = None
+        c_rev, t_rev = control.revenue_statistic, v.revenue_statistic
+        if c_rev is not None and t_rev is not None:
+            rev = compare(c_rev, t_rev, "revenue_per_user", alpha, tuning=tuning)
+        comparisons.append((conv, rev))
+
+    fixed_p = [c.p_value for c, _ in comparisons]
+    seq_p = [c.sequential_p_value for c, _ in comparisons]
+    fixed_holm = holm_with_gaps(fixed_p)
+    seq_holm = holm_with_gaps(seq_p)
+    readouts = [VariantReadout(control)]
+    for i, (v, (conv, rev)) in enumerate(zip(variants[1:], comparisons, strict=True)):
+        readouts.append(VariantReadout(v, conv, rev, fixed_holm[i], seq_holm[i]))
+    return ExperimentReadout(experiment, alpha, srm, readouts)
