@@ -125,7 +125,9 @@ def _parse(raw: dict[str, Any], root: Path) -> Config:
     lookback = dict(DEFAULT_LOOKBACK_DAYS)
     for platform, days in dict(raw.get("lookback_days", {})).items():
         if platform not in PLATFORMS:
-            raise ConfigError(f"lookback_days.{platform}: unknown platform (use one of {', '.join(PLATFORMS)})")
+            raise ConfigError(
+                f"lookback_days.{platform}: unknown platform (use one of {', '.join(PLATFORMS)})"
+            )
         lookback[platform] = _int(days, f"lookback_days.{platform}", low=0)
 
     accounts = []
@@ -219,7 +221,9 @@ def masked(config: Config) -> dict[str, Any]:
             for a in config.accounts
         ],
         "notifications": {
-            name: {k: hide(k, v) if SECRET_KEYS.search(k) or v.startswith("env:") else v for k, v in ch.items()}
+            name: {
+                k: hide(k, v) if SECRET_KEYS.search(k) or v.startswith("env:") else v for k, v in ch.items()
+            }
             for name, ch in config.notifications.items()
         },
     }

@@ -31,9 +31,14 @@ def main(argv: list[str] | None = None) -> int:
     sidecar = f"http://127.0.0.1:{args.sidecar_port}"
     env = {**os.environ, "ADOPS_SIDECAR_URL": sidecar}
     children = [
-        subprocess.Popen([sys.executable, "-m", "adops.cli", "serve", "--port", str(args.sidecar_port)], env=env),
-        subprocess.Popen([str(bin_dir / "streamlit"), "run", str(ROOT / "app.py"), "--server.port", str(args.port)],
-                         cwd=ROOT, env=env),
+        subprocess.Popen(
+            [sys.executable, "-m", "adops.cli", "serve", "--port", str(args.sidecar_port)], env=env
+        ),
+        subprocess.Popen(
+            [str(bin_dir / "streamlit"), "run", str(ROOT / "app.py"), "--server.port", str(args.port)],
+            cwd=ROOT,
+            env=env,
+        ),
     ]
     print(f"Command center: http://127.0.0.1:{args.port}   sidecar: {sidecar}/health", flush=True)
 

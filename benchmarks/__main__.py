@@ -13,11 +13,16 @@ import benchmarks
 
 
 def main(argv: list[str]) -> None:
-    names = sorted(m.name for m in pkgutil.iter_modules([str(Path(benchmarks.__file__).parent)])
-                   if m.name.startswith("bench_"))
+    names = sorted(
+        m.name
+        for m in pkgutil.iter_modules([str(Path(benchmarks.__file__).parent)])
+        if m.name.startswith("bench_")
+    )
     wanted = [n for n in names if not argv or n.removeprefix("bench_") in argv or n in argv]
-    print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
-          f"{__import__('os').cpu_count()} cores, Python {platform.python_version()}")
+    print(
+        f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
+        f"{__import__('os').cpu_count()} cores, Python {platform.python_version()}"
+    )
     for name in wanted:
         print(f"\n== {name.removeprefix('bench_')}")
         t0 = time.perf_counter()

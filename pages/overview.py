@@ -1,5 +1,7 @@
 """Overview: KPI tiles against the previous period, spend and conversions by platform, platform table."""
 
+import math
+
 import plotly.express as px
 import streamlit as st
 
@@ -27,13 +29,13 @@ if filters is None:
     st.stop()
 
 tiles = overview.tiles(filters)
-for column, row in zip(st.columns(len(tiles)), tiles.itertuples(), strict=True):
+for column, tile in zip(st.columns(len(tiles)), tiles, strict=True):
     column.metric(
-        LABELS[row.kpi],
-        fmt(row.kpi, row.value, currency),
-        delta=None if row.change != row.change else f"{row.change:+.1%}",
-        delta_color="normal" if higher_is_better(row.kpi) else "inverse",
-        help=f"Previous {(filters.end - filters.start).days + 1} days: {fmt(row.kpi, row.previous, currency)}",
+        LABELS[tile.kpi],
+        fmt(tile.kpi, tile.value, currency),
+        delta=None if math.isnan(tile.change) else f"{tile.change:+.1%}",
+        delta_color="normal" if higher_is_better(tile.kpi) else "inverse",
+        help=f"Previous {(filters.end - filters.start).days + 1} days: {fmt(tile.kpi, tile.previous, currency)}",
     )
 
 daily = overview.daily_by_platform(filters)
@@ -44,13 +46,27 @@ daily["platform"] = daily["platform"].map(PLATFORM_LABELS)
 colors = {PLATFORM_LABELS[k]: v for k, v in PLATFORM_COLORS.items()}
 left, right = st.columns(2)
 left.plotly_chart(
-    px.area(daily, x="date", y="spend", color="platform", color_discrete_map=colors,
-            title=f"Spend ({currency}) by platform", labels={"spend": currency, "date": ""}),
+    px.area(
+        daily,
+        x="date",
+        y="spend",
+        color="platform",
+        color_discrete_map=colors,
+        title=f"Spend ({currency}) by platform",
+        labels={"spend": currency, "date": ""},
+    ),
     width="stretch",
 )
 right.plotly_chart(
-    px.line(daily, x="date", y="conversions", color="platform", color_discrete_map=colors,
-            title="Conversions by platform", labels={"date": ""}),
+    px.line(
+        daily,
+        x="date",
+        y="conversions",
+        color="platform",
+        color_discrete_map=colors,
+        title="Conversions by platform",
+        labels={"date": ""},
+    ),
     width="stretch",
 )
 
@@ -59,8 +75,22 @@ st.subheader("Platforms")
 table = overview.by_platform(filters)
 table["platform"] = table["platform"].map(lambda p: PLATFORM_LABELS.get(p, p))
 st.dataframe(
-    table[["platform", "spend", "impressions", "clicks", "conversions", "conversion_value",
-           "ctr", "cpc", "cpm", "cpa", "roas", "cvr"]],
+    table[
+        [
+            "platform",
+            "spend",
+            "impressions",
+            "clicks",
+            "conversions",
+            "conversion_value",
+            "ctr",
+            "cpc",
+            "cpm",
+            "cpa",
+            "roas",
+            "cvr",
+        ]
+    ],
     hide_index=True,
     width="stretch",
     column_config={
@@ -79,4 +109,6 @@ st.dataframe(
     },
 )
 st.download_button("Download platform table (CSV)", table.to_csv(index=False), "platforms.csv", "text/csv")
-st.download_button("Download daily series (CSV)", daily.to_csv(index=False), "daily_by_platform.csv", "text/csv")
+st.download_button(
+    "Download daily series (CSV)", daily.to_csv(index=False), "daily_by_platform.csv", "text/csv"
+)

@@ -20,7 +20,12 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     monkeypatch.setenv("ADOPS_HOME", str(home))
     monkeypatch.setenv("ADOPS_TODAY", TODAY)
     monkeypatch.setenv("ADOPS_SIDECAR_URL", "http://127.0.0.1:9")  # nothing listens: no stray sidecar answers
-    for var in ("ADOPS_DATABASE_URL", "ADOPS_WAREHOUSE_URI", "ADOPS_REPORTING_CURRENCY", "ADOPS_SANDBOX_SEED"):
+    for var in (
+        "ADOPS_DATABASE_URL",
+        "ADOPS_WAREHOUSE_URI",
+        "ADOPS_REPORTING_CURRENCY",
+        "ADOPS_SANDBOX_SEED",
+    ):
         monkeypatch.delenv(var, raising=False)
     store.reset()
     yield home

@@ -18,7 +18,9 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (apt-get install chromium)"),
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (apt-get install chromium)"
+    ),
 ]
 PLATFORMS = ["Google Ads", "Meta", "Pinterest", "LinkedIn", "TikTok", "Microsoft Ads"]
 
@@ -47,16 +49,35 @@ def test_command_center_in_a_real_browser(workspace: Path, tmp_path: Path) -> No
     build_demo(days=60, seed=7, campaigns_per_account=(3, 5))
     app_port, sidecar_port = free_port(), free_port()
     launcher = subprocess.Popen(
-        [sys.executable, "-m", "adops.launcher", "--port", str(app_port), "--sidecar-port", str(sidecar_port)],
-        env=dict(os.environ), start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "adops.launcher",
+            "--port",
+            str(app_port),
+            "--sidecar-port",
+            str(sidecar_port),
+        ],
+        env=dict(os.environ),
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         wait_for(f"http://127.0.0.1:{sidecar_port}/health")
         wait_for(f"http://127.0.0.1:{app_port}/_stcore/health")
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-                "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--no-first-run"])
+            browser = p.chromium.launch(
+                executable_path=CHROMIUM,
+                args=[
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--no-first-run",
+                ],
+            )
             page = browser.new_page(viewport={"width": 1400, "height": 1200})
             page.goto(f"http://127.0.0.1:{app_port}/")
             expect(page.get_by_role("heading", name="Overview")).to_be_visible(timeout=60_000)

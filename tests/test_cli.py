@@ -25,7 +25,8 @@ def test_query_formats(demo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["query", sql, "--format", "json"], capsys)
     rows = json.loads(out)
     assert code == 0 and [r["platform"] for r in rows] == sorted(
-        ["google_ads", "linkedin", "meta", "microsoft_ads", "pinterest", "tiktok"])
+        ["google_ads", "linkedin", "meta", "microsoft_ads", "pinterest", "tiktok"]
+    )
     code, out, _ = run(["query", sql, "--format", "csv"], capsys)
     assert code == 0 and out.splitlines()[0] == "platform,n" and len(out.splitlines()) == 7
     code, out, _ = run(["query", sql], capsys)
@@ -46,7 +47,9 @@ def test_query_formats(demo: Path, capsys: pytest.CaptureFixture[str]) -> None:
         (["no-such-command"], "No such command"),
     ],
 )
-def test_bad_input_exits_2_with_one_line(args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_input_exits_2_with_one_line(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, err = run(args, capsys)
     assert code == 2
     assert len(err.strip().splitlines()) == 1 and message in err
@@ -60,12 +63,14 @@ def test_bad_config_names_the_key(workspace: Path, capsys: pytest.CaptureFixture
     assert code == 2 and "reporting_currency" in err
 
 
-def test_config_show_masks_secrets(workspace: Path, capsys: pytest.CaptureFixture[str],
-                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_config_show_masks_secrets(
+    workspace: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     workspace.mkdir(parents=True)
     (workspace / "adops.toml").write_text(
         '[[accounts]]\nplatform = "tiktok"\nid = "7"\n[accounts.credentials]\n'
-        'access_token = "env:TT_TOKEN"\nclient_secret = "plain-secret"\n')
+        'access_token = "env:TT_TOKEN"\nclient_secret = "plain-secret"\n'
+    )
     monkeypatch.setenv("TT_TOKEN", "tok-123")
     code, out, _ = run(["config", "show"], capsys)
     assert code == 0 and "tok-123" not in out and "plain-secret" not in out
@@ -79,8 +84,9 @@ def test_sync_json_and_query_in_a_fresh_process(workspace: Path) -> None:
     subprocess.run([*adops, "demo", "--days", "40"], env=env, check=True, capture_output=True)
     count = [*adops, "query", "SELECT count(*) AS n FROM ad_daily", "--format", "json"]
     before = json.loads(subprocess.run(count, env=env, check=True, capture_output=True, text=True).stdout)
-    done = subprocess.run([*adops, "sync", "--platform", "meta", "--json"], env=env, check=True,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [*adops, "sync", "--platform", "meta", "--json"], env=env, check=True, capture_output=True, text=True
+    )
     result = json.loads(done.stdout)
     assert result["status"] == "success" and {a["platform"] for a in result["accounts"]} == {"meta"}
     after = json.loads(subprocess.run(count, env=env, check=True, capture_output=True, text=True).stdout)

@@ -33,13 +33,22 @@ def test_syncs_and_readers_in_parallel(workspace: Path) -> None:
     pinned = notebook.execute("SELECT count(*), sum(conversions) FROM campaign_daily").fetchone()
 
     env = dict(os.environ)
-    reader = subprocess.Popen([sys.executable, "-c", READER, "12"], env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, "12"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     writes = []
     started = time.monotonic()
     for day in ("2026-11-25", "2026-11-26", "2026-11-27", "2026-11-29"):
-        result = subprocess.run([sys.executable, "-m", "adops.cli", "sync", "--json"],
-                                env={**env, "ADOPS_TODAY": day}, capture_output=True, text=True)
+        result = subprocess.run(
+            [sys.executable, "-m", "adops.cli", "sync", "--json"],
+            env={**env, "ADOPS_TODAY": day},
+            capture_output=True,
+            text=True,
+        )
         assert result.returncode == 0, result.stderr
         writes.append(day)
     out, err = reader.communicate(timeout=120)
@@ -52,5 +61,6 @@ def test_syncs_and_readers_in_parallel(workspace: Path) -> None:
     count, newest = warehouse.connect().execute("SELECT count(*), max(date) FROM campaign_daily").fetchone()
     assert count > pinned[0] and str(newest) == "2026-11-29"
     dupes = warehouse.query(
-        "SELECT count(*) - count(DISTINCT (platform, account_id, ad_id, date)) AS d FROM ad_daily").d[0]
+        "SELECT count(*) - count(DISTINCT (platform, account_id, ad_id, date)) AS d FROM ad_daily"
+    ).d[0]
     assert dupes == 0

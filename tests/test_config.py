@@ -20,7 +20,9 @@ def test_defaults_without_a_file(workspace: Path) -> None:
 
 
 def test_accounts_credentials_and_env_override(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    write(workspace, """
+    write(
+        workspace,
+        """
 reporting_currency = "EUR"
 [lookback_days]
 tiktok = 5
@@ -29,7 +31,8 @@ platform = "meta"
 id = "act_1"
 [accounts.credentials]
 access_token = "env:META_TOKEN"
-""")
+""",
+    )
     monkeypatch.setenv("META_TOKEN", "s3cr3t-value")
     monkeypatch.setenv("ADOPS_REPORTING_CURRENCY", "GBP")
     cfg = config.load()
@@ -42,13 +45,16 @@ access_token = "env:META_TOKEN"
 
 
 def test_literal_secrets_are_masked(workspace: Path) -> None:
-    write(workspace, """
+    write(
+        workspace,
+        """
 [[accounts]]
 platform = "google_ads"
 id = "123"
 [accounts.credentials]
 developer_token = "literal-dev-token"
-""")
+""",
+    )
     assert "literal-dev-token" not in str(config.masked(config.load()))
 
 
@@ -60,7 +66,10 @@ developer_token = "literal-dev-token"
         ('[[accounts]]\nplatform = "myspace"\nid = "1"', "accounts[0].platform"),
         ('[[accounts]]\nplatform = "meta"', "accounts[0].id"),
         ('[[accounts]]\nplatform = "meta"\nid = "1"\nconnector = "ftp"', "accounts[0].connector"),
-        ('[[accounts]]\nplatform = "meta"\nid = "1"\n[[accounts]]\nplatform = "meta"\nid = "1"', "accounts[1]"),
+        (
+            '[[accounts]]\nplatform = "meta"\nid = "1"\n[[accounts]]\nplatform = "meta"\nid = "1"',
+            "accounts[1]",
+        ),
         ('[lookback_days]\nmeta = "many"', "lookback_days.meta"),
         ('[[schedules]]\ncron = "hourly"', "schedules[0].cron"),
         ("max_parallel_accounts = 0", "max_parallel_accounts"),

@@ -6,6 +6,7 @@ and accounts in different currencies add up.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -38,11 +39,13 @@ class Filters:
     def previous(self) -> Filters:
         """The period of the same length just before this one."""
         days = (self.end - self.start).days + 1
-        return Filters(self.start - timedelta(days=days), self.start - timedelta(days=1), self.platforms,
-                       self.accounts)
+        return Filters(
+            self.start - timedelta(days=days), self.start - timedelta(days=1), self.platforms, self.accounts
+        )
 
     def where(self) -> tuple[str, list[Any]]:
-        clauses, params = ["date BETWEEN ? AND ?"], [self.start, self.end]
+        clauses = ["date BETWEEN ? AND ?"]
+        params: list[Any] = [self.start, self.end]
         if self.platforms:
             clauses.append(f"platform IN ({', '.join('?' * len(self.platforms))})")
             params += list(self.platforms)
@@ -81,19 +84,27 @@ def default_filters(days: int = 28) -> Filters | None:
 def totals(filters: Filters) -> dict[str, float]:
     where, params = filters.where()
     row = warehouse.query(f"SELECT {SUMS} FROM campaign_daily WHERE {where}", params).iloc[0]
-    return {k: float(0 if pd.isna(v) else v) for k, v in row.items()}
+    return {str(k): float(0 if pd.isna(v) else v) for k, v in row.items()}
 
 
-def tiles(filters: Filters) -> pd.DataFrame:
-    """One row per KPI tile: value, previous period's value, relative change."""
+@dataclass(frozen=True)
+class Tile:
+    kpi: str
+    value: float
+    previous: float  # the same KPI over the previous period of the same length
+    change: float  # relative; NaN when there is nothing to compare with
+
+
+def tiles(filters: Filters) -> list[Tile]:
+    """The KPI tiles with their change against the previous period."""
     now, before = totals(filters), totals(filters.previous)
-    rows = []
+    out = []
     for name in TILES:
         value = now[name] if name in now else kpi(name, now)
         prev = before[name] if name in before else kpi(name, before)
-        change = (value / prev - 1) if prev and prev == prev and value == value else float("nan")
-        rows.append({"kpi": name, "value": value, "previous": prev, "change": change})
-    return pd.DataFrame(rows)
+        change = value / prev - 1 if prev and not math.isnan(prev) and not math.isnan(value) else math.nan
+        out.append(Tile(name, value, prev, change))
+    return out
 
 
 def daily_by_platform(filters: Filters) -> pd.DataFrame:

@@ -3,4 +3,13 @@
 from adops.ingest.demo import build_demo
 from adops.ingest.sync import AccountResult, SyncBusy, SyncResult, account_health, last_runs, plan, sync
 
-__all__ = ["AccountResult", "SyncBusy", "SyncResult", "account_health", "build_demo", "last_runs", "plan", "sync"]
+__all__ = [
+    "AccountResult",
+    "SyncBusy",
+    "SyncResult",
+    "account_health",
+    "build_demo",
+    "last_runs",
+    "plan",
+    "sync",
+]

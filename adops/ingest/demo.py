@@ -15,18 +15,23 @@ from adops.store.models import SyncState
 DEMO_DAYS = 400
 
 
-def build_demo(days: int = DEMO_DAYS, seed: int = 7, progress: Progress | None = None,
-               campaigns_per_account: tuple[int, int] = (10, 60)) -> SyncResult:
+def build_demo(
+    days: int = DEMO_DAYS,
+    seed: int = 7,
+    progress: Progress | None = None,
+    campaigns_per_account: tuple[int, int] = (10, 60),
+) -> SyncResult:
     """Replace the workspace's warehouse with `days` of sandbox history for all six platforms."""
     if days < 1:
         raise ValueError("--days must be at least 1")
     cfg = config.load()
     if cfg.accounts and any(a.connector != "sandbox" for a in cfg.accounts):
-        raise ValueError("this workspace has real accounts in adops.toml; build the demo in another ADOPS_HOME")
+        raise ValueError(
+            "this workspace has real accounts in adops.toml; build the demo in another ADOPS_HOME"
+        )
     today = clock.today()
     shutil.rmtree(cfg.warehouse_uri, ignore_errors=True)
     with store.session() as s:  # cursors pointed into the old warehouse
         s.execute(delete(SyncState))
     init_state(seed, today, campaigns_per_account)
     return sync(since=today - timedelta(days=days - 1), trigger="demo", progress=progress)
-

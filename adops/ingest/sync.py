@@ -85,7 +85,9 @@ def sync(
     started = time.monotonic()
     with _write_lock(cfg, wait_for_lock):
         run_id = _start_run(trigger, len(accounts))
-        store.events.publish("sync.started", {"run_id": run_id, "accounts": len(accounts), "trigger": trigger})
+        store.events.publish(
+            "sync.started", {"run_id": run_id, "accounts": len(accounts), "trigger": trigger}
+        )
         try:
             results, batches = _fetch_all(cfg, accounts, since, until, run_id, progress)
             merged = _concat(batches)
@@ -107,13 +109,20 @@ def sync(
     rows = sum(r.rows for r in results)
     store.events.publish(
         "sync.finished",
-        {"run_id": run_id, "status": status, "rows": rows, "duration_s": round(duration, 3),
-         "failed": [f"{r.platform}:{r.account_id}" for r in results if r.status == "failed"]},
+        {
+            "run_id": run_id,
+            "status": status,
+            "rows": rows,
+            "duration_s": round(duration, 3),
+            "failed": [f"{r.platform}:{r.account_id}" for r in results if r.status == "failed"],
+        },
     )
     return SyncResult(run_id, status, rows, duration, results)
 
 
-def plan(account: AccountConfig, tz: str, cfg: Config, since: date | None, until: date | None) -> tuple[date, date]:
+def plan(
+    account: AccountConfig, tz: str, cfg: Config, since: date | None, until: date | None
+) -> tuple[date, date]:
     """The window to read for one account: cursor minus lookback, to today in its time zone."""
     end = until or clock.today(tz)
     if since:
@@ -149,9 +158,16 @@ def _fetch_all(
             _record_account(run_id, result)
             store.events.publish(
                 "sync.account",
-                {"run_id": run_id, "platform": result.platform, "account_id": result.account_id,
-                 "status": result.status, "rows": result.rows, "error": result.error,
-                 "done": done, "total": len(accounts)},
+                {
+                    "run_id": run_id,
+                    "platform": result.platform,
+                    "account_id": result.account_id,
+                    "status": result.status,
+                    "rows": result.rows,
+                    "error": result.error,
+                    "done": done,
+                    "total": len(accounts),
+                },
             )
             if progress:
                 progress(done, len(accounts), result)
@@ -253,7 +269,9 @@ def _write_lock(cfg: Config, wait: float) -> Iterator[None]:
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    raise SyncBusy("another sync is writing to this workspace; try again when it ends") from None
+                    raise SyncBusy(
+                        "another sync is writing to this workspace; try again when it ends"
+                    ) from None
                 time.sleep(0.2)
         try:
             yield
@@ -271,15 +289,26 @@ def _start_run(trigger: str, accounts: int) -> int:
 
 def _record_account(run_id: int, r: AccountResult) -> None:
     with store.session() as s:
-        s.add(SyncAccountRun(
-            sync_run_id=run_id, platform=r.platform, account_id=r.account_id,
-            since=r.since if r.since != date.min else clock.today(), until=r.until if r.until != date.min else clock.today(),
-            status=r.status, rows=r.rows, attempts=r.attempts, duration_s=r.duration_s,
-            error_kind=r.error_kind, error=r.error,
-        ))
+        s.add(
+            SyncAccountRun(
+                sync_run_id=run_id,
+                platform=r.platform,
+                account_id=r.account_id,
+                since=r.since if r.since != date.min else clock.today(),
+                until=r.until if r.until != date.min else clock.today(),
+                status=r.status,
+                rows=r.rows,
+                attempts=r.attempts,
+                duration_s=r.duration_s,
+                error_kind=r.error_kind,
+                error=r.error,
+            )
+        )
 
 
-def _finish_run(run_id: int, status: str, results: list[AccountResult], duration: float, error: str | None) -> None:
+def _finish_run(
+    run_id: int, status: str, results: list[AccountResult], duration: float, error: str | None
+) -> None:
     with store.session() as s:
         run = s.get(SyncRun, run_id)
         assert run is not None
@@ -297,7 +326,9 @@ def _cursor(account: AccountConfig) -> date | None:
 def _advance_cursors(results: list[AccountResult]) -> None:
     with store.session() as s:
         for r in results:
-            state = s.get(SyncState, (r.platform, r.account_id)) or SyncState(platform=r.platform, account_id=r.account_id)
+            state = s.get(SyncState, (r.platform, r.account_id)) or SyncState(
+                platform=r.platform, account_id=r.account_id
+            )
             if r.status == "success":
                 state.cursor = max(state.cursor or r.until, r.until)
                 state.last_success_at = clock.now()
@@ -324,5 +355,15 @@ def account_health() -> pd.DataFrame:
     """Per account: cursor, last success and last error."""
     with store.session() as s:
         rows = s.scalars(select(SyncState)).all()
-        return pd.DataFrame([{"platform": r.platform, "account_id": r.account_id, "cursor": r.cursor,
-                              "last_success_at": r.last_success_at, "last_error": r.last_error} for r in rows])
+        return pd.DataFrame(
+            [
+                {
+                    "platform": r.platform,
+                    "account_id": r.account_id,
+                    "cursor": r.cursor,
+                    "last_success_at": r.last_success_at,
+                    "last_error": r.last_error,
+                }
+                for r in rows
+            ]
+        )

@@ -47,8 +47,12 @@ def _run_sync(params: dict[str, Any], report: Callable[[float, str], None]) -> d
         trigger=params.get("trigger", "job"),
         progress=lambda done, total, acc: report(done / max(total, 1), f"{acc.platform}:{acc.account_id}"),
     )
-    return {"run_id": result.run_id, "status": result.status, "rows": result.rows,
-            "duration_s": round(result.duration_s, 2)}
+    return {
+        "run_id": result.run_id,
+        "status": result.status,
+        "rows": result.rows,
+        "duration_s": round(result.duration_s, 2),
+    }
 
 
 def run_next() -> int | None:
@@ -90,8 +94,9 @@ class Scheduler:
                 coalesce=True,
                 misfire_grace_time=600,
             )
-        self._scheduler.add_job(self._drain, "interval", seconds=self.poll_seconds, id="worker",
-                                max_instances=1, coalesce=True)
+        self._scheduler.add_job(
+            self._drain, "interval", seconds=self.poll_seconds, id="worker", max_instances=1, coalesce=True
+        )
         self._scheduler.start()
 
     def _drain(self) -> None:
@@ -107,7 +112,12 @@ class Scheduler:
         return {
             "running": bool(self._scheduler.running),
             "schedules": [
-                {"id": j.id, "name": j.name, "next_run": j.next_run_time.isoformat() if j.next_run_time else None}
-                for j in self._scheduler.get_jobs() if j.id != "worker"
+                {
+                    "id": j.id,
+                    "name": j.name,
+                    "next_run": j.next_run_time.isoformat() if j.next_run_time else None,
+                }
+                for j in self._scheduler.get_jobs()
+                if j.id != "worker"
             ],
         }

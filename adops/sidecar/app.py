@@ -128,8 +128,11 @@ def _receive(source: str, webhook_id: str, payload: Any) -> JSONResponse:
         "webhook.received", {"source": source, "webhook_id": webhook_id, "payload": payload}
     )
     with store.session() as s:
-        s.execute(update(WebhookReceipt).where(WebhookReceipt.source == source,
-                                               WebhookReceipt.webhook_id == webhook_id).values(event_id=event_id))
+        s.execute(
+            update(WebhookReceipt)
+            .where(WebhookReceipt.source == source, WebhookReceipt.webhook_id == webhook_id)
+            .values(event_id=event_id)
+        )
     return JSONResponse({"id": event_id}, status_code=202)
 
 

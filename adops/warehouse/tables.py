@@ -114,7 +114,15 @@ CAMPAIGNS = Table(
         ]
     ),
     ("platform", "account_id", "campaign_id"),
-    ("campaign_name", "status", "objective", "daily_budget", "lifetime_budget", "bidding_strategy", "bid_amount"),
+    (
+        "campaign_name",
+        "status",
+        "objective",
+        "daily_budget",
+        "lifetime_budget",
+        "bidding_strategy",
+        "bid_amount",
+    ),
 )
 
 ADS = Table(
@@ -153,6 +161,4 @@ FX_RATES = Table(
     ("rate",),
 )
 
-TABLES: dict[str, Table] = {
-    t.name: t for t in (CAMPAIGN_DAILY, AD_DAILY, ACCOUNTS, CAMPAIGNS, ADS, FX_RATES)
-}
+TABLES: dict[str, Table] = {t.name: t for t in (CAMPAIGN_DAILY, AD_DAILY, ACCOUNTS, CAMPAIGNS, ADS, FX_RATES)}

@@ -29,7 +29,11 @@ def filter_bar(bounds: tuple[date, date], accounts: pd.DataFrame, key: str = "fi
     shown = accounts[accounts["platform"].isin(platforms)] if platforms else accounts
     names = dict(zip(shown["key"], shown["account_name"] + " (" + shown["currency"] + ")", strict=True))
     chosen = col_accounts.multiselect(
-        "Accounts", list(names), format_func=names.get, placeholder="All accounts", key=f"{key}-accounts"
+        "Accounts",
+        list(names),
+        format_func=lambda key: names[key],
+        placeholder="All accounts",
+        key=f"{key}-accounts",
     )
     if not isinstance(picked, tuple) or len(picked) != 2:
         st.info("Pick the end date of the range.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pandas as pd
 import streamlit as st
 from streamlit_autorefresh import st_autorefresh
@@ -33,21 +35,37 @@ def sync_panel() -> None:
         st.rerun()
     if active:
         job = active[0]
-        st.progress(min(max(job.progress, 0.0), 1.0), text=f"Sync job #{job.id} {job.status}: {job.message or '…'}")
+        st.progress(
+            min(max(job.progress, 0.0), 1.0), text=f"Sync job #{job.id} {job.status}: {job.message or '…'}"
+        )
         if health() is None:
-            st.warning("The sidecar is not answering, so queued jobs wait. Start it with `adops serve` (or `make run`).")
+            st.warning(
+                "The sidecar is not answering, so queued jobs wait. Start it with `adops serve` (or `make run`)."
+            )
         st_autorefresh(interval=2000, key="sync-refresh")
     with st.expander("Sync history and account health"):
         st.dataframe(
-            pd.DataFrame([{"run": r.id, "status": r.status, "trigger": r.trigger, "rows": r.rows,
-                           "failed accounts": r.failed_accounts, "seconds": round(r.duration_s or 0, 1),
-                           "started": r.started_at} for r in runs]),
-            hide_index=True, width="stretch",
+            pd.DataFrame(
+                [
+                    {
+                        "run": r.id,
+                        "status": r.status,
+                        "trigger": r.trigger,
+                        "rows": r.rows,
+                        "failed accounts": r.failed_accounts,
+                        "seconds": round(r.duration_s or 0, 1),
+                        "started": r.started_at,
+                    }
+                    for r in runs
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
         )
         st.dataframe(ingest.account_health(), hide_index=True, width="stretch")
 
 
-def _ago(moment: object) -> str:
+def _ago(moment: datetime | None) -> str:
     if moment is None:
         return "–"
     stamp = pd.Timestamp(moment)

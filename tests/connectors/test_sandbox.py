@@ -34,13 +34,15 @@ def test_same_seed_same_numbers_and_windows_agree(world: World) -> None:
     acc = world.accounts[0].id
     a = world.ad_daily(acc, date(2026, 9, 1), date(2026, 11, 1), as_of=ANCHOR)
     b = World(seed=3, anchor=ANCHOR, campaigns_per_account=(4, 6)).ad_daily(
-        acc, date(2026, 10, 1), date(2026, 11, 20), as_of=ANCHOR)
+        acc, date(2026, 10, 1), date(2026, 11, 20), as_of=ANCHOR
+    )
     both = a.merge(b, on=["ad_id", "date"])
     assert len(both) > 100
     assert np.array_equal(both.spend_x, both.spend_y)
     assert np.array_equal(both.conversions_x, both.conversions_y)
     other = World(seed=4, anchor=ANCHOR, campaigns_per_account=(4, 6)).ad_daily(
-        acc, date(2026, 9, 1), date(2026, 11, 1), as_of=ANCHOR)
+        acc, date(2026, 9, 1), date(2026, 11, 1), as_of=ANCHOR
+    )
     assert not a["spend"].equals(other["spend"])
 
 
@@ -59,7 +61,9 @@ def test_recent_conversions_restate_upwards_then_settle(world: World) -> None:
     day = ANCHOR - timedelta(days=1)
     early = world.campaign_daily(acc, day, day, as_of=day + timedelta(days=1))["conversions"].sum()
     later = world.campaign_daily(acc, day, day, as_of=day + timedelta(days=5))["conversions"].sum()
-    final = world.campaign_daily(acc, day, day, as_of=day + timedelta(days=RESTATEMENT_DAYS))["conversions"].sum()
+    final = world.campaign_daily(acc, day, day, as_of=day + timedelta(days=RESTATEMENT_DAYS))[
+        "conversions"
+    ].sum()
     settled = world.campaign_daily(acc, day, day, as_of=day + timedelta(days=40))["conversions"].sum()
     assert early < later < final == settled
 
@@ -74,8 +78,9 @@ def test_truth_is_readable(world: World) -> None:
 
 def test_injected_anomalies_show_in_the_data(world: World) -> None:
     for anomaly in world.anomalies[:4]:
-        rows = world.campaign_daily(anomaly.account_id, anomaly.start - timedelta(days=14), anomaly.end,
-                                    as_of=ANCHOR)
+        rows = world.campaign_daily(
+            anomaly.account_id, anomaly.start - timedelta(days=14), anomaly.end, as_of=ANCHOR
+        )
         rows = rows[rows.campaign_id == anomaly.campaign_id].set_index("date")
         metric = "spend" if anomaly.kind == "spend_spike" else "conversions"
         hit = rows.loc[str(anomaly.start), metric]
@@ -90,8 +95,12 @@ def test_budget_writes_change_spend_from_today_and_roll_back(workspace) -> None:
     camp = client.campaigns(acc.id).query("status == 'ENABLED'").iloc[0]
 
     def budget() -> float:
-        return float(SandboxConnector("meta").campaigns(acc.id).set_index("campaign_id").loc[camp.campaign_id,
-                                                                                            "daily_budget"])
+        return float(
+            SandboxConnector("meta")
+            .campaigns(acc.id)
+            .set_index("campaign_id")
+            .loc[camp.campaign_id, "daily_budget"]
+        )
 
     before = client.set_daily_budget(acc.id, camp.campaign_id, camp.daily_budget * 2)
     assert before == camp.daily_budget and budget() == camp.daily_budget * 2

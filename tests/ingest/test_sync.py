@@ -20,8 +20,10 @@ KEYS = ["platform", "account_id", "campaign_id", "date"]
 
 def truth(since: date, as_of: date) -> pd.DataFrame:
     world = load_world()
-    frames = [world.campaign_daily(a.id, since, as_of, as_of=as_of).assign(platform=a.platform)
-              for a in world.accounts]
+    frames = [
+        world.campaign_daily(a.id, since, as_of, as_of=as_of).assign(platform=a.platform)
+        for a in world.accounts
+    ]
     out = pd.concat(frames, ignore_index=True)
     out["date"] = pd.to_datetime(out["date"]).dt.date
     return out
@@ -51,21 +53,26 @@ def small_demo() -> date:
 
 def test_demo_lands_exactly_the_simulators_truth(small_demo: date) -> None:
     assert_equal_to_truth(small_demo, TODAY)
-    counts = warehouse.query("SELECT count(DISTINCT platform) AS p, count(DISTINCT account_id) AS a FROM accounts")
+    counts = warehouse.query(
+        "SELECT count(DISTINCT platform) AS p, count(DISTINCT account_id) AS a FROM accounts"
+    )
     assert (counts.p[0], counts.a[0]) == (6, 14)
     ads = warehouse.query("SELECT sum(clicks) AS c FROM ad_daily").c[0]
     assert ads == warehouse.query("SELECT sum(clicks) AS c FROM campaign_daily").c[0]
 
 
-def test_resync_changes_nothing_and_later_syncs_pick_up_restatements(small_demo: date,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_resync_changes_nothing_and_later_syncs_pick_up_restatements(
+    small_demo: date, monkeypatch: pytest.MonkeyPatch
+) -> None:
     before = landed()
     again = sync()
     assert again.status == "success"
     after = landed()
     assert len(after) == len(before) and not after.duplicated(KEYS).any()
-    pd.testing.assert_frame_equal(before.sort_values(KEYS).reset_index(drop=True)[["spend", "conversions"]],
-                                  after.sort_values(KEYS).reset_index(drop=True)[["spend", "conversions"]])
+    pd.testing.assert_frame_equal(
+        before.sort_values(KEYS).reset_index(drop=True)[["spend", "conversions"]],
+        after.sort_values(KEYS).reset_index(drop=True)[["spend", "conversions"]],
+    )
     # five days later: new days arrive and the lookback window picks up restated conversions
     later = TODAY + timedelta(days=5)
     monkeypatch.setenv("ADOPS_TODAY", later.isoformat())
@@ -83,7 +90,9 @@ def test_reporting_currency_columns_use_the_days_rate(small_demo: date) -> None:
     assert (frame.spend_reporting > frame.spend).all()  # EUR is worth more than USD here
 
 
-def test_one_failing_account_never_stops_the_others(small_demo: date, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_one_failing_account_never_stops_the_others(
+    small_demo: date, monkeypatch: pytest.MonkeyPatch
+) -> None:
     real = sync_module.connector_for
     broken = "act_1000101007"
 
@@ -106,7 +115,8 @@ def test_one_failing_account_never_stops_the_others(small_demo: date, monkeypatc
     failed = [a for a in result.accounts if a.status == "failed"]
     assert [(a.account_id, a.error_kind) for a in failed] == [(broken, "auth")]
     newest = warehouse.query("SELECT account_id, max(date) AS d FROM campaign_daily GROUP BY 1").set_index(
-        "account_id")["d"]
+        "account_id"
+    )["d"]
     assert pd.Timestamp(newest[broken]).date() == TODAY
     assert (pd.to_datetime(newest.drop(broken)).dt.date == TODAY + timedelta(days=2)).all()
     with store.session() as s:
@@ -145,7 +155,9 @@ def test_transient_errors_are_retried(small_demo: date, monkeypatch: pytest.Monk
     assert sum(a.attempts for a in result.accounts) > 2 * 5  # 5 calls per account, plus retries
 
 
-def test_a_killed_sync_leaves_the_warehouse_as_it_was(small_demo: date, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_killed_sync_leaves_the_warehouse_as_it_was(
+    small_demo: date, monkeypatch: pytest.MonkeyPatch
+) -> None:
     before = landed()
     monkeypatch.setenv("ADOPS_TODAY", (TODAY + timedelta(days=3)).isoformat())
 

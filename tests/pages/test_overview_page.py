@@ -28,8 +28,15 @@ def test_demo_workspace_shows_tiles_table_and_downloads(demo: Path) -> None:
     assert [m.label for m in at.metric] == ["Spend", "Conversions", "CPA", "ROAS", "CTR"]
     assert all(m.value not in ("", "–") for m in at.metric)
     table = at.dataframe[-1].value
-    assert set(table["platform"]) == {"Google Ads", "Meta", "Pinterest", "LinkedIn", "TikTok", "Microsoft Ads",
-                                      "All platforms"}
+    assert set(table["platform"]) == {
+        "Google Ads",
+        "Meta",
+        "Pinterest",
+        "LinkedIn",
+        "TikTok",
+        "Microsoft Ads",
+        "All platforms",
+    }
     labels = [b.label for b in at.get("download_button")]
     assert "Download platform table (CSV)" in labels
 

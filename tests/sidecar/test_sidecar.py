@@ -33,18 +33,26 @@ def test_health(client: TestClient) -> None:
 
 def test_post_event_needs_the_bearer_token(client: TestClient) -> None:
     assert client.post("/events", json={"type": "x"}).status_code == 401
-    assert client.post("/events", json={"type": "x"}, headers={"Authorization": "Bearer nope"}).status_code == 401
+    assert (
+        client.post("/events", json={"type": "x"}, headers={"Authorization": "Bearer nope"}).status_code
+        == 401
+    )
     bad = client.post("/events", content=b"{not json", headers={"Authorization": "Bearer t0ken"})
     assert bad.status_code == 400 and "error" in bad.json()
-    ok = client.post("/events", json={"type": "note", "data": {"a": 1}}, headers={"Authorization": "Bearer t0ken"})
+    ok = client.post(
+        "/events", json={"type": "note", "data": {"a": 1}}, headers={"Authorization": "Bearer t0ken"}
+    )
     assert ok.status_code == 201
     assert store.events.after(ok.json()["id"] - 1)[0].data == {"a": 1}
 
 
 def headers(body: bytes, webhook_id: str = "msg_1", stamp: int | None = None) -> dict[str, str]:
     stamp = int(time.time()) if stamp is None else stamp
-    return {"webhook-id": webhook_id, "webhook-timestamp": str(stamp),
-            "webhook-signature": "v1,bm9wZQ== " + sign(SECRET, webhook_id, stamp, body)}
+    return {
+        "webhook-id": webhook_id,
+        "webhook-timestamp": str(stamp),
+        "webhook-signature": "v1,bm9wZQ== " + sign(SECRET, webhook_id, stamp, body),
+    }
 
 
 def test_webhooks_verify_and_deduplicate(client: TestClient) -> None:
@@ -57,7 +65,9 @@ def test_webhooks_verify_and_deduplicate(client: TestClient) -> None:
     assert len(received) == 1 and received[0].data["payload"]["campaign"] == "42"
     tampered = client.post("/webhooks/meta", content=body + b" ", headers=headers(body, "msg_2"))
     assert tampered.status_code == 401
-    stale = client.post("/webhooks/meta", content=body, headers=headers(body, "msg_3", int(time.time()) - 400))
+    stale = client.post(
+        "/webhooks/meta", content=body, headers=headers(body, "msg_3", int(time.time()) - 400)
+    )
     assert stale.status_code == 401 and "5 minutes" in stale.json()["error"]
     assert client.post("/webhooks/meta", content=body).status_code == 401
 
@@ -73,8 +83,9 @@ def test_sse_replays_after_last_event_id_then_streams_live() -> None:
     port = server.servers[0].sockets[0].getsockname()[1]
     seen: list[tuple[int, str, dict]] = []
     try:
-        with httpx.stream("GET", f"http://127.0.0.1:{port}/events", headers={"Last-Event-ID": str(ids[2])},
-                          timeout=10) as response:
+        with httpx.stream(
+            "GET", f"http://127.0.0.1:{port}/events", headers={"Last-Event-ID": str(ids[2])}, timeout=10
+        ) as response:
             assert response.headers["content-type"].startswith("text/event-stream")
             current: dict[str, str] = {}
             for line in response.iter_lines():
@@ -96,8 +107,9 @@ def test_sse_replays_after_last_event_id_then_streams_live() -> None:
 
 
 def test_the_worker_runs_a_queued_sync_job(workspace) -> None:  # type: ignore[no-untyped-def]
-    from adops.connectors.sandbox import init_state
     from datetime import date
+
+    from adops.connectors.sandbox import init_state
 
     init_state(5, date(2026, 11, 24), (2, 3))
     job_id = store.jobs.enqueue("sync", {"platforms": ["pinterest"], "since": "2026-11-01"})

@@ -6,8 +6,16 @@ from adops.store import events, jobs
 
 def test_migrations_create_every_table() -> None:
     names = set(inspect(store.engine()).get_table_names())
-    assert {"events", "jobs", "sync_runs", "sync_account_runs", "sync_state", "audit_log",
-            "webhook_receipts", "alembic_version"} <= names
+    assert {
+        "events",
+        "jobs",
+        "sync_runs",
+        "sync_account_runs",
+        "sync_state",
+        "audit_log",
+        "webhook_receipts",
+        "alembic_version",
+    } <= names
 
 
 def test_events_have_increasing_ids_and_replay_after_an_id() -> None:

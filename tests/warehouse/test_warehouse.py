@@ -9,24 +9,26 @@ from adops.warehouse import ReadOnlyError, SchemaError
 
 
 def rows(n: int = 3, spend: float = 10.0, day: str = "2026-11-01") -> pd.DataFrame:
-    return pd.DataFrame({
-        "date": [date.fromisoformat(day)] * n,
-        "platform": "meta",
-        "account_id": "act_1",
-        "campaign_id": [f"c{i}" for i in range(n)],
-        "campaign_name": [f"Campaign {i}" for i in range(n)],
-        "currency": "USD",
-        "impressions": 1000,
-        "clicks": 10,
-        "spend": spend,
-        "conversions": 1.5,
-        "conversion_value": 30.0,
-        "spend_reporting": spend,
-        "conversion_value_reporting": 30.0,
-        "reporting_currency": "USD",
-        "synced_at": pd.Timestamp("2026-11-02", tz="UTC"),
-        "sync_run_id": 1,
-    })
+    return pd.DataFrame(
+        {
+            "date": [date.fromisoformat(day)] * n,
+            "platform": "meta",
+            "account_id": "act_1",
+            "campaign_id": [f"c{i}" for i in range(n)],
+            "campaign_name": [f"Campaign {i}" for i in range(n)],
+            "currency": "USD",
+            "impressions": 1000,
+            "clicks": 10,
+            "spend": spend,
+            "conversions": 1.5,
+            "conversion_value": 30.0,
+            "spend_reporting": spend,
+            "conversion_value_reporting": 30.0,
+            "reporting_currency": "USD",
+            "synced_at": pd.Timestamp("2026-11-02", tz="UTC"),
+            "sync_run_id": 1,
+        }
+    )
 
 
 def test_empty_warehouse_has_every_view() -> None:
@@ -56,7 +58,10 @@ def test_a_pinned_connection_never_sees_a_later_commit() -> None:
     notebook = warehouse.connect()
     warehouse.commit({"campaign_daily": rows(5, spend=99.0)})
     assert notebook.execute("SELECT count(*), max(spend) FROM campaign_daily").fetchone() == (2, 10.0)
-    assert warehouse.connect().execute("SELECT count(*), max(spend) FROM campaign_daily").fetchone() == (5, 99.0)
+    assert warehouse.connect().execute("SELECT count(*), max(spend) FROM campaign_daily").fetchone() == (
+        5,
+        99.0,
+    )
     assert warehouse.query("SELECT count(*) AS n FROM campaign_daily").n[0] == 5  # the cache follows
 
 
@@ -65,8 +70,9 @@ def test_a_writer_that_died_before_publishing_is_undone(workspace) -> None:  # t
     # a merge lands in the Delta log, then the process dies before the snapshot is published
     dt = DeltaTable(str(workspace / "warehouse" / "campaign_daily"))
     bad = warehouse.validate(warehouse.TABLES["campaign_daily"], rows(4, spend=666.0))
-    dt.merge(bad, "t.campaign_id = s.campaign_id AND t.date = s.date", source_alias="s", target_alias="t") \
-        .when_matched_update_all().when_not_matched_insert_all().execute()
+    dt.merge(
+        bad, "t.campaign_id = s.campaign_id AND t.date = s.date", source_alias="s", target_alias="t"
+    ).when_matched_update_all().when_not_matched_insert_all().execute()
     assert warehouse.query("SELECT max(spend) AS m FROM campaign_daily").m[0] == 10.0  # readers unaffected
     warehouse.commit({"campaign_daily": rows(1, day="2026-11-03")})
     frame = warehouse.query("SELECT spend FROM campaign_daily")
@@ -89,8 +95,15 @@ def test_bad_rows_are_refused_and_nothing_is_written(frame: pd.DataFrame, messag
     assert warehouse.snapshot().versions == {}
 
 
-@pytest.mark.parametrize("sql", ["DELETE FROM campaign_daily", "CREATE TABLE x (a INT)",
-                                 "SELECT 1; DROP VIEW campaign_daily", "COPY campaign_daily TO 'x.csv'"])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "DELETE FROM campaign_daily",
+        "CREATE TABLE x (a INT)",
+        "SELECT 1; DROP VIEW campaign_daily",
+        "COPY campaign_daily TO 'x.csv'",
+    ],
+)
 def test_query_refuses_writes(sql: str) -> None:
     with pytest.raises(ReadOnlyError):
         warehouse.query(sql)
@@ -98,5 +111,7 @@ def test_query_refuses_writes(sql: str) -> None:
 
 def test_query_takes_parameters() -> None:
     warehouse.commit({"campaign_daily": rows(3)})
-    frame = warehouse.query("SELECT count(*) AS n FROM campaign_daily WHERE campaign_id IN (?, ?)", ["c0", "c2"])
+    frame = warehouse.query(
+        "SELECT count(*) AS n FROM campaign_daily WHERE campaign_id IN (?, ?)", ["c0", "c2"]
+    )
     assert frame.n[0] == 2

@@ -34,8 +34,15 @@ def init_state(seed: int, anchor: date, campaigns_per_account: tuple[int, int] =
     """Start a fresh simulated world (used by `adops demo`)."""
     path = state_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    state = {"seed": seed, "anchor": anchor.isoformat(), "campaigns_per_account": list(campaigns_per_account),
-             "budgets": {}, "statuses": {}, "bids": {}, "created": []}
+    state = {
+        "seed": seed,
+        "anchor": anchor.isoformat(),
+        "campaigns_per_account": list(campaigns_per_account),
+        "budgets": {},
+        "statuses": {},
+        "bids": {},
+        "created": [],
+    }
     path.write_text(json.dumps(state, indent=1))
 
 
@@ -46,10 +53,14 @@ def load_world() -> World:
         seed=int(state["seed"]),
         anchor=date.fromisoformat(state["anchor"]),
         campaigns_per_account=tuple(state.get("campaigns_per_account", (10, 60))),  # type: ignore[arg-type]
-        budget_overrides={k: [(date.fromisoformat(d), float(v)) for d, v in items]
-                          for k, items in state.get("budgets", {}).items()},
-        status_overrides={k: [(date.fromisoformat(d), str(v)) for d, v in items]
-                          for k, items in state.get("statuses", {}).items()},
+        budget_overrides={
+            k: [(date.fromisoformat(d), float(v)) for d, v in items]
+            for k, items in state.get("budgets", {}).items()
+        },
+        status_overrides={
+            k: [(date.fromisoformat(d), str(v)) for d, v in items]
+            for k, items in state.get("statuses", {}).items()
+        },
         created=list(state.get("created", [])),
     )
 
@@ -96,23 +107,45 @@ class SandboxConnector:
             for effective, amount in budgets.get(c.id, []):
                 if effective <= today:
                     budget = amount
-            rows.append({
-                "platform": self.platform, "account_id": account_id, "campaign_id": c.id,
-                "campaign_name": c.name, "status": self._status(c.id, c.status, today), "objective": c.objective,
-                "daily_budget": budget, "lifetime_budget": None, "bidding_strategy": "MAXIMIZE_CONVERSIONS",
-                "bid_amount": c.bid, "currency": acc.currency, "start_date": c.start,
-            })
+            rows.append(
+                {
+                    "platform": self.platform,
+                    "account_id": account_id,
+                    "campaign_id": c.id,
+                    "campaign_name": c.name,
+                    "status": self._status(c.id, c.status, today),
+                    "objective": c.objective,
+                    "daily_budget": budget,
+                    "lifetime_budget": None,
+                    "bidding_strategy": "MAXIMIZE_CONVERSIONS",
+                    "bid_amount": c.bid,
+                    "currency": acc.currency,
+                    "start_date": c.start,
+                }
+            )
         return pd.DataFrame(rows)
 
     def ads(self, account_id: str) -> pd.DataFrame:
         acc = self._account(account_id)
         today = clock.today(acc.timezone)
-        return pd.DataFrame([{
-            "platform": self.platform, "account_id": account_id, "ad_id": a.id, "ad_group_id": a.ad_group_id,
-            "ad_group_name": a.ad_group_name, "campaign_id": a.campaign_id, "ad_name": a.name,
-            "status": self._status(a.id, a.status, today), "creative_type": "IMAGE", "headline": a.headline,
-            "landing_url": f"https://shop.example.com/lp/{a.campaign_id}",
-        } for a in self.world.ads(account_id)])
+        return pd.DataFrame(
+            [
+                {
+                    "platform": self.platform,
+                    "account_id": account_id,
+                    "ad_id": a.id,
+                    "ad_group_id": a.ad_group_id,
+                    "ad_group_name": a.ad_group_name,
+                    "campaign_id": a.campaign_id,
+                    "ad_name": a.name,
+                    "status": self._status(a.id, a.status, today),
+                    "creative_type": "IMAGE",
+                    "headline": a.headline,
+                    "landing_url": f"https://shop.example.com/lp/{a.campaign_id}",
+                }
+                for a in self.world.ads(account_id)
+            ]
+        )
 
     def campaign_daily(self, account_id: str, since: date, until: date) -> pd.DataFrame:
         acc = self._account(account_id)
@@ -141,7 +174,9 @@ class SandboxConnector:
             before = self._campaign_row(account_id, entity_id)["status"]
         else:
             frame = self.ads(account_id)
-            match = frame[frame.ad_id == entity_id] if entity == "ad" else frame[frame.ad_group_id == entity_id]
+            match = (
+                frame[frame.ad_id == entity_id] if entity == "ad" else frame[frame.ad_group_id == entity_id]
+            )
             if match.empty:
                 raise BadRequest(f"no {entity} {entity_id} in account {account_id}")
             before = match.iloc[0]["status"]
@@ -175,9 +210,17 @@ class SandboxConnector:
         with _editing() as state:
             created = state.setdefault("created", [])
             campaign_id = f"{account_id.removeprefix('act_')}9{len(created) + 1:03d}"
-            created.append({"account_id": account_id, "id": campaign_id, "name": template.name,
-                            "objective": template.objective, "budget": template.daily_budget,
-                            "bid": template.bid_amount, "start": today})
+            created.append(
+                {
+                    "account_id": account_id,
+                    "id": campaign_id,
+                    "name": template.name,
+                    "objective": template.objective,
+                    "budget": template.daily_budget,
+                    "bid": template.bid_amount,
+                    "start": today,
+                }
+            )
             state.setdefault("statuses", {})[campaign_id] = [[today, "PAUSED"]]
         self.world = load_world()
         return campaign_id

@@ -18,6 +18,7 @@ Model, per campaign and day t:
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cached_property
@@ -34,26 +35,79 @@ CURRENCY_USD = {"USD": 1.0, "EUR": 1.08, "GBP": 1.27, "CAD": 0.73, "AUD": 0.66, 
 
 _PLATFORM_SHAPE = {
     # accounts, (currency, timezone) choices, CPM in USD, CTR range, weekday profile Mon..Sun
-    "google_ads": (3, [("USD", "America/New_York"), ("EUR", "Europe/Berlin"), ("GBP", "Europe/London")],
-                   9.0, (0.02, 0.07), [1.0, 1.02, 1.03, 1.02, 0.98, 0.88, 0.9]),
-    "meta": (3, [("USD", "America/Los_Angeles"), ("EUR", "Europe/Paris"), ("AUD", "Australia/Sydney")],
-             11.0, (0.008, 0.025), [0.96, 0.97, 0.98, 1.0, 1.02, 1.05, 1.04]),
-    "pinterest": (2, [("USD", "America/Chicago"), ("CAD", "America/Toronto")],
-                  6.0, (0.004, 0.015), [0.95, 0.96, 0.98, 1.0, 1.0, 1.06, 1.08]),
-    "linkedin": (2, [("USD", "America/New_York"), ("GBP", "Europe/London")],
-                 35.0, (0.004, 0.012), [1.08, 1.1, 1.1, 1.06, 0.98, 0.62, 0.6]),
-    "tiktok": (2, [("USD", "America/Los_Angeles"), ("JPY", "Asia/Tokyo")],
-               7.0, (0.006, 0.02), [0.97, 0.97, 0.98, 1.0, 1.04, 1.08, 1.06]),
-    "microsoft_ads": (2, [("USD", "America/Denver"), ("EUR", "Europe/Amsterdam")],
-                      8.0, (0.015, 0.05), [1.02, 1.03, 1.03, 1.02, 0.97, 0.85, 0.88]),
+    "google_ads": (
+        3,
+        [("USD", "America/New_York"), ("EUR", "Europe/Berlin"), ("GBP", "Europe/London")],
+        9.0,
+        (0.02, 0.07),
+        [1.0, 1.02, 1.03, 1.02, 0.98, 0.88, 0.9],
+    ),
+    "meta": (
+        3,
+        [("USD", "America/Los_Angeles"), ("EUR", "Europe/Paris"), ("AUD", "Australia/Sydney")],
+        11.0,
+        (0.008, 0.025),
+        [0.96, 0.97, 0.98, 1.0, 1.02, 1.05, 1.04],
+    ),
+    "pinterest": (
+        2,
+        [("USD", "America/Chicago"), ("CAD", "America/Toronto")],
+        6.0,
+        (0.004, 0.015),
+        [0.95, 0.96, 0.98, 1.0, 1.0, 1.06, 1.08],
+    ),
+    "linkedin": (
+        2,
+        [("USD", "America/New_York"), ("GBP", "Europe/London")],
+        35.0,
+        (0.004, 0.012),
+        [1.08, 1.1, 1.1, 1.06, 0.98, 0.62, 0.6],
+    ),
+    "tiktok": (
+        2,
+        [("USD", "America/Los_Angeles"), ("JPY", "Asia/Tokyo")],
+        7.0,
+        (0.006, 0.02),
+        [0.97, 0.97, 0.98, 1.0, 1.04, 1.08, 1.06],
+    ),
+    "microsoft_ads": (
+        2,
+        [("USD", "America/Denver"), ("EUR", "Europe/Amsterdam")],
+        8.0,
+        (0.015, 0.05),
+        [1.02, 1.03, 1.03, 1.02, 0.97, 0.85, 0.88],
+    ),
 }
 #: typical cost per conversion in USD: B2B leads on LinkedIn cost more
 _CPA_USD = {"linkedin": (90.0, 260.0)}
 _OBJECTIVES = ["conversions", "sales", "leads", "traffic", "app_installs"]
-_WORDS = ["Brand", "Prospecting", "Retargeting", "Holiday", "Evergreen", "Lookalike", "Search", "Video",
-          "Catalog", "Awareness", "Launch", "Promo", "Always-on", "Competitor", "Generic"]
-_HEADLINES = ["Save 20% today", "Free shipping on every order", "New season, new look", "Rated 4.8 by 10k buyers",
-              "Try it free for 30 days", "Limited stock", "Built for teams", "See why pros switch"]
+_WORDS = [
+    "Brand",
+    "Prospecting",
+    "Retargeting",
+    "Holiday",
+    "Evergreen",
+    "Lookalike",
+    "Search",
+    "Video",
+    "Catalog",
+    "Awareness",
+    "Launch",
+    "Promo",
+    "Always-on",
+    "Competitor",
+    "Generic",
+]
+_HEADLINES = [
+    "Save 20% today",
+    "Free shipping on every order",
+    "New season, new look",
+    "Rated 4.8 by 10k buyers",
+    "Try it free for 30 days",
+    "Limited stock",
+    "Built for teams",
+    "See why pros switch",
+]
 
 
 @dataclass(frozen=True)
@@ -150,8 +204,15 @@ class World:
             n = max(1, round(n * self.accounts_scale))
             for i in range(n):
                 currency, tz = choices[i % len(choices)]
-                out.append(Account(platform, _account_id(platform, p_index, i), f"{_title(platform)} {currency} {i + 1}",
-                                   currency, tz))
+                out.append(
+                    Account(
+                        platform,
+                        _account_id(platform, p_index, i),
+                        f"{_title(platform)} {currency} {i + 1}",
+                        currency,
+                        tz,
+                    )
+                )
         return out
 
     @cached_property
@@ -186,28 +247,30 @@ class World:
                     index=c_index,
                 )
                 hill_at_budget = _hill(camp.budget, camp.k, camp.s)
-                camp.beta = float(budget_usd / cpa_usd / max(hill_at_budget, 0.05))
+                camp.beta = float(budget_usd / cpa_usd / max(float(hill_at_budget), 0.05))
                 c_index += 1
                 acc_campaigns.append(camp)
                 ctr_lo, ctr_hi = ctr_range
                 for g in range(int(rng.integers(1, 4))):
                     group_id = f"{camp.id}{g + 1:02d}"
                     for a in range(int(rng.integers(2, 5))):
-                        acc_ads.append(Ad(
-                            platform=acc.platform,
-                            account_id=acc.id,
-                            campaign_id=camp.id,
-                            ad_group_id=group_id,
-                            ad_group_name=f"{camp.name} / group {g + 1}",
-                            id=f"{group_id}{a + 1:03d}",
-                            name=f"{camp.name} / ad {g + 1}.{a + 1}",
-                            headline=_HEADLINES[int(rng.integers(len(_HEADLINES)))],
-                            ctr=float(rng.uniform(ctr_lo, ctr_hi)),
-                            fatigue_days=float(rng.uniform(60, 400)),
-                            weight=float(rng.uniform(0.5, 1.5)),
-                            launch=camp.start + timedelta(days=int(rng.integers(0, 120))),
-                            index=a_index,
-                        ))
+                        acc_ads.append(
+                            Ad(
+                                platform=acc.platform,
+                                account_id=acc.id,
+                                campaign_id=camp.id,
+                                ad_group_id=group_id,
+                                ad_group_name=f"{camp.name} / group {g + 1}",
+                                id=f"{group_id}{a + 1:03d}",
+                                name=f"{camp.name} / ad {g + 1}.{a + 1}",
+                                headline=_HEADLINES[int(rng.integers(len(_HEADLINES)))],
+                                ctr=float(rng.uniform(ctr_lo, ctr_hi)),
+                                fatigue_days=float(rng.uniform(60, 400)),
+                                weight=float(rng.uniform(0.5, 1.5)),
+                                launch=camp.start + timedelta(days=int(rng.integers(0, 120))),
+                                index=a_index,
+                            )
+                        )
                         a_index += 1
             campaigns[acc.id] = acc_campaigns
             ads[acc.id] = acc_ads
@@ -220,26 +283,58 @@ class World:
                 camp.bid = self.bids.get(camp.id, camp.bid)
         return campaigns, ads
 
-    def _add_created(self, spec: dict, campaigns: dict[str, list[Campaign]], ads: dict[str, list[Ad]],
-                     c_index: int, a_index: int) -> None:
+    def _add_created(
+        self,
+        spec: dict,
+        campaigns: dict[str, list[Campaign]],
+        ads: dict[str, list[Ad]],
+        c_index: int,
+        a_index: int,
+    ) -> None:
         """A campaign launched from a template: its hidden curve is drawn from its id."""
         acc = self.account(spec["account_id"])
         rng = np.random.default_rng([self.seed, _stable(spec["id"])])
         fx = 1.0 / CURRENCY_USD[acc.currency]
         _, _, cpm_usd, (ctr_lo, ctr_hi), _ = _PLATFORM_SHAPE[acc.platform]
         start = date.fromisoformat(spec["start"])
-        camp = Campaign(acc.platform, acc.id, spec["id"], spec["name"], spec["objective"], float(spec["budget"]),
-                        beta=0.0, k=float(spec["budget"]) * float(rng.uniform(0.6, 1.8)), s=float(rng.uniform(1, 2)),
-                        value_per_conversion=float(rng.uniform(40, 200) * fx),
-                        cpm=float(cpm_usd * rng.uniform(0.8, 1.3) * fx), start=start, bid=spec.get("bid"),
-                        index=c_index)
-        camp.beta = float(camp.budget / (rng.uniform(20, 80) * fx) / max(_hill(camp.budget, camp.k, camp.s), 0.05))
+        camp = Campaign(
+            acc.platform,
+            acc.id,
+            spec["id"],
+            spec["name"],
+            spec["objective"],
+            float(spec["budget"]),
+            beta=0.0,
+            k=float(spec["budget"]) * float(rng.uniform(0.6, 1.8)),
+            s=float(rng.uniform(1, 2)),
+            value_per_conversion=float(rng.uniform(40, 200) * fx),
+            cpm=float(cpm_usd * rng.uniform(0.8, 1.3) * fx),
+            start=start,
+            bid=spec.get("bid"),
+            index=c_index,
+        )
+        camp.beta = float(
+            camp.budget / (rng.uniform(20, 80) * fx) / max(float(_hill(camp.budget, camp.k, camp.s)), 0.05)
+        )
         campaigns[acc.id].append(camp)
         for i in range(2):
-            ads[acc.id].append(Ad(acc.platform, acc.id, camp.id, f"{camp.id}01", f"{camp.name} / group 1",
-                                  f"{camp.id}01{i + 1:03d}", f"{camp.name} / ad 1.{i + 1}", _HEADLINES[i],
-                                  float(rng.uniform(ctr_lo, ctr_hi)), float(rng.uniform(60, 400)), 1.0, start,
-                                  index=a_index + i))
+            ads[acc.id].append(
+                Ad(
+                    acc.platform,
+                    acc.id,
+                    camp.id,
+                    f"{camp.id}01",
+                    f"{camp.name} / group 1",
+                    f"{camp.id}01{i + 1:03d}",
+                    f"{camp.name} / ad 1.{i + 1}",
+                    _HEADLINES[i],
+                    float(rng.uniform(ctr_lo, ctr_hi)),
+                    float(rng.uniform(60, 400)),
+                    1.0,
+                    start,
+                    index=a_index + i,
+                )
+            )
 
     def campaigns(self, account_id: str) -> list[Campaign]:
         return self._entities[0].get(account_id, [])
@@ -264,15 +359,28 @@ class World:
         rng = np.random.default_rng([self.seed, 99])
         out = []
         tested = {e.campaign_id for e in self.experiments}
-        candidates = [c for acc in self.accounts for c in self.campaigns(acc.id)
-                      if c.status == "ENABLED" and c.id not in tested]
+        candidates = [
+            c
+            for acc in self.accounts
+            for c in self.campaigns(acc.id)
+            if c.status == "ENABLED" and c.id not in tested
+        ]
         picks = rng.choice(len(candidates), size=min(8, len(candidates)), replace=False)
         for n, i in enumerate(picks):
             camp = candidates[int(i)]
             start = self.anchor - timedelta(days=int(rng.integers(12, 80)))
             if n % 2 == 0:
-                out.append(Anomaly("tracking_outage", camp.platform, camp.account_id, camp.id, start,
-                                   start + timedelta(days=int(rng.integers(0, 2))), 0.03))
+                out.append(
+                    Anomaly(
+                        "tracking_outage",
+                        camp.platform,
+                        camp.account_id,
+                        camp.id,
+                        start,
+                        start + timedelta(days=int(rng.integers(0, 2))),
+                        0.03,
+                    )
+                )
             else:
                 out.append(Anomaly("spend_spike", camp.platform, camp.account_id, camp.id, start, start, 3.5))
         return out
@@ -282,11 +390,15 @@ class World:
         lifts = [0.15, 0.0, 0.25, -0.12]
         rng = np.random.default_rng([self.seed, 42])
         self._experiments: list[Experiment] = []
-        account_order = [a.id for a in self.accounts if a.platform in ("meta", "google_ads", "tiktok", "pinterest")]
+        account_order = [
+            a.id for a in self.accounts if a.platform in ("meta", "google_ads", "tiktok", "pinterest")
+        ]
         for n, lift in enumerate(lifts):
             account_id = account_order[(n * 3) % len(account_order)]
             # a big-budget campaign gives the test enough traffic to read out
-            camps = sorted((c for c in campaigns[account_id] if c.status == "ENABLED"), key=lambda c: -c.budget)
+            camps = sorted(
+                (c for c in campaigns[account_id] if c.status == "ENABLED"), key=lambda c: -c.budget
+            )
             camp = camps[int(rng.integers(min(3, len(camps))))]
             control, treatment = [a for a in ads[account_id] if a.campaign_id == camp.id][:2]
             start = self.anchor - timedelta(days=35)
@@ -295,10 +407,20 @@ class World:
             treatment.fatigue_days = control.fatigue_days
             treatment.weight = control.weight
             treatment.cvr_multiplier = 1.0 + lift
-            self._experiments.append(Experiment(
-                id=f"exp-{n + 1}", name=f"{camp.name}: headline test {n + 1}", platform=camp.platform,
-                account_id=account_id, campaign_id=camp.id, control_ad=control.id, treatment_ad=treatment.id,
-                true_lift=lift, start=start, end=self.anchor + timedelta(days=21)))
+            self._experiments.append(
+                Experiment(
+                    id=f"exp-{n + 1}",
+                    name=f"{camp.name}: headline test {n + 1}",
+                    platform=camp.platform,
+                    account_id=account_id,
+                    campaign_id=camp.id,
+                    control_ad=control.id,
+                    treatment_ad=treatment.id,
+                    true_lift=lift,
+                    start=start,
+                    end=self.anchor + timedelta(days=21),
+                )
+            )
 
     def response(self, campaign: Campaign, spend: float | np.ndarray) -> np.ndarray:
         """True expected daily conversions at a daily spend, on an average day."""
@@ -331,19 +453,32 @@ class World:
         spend_a = np.round(spend_c[ad_c] * share, 2)  # cents
 
         season = self._season(acc.platform, days)  # (D,)
-        cpm = np.array([camps[a.campaign_id].cpm for a in ads])[:, None] * (1 + 0.08 * _normal(self.seed, 11, a_idx, t))
+        cpm = np.array([camps[a.campaign_id].cpm for a in ads])[:, None] * (
+            1 + 0.08 * _normal(self.seed, 11, a_idx, t)
+        )
         impressions = np.floor(spend_a / np.maximum(cpm, 1e-9) * 1000)
         age = (t[None, :] - np.array([(a.launch - EPOCH).days for a in ads])[:, None]).clip(0)
-        ctr = np.array([a.ctr for a in ads])[:, None] * np.exp(-age / np.array([a.fatigue_days for a in ads])[:, None])
+        ctr = np.array([a.ctr for a in ads])[:, None] * np.exp(
+            -age / np.array([a.fatigue_days for a in ads])[:, None]
+        )
         ctr = ctr * (1 + 0.05 * _normal(self.seed, 12, a_idx, t)).clip(0.5, 1.5) * (0.9 + 0.1 * season)
         clicks = np.minimum(np.round(impressions * ctr), impressions)
 
         # conversions: the campaign's Hill curve, spread over its ads by clicks x multiplier
-        expected_c = season[None, :] * np.array([c.beta for c in camp_list])[:, None] * _hill(
-            spend_c, np.array([c.k for c in camp_list])[:, None], np.array([c.s for c in camp_list])[:, None])
+        expected_c = (
+            season[None, :]
+            * np.array([c.beta for c in camp_list])[:, None]
+            * _hill(
+                spend_c,
+                np.array([c.k for c in camp_list])[:, None],
+                np.array([c.s for c in camp_list])[:, None],
+            )
+        )
         mult = np.array([a.cvr_multiplier for a in ads])[:, None]
         pull = clicks * mult
-        rate = expected_c / np.maximum(_group_sum(pull, ad_c, len(camp_list)), 1e-9)  # conversions per weighted click
+        rate = expected_c / np.maximum(
+            _group_sum(pull, ad_c, len(camp_list)), 1e-9
+        )  # conversions per weighted click
         p = np.minimum(rate[ad_c] * mult, 0.95)
         mean = clicks * p
         conv = np.round(mean + np.sqrt(mean * (1 - p)) * _normal(self.seed, 13, a_idx, t)).clip(0)
@@ -362,30 +497,35 @@ class World:
 
         keep = spend_a > 0
         rows_i, cols_i = np.nonzero(keep)
-        return pd.DataFrame({
-            "date": day_dates[cols_i],
-            "platform": acc.platform,
-            "account_id": account_id,
-            "campaign_id": np.array([a.campaign_id for a in ads], dtype=object)[rows_i],
-            "ad_group_id": np.array([a.ad_group_id for a in ads], dtype=object)[rows_i],
-            "ad_id": np.array([a.id for a in ads], dtype=object)[rows_i],
-            "ad_name": np.array([a.name for a in ads], dtype=object)[rows_i],
-            "currency": acc.currency,
-            "impressions": impressions[keep].astype(np.int64),
-            "clicks": clicks[keep].astype(np.int64),
-            "spend": spend_a[keep],
-            "conversions": conv[keep],
-            "conversion_value": value[keep],
-        })
+        return pd.DataFrame(
+            {
+                "date": day_dates[cols_i],
+                "platform": acc.platform,
+                "account_id": account_id,
+                "campaign_id": np.array([a.campaign_id for a in ads], dtype=object)[rows_i],
+                "ad_group_id": np.array([a.ad_group_id for a in ads], dtype=object)[rows_i],
+                "ad_id": np.array([a.id for a in ads], dtype=object)[rows_i],
+                "ad_name": np.array([a.name for a in ads], dtype=object)[rows_i],
+                "currency": acc.currency,
+                "impressions": impressions[keep].astype(np.int64),
+                "clicks": clicks[keep].astype(np.int64),
+                "spend": spend_a[keep],
+                "conversions": conv[keep],
+                "conversion_value": value[keep],
+            }
+        )
 
-    def campaign_daily(self, account_id: str, since: date, until: date, as_of: date | None = None) -> pd.DataFrame:
+    def campaign_daily(
+        self, account_id: str, since: date, until: date, as_of: date | None = None
+    ) -> pd.DataFrame:
         """Campaign-level daily rows: exactly the sums of the campaign's ads."""
         ads = self.ad_daily(account_id, since, until, as_of)
         if ads.empty:
             return _empty_campaign_frame()
         names = {c.id: c.name for c in self.campaigns(account_id)}
-        out = (ads.groupby(["date", "platform", "account_id", "campaign_id", "currency"], as_index=False)
-               [["impressions", "clicks", "spend", "conversions", "conversion_value"]].sum())
+        out = ads.groupby(["date", "platform", "account_id", "campaign_id", "currency"], as_index=False)[
+            ["impressions", "clicks", "spend", "conversions", "conversion_value"]
+        ].sum()
         out["spend"] = out["spend"].round(2)
         out["conversions"] = out["conversions"].round(2)
         out["conversion_value"] = out["conversion_value"].round(2)
@@ -400,7 +540,9 @@ class World:
         for i, (cur, base) in enumerate(sorted(CURRENCY_USD.items())):
             drift = 1 + 0.03 * np.sin(t / 97.0 + i) + 0.004 * _normal(self.seed, 21, np.array([i]), t)[0]
             usd = base * drift if cur != "USD" else np.ones(len(t))
-            rows.append(pd.DataFrame({"date": np.array(days, dtype="datetime64[D]"), "currency": cur, "usd": usd}))
+            rows.append(
+                pd.DataFrame({"date": np.array(days, dtype="datetime64[D]"), "currency": cur, "usd": usd})
+            )
         frame = pd.concat(rows, ignore_index=True)
         rep = frame[frame.currency == reporting_currency].set_index("date")["usd"]
         frame["rate"] = (frame["usd"] / frame["date"].map(rep)).round(8)
@@ -408,7 +550,9 @@ class World:
         return frame[["date", "currency", "rate", "reporting_currency"]]
 
     # ---------------------------------------------------------------- internals
-    def _campaign_spend(self, camps: list[Campaign], days: list[date], t: np.ndarray, c_idx: np.ndarray) -> np.ndarray:
+    def _campaign_spend(
+        self, camps: list[Campaign], days: list[date], t: np.ndarray, c_idx: np.ndarray
+    ) -> np.ndarray:
         block = t // BUDGET_REGIME_DAYS
         regime = 0.55 + 0.9 * _uniform(self.seed, 1, c_idx, block)  # budgets move between 0.55x and 1.45x
         util = (0.9 + 0.05 * _normal(self.seed, 2, c_idx, t)).clip(0.6, 1.0)
@@ -426,7 +570,7 @@ class World:
                         spend[i, hit] *= anomaly.factor
         return np.round(spend, 2)
 
-    def _enabled(self, entities: list[Campaign] | list[Ad], days: list[date]) -> np.ndarray:
+    def _enabled(self, entities: Sequence[Campaign | Ad], days: list[date]) -> np.ndarray:
         """(entities, days) mask of ENABLED; paused-at-start entities stopped 30 days before the anchor."""
         out = np.ones((len(entities), len(days)), dtype=bool)
         day_arr = np.array(days, dtype="datetime64[D]")
@@ -473,10 +617,12 @@ def _hill(x: np.ndarray | float, k: np.ndarray | float, s: np.ndarray | float) -
 def _mix(seed: int, stream: int, entity: np.ndarray, t: np.ndarray) -> np.ndarray:
     """splitmix64 over (seed, stream, entity, day): a counter-based, window-independent hash."""
     with np.errstate(over="ignore"):
-        x = (np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15)
-             + np.uint64(stream) * np.uint64(0xBF58476D1CE4E5B9)
-             + entity.astype(np.uint64)[:, None] * np.uint64(0x94D049BB133111EB)
-             + t.astype(np.uint64)[None, :])
+        x = (
+            np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15)
+            + np.uint64(stream) * np.uint64(0xBF58476D1CE4E5B9)
+            + entity.astype(np.uint64)[:, None] * np.uint64(0x94D049BB133111EB)
+            + t.astype(np.uint64)[None, :]
+        )
         x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
         x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
         return x ^ (x >> np.uint64(31))
@@ -512,14 +658,44 @@ def _account_id(platform: str, p_index: int, i: int) -> str:
 
 
 def _title(platform: str) -> str:
-    return {"google_ads": "Google Ads", "meta": "Meta", "pinterest": "Pinterest", "linkedin": "LinkedIn",
-            "tiktok": "TikTok", "microsoft_ads": "Microsoft Ads"}[platform]
+    return {
+        "google_ads": "Google Ads",
+        "meta": "Meta",
+        "pinterest": "Pinterest",
+        "linkedin": "LinkedIn",
+        "tiktok": "TikTok",
+        "microsoft_ads": "Microsoft Ads",
+    }[platform]
 
 
-AD_COLUMNS = ["date", "platform", "account_id", "campaign_id", "ad_group_id", "ad_id", "ad_name", "currency",
-              "impressions", "clicks", "spend", "conversions", "conversion_value"]
-CAMPAIGN_COLUMNS = ["date", "platform", "account_id", "campaign_id", "campaign_name", "currency",
-                    "impressions", "clicks", "spend", "conversions", "conversion_value"]
+AD_COLUMNS = [
+    "date",
+    "platform",
+    "account_id",
+    "campaign_id",
+    "ad_group_id",
+    "ad_id",
+    "ad_name",
+    "currency",
+    "impressions",
+    "clicks",
+    "spend",
+    "conversions",
+    "conversion_value",
+]
+CAMPAIGN_COLUMNS = [
+    "date",
+    "platform",
+    "account_id",
+    "campaign_id",
+    "campaign_name",
+    "currency",
+    "impressions",
+    "clicks",
+    "spend",
+    "conversions",
+    "conversion_value",
+]
 
 
 def _empty_ad_frame() -> pd.DataFrame:
