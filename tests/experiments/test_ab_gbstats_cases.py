@@ -84,7 +84,9 @@ def test_sequential_test_runs() -> None:
 
 
 def test_sequential_test_runs_prop() -> None:
-    res = SequentialTwoSidedTTest(ProportionStatistic(sum=1396, n=3000), ProportionStatistic(sum=2422, n=3461))
+    res = SequentialTwoSidedTTest(
+        ProportionStatistic(sum=1396, n=3000), ProportionStatistic(sum=2422, n=3461)
+    )
     out = res.compute_result()
     assert out.ci is not None and out.p_value is not None
     assert r5(out.expected) == 0.50386
@@ -107,7 +109,9 @@ def test_sequential_test_tuning_as_expected() -> None:
 
 def test_sequential_p_consistent_with_its_interval() -> None:
     for conv_b in (1450, 1500, 1520, 1540, 1600):
-        out = SequentialTwoSidedTTest(ProportionStatistic(n=30000, sum=1396), ProportionStatistic(n=30000, sum=conv_b))
+        out = SequentialTwoSidedTTest(
+            ProportionStatistic(n=30000, sum=1396), ProportionStatistic(n=30000, sum=conv_b)
+        )
         res = out.compute_result()
         assert res.ci is not None and res.p_value is not None
         assert (res.p_value < 0.05) == (res.ci[0] > 0)
@@ -117,7 +121,9 @@ def test_sequential_p_consistent_with_its_interval() -> None:
 
 
 def test_bayesian_binomial_ab_test() -> None:
-    res = EffectBayesianABTest(ProportionStatistic(sum=49, n=100), ProportionStatistic(sum=51, n=100)).compute_result()
+    res = EffectBayesianABTest(
+        ProportionStatistic(sum=49, n=100), ProportionStatistic(sum=51, n=100)
+    ).compute_result()
     assert r5(res.expected) == 0.04082
     assert (r5(res.ci[0]), r5(res.ci[1])) == (-0.24779, 0.32943)
     assert r5(res.stddev) == 0.14725
