@@ -195,6 +195,9 @@ def input_csv(path: Path) -> Path:
 from adops.experiments.cli import register as _register_ab  # noqa: E402
 
 _register_ab(app)
+from adops.optimize.cli import register as _register_optimize  # noqa: E402
+
+_register_optimize(app)
 # analytics-commands-end
 
 

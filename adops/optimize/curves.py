@@ -1,0 +1,426 @@
+"""Response curves: how a channel's daily outcome (conversions or revenue) answers its daily spend.
+
+The model is the one Robyn and Meridian use for media: geometric adstock, then Hill saturation,
+
+    a_t  = theta * a_{t-1} + (1 - theta) * x_t          (adstock, weights sum to 1)
+    mu_t = beta * dow[t] * a_t^S / (a_t^S + K^S)        (Hill; S > 1 gives an S-shaped curve)
+
+with an optional multiplicative day-of-week factor (mean 1). Because the adstock weights sum to one,
+a spend held at x every day settles at a = x, so the steady-state daily response is simply
+``beta * hill(x; K, S)`` — the curve the allocator works on (`HillCurves`).
+
+Fitting: a coarse grid over (K, S, theta) with beta in closed form picks starting points, then
+`scipy.optimize.least_squares` (robust soft-L1 loss, so tracking outages and spend spikes do not
+drag the curve) polishes the best few. Uncertainty: a wild block bootstrap (residual signs flipped
+per week, which keeps heteroskedasticity and short-range dependence), each replicate refitted from
+the point estimate. A curve is flagged not identifiable when the data cannot pin it down.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import least_squares
+from scipy.signal import lfilter
+
+S_BOUNDS = (0.3, 5.0)
+THETA_MAX = 0.9
+MIN_DAYS = 21
+MIN_SPEND_CV = 0.08
+DOW_MIN_DAYS = 28
+YEARLY_MIN_DAYS = 300
+# weak priors (as Meridian's): half-saturation near the typical spend, a mildly S-shaped Hill; (centre, sd of log)
+PRIOR_K = (1.0, 1.0)  # centre as a multiple of the median daily spend
+PRIOR_S = (1.5, 0.6)
+
+
+@dataclass(frozen=True)
+class HillCurves:
+    """Steady-state Hill curves for n channels (arrays of shape (n,) or broadcastable, e.g. (B, n))."""
+
+    beta: np.ndarray
+    k: np.ndarray
+    s: np.ndarray
+
+    def value(self, x: np.ndarray) -> np.ndarray:
+        """Expected daily outcome at daily spend x."""
+        return self.beta * hill(x, self.k, self.s)
+
+    def marginal(self, x: np.ndarray) -> np.ndarray:
+        """d value / d spend at x: the extra outcome per extra unit of spend."""
+        return self.beta * hill_derivative(x, self.k, self.s)
+
+    def take(self, index: np.ndarray | list[int]) -> HillCurves:
+        """The curves of some channels (last axis)."""
+        return HillCurves(self.beta[..., index], self.k[..., index], self.s[..., index])
+
+
+def hill(x: np.ndarray | float, k: np.ndarray | float, s: np.ndarray | float) -> np.ndarray:
+    """Hill saturation x^S / (x^S + K^S), 0 at x <= 0."""
+    x = np.maximum(np.asarray(x, dtype=float), 0.0)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        ratio = np.where(x > 0, (np.asarray(k, dtype=float) / np.where(x > 0, x, 1.0)) ** s, np.inf)
+        return np.where(x > 0, 1.0 / (1.0 + ratio), 0.0)
+
+
+def hill_derivative(x: np.ndarray | float, k: np.ndarray | float, s: np.ndarray | float) -> np.ndarray:
+    """d hill / dx = S/x · h · (1 − h)."""
+    x = np.maximum(np.asarray(x, dtype=float), 0.0)
+    h = hill(x, k, s)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(x > 0, np.asarray(s) / np.where(x > 0, x, 1.0) * h * (1 - h), 0.0)
+    # at x = 0 the slope is beta/K for S = 1 and 0 for S > 1; S < 1 is unbounded, report a large finite slope
+    s_arr = np.broadcast_to(np.asarray(s, dtype=float), out.shape)
+    k_arr = np.broadcast_to(np.asarray(k, dtype=float), out.shape)
+    at_zero = (x == 0) & (s_arr <= 1.0)
+    if np.any(at_zero):
+        out = np.where(at_zero, np.where(s_arr == 1.0, 1.0 / k_arr, 1e6 / k_arr), out)
+    return out
+
+
+def adstock(x: np.ndarray, theta: float) -> np.ndarray:
+    """Normalised geometric adstock along the last axis, started at steady state (a_0 = x_0)."""
+    x = np.asarray(x, dtype=float)
+    if theta <= 0:
+        return x.copy()
+    zi = theta * x[..., :1]
+    out, _ = lfilter([1 - theta], [1.0, -theta], x, axis=-1, zi=zi)
+    return np.asarray(out)
+
+
+def inflection(k: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """Spend where the marginal return peaks: K·((S−1)/(S+1))^(1/S) for S > 1, else 0."""
+    s = np.asarray(s, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(s > 1, np.asarray(k) * np.clip((s - 1) / (s + 1), 0, None) ** (1 / s), 0.0)
+
+
+@dataclass
+class CurveFit:
+    """A fitted channel curve, its bootstrap replicates and what the data could (not) tell."""
+
+    beta: float
+    k: float
+    s: float
+    theta: float
+    observed_min: float  # smallest and largest daily spend seen (days with spend > 0)
+    observed_max: float
+    n_days: int
+    r2: float
+    boot_beta: np.ndarray = field(default_factory=lambda: np.empty(0))
+    boot_k: np.ndarray = field(default_factory=lambda: np.empty(0))
+    boot_s: np.ndarray = field(default_factory=lambda: np.empty(0))
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def identifiable(self) -> bool:
+        """True when no warning says the data cannot pin the curve down."""
+        return not self.warnings
+
+    def value(self, x: np.ndarray | float) -> np.ndarray:
+        return self.beta * hill(x, self.k, self.s)
+
+    def marginal(self, x: np.ndarray | float) -> np.ndarray:
+        return self.beta * hill_derivative(x, self.k, self.s)
+
+    def boot_value(self, x: np.ndarray | float) -> np.ndarray:
+        """Bootstrap replicates of the value at x: shape (B,) + shape(x)."""
+        x = np.asarray(x, dtype=float)
+        shape = (-1,) + (1,) * x.ndim
+        return self.boot_beta.reshape(shape) * hill(x, self.boot_k.reshape(shape), self.boot_s.reshape(shape))
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "beta": self.beta,
+            "k": self.k,
+            "s": self.s,
+            "theta": self.theta,
+            "observed_min": self.observed_min,
+            "observed_max": self.observed_max,
+            "n_days": self.n_days,
+            "r2": self.r2,
+            "identifiable": self.identifiable,
+            "warnings": list(self.warnings),
+        }
+
+
+def fit_curve(
+    spend: np.ndarray,
+    outcome: np.ndarray,
+    dates: np.ndarray | None = None,
+    *,
+    n_boot: int = 100,
+    seed: int = 0,
+    fit_adstock: bool = True,
+    priors: bool = True,
+) -> CurveFit:
+    """Fit adstock + Hill to one channel's consecutive daily (spend, outcome) history.
+
+    `dates` (datetime64[D]) turns on multiplicative controls: day-of-week factors from four weeks of
+    data, and a yearly cycle (two Fourier pairs) from 300 days (YEARLY_MIN_DAYS), so seasonal demand that
+    happens to move with spend is not read as the spend's effect. The curve is that of an average day.
+    `n_boot` bootstrap replicates give the uncertainty (0: none). `priors` adds the weak priors on
+    K and S (a MAP fit): where the data pin the curve down they change nothing, and where they do not
+    (no saturation visible in the observed range) they keep the extrapolation from running off.
+    """
+    x = np.asarray(spend, dtype=float)
+    y = np.asarray(outcome, dtype=float)
+    if x.shape != y.shape or x.ndim != 1:
+        raise ValueError("spend and outcome must be 1-d arrays of the same length")
+    n = len(x)
+    positive = x[x > 0]
+    if len(positive) == 0 or not np.any(y > 0):
+        return _degenerate(x, y, positive)
+    problem = _Problem(
+        x, y, _controls(dates, n), fit_adstock, float(np.median(positive)), float(positive.max()), priors
+    )
+
+    p_hat = problem.fit()
+    mu = problem.predict(p_hat)
+    ss_res = float(np.sum((y - mu) ** 2))
+    ss_tot = float(np.sum((y - y.mean()) ** 2))
+    beta, k, s, theta = problem.unpack(p_hat)
+
+    boot = np.empty((0, 3))
+    if n_boot > 0:
+        boot = problem.bootstrap(p_hat, mu, n_boot, np.random.default_rng(seed))
+    fit = CurveFit(
+        beta=beta,
+        k=k,
+        s=s,
+        theta=theta,
+        observed_min=float(positive.min()),
+        observed_max=float(positive.max()),
+        n_days=n,
+        r2=1 - ss_res / ss_tot if ss_tot > 0 else 0.0,
+        boot_beta=boot[:, 0],
+        boot_k=boot[:, 1],
+        boot_s=boot[:, 2],
+    )
+    fit.warnings = _identifiability(fit, x, problem, p_hat)
+    return fit
+
+
+# ---------------------------------------------------------------------------- fitting internals
+
+
+def _controls(dates: np.ndarray | None, n: int) -> np.ndarray | None:
+    """(m, n) design of the multiplicative controls: day-of-week dummies, yearly Fourier terms."""
+    if dates is None:
+        return None
+    day = np.asarray(dates).astype("datetime64[D]").astype(np.int64)
+    rows = []
+    if n >= DOW_MIN_DAYS:
+        weekday = (day + 3) % 7  # 0 = Monday
+        rows += [(weekday == d).astype(float) for d in range(1, 7)]
+    if n >= YEARLY_MIN_DAYS:
+        angle = 2 * np.pi * day / 365.25
+        rows += [f(order * angle) for order in (1, 2) for f in (np.cos, np.sin)]
+    return np.vstack(rows) if rows else None
+
+
+class _Problem:
+    """The least-squares problem for one channel, in parameters p = [log β, log K, log S, θ, c_1..c_m]
+    (c: log-multipliers of the controls), with optional weak Gaussian priors as extra residuals."""
+
+    def __init__(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        controls: np.ndarray | None,
+        fit_adstock: bool,
+        x_median: float,
+        x_max: float,
+        priors: bool,
+    ) -> None:
+        self.x, self.y, self.controls = x, y, controls
+        m = 0 if controls is None else controls.shape[0]
+        self.priors = priors
+        # priors on log K, log S and the control coefficients (a control rarely moves demand by e^±0.5)
+        self.prior_idx = np.arange(1, 4 + m)[np.arange(1, 4 + m) != 3]
+        self.prior_mean = np.concatenate([[np.log(PRIOR_K[0] * x_median), np.log(PRIOR_S[0])], np.zeros(m)])
+        self.prior_sd = np.concatenate([[PRIOR_K[1], PRIOR_S[1]], np.full(m, 0.5)])
+        self.prior_weight = 0.0  # the noise scale once known: prior residuals in the data's units
+        self.theta_max = THETA_MAX if fit_adstock else 0.0
+        self.k_lo, self.k_hi = 0.05 * x_median, 10.0 * x_max
+        self.lower = np.array([-np.inf, np.log(self.k_lo), np.log(S_BOUNDS[0]), 0.0] + [-2.0] * m)
+        self.upper = np.array(
+            [np.inf, np.log(self.k_hi), np.log(S_BOUNDS[1]), max(self.theta_max, 1e-9)] + [2.0] * m
+        )
+        self.n_params = 4 + m
+        self.f_scale = 1.0
+
+    def unpack(self, p: np.ndarray) -> tuple[float, float, float, float]:
+        """(beta, K, S, theta), beta on an average day of the history (controls' multiplier of mean 1)."""
+        scale = float(np.mean(np.exp(p[4:] @ self.controls))) if self.controls is not None else 1.0
+        return float(np.exp(p[0]) * scale), float(np.exp(p[1])), float(np.exp(p[2])), float(p[3])
+
+    def _parts(self, p: np.ndarray, need_da: bool) -> tuple[np.ndarray, ...]:
+        theta = float(p[3])
+        a = adstock(self.x, theta)
+        da = _adstock_dtheta(self.x, a, theta) if need_da else np.zeros(0)
+        k, s = np.exp(p[1]), np.exp(p[2])
+        h = hill(a, k, s)
+        m = np.exp(p[0]) * (np.exp(p[4:] @ self.controls) if self.controls is not None else 1.0)
+        return a, da, h, m * h, k, s
+
+    def predict(self, p: np.ndarray) -> np.ndarray:
+        return self._parts(p, need_da=False)[3]
+
+    def residuals(self, p: np.ndarray, y: np.ndarray) -> np.ndarray:
+        data = self.predict(p) - y
+        if not self.prior_weight:
+            return data
+        return np.concatenate(
+            [data, self.prior_weight * (p[self.prior_idx] - self.prior_mean) / self.prior_sd]
+        )
+
+    def jacobian(self, p: np.ndarray, y: np.ndarray) -> np.ndarray:
+        a, da, h, mu, k, s = self._parts(p, need_da=True)
+        safe_a = np.where(a > 0, a, 1.0)
+        one_minus_h = np.where(a > 0, 1 - h, 0.0)
+        cols = [
+            mu,
+            -mu * s * one_minus_h,
+            -mu * one_minus_h * s * np.log(k / safe_a),
+            mu * one_minus_h * s / safe_a * da,
+        ]
+        jac = np.column_stack(cols)
+        if self.controls is not None:
+            jac = np.column_stack([jac, (self.controls * mu).T])
+        if self.prior_weight:
+            prior_rows = np.zeros((len(self.prior_idx), jac.shape[1]))
+            prior_rows[np.arange(len(self.prior_idx)), self.prior_idx] = self.prior_weight / self.prior_sd
+            jac = np.vstack([jac, prior_rows])
+        return jac
+
+    def _solve(self, p0: np.ndarray, y: np.ndarray, loss: str, max_nfev: int | None = None) -> np.ndarray:
+        p0 = np.clip(p0, self.lower, self.upper)
+        res = least_squares(
+            self.residuals,
+            p0,
+            jac=self.jacobian,
+            bounds=(self.lower, self.upper),
+            args=(y,),
+            loss=loss,
+            f_scale=self.f_scale,
+            method="trf",
+            x_scale="jac",
+            max_nfev=max_nfev,
+        )
+        return np.asarray(res.x)
+
+    def starts(self, n_best: int = 3) -> list[np.ndarray]:
+        """The best few (K, S, θ) of a grid, each with its least-squares β (no day-of-week)."""
+        ks = np.geomspace(self.k_lo * 2, self.k_hi / 2, 10)
+        ss = np.array([0.7, 1.0, 1.5, 2.2, 3.2])
+        thetas = [0.0] if self.theta_max == 0 else [0.0, 0.3, 0.6]
+        cand = []
+        for theta in thetas:
+            a = adstock(self.x, theta)
+            h = hill(a[None, None, :], ks[:, None, None], ss[None, :, None])  # (K, S, T)
+            hh = np.einsum("kst,kst->ks", h, h)
+            beta = np.einsum("kst,t->ks", h, self.y) / np.maximum(hh, 1e-300)
+            beta = np.maximum(beta, 1e-12)
+            sse = np.sum((self.y - beta[..., None] * h) ** 2, axis=-1)
+            for i, j in zip(*np.unravel_index(np.argsort(sse, axis=None)[:n_best], sse.shape), strict=True):
+                cand.append((float(sse[i, j]), np.log(beta[i, j]), np.log(ks[i]), np.log(ss[j]), theta))
+        cand.sort(key=lambda c: c[0])
+        m = self.n_params - 4
+        return [np.array([b, lk, ls, th] + [0.0] * m) for _, b, lk, ls, th in cand[:n_best]]
+
+    def fit(self) -> np.ndarray:
+        """Least squares from the grid's best starts, then a robust (and MAP, with priors) refit."""
+        best, best_cost = None, np.inf
+        for p0 in self.starts():
+            p = self._solve(p0, self.y, "linear")
+            cost = float(np.sum(self.residuals(p, self.y) ** 2))
+            if cost < best_cost:
+                best, best_cost = p, cost
+        assert best is not None
+        resid = self.residuals(best, self.y)
+        mad = float(np.median(np.abs(resid - np.median(resid)))) * 1.4826
+        self.f_scale = max(mad, 1e-6 * max(float(np.abs(self.y).max()), 1e-12))
+        if self.priors:
+            self.prior_weight = self.f_scale
+        refits = [self._solve(best, self.y, "soft_l1")]
+        if self.priors:  # the prior's centre may sit in another basin
+            centre = best.copy()
+            centre[1:3] = self.prior_mean[:2]
+            refits.append(self._solve(centre, self.y, "soft_l1"))
+        return min(refits, key=self._robust_cost)
+
+    def _robust_cost(self, p: np.ndarray) -> float:
+        z = (self.residuals(p, self.y) / self.f_scale) ** 2
+        return float(np.sum(2 * (np.sqrt(1 + z) - 1)))
+
+    def bootstrap(
+        self, p_hat: np.ndarray, mu: np.ndarray, n_boot: int, rng: np.random.Generator
+    ) -> np.ndarray:
+        """(n_boot, 3) replicates of (β, K, S): wild block bootstrap, weekly Rademacher signs."""
+        resid = self.y - mu
+        n = len(self.y)
+        n_blocks = -(-n // 7)
+        out = np.empty((n_boot, 3))
+        for b in range(n_boot):
+            signs = np.repeat(rng.choice([-1.0, 1.0], size=n_blocks), 7)[:n]
+            y_star = np.maximum(mu + resid * signs, 0.0)
+            p = self._solve(p_hat, y_star, "soft_l1", max_nfev=30)
+            beta, k, s, _ = self.unpack(p)
+            out[b] = (beta, k, s)
+        return out
+
+
+def _adstock_dtheta(x: np.ndarray, a: np.ndarray, theta: float) -> np.ndarray:
+    """d a_t / d theta for a_t = θ a_{t−1} + (1−θ) x_t, a_0 = x_0: d_t = θ d_{t−1} + a_{t−1} − x_t."""
+    drive = np.concatenate([[0.0], a[:-1] - x[1:]])
+    if theta <= 0:
+        return drive
+    out, _ = lfilter([1.0], [1.0, -theta], drive, zi=[0.0])
+    return np.asarray(out)
+
+
+def _identifiability(fit: CurveFit, x: np.ndarray, problem: _Problem, p: np.ndarray) -> list[str]:
+    """Why the data may not pin the curve down (empty when it does)."""
+    out = []
+    positive = x[x > 0]
+    if fit.n_days < MIN_DAYS:
+        out.append(f"only {fit.n_days} days of history (want >= {MIN_DAYS})")
+    cv = float(np.std(positive) / np.mean(positive)) if len(positive) > 1 else 0.0
+    if cv < MIN_SPEND_CV:
+        out.append(f"spend barely varied (coefficient of variation {cv:.2f})")
+    tol = 1e-3
+    if p[1] <= problem.lower[1] + tol or p[1] >= problem.upper[1] - tol:
+        out.append("half-saturation spend K at its bound")
+    if p[2] <= problem.lower[2] + tol or p[2] >= problem.upper[2] - tol:
+        out.append("Hill shape S at its bound")
+    if problem.theta_max > 0 and p[3] >= problem.upper[3] - tol:
+        out.append("adstock decay at its bound")
+    if len(fit.boot_beta) >= 10:
+        ref = np.array([np.median(positive)])
+        slope = fit.boot_beta[:, None] * hill_derivative(ref, fit.boot_k[:, None], fit.boot_s[:, None])
+        lo, mid, hi = np.quantile(slope[:, 0], [0.1, 0.5, 0.9])
+        if mid <= 0 or (hi - lo) / mid > 2.0:
+            out.append("marginal return at typical spend is very uncertain (bootstrap)")
+    return out
+
+
+def _degenerate(x: np.ndarray, y: np.ndarray, positive: np.ndarray) -> CurveFit:
+    """No spend or no outcome at all: a flat zero curve, flagged."""
+    k = float(np.median(positive)) if len(positive) else 1.0
+    reason = "no spend in the history" if len(positive) == 0 else "no outcome in the history"
+    return CurveFit(
+        beta=0.0,
+        k=k,
+        s=1.0,
+        theta=0.0,
+        observed_min=float(positive.min()) if len(positive) else 0.0,
+        observed_max=float(positive.max()) if len(positive) else 0.0,
+        n_days=len(x),
+        r2=0.0,
+        boot_beta=np.zeros(0),
+        boot_k=np.zeros(0),
+        boot_s=np.zeros(0),
+        warnings=[reason],
+    )
