@@ -1,6 +1,7 @@
 """The Overview's numbers: KPI tiles with change, daily series and a platform × KPI table.
 
-Money is in the reporting currency (`spend_reporting`, `conversion_value_reporting`), so platforms
+All of it reads the `account_daily` rollup (campaign_daily summed per account and day). Money is
+in the reporting currency (`spend_reporting`, `conversion_value_reporting`), so platforms
 and accounts in different currencies add up.
 """
 
@@ -57,7 +58,7 @@ class Filters:
 
 def date_bounds() -> tuple[date, date] | None:
     """First and last day with data, or None for an empty warehouse."""
-    frame = warehouse.query("SELECT min(date) AS lo, max(date) AS hi FROM campaign_daily")
+    frame = warehouse.query("SELECT min(date) AS lo, max(date) AS hi FROM account_daily")
     lo, hi = frame.iloc[0]["lo"], frame.iloc[0]["hi"]
     if pd.isna(lo):
         return None
@@ -83,7 +84,7 @@ def default_filters(days: int = 28) -> Filters | None:
 
 def totals(filters: Filters) -> dict[str, float]:
     where, params = filters.where()
-    row = warehouse.query(f"SELECT {SUMS} FROM campaign_daily WHERE {where}", params).iloc[0]
+    row = warehouse.query(f"SELECT {SUMS} FROM account_daily WHERE {where}", params).iloc[0]
     return {str(k): float(0 if pd.isna(v) else v) for k, v in row.items()}
 
 
@@ -111,7 +112,7 @@ def daily_by_platform(filters: Filters) -> pd.DataFrame:
     """date, platform, spend, conversions (and the other sums) per day and platform."""
     where, params = filters.where()
     return warehouse.query(
-        f"SELECT date, platform, {SUMS} FROM campaign_daily WHERE {where} GROUP BY ALL ORDER BY date, platform",
+        f"SELECT date, platform, {SUMS} FROM account_daily WHERE {where} GROUP BY ALL ORDER BY date, platform",
         params,
     )
 
@@ -120,7 +121,7 @@ def by_platform(filters: Filters) -> pd.DataFrame:
     """The platform × KPI table, with a total row."""
     where, params = filters.where()
     frame = warehouse.query(
-        f"SELECT platform, {SUMS} FROM campaign_daily WHERE {where} GROUP BY ALL ORDER BY spend DESC", params
+        f"SELECT platform, {SUMS} FROM account_daily WHERE {where} GROUP BY ALL ORDER BY spend DESC", params
     )
     if frame.empty:
         return add_kpis(frame)

@@ -17,9 +17,10 @@ from adops.warehouse.delta import (
     snapshot,
     validate,
 )
-from adops.warehouse.tables import TABLES, Table
+from adops.warehouse.tables import ROLLUPS, TABLES, Table
 
 __all__ = [
+    "ROLLUPS",
     "TABLES",
     "ReadOnlyError",
     "SchemaError",

@@ -20,12 +20,15 @@ from typing import Any
 import duckdb
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from deltalake import DeltaTable, write_deltalake
 
 from adops import config
-from adops.warehouse.tables import TABLES, Table
+from adops.warehouse.tables import ROLLUPS, TABLES, Table
 
 MANIFEST = "_snapshot.json"
+#: small files keep a lookback MERGE cheap: it rewrites only the files holding those days
+TARGET_FILE_BYTES = 4 * 1024 * 1024
 
 
 class SchemaError(ValueError):
@@ -99,18 +102,27 @@ def commit(data: dict[str, pa.Table | pd.DataFrame]) -> Snapshot:
 
 
 def _merge(table: Table, data: pa.Table, published: int | None) -> int:
+    """Upsert `data` on the table's key; rows whose compared columns are unchanged are not rewritten.
+
+    Daily tables are kept clustered by date in small files, and the MERGE is told the source's first
+    date, so a sync's lookback window rewrites only the few files that hold those days.
+    """
     path = root() / table.name
-    if not DeltaTable.is_deltatable(str(path)):
+    dated = "date" in table.columns
+    if dated:
+        data = data.sort_by([("date", "ascending")])
+    if not DeltaTable.is_deltatable(str(path)) or published is None:
+        # new, or created by a writer that died before publishing: start over
         path.mkdir(parents=True, exist_ok=True)
-        write_deltalake(str(path), data, mode="overwrite")
+        write_deltalake(str(path), data, mode="overwrite", target_file_size=TARGET_FILE_BYTES)
         return DeltaTable(str(path)).version()
     dt = DeltaTable(str(path))
-    if published is None:  # created by a writer that died before publishing: start over
-        write_deltalake(str(path), data, mode="overwrite")
-        return DeltaTable(str(path)).version()
     if dt.version() != published:  # a writer died after merging but before publishing: undo it
         dt.restore(published)
     on = " AND ".join(f"t.{k} = s.{k}" for k in table.key)
+    if dated:
+        first = pc.min(data["date"]).as_py()
+        on = f"t.date >= '{first.isoformat()}' AND {on}"
     changed = " OR ".join(f"(t.{c} IS DISTINCT FROM s.{c})" for c in table.compare)
     (
         dt.merge(data, predicate=on, source_alias="s", target_alias="t")
@@ -160,6 +172,8 @@ def connect(snap: Snapshot | None = None) -> duckdb.DuckDBPyConnection:
     for name in TABLES:
         con.register(f"__{name}", _dataset(name, snap))
         con.execute(f"CREATE VIEW {name} AS SELECT * FROM __{name}")
+    for name, (base, select) in ROLLUPS.items():
+        con.execute(f"CREATE VIEW {name} AS {select.format(source=base)}")
     return con
 
 
@@ -202,18 +216,27 @@ def query(sql: str, params: Any = None) -> pd.DataFrame:
 def _cached_connection(sql: str) -> duckdb.DuckDBPyConnection:
     snap = snapshot()
     key = (str(root()), snap.id)
-    wanted = {w.lower() for w in _WORDS.findall(sql)} & set(TABLES)
+    wanted = {w.lower() for w in _WORDS.findall(sql)} & (set(TABLES) | set(ROLLUPS))
     with _cache.lock:
         if _cache.key != key or _cache.con is None:
             _cache.con, _cache.key, _cache.loaded = duckdb.connect(), key, set()
             for name in TABLES:  # every name resolves, even before it is loaded
                 _cache.con.register(f"__{name}", TABLES[name].schema.empty_table())
                 _cache.con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM __{name}")
+            for name, (base, select) in ROLLUPS.items():
+                _cache.con.execute(f"CREATE OR REPLACE VIEW {name} AS {select.format(source=base)}")
         con = _cache.con
         for name in sorted(wanted - _cache.loaded):
-            con.register(f"__src_{name}", _dataset(name, snap))
-            con.execute(f"CREATE OR REPLACE TABLE __mem_{name} AS SELECT * FROM __src_{name}")
-            con.unregister(f"__src_{name}")
+            base, select = ROLLUPS.get(name, (name, "SELECT * FROM {source}"))
+            if base in _cache.loaded:
+                source = f"__mem_{base}"
+            else:
+                source = f"__src_{name}"
+                con.register(source, _dataset(base, snap))
+            order = " ORDER BY date" if "date" in TABLES[base].columns else ""  # zone maps prune date ranges
+            con.execute(f"CREATE OR REPLACE TABLE __mem_{name} AS {select.format(source=source)}{order}")
+            if source.startswith("__src_"):
+                con.unregister(source)
             con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM __mem_{name}")
             _cache.loaded.add(name)
     return con

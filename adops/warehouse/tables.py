@@ -162,3 +162,19 @@ FX_RATES = Table(
 )
 
 TABLES: dict[str, Table] = {t.name: t for t in (CAMPAIGN_DAILY, AD_DAILY, ACCOUNTS, CAMPAIGNS, ADS, FX_RATES)}
+
+#: Views derived from a base table: name -> (base table, SELECT over "{source}").
+#: `account_daily` is campaign_daily summed per account and day: every Overview number comes from it,
+#: so dashboards read thousands of rows instead of millions.
+ROLLUPS: dict[str, tuple[str, str]] = {
+    "account_daily": (
+        "campaign_daily",
+        """SELECT date, platform, account_id, currency, reporting_currency,
+                  sum(impressions) AS impressions, sum(clicks) AS clicks, sum(spend) AS spend,
+                  sum(conversions) AS conversions, sum(conversion_value) AS conversion_value,
+                  sum(spend_reporting) AS spend_reporting,
+                  sum(conversion_value_reporting) AS conversion_value_reporting,
+                  count(*) AS campaign_days
+           FROM {source} GROUP BY ALL""",
+    ),
+}

@@ -115,3 +115,13 @@ def test_query_takes_parameters() -> None:
         "SELECT count(*) AS n FROM campaign_daily WHERE campaign_id IN (?, ?)", ["c0", "c2"]
     )
     assert frame.n[0] == 2
+
+
+def test_account_daily_rollup_matches_campaign_daily() -> None:
+    warehouse.commit({"campaign_daily": pd.concat([rows(3), rows(2, spend=5.0, day="2026-11-02")])})
+    cached = warehouse.query(
+        "SELECT date, sum(spend) AS s, sum(campaign_days) AS n FROM account_daily GROUP BY 1 ORDER BY 1"
+    )
+    assert list(cached.s) == [30.0, 10.0] and list(cached.n) == [3, 2]
+    pinned = warehouse.connect().execute("SELECT sum(spend), count(*) FROM account_daily").fetchone()
+    assert pinned == (40.0, 2)
