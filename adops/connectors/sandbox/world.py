@@ -386,33 +386,40 @@ class World:
         return out
 
     def _plant_experiments(self, campaigns: dict[str, list[Campaign]], ads: dict[str, list[Ad]]) -> None:
-        """Turn a few two-ad groups into A/B tests with known lifts (one of them a true null)."""
+        """Turn the first ad group of a few high-traffic campaigns into A/B tests with known lifts.
+
+        Tests go where the clicks are (one campaign per account, the busiest accounts first), and the
+        two test ads carry most of their campaign's traffic, so a real lift is readable in weeks.
+        """
         lifts = [0.15, 0.0, 0.25, -0.12]
-        rng = np.random.default_rng([self.seed, 42])
         self._experiments: list[Experiment] = []
-        account_order = [
-            a.id for a in self.accounts if a.platform in ("meta", "google_ads", "tiktok", "pinterest")
-        ]
-        for n, lift in enumerate(lifts):
-            account_id = account_order[(n * 3) % len(account_order)]
-            # a big-budget campaign gives the test enough traffic to read out
-            camps = sorted(
-                (c for c in campaigns[account_id] if c.status == "ENABLED"), key=lambda c: -c.budget
-            )
-            camp = camps[int(rng.integers(min(3, len(camps))))]
-            control, treatment = [a for a in ads[account_id] if a.campaign_id == camp.id][:2]
-            start = self.anchor - timedelta(days=35)
+
+        def daily_clicks(camp: Campaign) -> float:
+            ctr = np.mean([a.ctr for a in ads[camp.account_id] if a.campaign_id == camp.id])
+            return float(camp.budget / camp.cpm * 1000 * ctr)
+
+        busiest: dict[str, tuple[float, Campaign]] = {}
+        for account_id, account_campaigns in campaigns.items():
+            for camp in account_campaigns:
+                if camp.status == "ENABLED" and camp.start < self.anchor - timedelta(days=60):
+                    score = daily_clicks(camp)
+                    if score > busiest.get(account_id, (-1.0, camp))[0]:
+                        busiest[account_id] = (score, camp)
+        chosen = sorted(busiest.values(), key=lambda item: (-item[0], item[1].id))[: len(lifts)]
+        start = self.anchor - timedelta(days=35)
+        for n, (lift, (_, camp)) in enumerate(zip(lifts, chosen, strict=False)):
+            control, treatment = [a for a in ads[camp.account_id] if a.campaign_id == camp.id][:2]
             control.launch = treatment.launch = min(control.launch, treatment.launch, start)
+            control.weight = treatment.weight = 4.0  # the other ads weigh 0.5-1.5
+            control.fatigue_days = treatment.fatigue_days = 400.0
             treatment.ctr = control.ctr
-            treatment.fatigue_days = control.fatigue_days
-            treatment.weight = control.weight
             treatment.cvr_multiplier = 1.0 + lift
             self._experiments.append(
                 Experiment(
                     id=f"exp-{n + 1}",
                     name=f"{camp.name}: headline test {n + 1}",
                     platform=camp.platform,
-                    account_id=account_id,
+                    account_id=camp.account_id,
                     campaign_id=camp.id,
                     control_ad=control.id,
                     treatment_ad=treatment.id,
