@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import minimize
 
-from adops.optimize.curves import HillCurves, hill_derivative, inflection
+from adops.optimize.curves import HillCurves, hill, hill_derivative, inflection
 
 
 class InfeasibleBudget(ValueError):
@@ -99,17 +99,8 @@ def allocate(
 
 
 def solve_dual(curves: HillCurves, budget: float, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
-    """Lagrangian best responses with a bisection on the price λ; see the module docstring."""
-    peak = _peak_marginal(curves, lower, upper)
-    lam_lo, lam_hi = 0.0, float(peak.max()) * 1.01 + 1e-300
-    for _ in range(100):
-        mid = 0.5 * (lam_lo + lam_hi)
-        if float(np.sum(_best_response(curves, mid, lower, upper))) > budget:
-            lam_lo = mid
-        else:
-            lam_hi = mid
-        if lam_hi - lam_lo <= 1e-12 * lam_hi:
-            break
+    """Lagrangian best responses with a search on the price λ; see the module docstring."""
+    lam_lo, lam_hi = _price_bracket(curves, budget, lower, upper)
     x_under = _best_response(curves, lam_hi, lower, upper)  # sums to <= budget
     x_over = _best_response(curves, lam_lo, lower, upper)  # sums to >= budget
     jumped = np.nonzero(np.abs(x_over - x_under) > 1e-6 * max(budget, 1.0))[0]
@@ -133,12 +124,35 @@ def solve_dual(curves: HillCurves, budget: float, lower: np.ndarray, upper: np.n
     return best
 
 
-def _best_response(curves: HillCurves, lam: float, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
-    """argmax over [lower, upper] of r(x) − λx, per channel."""
+def _price_bracket(
+    curves: HillCurves, budget: float, lower: np.ndarray, upper: np.ndarray
+) -> tuple[float, float]:
+    """λ_lo < λ_hi with total best-response spend >= budget at λ_lo and <= budget at λ_hi.
+
+    The total is non-increasing in λ; each pass evaluates 32 prices at once and keeps the crossing.
+    """
+    lam_lo, lam_hi = 0.0, float(_peak_marginal(curves, lower, upper).max()) * 1.01 + 1e-300
+    for _ in range(7):
+        grid = np.linspace(lam_lo, lam_hi, 33)
+        totals = _best_response(curves, grid[:, None], lower, upper).sum(axis=1)
+        over = np.nonzero(totals > budget)[0]
+        i = int(over[-1]) if len(over) else 0
+        lam_lo, lam_hi = float(grid[i]), float(grid[min(i + 1, 32)])
+        if lam_hi - lam_lo <= 1e-12 * lam_hi:
+            break
+    return lam_lo, lam_hi
+
+
+def _best_response(
+    curves: HillCurves, lam: float | np.ndarray, lower: np.ndarray, upper: np.ndarray
+) -> np.ndarray:
+    """argmax over [lower, upper] of r(x) − λx, per channel (λ may be a column of prices: (L, 1) → (L, n))."""
+    lam = np.asarray(lam, dtype=float)
     x_root = np.clip(_falling_root(curves, lam, lower, upper), lower, upper)
-    options = np.stack([lower, upper, x_root])
-    gain = curves.value(options) - lam * options
-    return np.asarray(options[np.argmax(gain, axis=0), np.arange(len(lower))])
+    lo, hi = np.broadcast_to(lower, x_root.shape), np.broadcast_to(upper, x_root.shape)
+    gains = [curves.value(x) - lam * x for x in (lo, hi, x_root)]
+    best = np.where(gains[1] > gains[0], hi, lo)
+    return np.where(gains[2] > np.maximum(gains[0], gains[1]), x_root, best)
 
 
 def _falling_root(
@@ -147,12 +161,11 @@ def _falling_root(
     """x in [max(lower, inflection), upper] with r'(x) = λ on the falling side of r' (clipped to the ends)."""
     a = np.maximum(lower, inflection(curves.k, curves.s))
     b = np.maximum(upper, a)
-    lam_arr = np.broadcast_to(np.asarray(lam, dtype=float), a.shape)
-    # r' falls on [a, b]: bisection in log space when a > 0
-    lo, hi = a.copy(), b.copy()
-    for _ in range(60):
+    shape = np.broadcast_shapes(np.shape(lam), a.shape)
+    lo, hi = np.broadcast_to(a, shape).copy(), np.broadcast_to(b, shape).copy()
+    for _ in range(42):
         mid = 0.5 * (lo + hi)
-        above = curves.marginal(mid) > lam_arr
+        above = curves.marginal(mid) > lam
         lo = np.where(above, mid, lo)
         hi = np.where(above, hi, mid)
     return 0.5 * (lo + hi)
@@ -177,21 +190,9 @@ def _fill_concave(
         budget, 1.0
     ):
         return None
-    mu_lo, mu_hi = 0.0, float(_peak_marginal(sub, lo_b, hi_b).max()) * 1.01 + 1e-300
-
-    def spend_at(mu: float) -> np.ndarray:
-        return _best_response(sub, mu, lo_b, hi_b)
-
-    for _ in range(100):
-        mid = 0.5 * (mu_lo + mu_hi)
-        if float(np.sum(spend_at(mid))) > rest:
-            mu_lo = mid
-        else:
-            mu_hi = mid
-        if mu_hi - mu_lo <= 1e-13 * mu_hi:
-            break
+    _, mu_hi = _price_bracket(sub, rest, lo_b, hi_b)
     out = state.copy()
-    out[idx] = spend_at(mu_hi)
+    out[idx] = _best_response(sub, mu_hi, lo_b, hi_b)
     return _project(out, budget, lower, upper, movable=~fixed)
 
 
@@ -206,48 +207,47 @@ def _peak_marginal(curves: HillCurves, lower: np.ndarray, upper: np.ndarray) -> 
 
 
 def solve_greedy(
-    curves: HillCurves,
-    budget: float,
-    lower: np.ndarray,
-    upper: np.ndarray,
-    *,
-    steps: int | None = None,
-    lookahead: int = 40,
+    curves: HillCurves, budget: float, lower: np.ndarray, upper: np.ndarray, *, steps: int | None = None
 ) -> np.ndarray:
-    """Marginal-return greedy from the lower bounds, with look-ahead over S-curve humps."""
+    """Marginal-return greedy from the lower bounds, in steps of 1/`steps` of the budget to hand out.
+
+    Each move goes to the channel whose best jump — one step, or several up to its upper bound —
+    returns most per unit spent, so an S-curve's flat start does not hide its steep middle.
+    """
     n = len(lower)
     room = budget - float(np.sum(lower))
     x = lower.copy()
     if room <= 0:
         return x
-    steps = steps or max(2000, 4 * n)
+    steps = steps or max(1000, 2 * n)
     delta = room / steps
-    ahead = np.arange(1, lookahead + 1, dtype=float)
+    beta, k, s = (np.asarray(a, dtype=float) for a in (curves.beta, curves.k, curves.s))
 
-    def best_rate(i: int) -> tuple[float, int]:
+    def best_move(i: int) -> tuple[float, int]:
         cap = int(np.floor((upper[i] - x[i]) / delta + 1e-9))
         if cap <= 0:
             return -np.inf, 0
-        j = ahead[: min(lookahead, cap)]
-        one = curves.take([i])
-        gains = one.value(x[i] + j * delta) - one.value(np.array([x[i]]))
-        rates = gains / (j * delta)
+        jumps = np.unique(
+            np.concatenate([np.arange(1, min(cap, 8) + 1), np.round(np.geomspace(1, cap, 24)).astype(int)])
+        )
+        gains = beta[i] * (hill(x[i] + jumps * delta, k[i], s[i]) - hill(x[i], k[i], s[i]))
+        rates = gains / (jumps * delta)
         m = int(np.argmax(rates))
-        return float(rates[m]), int(j[m])
+        return float(rates[m]), int(jumps[m])
 
     heap = []
     for i in range(n):
-        rate, j = best_rate(i)
+        rate, j = best_move(i)
         if j > 0:
             heap.append((-rate, i, j))
     heapq.heapify(heap)
     left = steps
     while left > 0 and heap:
-        _, i, j = heapq.heappop(heap)
+        _, i, j = heapq.heappop(heap)  # only channel i moved since its entry was pushed: still current
         j = min(j, left)
         x[i] += j * delta
         left -= j
-        rate, j_next = best_rate(i)
+        rate, j_next = best_move(i)
         if j_next > 0:
             heapq.heappush(heap, (-rate, i, j_next))
     return _project(x, budget, lower, upper)

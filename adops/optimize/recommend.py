@@ -348,23 +348,32 @@ def _meet_target(
 
     if meets(spend):
         return spend, method, []
-    floor = float(np.sum(lower))
-    x_floor = solve_dual(curves, floor, lower, upper) if floor > 0 else lower.copy()
     what = f"target CPA {target_cpa:g}" if target_cpa is not None else f"target ROAS {target_roas:g}"
-    if not meets(x_floor):
+    # with S-shaped curves efficiency need not fall steadily with spend: scan the frontier, then refine
+    floor = float(np.sum(lower))
+    totals = np.linspace(floor, budget, 21)
+    ok = [meets(solve_dual(curves, t, lower, upper) if t > 0 else lower.copy()) for t in totals]
+    if not any(ok):
         return (
-            x_floor,
-            "dual",
+            lower.copy(),
+            "fixed",
             [f"{what} cannot be met even at the channels' minimums; spending the minimums"],
         )
-    lo, hi = floor, budget
-    for _ in range(40):
+    i = max(j for j, good in enumerate(ok) if good)
+    lo, hi = float(totals[i]), float(totals[min(i + 1, len(totals) - 1)])
+    for _ in range(24):
         mid = 0.5 * (lo + hi)
         if meets(solve_dual(curves, mid, lower, upper)):
             lo = mid
         else:
             hi = mid
-    final = allocate(curves, lo, lower, upper)
+    final = allocate(curves, lo, lower, upper) if lo > floor else None
+    if final is None or not meets(final.spend):
+        return (
+            solve_dual(curves, lo, lower, upper),
+            "dual",
+            [f"{what} caps daily spend at {lo:,.2f} of {budget:,.2f}"],
+        )
     return final.spend, final.method, [f"{what} caps daily spend at {lo:,.2f} of the {budget:,.2f} budget"]
 
 
