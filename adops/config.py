@@ -26,7 +26,7 @@ DEFAULT_LOOKBACK_DAYS = {
     "tiktok": 14,
     "microsoft_ads": 30,
 }
-SECRET_KEYS = re.compile(r"token|secret|password|key|credential", re.IGNORECASE)
+SECRET_KEYS = re.compile(r"token|secret|password|key|credential|webhook|url", re.IGNORECASE)
 
 
 class ConfigError(ValueError):

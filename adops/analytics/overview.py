@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from adops import warehouse
+from adops import clock, warehouse
 from adops.analytics.kpis import add_kpis, kpi
 
 SUMS = """
@@ -74,12 +74,12 @@ def accounts() -> pd.DataFrame:
     return frame
 
 
-def default_filters(days: int = 28) -> Filters | None:
-    """The last `days` days with data."""
-    bounds = date_bounds()
-    if bounds is None:
-        return None
-    return Filters(max(bounds[0], bounds[1] - timedelta(days=days - 1)), bounds[1])
+def default_range(bounds: tuple[date, date], days: int = 28) -> tuple[date, date]:
+    """The last `days` complete days: today is still filling in (and means another date in each time zone)."""
+    first, last = bounds
+    end = min(last, clock.today() - timedelta(days=1))
+    end = end if end >= first else last
+    return max(first, end - timedelta(days=days - 1)), end
 
 
 def totals(filters: Filters) -> dict[str, float]:

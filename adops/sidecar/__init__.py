@@ -17,6 +17,7 @@ def run(host: str = "127.0.0.1", port: int = 8765) -> None:
     from adops.scheduler import Scheduler
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line per worker poll
     uvicorn.run(create_app(Scheduler()), host=host, port=port, log_level="info", timeout_graceful_shutdown=5)
 
 

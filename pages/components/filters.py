@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import pandas as pd
 import streamlit as st
 
-from adops.analytics.overview import Filters
+from adops.analytics.overview import Filters, default_range
 from pages.components.formatting import PLATFORM_LABELS
 
 
 def filter_bar(bounds: tuple[date, date], accounts: pd.DataFrame, key: str = "filters") -> Filters | None:
     """Draw the filters in one row; show st.error and return None when they do not make sense."""
     first, last = bounds
-    default_start = max(first, last - timedelta(days=27))
     col_dates, col_platforms, col_accounts = st.columns([2, 2, 3])
     picked = col_dates.date_input(
-        "Date range", value=(default_start, last), min_value=first, max_value=last, key=f"{key}-dates"
+        "Date range", value=default_range(bounds), min_value=first, max_value=last, key=f"{key}-dates"
     )
     platforms = col_platforms.multiselect(
         "Platforms",

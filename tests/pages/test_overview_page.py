@@ -63,3 +63,14 @@ def test_sync_now_queues_a_job_instead_of_syncing(workspace: Path) -> None:
     assert len(queued) == 1 and queued[0].status == "queued"
     assert at.button[0].disabled  # while it is queued
     assert any("sidecar is not answering" in w.value for w in at.warning)
+
+
+def test_default_range_is_the_last_28_complete_days() -> None:
+    from datetime import date
+
+    from adops.analytics.overview import default_range
+
+    # conftest freezes today at 2026-11-24: today is still filling in, so the range ends yesterday
+    assert default_range((date(2026, 1, 1), date(2026, 11, 24))) == (date(2026, 10, 27), date(2026, 11, 23))
+    assert default_range((date(2026, 11, 20), date(2026, 11, 24))) == (date(2026, 11, 20), date(2026, 11, 23))
+    assert default_range((date(2026, 11, 24), date(2026, 11, 24))) == (date(2026, 11, 24), date(2026, 11, 24))
