@@ -1,0 +1,89 @@
+"""The operational store on PostgreSQL (ADOPS_DATABASE_URL): migrations, events, jobs, a sync run.
+
+Starts a throwaway cluster with the machine's PostgreSQL binaries; skipped where there are none.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from adops import store
+
+INITDB = shutil.which("initdb")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(INITDB is None, reason="PostgreSQL server binaries not installed"),
+]
+
+
+def _as_postgres_user(args: list[str]) -> list[str]:
+    """PostgreSQL refuses to run as root: run it as `nobody` when we are root."""
+    return ["runuser", "-u", "nobody", "--", *args] if os.geteuid() == 0 else args
+
+
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    root = Path(tempfile.mkdtemp(prefix="adops-pg-"))  # outside pytest's root-only tmp tree
+    data = root / "data"
+    root.chmod(0o777)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    subprocess.run(
+        _as_postgres_user([str(INITDB), "-D", str(data), "-A", "trust", "-U", "adops"]),
+        check=True,
+        capture_output=True,
+    )
+    ctl = str(Path(str(INITDB)).with_name("pg_ctl"))
+    subprocess.run(
+        _as_postgres_user(
+            [
+                ctl,
+                "-D",
+                str(data),
+                "-w",
+                "-l",
+                str(root / "log"),
+                "-o",
+                f"-p {port} -k {root} -c listen_addresses=''",
+                "start",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield f"postgresql+psycopg://adops@/postgres?host={root}&port={port}"
+    finally:
+        subprocess.run(_as_postgres_user([ctl, "-D", str(data), "-m", "fast", "stop"]), capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_store_and_sync_on_postgres(postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy import inspect
+
+    from adops.connectors.sandbox import init_state
+    from adops.ingest import sync
+
+    monkeypatch.setenv("ADOPS_DATABASE_URL", postgres_url)
+    store.reset()
+    assert store.engine().dialect.name == "postgresql"
+    assert {"events", "jobs", "sync_runs", "sync_state"} <= set(inspect(store.engine()).get_table_names())
+    first, second = store.events.publish("a", {"x": 1}), store.events.publish("b", {"x": 2})
+    assert [e.type for e in store.events.after(first - 1)] == ["a", "b"] and second > first
+    job = store.jobs.enqueue("sync", {"platforms": ["linkedin"]})
+    assert store.jobs.claim_next().id == job  # type: ignore[union-attr]
+    init_state(3, date(2026, 11, 24), (2, 3))
+    result = sync(platforms=["linkedin"], since=date(2026, 11, 1))
+    assert result.status == "success" and result.rows > 0
+    assert store.engine().url.render_as_string(hide_password=True).startswith("postgresql")
+    assert not (Path(os.environ["ADOPS_HOME"]) / "adops.sqlite").exists()
