@@ -6,7 +6,8 @@ account when none are configured: the embedded default), and `connector_for()` g
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import importlib
+from collections.abc import Iterable
 
 from adops.config import PLATFORMS, AccountConfig, Config
 from adops.connectors.base import AccountInfo, CampaignTemplate, Connector
@@ -20,8 +21,15 @@ from adops.connectors.errors import (
     TransientError,
 )
 
-#: Real API clients register here by platform: factory(account config) -> Connector.
-API_CLIENTS: dict[str, Callable[[AccountConfig], Connector]] = {}
+#: The module of each platform's real client; it exposes `connector(account) -> Connector`.
+API_MODULES = {
+    "google_ads": "adops.connectors.google_ads",
+    "meta": "adops.connectors.meta",
+    "pinterest": "adops.connectors.pinterest",
+    "linkedin": "adops.connectors.linkedin",
+    "tiktok": "adops.connectors.tiktok",
+    "microsoft_ads": "adops.connectors.microsoft_ads",
+}
 
 
 def workspace_accounts(cfg: Config, platforms: Iterable[str] = ()) -> list[AccountConfig]:
@@ -41,17 +49,21 @@ def connector_for(account: AccountConfig) -> Connector:
         from adops.connectors.sandbox import SandboxConnector
 
         return SandboxConnector(account.platform)
-    factory = API_CLIENTS.get(account.platform)
-    if factory is None:
+    name = API_MODULES[account.platform]
+    try:
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name != name:
+            raise
         raise NotConfigured(
             f"no API client for {account.platform} in this build; "
             f'set connector = "sandbox" for {account.key} to use the simulator'
-        )
-    return factory(account)
+        ) from None
+    return module.connector(account)  # type: ignore[no-any-return]
 
 
 __all__ = [
-    "API_CLIENTS",
+    "API_MODULES",
     "AccountInfo",
     "AuthError",
     "BadRequest",

@@ -1,0 +1,42 @@
+"""Rotated OAuth2 tokens, kept in `$ADOPS_HOME/tokens.json` (mode 0600), never in logs or pages.
+
+Platforms that rotate refresh tokens (LinkedIn, Microsoft, Pinterest...) invalidate the old one
+when they issue a new one, so the new one must outlive the process that received it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from typing import Any
+
+from adops import config
+
+
+def _path():  # type: ignore[no-untyped-def]
+    return config.home() / "tokens.json"
+
+
+def load(account_key: str) -> dict[str, Any]:
+    try:
+        return dict(json.loads(_path().read_text()).get(account_key, {}))
+    except FileNotFoundError:
+        return {}
+
+
+def save(account_key: str, values: dict[str, Any]) -> None:
+    path = _path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            data = json.loads(path.read_text())
+        except FileNotFoundError:
+            data = {}
+        data[account_key] = values
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(data, fh)
+        os.replace(tmp, path)
