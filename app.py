@@ -9,6 +9,9 @@ navigation = st.navigation(
         "Command center": [
             st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
         ],
+        "Workspace": [
+            st.Page("pages/settings.py", title="Settings", icon=":material/settings:"),
+        ],
     }
 )
 navigation.run()

@@ -27,6 +27,8 @@ app = typer.Typer(
 )
 config_app = typer.Typer(help="Show the workspace configuration.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
+connectors_app = typer.Typer(help="Check the platform connections.", no_args_is_help=True)
+app.add_typer(connectors_app, name="connectors")
 
 
 class UsageProblem(Exception):
@@ -117,6 +119,32 @@ def sync(
                     f"  {acc.platform}:{acc.account_id} failed ({acc.error_kind}): {acc.error}", err=True
                 )
     if result.status == "failed":
+        raise typer.Exit(1)
+
+
+@connectors_app.command("check")
+def connectors_check(
+    platform: Annotated[list[Platform] | None, typer.Option(help="Only this platform (repeatable).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+) -> None:
+    """Verify each account's credentials and access, and say exactly what is missing. Exit 1 if any fails."""
+    from adops.connectors import workspace_accounts
+    from adops.connectors.check import check
+
+    results = check(workspace_accounts(config.load(), [p.value for p in platform or []]))
+    if as_json:
+        emit_json([r.to_dict() for r in results])
+    else:
+        for r in results:
+            if r.ok:
+                typer.echo(
+                    f"ok      {r.platform}:{r.account_id}  {r.steps[0]['detail']}, {r.steps[1]['detail']}"
+                )
+            else:
+                typer.echo(
+                    f"FAILED  {r.platform}:{r.account_id}  [{r.error_kind}] {r.error}\n        -> {r.hint}"
+                )
+    if not all(r.ok for r in results):
         raise typer.Exit(1)
 
 

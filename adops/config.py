@@ -231,3 +231,38 @@ def masked(config: Config) -> dict[str, Any]:
 
 def _mask_url(url: str) -> str:
     return re.sub(r"://([^:/@]+):([^@]+)@", r"://\1:***@", url)
+
+
+def add_accounts(accounts: list[AccountConfig]) -> Config:
+    """Append accounts to adops.toml, keeping the file as it was if the result would not load."""
+    path = home() / "adops.toml"
+    before = path.read_text() if path.exists() else ""
+    blocks = []
+    for a in accounts:
+        lines = [
+            "",
+            "[[accounts]]",
+            f"platform = {_quote(a.platform)}",
+            f"id = {_quote(a.id)}",
+            f"connector = {_quote(a.connector)}",
+        ]
+        if a.name:
+            lines.append(f"name = {_quote(a.name)}")
+        if a.credentials:
+            lines.append("[accounts.credentials]")
+            lines += [f"{k} = {_quote(v)}" for k, v in a.credentials.items()]
+        blocks.append("\n".join(lines) + "\n")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(before + "".join(blocks))
+    try:
+        return load()
+    except ConfigError:
+        path.write_text(before)
+        raise
+
+
+def _quote(value: str) -> str:
+    """A TOML basic string (JSON's escapes are TOML's)."""
+    import json
+
+    return json.dumps(str(value))

@@ -352,18 +352,36 @@ def last_runs(limit: int = 10) -> list[SyncRun]:
 
 
 def account_health() -> pd.DataFrame:
-    """Per account: cursor, last success and last error."""
+    """Per workspace account: connector, credentials state, cursor, last success and last error."""
+    cfg = config.load()
     with store.session() as s:
-        rows = s.scalars(select(SyncState)).all()
-        return pd.DataFrame(
-            [
-                {
-                    "platform": r.platform,
-                    "account_id": r.account_id,
-                    "cursor": r.cursor,
-                    "last_success_at": r.last_success_at,
-                    "last_error": r.last_error,
-                }
-                for r in rows
-            ]
+        states = {(r.platform, r.account_id): r for r in s.scalars(select(SyncState))}
+    rows = []
+    for a in workspace_accounts(cfg):
+        state = states.get((a.platform, a.id))
+        creds = config.masked(Config(home=cfg.home, accounts=(a,)))["accounts"][0]["credentials"]
+        rows.append(
+            {
+                "platform": a.platform,
+                "account_id": a.id,
+                "name": a.name,
+                "connector": a.connector,
+                "credentials": ", ".join(f"{k}: {v}" for k, v in creds.items()) or "–",
+                "cursor": state.cursor if state else None,
+                "last_success_at": state.last_success_at if state else None,
+                "last_error": state.last_error if state else None,
+            }
         )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "platform",
+            "account_id",
+            "name",
+            "connector",
+            "credentials",
+            "cursor",
+            "last_success_at",
+            "last_error",
+        ],
+    )

@@ -55,6 +55,19 @@ def _run_sync(params: dict[str, Any], report: Callable[[float, str], None]) -> d
     }
 
 
+@runner("connectors.check")
+def _run_check(params: dict[str, Any], report: Callable[[float, str], None]) -> dict[str, Any]:
+    from adops.connectors import workspace_accounts
+    from adops.connectors.check import check_account
+
+    accounts = workspace_accounts(config.load(), params.get("platforms", []))
+    results = []
+    for i, account in enumerate(accounts, start=1):
+        results.append(check_account(account).to_dict())
+        report(i / max(len(accounts), 1), account.key)
+    return {"results": results}
+
+
 def run_next() -> int | None:
     """Claim and run the oldest queued job; returns its id, or None when the queue is empty."""
     job = jobs.claim_next()

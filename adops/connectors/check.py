@@ -1,0 +1,60 @@
+"""`adops connectors check`: can we read each account, and if not, exactly what is missing."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+
+from adops import clock
+from adops.config import AccountConfig
+from adops.connectors.errors import ConnectorError
+
+HINTS = {
+    "config": "add the missing setting to adops.toml (credentials may be env: references)",
+    "auth": "the credentials were refused: renew the access token, or set refresh_token, client_id and "
+    "client_secret so it refreshes itself",
+    "permission": "the credentials work but lack access: grant the scope named above, or give the user "
+    "access to this ad account",
+    "rate_limit": "the platform is rate limiting this app: try again later",
+    "transient": "the platform did not answer properly: try again later",
+    "bad_request": "the platform rejected the request: check the account id",
+}
+
+
+@dataclass
+class CheckResult:
+    platform: str
+    account_id: str
+    connector: str
+    ok: bool = True
+    steps: list[dict[str, str]] = field(default_factory=list)
+    error_kind: str | None = None
+    error: str | None = None
+    hint: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def check_account(account: AccountConfig) -> CheckResult:
+    """Read the account, its campaigns and yesterday's performance; stop at the first failure."""
+    from adops.connectors import connector_for
+
+    result = CheckResult(account.platform, account.id, account.connector)
+    try:
+        client = connector_for(account)
+        info = client.account(account.id)
+        result.steps.append({"step": "account", "detail": f"{info.name} ({info.currency}, {info.timezone})"})
+        campaigns = client.campaigns(account.id)
+        result.steps.append({"step": "campaigns", "detail": f"{len(campaigns)} campaigns"})
+        yesterday = clock.today(info.timezone) - timedelta(days=1)
+        rows = client.campaign_daily(account.id, yesterday, yesterday)
+        result.steps.append({"step": "performance", "detail": f"{len(rows)} campaign rows for {yesterday}"})
+    except ConnectorError as exc:
+        result.ok, result.error_kind, result.error = False, exc.kind, str(exc)
+        result.hint = HINTS.get(exc.kind)
+    return result
+
+
+def check(accounts: list[AccountConfig]) -> list[CheckResult]:
+    return [check_account(a) for a in accounts]

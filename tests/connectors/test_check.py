@@ -1,0 +1,64 @@
+"""`adops connectors check`: a precise answer per account, exit 1 when any fails."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from adops.cli import main
+from adops.connectors import AuthError, PermissionDenied, connector_for
+
+
+def configure(home: Path) -> None:
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "adops.toml").write_text(
+        '[[accounts]]\nplatform = "tiktok"\nid = "1000400007"\nconnector = "sandbox"\n'
+        '[[accounts]]\nplatform = "meta"\nid = "act_1000100007"\nconnector = "sandbox"\n'
+        '[[accounts]]\nplatform = "linkedin"\nid = "1000300007"\nconnector = "sandbox"\n'
+    )
+
+
+class Failing:
+    def __init__(self, error: Exception, inner) -> None:  # type: ignore[no-untyped-def]
+        self.error, self.inner = error, inner
+
+    def account(self, account_id: str):  # type: ignore[no-untyped-def]
+        return self.inner.account(account_id)
+
+    def campaigns(self, account_id: str):  # type: ignore[no-untyped-def]
+        raise self.error
+
+
+def test_missing_scope_and_expired_token_are_named(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure(workspace)
+    errors = {
+        "meta": PermissionDenied("meta GET /act_1000100007/campaigns: (#200) Requires ads_read permission"),
+        "linkedin": AuthError(
+            "linkedin GET /rest/adAccounts: HTTP 401: The token used in the request has expired"
+        ),
+    }
+
+    def patched(account):  # type: ignore[no-untyped-def]
+        inner = connector_for(account)
+        return Failing(errors[account.platform], inner) if account.platform in errors else inner
+
+    monkeypatch.setattr("adops.connectors.connector_for", patched)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["connectors", "check", "--json"])
+    assert exit_info.value.code == 1
+    results = {r["platform"]: r for r in json.loads(capsys.readouterr().out)}
+    assert results["tiktok"]["ok"] and len(results["tiktok"]["steps"]) == 3
+    assert results["meta"]["error_kind"] == "permission" and "ads_read" in results["meta"]["error"]
+    assert "scope" in results["meta"]["hint"]
+    assert results["linkedin"]["error_kind"] == "auth" and "expired" in results["linkedin"]["error"]
+    assert "refresh_token" in results["linkedin"]["hint"]
+
+
+def test_all_ok_exits_0(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    configure(workspace)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["connectors", "check", "--platform", "tiktok"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.startswith("ok      tiktok:1000400007")
