@@ -83,18 +83,19 @@ def load_history(
     window_start = last - pd.Timedelta(days=span - 1)
 
     out = []
+    groups = {str(name): rows for name, rows in daily.groupby("channel", sort=False)}
     for channel in pd.unique(table["channel"]):
-        rows = daily[daily["channel"] == channel].set_index("date").sort_index()
+        rows = groups[str(channel)].set_index("date").sort_index()
         full = pd.date_range(rows.index.min(), rows.index.max(), freq="D")
         rows = rows.reindex(full, fill_value=0.0)
-        recent = rows.loc[rows.index >= window_start, "spend"]
+        spend = rows["spend"].to_numpy(dtype=float)
         out.append(
             ChannelHistory(
                 channel=str(channel),
                 dates=full.values.astype("datetime64[D]"),
-                spend=rows["spend"].to_numpy(dtype=float),
+                spend=spend,
                 outcome=rows["outcome"].to_numpy(dtype=float),
-                current_spend=float(recent.sum()) / span,
+                current_spend=float(spend[full >= window_start].sum()) / span,
             )
         )
     return out
