@@ -226,6 +226,9 @@ _register_ab(app)
 from adops.optimize.cli import register as _register_optimize  # noqa: E402
 
 _register_optimize(app)
+from adops.forecast.cli import register as _register_forecast  # noqa: E402
+
+_register_forecast(app)
 # analytics-commands-end
 
 

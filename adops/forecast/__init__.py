@@ -1,0 +1,42 @@
+"""Forecasting: one model per series (Prophet, with ETS and seasonal-naive fallbacks), rolling-origin
+backtests beside every forecast, calibrated intervals, and pacing / ROAS projections over the draws.
+
+    from adops.forecast import ForecastConfig, forecast_many, pace
+    [fc] = forecast_many({"spend": frame}, ForecastConfig(horizon=45, country="US"))
+    fc.forecast            # ds, yhat, yhat_lower, yhat_upper
+    fc.accuracy            # MASE, sMAPE, coverage of the method used, at the same horizon
+"""
+
+from adops.forecast.backtest import Backtest
+from adops.forecast.core import (
+    MIN_DAYS,
+    ForecastConfig,
+    SeriesForecast,
+    default_cache_dir,
+    forecast_many,
+    forecast_series,
+    prepare,
+)
+from adops.forecast.metrics import coverage, mase, seasonal_naive_scale, smape
+from adops.forecast.pacing import Pacing, Projection, pace, period_bounds, period_totals, project_ratio
+
+__all__ = [
+    "MIN_DAYS",
+    "Backtest",
+    "Pacing",
+    "Projection",
+    "ForecastConfig",
+    "SeriesForecast",
+    "coverage",
+    "default_cache_dir",
+    "forecast_many",
+    "forecast_series",
+    "mase",
+    "pace",
+    "period_bounds",
+    "period_totals",
+    "prepare",
+    "project_ratio",
+    "seasonal_naive_scale",
+    "smape",
+]

@@ -1,0 +1,84 @@
+"""`adops forecast`: forecast every series of a CSV and print JSON (see INTERFACES.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `forecast` command to the adops CLI."""
+    app.command("forecast")(forecast)
+
+
+def forecast(
+    input: Annotated[Path, typer.Option("--input", help="CSV with columns ds, y and optionally series.")],
+    horizon: Annotated[int, typer.Option(help="Days to forecast after each series' last ds.")],
+    interval: Annotated[float, typer.Option(help="Width of the prediction interval, in (0, 1).")] = 0.8,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+    country: Annotated[str | None, typer.Option(help="Add this country's holidays (e.g. US, DE).")] = None,
+    method: Annotated[
+        str, typer.Option(help="auto (by backtest), prophet, prophet+ets, ets or snaive.")
+    ] = "auto",
+    workers: Annotated[int | None, typer.Option(help="Parallel processes (default: one per core).")] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Refit even when a cached model matches.")
+    ] = False,
+) -> None:
+    """Forecast daily series: Prophet (ETS / seasonal naive for short series), with backtest accuracy."""
+    from adops.cli import emit_json, fail, input_csv
+    from adops.forecast.core import METHODS, ForecastConfig, forecast_many
+    from adops.forecast.inputs import InputError, read_series_csv
+
+    if horizon < 1:
+        fail(f"--horizon must be at least 1 (got {horizon})")
+    if not 0 < interval < 1:
+        fail(f"--interval must be strictly between 0 and 1 (got {interval})")
+    if method not in METHODS:
+        fail(f"--method must be one of {', '.join(METHODS)} (got {method})")
+    if workers is not None and workers < 1:
+        fail("--workers must be at least 1")
+    if country is not None and not _known_country(country):
+        fail(f"--country: no holiday calendar for '{country}' (use an ISO code such as US, GB, DE)")
+    try:
+        frames = read_series_csv(input_csv(input))
+    except InputError as exc:
+        fail(str(exc))
+    config = ForecastConfig(
+        horizon=horizon,
+        interval_width=interval,
+        method=method,  # type: ignore[arg-type]
+        country=country,
+    )
+    results = forecast_many(frames, config, workers=workers, cache=not no_cache)
+    if as_json:
+        emit_json(
+            {
+                "interval_width": interval,
+                "forecast": [row for r in results for row in r.records()],
+                "models": [r.summary() for r in results],
+            }
+        )
+        return
+    for r in results:
+        acc, base = r.accuracy, r.baseline
+        label = r.series if r.series is not None else "(series)"
+        scores = (
+            f"backtest MASE {acc.mase:.2f} (seasonal naive {base.mase:.2f})"
+            if acc and base
+            else "no backtest"
+        )
+        typer.echo(f"{label}: {r.method}, {scores}")
+        typer.echo(r.forecast.to_string(index=False))
+
+
+def _known_country(code: str) -> bool:
+    import holidays
+
+    try:
+        holidays.country_holidays(code)
+    except (NotImplementedError, KeyError, AttributeError):
+        return False
+    return True
