@@ -69,6 +69,7 @@ class Config:
     accounts: tuple[AccountConfig, ...] = ()
     lookback_days: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_LOOKBACK_DAYS))
     max_parallel_accounts: int = 4
+    initial_history_days: int = 90
     schedules: tuple[SyncSchedule, ...] = (SyncSchedule(),)
     notifications: dict[str, dict[str, str]] = field(default_factory=dict)
     database_url: str = ""
@@ -108,6 +109,7 @@ def _parse(raw: dict[str, Any], root: Path) -> Config:
         "accounts",
         "lookback_days",
         "max_parallel_accounts",
+        "initial_history_days",
         "schedules",
         "notifications",
     }
@@ -121,6 +123,7 @@ def _parse(raw: dict[str, Any], root: Path) -> Config:
 
     seed = _int(os.environ.get("ADOPS_SANDBOX_SEED") or raw.get("sandbox_seed", 7), "sandbox_seed")
     parallel = _int(raw.get("max_parallel_accounts", 4), "max_parallel_accounts", low=1)
+    history = _int(raw.get("initial_history_days", 90), "initial_history_days", low=1)
 
     lookback = dict(DEFAULT_LOOKBACK_DAYS)
     for platform, days in dict(raw.get("lookback_days", {})).items():
@@ -175,6 +178,7 @@ def _parse(raw: dict[str, Any], root: Path) -> Config:
         accounts=tuple(accounts),
         lookback_days=lookback,
         max_parallel_accounts=parallel,
+        initial_history_days=history,
         schedules=tuple(schedules),
         notifications={str(k): dict(v) for k, v in notifications.items()},
         database_url=os.environ.get("ADOPS_DATABASE_URL", ""),
@@ -208,6 +212,7 @@ def masked(config: Config) -> dict[str, Any]:
         "reporting_currency": config.reporting_currency,
         "sandbox_seed": config.sandbox_seed,
         "max_parallel_accounts": config.max_parallel_accounts,
+        "initial_history_days": config.initial_history_days,
         "lookback_days": config.lookback_days,
         "schedules": [{"cron": s.cron, "platforms": list(s.platforms)} for s in config.schedules],
         "accounts": [

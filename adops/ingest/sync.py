@@ -29,7 +29,6 @@ from adops.connectors import retry as retrying
 from adops.store.models import SyncAccountRun, SyncRun, SyncState
 from adops.warehouse.tables import TABLES
 
-INITIAL_HISTORY_DAYS = 90
 PER_ACCOUNT_TABLES = ("accounts", "campaigns", "ads", "campaign_daily", "ad_daily")
 
 
@@ -129,7 +128,7 @@ def plan(
         return since, end
     cursor = _cursor(account)
     if cursor is None:
-        return end - timedelta(days=INITIAL_HISTORY_DAYS - 1), end
+        return end - timedelta(days=cfg.initial_history_days - 1), end
     lookback = cfg.lookback_days.get(account.platform, 28)
     return min(cursor - timedelta(days=lookback - 1), end), end
 

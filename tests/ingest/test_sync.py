@@ -190,3 +190,14 @@ def test_plan_uses_cursor_minus_lookback(small_demo: date) -> None:
     since, until = plan(acc, "Europe/Paris", cfg, None, None)
     assert until == TODAY and since == TODAY - timedelta(days=cfg.lookback_days["meta"] - 1)
     assert plan(acc, "UTC", cfg, date(2026, 1, 1), date(2026, 1, 31)) == (date(2026, 1, 1), date(2026, 1, 31))
+
+
+def test_first_sync_reads_the_configured_history(workspace) -> None:  # type: ignore[no-untyped-def]
+    from adops import config
+    from adops.ingest import plan
+
+    workspace.mkdir(parents=True, exist_ok=True)
+    (workspace / "adops.toml").write_text("initial_history_days = 10\n")
+    cfg = config.load()
+    acc = workspace_accounts(cfg, ["tiktok"])[0]
+    assert plan(acc, "Asia/Tokyo", cfg, None, None) == (TODAY - timedelta(days=9), TODAY)
