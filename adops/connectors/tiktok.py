@@ -1,0 +1,556 @@
+"""TikTok API for Business (Marketing API v1.3): advertiser, campaigns, ad groups, ads, daily reports.
+
+Every answer is a `{code, message, request_id, data}` envelope, usually with HTTP 200: a non-zero
+`code` is the error. Reports come from the synchronous `report/integrated/get/` endpoint (BASIC,
+AUCTION_CAMPAIGN / AUCTION_AD, `stat_time_day`), paged with `page` / `page_size`, in date chunks
+of at most 30 days; a "query too large" answer (40067) makes the chunk smaller. Money is in the
+advertiser's currency (not micros) and days are in the advertiser's time zone.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import httpx
+import pandas as pd
+
+from adops.config import AccountConfig
+from adops.connectors.base import AccountInfo, CampaignTemplate, Entity, Status
+from adops.connectors.errors import (
+    AuthError,
+    BadRequest,
+    ConnectorError,
+    PermissionDenied,
+    RateLimited,
+    TransientError,
+)
+from adops.connectors.http import ApiClient, retry_after
+
+API = "/open_api/v1.3"
+PAGE_SIZE = 1000  # the largest page the API serves
+MAX_REPORT_DAYS = 30  # stat_time_day reports cover at most 30 days per request
+MAX_IDS = 100  # ids per status/update call and per report id filter
+
+#: envelope codes: the access token is missing, expired, incorrect or revoked
+AUTH_CODES = {40102, 40103, 40104, 40105, 40106, 40107}
+#: no permission on the advertiser (app not authorised, scope missing)
+PERMISSION_CODES = {40001, 40003, 40014}
+#: QPS / QPM / QPD limits
+RATE_LIMIT_CODES = {40100, 40133}
+#: the report query covers too much (rows, days): ask for less
+QUERY_TOO_LARGE = 40067
+
+STATUS_IN = {"ENABLE": "ENABLED", "DISABLE": "PAUSED", "DELETE": "REMOVED"}
+STATUS_OUT = {"ENABLED": "ENABLE", "PAUSED": "DISABLE"}
+
+CAMPAIGN_FIELDS = [
+    "campaign_id",
+    "campaign_name",
+    "objective_type",
+    "budget",
+    "budget_mode",
+    "operation_status",
+    "secondary_status",
+    "create_time",
+]
+ADGROUP_FIELDS = [
+    "adgroup_id",
+    "adgroup_name",
+    "campaign_id",
+    "budget",
+    "budget_mode",
+    "bid_type",
+    "bid_price",
+    "operation_status",
+    "secondary_status",
+]
+AD_FIELDS = [
+    "ad_id",
+    "ad_name",
+    "adgroup_id",
+    "adgroup_name",
+    "campaign_id",
+    "ad_format",
+    "ad_text",
+    "landing_page_url",
+    "operation_status",
+    "secondary_status",
+]
+ADVERTISER_FIELDS = ["advertiser_id", "name", "currency", "timezone", "display_timezone", "status"]
+METRICS = ["spend", "impressions", "clicks", "conversion"]
+#: the default conversion value metric: total value of web "Complete Payment" events
+DEFAULT_VALUE_METRIC = "total_complete_payment_rate"
+
+
+class QueryTooLarge(BadRequest):
+    """TikTok refused a report query as too large (code 40067): split it."""
+
+
+class TikTokClient(ApiClient):
+    """One endpoint per method; `data` of the envelope is returned."""
+
+    platform = "tiktok"
+    default_base_url = "https://business-api.tiktok.com"
+    default_token_url = f"{API}/oauth2/refresh_token/"
+
+    def auth_headers(self) -> dict[str, str]:
+        return {"Access-Token": self.token()}
+
+    def error_for(self, response: httpx.Response, body: Any) -> ConnectorError | None:
+        if response.status_code >= 400 or not isinstance(body, dict):
+            return super().error_for(response, body)
+        if "code" not in body:
+            return TransientError(f"tiktok {response.request.url.path}: the answer has no envelope code")
+        code = int(body.get("code") or 0)
+        if code == 0:
+            return None
+        message = (
+            f"tiktok {response.request.url.path}: code {code}: {str(body.get('message') or '')[:300]}"
+            f" (request_id {body.get('request_id', '?')})"
+        )
+        if code in AUTH_CODES:
+            return AuthError(message, status=code)
+        if code in PERMISSION_CODES:
+            return PermissionDenied(message, status=code)
+        if code in RATE_LIMIT_CODES:
+            return RateLimited(message, retry_after=retry_after(response), status=code)
+        if code == QUERY_TOO_LARGE:
+            return QueryTooLarge(message, status=code)
+        if 50000 <= code < 60000:
+            return TransientError(message, status=code)
+        return BadRequest(message, status=code)
+
+    def refresh_form(self) -> dict[str, str]:
+        return {
+            "app_id": self.account.credential("client_id") or "",
+            "secret": self.account.credential("client_secret") or "",
+            "grant_type": "refresh_token",
+            "refresh_token": self.refresh_token or "",
+        }
+
+    def refresh(self) -> None:
+        """TikTok's refresh takes JSON and answers in its envelope; rotated refresh tokens persist."""
+        url = self.token_url()
+        assert url is not None
+        try:
+            response = self.http.post(url, json=self.refresh_form())
+        except httpx.HTTPError as exc:
+            raise TransientError(f"tiktok: token refresh failed ({type(exc).__name__})") from None
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        body = body if isinstance(body, dict) else {}
+        data = body.get("data") or {}
+        if response.status_code >= 400 or body.get("code") or not data.get("access_token"):
+            detail = body.get("message") or f"HTTP {response.status_code}"
+            raise AuthError(
+                self.redact(
+                    f"{self.account.key}: the refresh token was refused ({detail}); reconnect the account"
+                ),
+                status=response.status_code,
+            )
+        self.access_token = str(data["access_token"])
+        expires = data.get("access_token_expire_in") or data.get("expires_in")
+        self.expires_at = datetime.now(UTC) + timedelta(seconds=float(expires)) if expires else None
+        if data.get("refresh_token"):
+            self.refresh_token = str(data["refresh_token"])
+        self._save_rotated_tokens()
+
+    # ------------------------------------------------------------------ endpoints
+
+    def data(self, method: str, endpoint: str, **kwargs: Any) -> dict[str, Any]:
+        """Call an endpoint and return the envelope's `data`."""
+        body = self.request(method, f"{API}/{endpoint}", **kwargs)
+        if not isinstance(body, dict):
+            raise TransientError(f"tiktok {endpoint}: expected a JSON object")
+        return dict(body.get("data") or {})
+
+    def pages(self, endpoint: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """Every item of a paged list endpoint (`data.list` + `data.page_info`)."""
+        page = 1
+        while True:
+            data = self.data("GET", endpoint, params={**params, "page": page, "page_size": PAGE_SIZE})
+            yield from data.get("list") or []
+            info = data.get("page_info") or {}
+            if page >= int(info.get("total_page") or 1):
+                return
+            page += 1
+
+    def advertiser_info(self, advertiser_id: str) -> dict[str, Any]:
+        data = self.data(
+            "GET",
+            "advertiser/info/",
+            params={"advertiser_ids": _json([advertiser_id]), "fields": _json(ADVERTISER_FIELDS)},
+        )
+        items = data.get("list") or []
+        if not items:
+            raise PermissionDenied(f"tiktok: advertiser {advertiser_id} is not visible to this token")
+        return dict(items[0])
+
+    def campaigns(self, advertiser_id: str) -> list[dict[str, Any]]:
+        params = {"advertiser_id": advertiser_id, "fields": _json(CAMPAIGN_FIELDS)}
+        return list(self.pages("campaign/get/", params))
+
+    def adgroups(self, advertiser_id: str) -> list[dict[str, Any]]:
+        params = {"advertiser_id": advertiser_id, "fields": _json(ADGROUP_FIELDS)}
+        return list(self.pages("adgroup/get/", params))
+
+    def ads(self, advertiser_id: str) -> list[dict[str, Any]]:
+        params = {"advertiser_id": advertiser_id, "fields": _json(AD_FIELDS)}
+        return list(self.pages("ad/get/", params))
+
+    def report(
+        self,
+        advertiser_id: str,
+        data_level: str,
+        dimensions: list[str],
+        metrics: list[str],
+        since: date,
+        until: date,
+    ) -> list[dict[str, Any]]:
+        """One synchronous BASIC report over [since, until], all pages."""
+        params = {
+            "advertiser_id": advertiser_id,
+            "service_type": "AUCTION",
+            "report_type": "BASIC",
+            "data_level": data_level,
+            "dimensions": _json(dimensions),
+            "metrics": _json(metrics),
+            "start_date": since.isoformat(),
+            "end_date": until.isoformat(),
+        }
+        return list(self.pages("report/integrated/get/", params))
+
+    def update_campaign(self, advertiser_id: str, campaign_id: str, **fields: Any) -> dict[str, Any]:
+        body = {"advertiser_id": advertiser_id, "campaign_id": campaign_id, **fields}
+        return self.data("POST", "campaign/update/", json=body)
+
+    def update_adgroup(self, advertiser_id: str, adgroup_id: str, **fields: Any) -> dict[str, Any]:
+        body = {"advertiser_id": advertiser_id, "adgroup_id": adgroup_id, **fields}
+        return self.data("POST", "adgroup/update/", json=body)
+
+    def update_status(
+        self, advertiser_id: str, entity: Entity, ids: list[str], status: str
+    ) -> dict[str, Any]:
+        """campaign/status/update, adgroup/status/update or ad/status/update (ENABLE / DISABLE)."""
+        name = {"campaign": "campaign", "ad_group": "adgroup", "ad": "ad"}[entity]
+        body = {"advertiser_id": advertiser_id, f"{name}_ids": ids, "operation_status": status}
+        return self.data("POST", f"{name}/status/update/", json=body)
+
+    def create_campaign(self, advertiser_id: str, **fields: Any) -> dict[str, Any]:
+        return self.data("POST", "campaign/create/", json={"advertiser_id": advertiser_id, **fields})
+
+
+class TikTokConnector:
+    """The connector protocol over `TikTokClient`."""
+
+    platform = "tiktok"
+
+    def __init__(self, account: AccountConfig, client: TikTokClient | None = None) -> None:
+        self.account_config = account
+        self.client = client or TikTokClient(account)
+        self.value_metric = account.credential("conversion_value_metric") or DEFAULT_VALUE_METRIC
+        self._info: dict[str, AccountInfo] = {}
+
+    # ------------------------------------------------------------------ reads
+
+    def account(self, account_id: str) -> AccountInfo:
+        if account_id not in self._info:
+            raw = self.client.advertiser_info(account_id)
+            status = str(raw.get("status") or "")
+            self._info[account_id] = AccountInfo(
+                platform="tiktok",
+                account_id=str(raw.get("advertiser_id") or account_id),
+                name=str(raw.get("name") or account_id),
+                currency=str(raw.get("currency") or "USD"),
+                timezone=_zone(raw.get("display_timezone"), raw.get("timezone")),
+                status="ACTIVE" if status in ("STATUS_ENABLE", "") else status,
+            )
+        return self._info[account_id]
+
+    def campaigns(self, account_id: str) -> pd.DataFrame:
+        info = self.account(account_id)
+        groups = self.client.adgroups(account_id)
+        bids: dict[str, float] = {}
+        for g in groups:
+            if _num(g.get("bid_price")) and str(g.get("campaign_id")) not in bids:
+                bids[str(g.get("campaign_id"))] = _num(g.get("bid_price"))
+        rows = []
+        for c in self.client.campaigns(account_id):
+            mode = c.get("budget_mode")
+            cid = str(c["campaign_id"])
+            rows.append(
+                {
+                    "platform": "tiktok",
+                    "account_id": account_id,
+                    "campaign_id": cid,
+                    "campaign_name": c.get("campaign_name"),
+                    "status": _status(c),
+                    "objective": c.get("objective_type"),
+                    "daily_budget": _num(c.get("budget")) if mode == "BUDGET_MODE_DAY" else None,
+                    "lifetime_budget": _num(c.get("budget")) if mode == "BUDGET_MODE_TOTAL" else None,
+                    "bidding_strategy": None,
+                    "bid_amount": bids.get(cid),
+                    "currency": info.currency,
+                    "start_date": _day(c.get("create_time")),
+                }
+            )
+        return _frame(rows, CAMPAIGN_COLUMNS)
+
+    def ads(self, account_id: str) -> pd.DataFrame:
+        rows = [
+            {
+                "platform": "tiktok",
+                "account_id": account_id,
+                "ad_id": str(a["ad_id"]),
+                "ad_group_id": str(a.get("adgroup_id") or ""),
+                "ad_group_name": a.get("adgroup_name"),
+                "campaign_id": str(a.get("campaign_id") or ""),
+                "ad_name": a.get("ad_name"),
+                "status": _status(a),
+                "creative_type": a.get("ad_format"),
+                "headline": a.get("ad_text"),
+                "landing_url": a.get("landing_page_url"),
+            }
+            for a in self.client.ads(account_id)
+        ]
+        return _frame(rows, AD_COLUMNS)
+
+    def campaign_daily(self, account_id: str, since: date, until: date) -> pd.DataFrame:
+        info = self.account(account_id)
+        rows = []
+        for item in self._report(
+            account_id, "AUCTION_CAMPAIGN", "campaign_id", ["campaign_name"], since, until
+        ):
+            dims, m = item.get("dimensions") or {}, item.get("metrics") or {}
+            rows.append(
+                {
+                    "date": _day(dims.get("stat_time_day")),
+                    "platform": "tiktok",
+                    "account_id": account_id,
+                    "campaign_id": str(dims["campaign_id"]),
+                    "campaign_name": m.get("campaign_name"),
+                    "currency": info.currency,
+                    **self._metrics(m),
+                }
+            )
+        return _frame(rows, CAMPAIGN_DAILY_COLUMNS)
+
+    def ad_daily(self, account_id: str, since: date, until: date) -> pd.DataFrame:
+        info = self.account(account_id)
+        rows = []
+        attrs = ["ad_name", "adgroup_id", "campaign_id"]
+        for item in self._report(account_id, "AUCTION_AD", "ad_id", attrs, since, until):
+            dims, m = item.get("dimensions") or {}, item.get("metrics") or {}
+            rows.append(
+                {
+                    "date": _day(dims.get("stat_time_day")),
+                    "platform": "tiktok",
+                    "account_id": account_id,
+                    "campaign_id": str(m.get("campaign_id") or ""),
+                    "ad_group_id": str(m.get("adgroup_id") or ""),
+                    "ad_id": str(dims["ad_id"]),
+                    "ad_name": m.get("ad_name"),
+                    "currency": info.currency,
+                    **self._metrics(m),
+                }
+            )
+        return _frame(rows, AD_DAILY_COLUMNS)
+
+    # ------------------------------------------------------------------ writes
+
+    def set_daily_budget(self, account_id: str, campaign_id: str, amount: float) -> float | None:
+        if amount <= 0:
+            raise BadRequest(f"daily budget must be positive, got {amount}")
+        before = self._campaign(account_id, campaign_id)
+        if before.get("budget_mode") not in ("BUDGET_MODE_DAY", None):
+            raise BadRequest(
+                f"tiktok campaign {campaign_id} has budget mode {before.get('budget_mode')}; "
+                "only daily-budget campaigns take a daily budget"
+            )
+        self.client.update_campaign(account_id, campaign_id, budget=round(float(amount), 2))
+        return _num(before.get("budget")) if before.get("budget") is not None else None
+
+    def set_status(self, account_id: str, entity: Entity, entity_id: str, status: Status) -> str | None:
+        if status not in STATUS_OUT:
+            raise BadRequest(f"status must be ENABLED or PAUSED, got {status}")
+        if entity == "campaign":
+            items = self.client.campaigns(account_id)
+            key = "campaign_id"
+        elif entity == "ad_group":
+            items, key = self.client.adgroups(account_id), "adgroup_id"
+        elif entity == "ad":
+            items, key = self.client.ads(account_id), "ad_id"
+        else:
+            raise BadRequest(f"unknown entity {entity}")
+        match = [i for i in items if str(i.get(key)) == entity_id]
+        if not match:
+            raise BadRequest(f"no tiktok {entity} {entity_id} in advertiser {account_id}")
+        self.client.update_status(account_id, entity, [entity_id], STATUS_OUT[status])
+        return _status(match[0])
+
+    def set_bid(self, account_id: str, entity: Entity, entity_id: str, amount: float) -> float | None:
+        if amount <= 0:
+            raise BadRequest(f"bid must be positive, got {amount}")
+        if entity != "ad_group":
+            raise BadRequest("tiktok bids live on ad groups: set_bid takes entity 'ad_group'")
+        match = [g for g in self.client.adgroups(account_id) if str(g.get("adgroup_id")) == entity_id]
+        if not match:
+            raise BadRequest(f"no tiktok ad group {entity_id} in advertiser {account_id}")
+        self.client.update_adgroup(account_id, entity_id, bid_price=round(float(amount), 2))
+        before = match[0].get("bid_price")
+        return _num(before) if before not in (None, "", 0) else None
+
+    def create_campaign(self, account_id: str, template: CampaignTemplate) -> str:
+        if template.daily_budget <= 0:
+            raise BadRequest("template daily_budget must be positive")
+        data = self.client.create_campaign(
+            account_id,
+            campaign_name=template.name,
+            objective_type=template.objective,
+            budget_mode="BUDGET_MODE_DAY",
+            budget=round(float(template.daily_budget), 2),
+            operation_status="DISABLE",
+            **template.extra,
+        )
+        return str(data["campaign_id"])
+
+    # ------------------------------------------------------------------ helpers
+
+    def _report(
+        self, account_id: str, level: str, id_dim: str, attrs: list[str], since: date, until: date
+    ) -> Iterator[dict[str, Any]]:
+        """Rows over [since, until] in chunks of <= 30 days; a 40067 halves the chunk and retries it."""
+        metrics = [*attrs, *METRICS, self.value_metric]
+        step = MAX_REPORT_DAYS
+        start = since
+        while start <= until:
+            end = min(start + timedelta(days=step - 1), until)
+            try:
+                rows = self.client.report(account_id, level, [id_dim, "stat_time_day"], metrics, start, end)
+            except QueryTooLarge:
+                if step == 1:
+                    raise
+                step = max(1, step // 2)
+                continue
+            yield from rows
+            start = end + timedelta(days=1)
+
+    def _metrics(self, m: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "impressions": int(_num(m.get("impressions"))),
+            "clicks": int(_num(m.get("clicks"))),
+            "spend": _num(m.get("spend")),
+            "conversions": _num(m.get("conversion")),
+            "conversion_value": _num(m.get(self.value_metric)),
+        }
+
+    def _campaign(self, account_id: str, campaign_id: str) -> dict[str, Any]:
+        for c in self.client.campaigns(account_id):
+            if str(c.get("campaign_id")) == campaign_id:
+                return c
+        raise BadRequest(f"no tiktok campaign {campaign_id} in advertiser {account_id}")
+
+
+def connector(account: AccountConfig) -> TikTokConnector:
+    """The TikTok client for one advertiser account."""
+    return TikTokConnector(account)
+
+
+CAMPAIGN_COLUMNS = [
+    "platform",
+    "account_id",
+    "campaign_id",
+    "campaign_name",
+    "status",
+    "objective",
+    "daily_budget",
+    "lifetime_budget",
+    "bidding_strategy",
+    "bid_amount",
+    "currency",
+    "start_date",
+]
+AD_COLUMNS = [
+    "platform",
+    "account_id",
+    "ad_id",
+    "ad_group_id",
+    "ad_group_name",
+    "campaign_id",
+    "ad_name",
+    "status",
+    "creative_type",
+    "headline",
+    "landing_url",
+]
+_PERF = ["impressions", "clicks", "spend", "conversions", "conversion_value"]
+CAMPAIGN_DAILY_COLUMNS = [
+    "date",
+    "platform",
+    "account_id",
+    "campaign_id",
+    "campaign_name",
+    "currency",
+    *_PERF,
+]
+AD_DAILY_COLUMNS = [
+    "date",
+    "platform",
+    "account_id",
+    "campaign_id",
+    "ad_group_id",
+    "ad_id",
+    "ad_name",
+    "currency",
+    *_PERF,
+]
+
+
+def _json(value: Any) -> str:
+    """TikTok takes list parameters as JSON arrays in the query string."""
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _num(value: Any) -> float:
+    """A metric or money value: TikTok sends numbers as strings, '-' or '' when there is none."""
+    if value in (None, "", "-", "N/A"):
+        return 0.0
+    return float(value)
+
+
+def _day(value: Any) -> date | None:
+    """'2026-11-01 00:00:00' (advertiser time zone) -> date."""
+    if not value:
+        return None
+    return date.fromisoformat(str(value)[:10])
+
+
+def _status(item: dict[str, Any]) -> str:
+    secondary = str(item.get("secondary_status") or "")
+    if secondary.endswith("_DELETE"):
+        return "REMOVED"
+    raw = str(item.get("operation_status") or "")
+    return STATUS_IN.get(raw, raw)
+
+
+def _zone(*candidates: Any) -> str:
+    """The first candidate that is a known IANA zone (TikTok also sends offsets such as 'Etc/GMT+8')."""
+    for name in candidates:
+        if not name:
+            continue
+        try:
+            ZoneInfo(str(name))
+            return str(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            continue
+    return "UTC"
+
+
+def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=columns)
