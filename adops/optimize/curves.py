@@ -245,11 +245,13 @@ class _Problem:
         self.prior_weight = 0.0  # the noise scale once known: prior residuals in the data's units
         self.theta_max = THETA_MAX if fit_adstock else 0.0
         self.k_lo, self.k_hi = 0.05 * x_median, 10.0 * x_max
-        self.lower = np.array([-np.inf, np.log(self.k_lo), np.log(S_BOUNDS[0]), 0.0] + [-2.0] * m)
+        log_y = float(np.log(max(float(np.max(y)), 1e-12)))  # β: saturation within e^±25 of the largest day
+        self.lower = np.array([log_y - 25, np.log(self.k_lo), np.log(S_BOUNDS[0]), 0.0] + [-2.0] * m)
         self.upper = np.array(
-            [np.inf, np.log(self.k_hi), np.log(S_BOUNDS[1]), max(self.theta_max, 1e-9)] + [2.0] * m
+            [log_y + 25, np.log(self.k_hi), np.log(S_BOUNDS[1]), max(self.theta_max, 1e-9)] + [2.0] * m
         )
         self.n_params = 4 + m
+        self.a_floor = 1e-9 * x_max  # adstock below this (the tail of a pause) counts as no spend
         self.f_scale = 1.0
 
     def unpack(self, p: np.ndarray) -> tuple[float, float, float, float]:
@@ -259,12 +261,16 @@ class _Problem:
 
     def _parts(self, p: np.ndarray, need_da: bool) -> tuple[np.ndarray, ...]:
         theta = float(p[3])
-        a = adstock(self.x, theta)
+        a = self.adstock(theta)
         da = _adstock_dtheta(self.x, a, theta) if need_da else np.zeros(0)
         k, s = np.exp(p[1]), np.exp(p[2])
         h = hill(a, k, s)
         m = np.exp(p[0]) * (np.exp(p[4:] @ self.controls) if self.controls is not None else 1.0)
         return a, da, h, m * h, k, s
+
+    def adstock(self, theta: float) -> np.ndarray:
+        a = adstock(self.x, theta)
+        return np.where(a > self.a_floor, a, 0.0)
 
     def predict(self, p: np.ndarray) -> np.ndarray:
         return self._parts(p, need_da=False)[3]
@@ -319,7 +325,7 @@ class _Problem:
         thetas = [0.0] if self.theta_max == 0 else [0.0, 0.3, 0.6]
         cand = []
         for theta in thetas:
-            a = adstock(self.x, theta)
+            a = self.adstock(theta)
             h = hill(a[None, None, :], ks[:, None, None], ss[None, :, None])  # (K, S, T)
             hh = np.einsum("kst,kst->ks", h, h)
             beta = np.einsum("kst,t->ks", h, self.y) / np.maximum(hh, 1e-300)
@@ -363,7 +369,7 @@ class _Problem:
         n = len(self.y)
         signs = np.repeat(rng.choice([-1.0, 1.0], size=(n_boot, -(-n // 7))), 7, axis=1)[:, :n]
         y_star = np.maximum(mu + (self.y - mu) * signs, 0.0)
-        a = adstock(self.x, float(p_hat[3]))
+        a = self.adstock(float(p_hat[3]))
         offset = np.exp(p_hat[4:] @ self.controls) if self.controls is not None else np.ones(n)
         params = _batched_lm(
             a,
@@ -462,7 +468,7 @@ def _identifiability(fit: CurveFit, x: np.ndarray, problem: _Problem, p: np.ndar
     out = []
     positive = x[x > 0]
     if fit.n_days < MIN_DAYS:
-        out.append(f"only {fit.n_days} days of history (want >= {MIN_DAYS})")
+        out.append(f"only {fit.n_days} day{'s' if fit.n_days != 1 else ''} of history (want >= {MIN_DAYS})")
     cv = float(np.std(positive) / np.mean(positive)) if len(positive) > 1 else 0.0
     if cv < MIN_SPEND_CV:
         out.append(f"spend barely varied (coefficient of variation {cv:.2f})")

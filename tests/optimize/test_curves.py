@@ -125,3 +125,13 @@ def test_priors_keep_an_unsaturated_curve_from_running_off() -> None:
         < 0.1
     )
     assert np.isfinite(fit.value(10 * spend.max()))
+
+
+def test_a_pause_in_spend_does_not_break_the_fit() -> None:
+    """Adstock decays to denormal numbers during a long pause; the fit must stay finite."""
+    spend, outcome, dates = simulate(90.0, 600.0, 2.0, 0.6, seed=4)
+    spend[200:300], outcome[200:300] = 0.0, 0.0
+    with np.errstate(all="raise"):  # no overflow anywhere on the way
+        fit = fit_curve(spend, outcome, dates, n_boot=10)
+    assert np.isfinite([fit.beta, fit.k, fit.s, fit.theta]).all()
+    assert np.isfinite(fit.boot_beta).all()

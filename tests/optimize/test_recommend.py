@@ -198,3 +198,26 @@ def test_revenue_objective_reports_marginal_roas(make_channels: Callable) -> Non
     assert capped.expected_total / capped.spend_total >= target * (1 - 1e-6)
     with pytest.raises(InputError, match="target-roas"):
         recommend(sim.frame, budget, objective="conversions", n_boot=0, target_roas=2.0)
+
+
+def test_paused_one_day_and_silent_channels(make_channels: Callable) -> None:
+    sim = make_channels(2, days=200, seed=6)
+    frame = sim.frame.copy()
+    last = frame["date"].max()
+    paused = frame[frame["channel"] == "ch1"].assign(channel="paused")
+    paused.loc[paused["date"] > "2025-06-01", ["spend", "conversions", "revenue"]] = 0.0
+    silent = frame[frame["channel"] == "ch2"].assign(channel="silent", conversions=0.0, revenue=0.0)
+    one_day = pd.DataFrame(
+        {"date": [last], "channel": ["new"], "spend": [56.0], "conversions": [2.0], "revenue": [90.0]}
+    )
+    frame = pd.concat([frame, paused, silent, one_day], ignore_index=True)
+    rec = recommend(frame, 1000.0, n_boot=10)
+    doc = rec.to_dict()
+    rows = {r["channel"]: r for r in doc["allocation"]}  # type: ignore[attr-defined]
+    assert rows["paused"]["current_spend"] == 0 and rows["paused"]["spend"] == 0
+    assert rows["silent"]["expected"] == 0 and rows["silent"]["marginal"] is None
+    assert rows["new"]["current_spend"] == pytest.approx(2.0) and not rows["new"]["curve"]["identifiable"]
+    assert any(w.startswith("silent:") for w in rec.warnings) and any(
+        w.startswith("new:") for w in rec.warnings
+    )
+    assert sum(r["spend"] for r in rows.values()) == pytest.approx(1000.0)
