@@ -1,0 +1,453 @@
+"""A fake Pinterest API v5 for the Pinterest connector's tests.
+
+One ad account with campaigns, ad groups and ads, and deterministic daily stats per ad (campaign
+rows are sums of their ads). It checks requests like Pinterest: `/v5` paths, a bearer token,
+`bookmark` cursors it issued and `page_size` <= 250, analytics `start_date`/`end_date` within 90
+days back and 90 days long, `granularity`, known `columns`, at most 250 ids; async reports as JSON
+bodies only, within 914 days back and 186 days long. It answers with `{"items", "bookmark"}`
+pages, analytics lists of `{"DATE", "<LEVEL>_ID", metrics...}`, reports that are IN_PROGRESS on
+the first poll then FINISHED with a download URL, `{"code", "message"}` errors, and bulk
+`{"items": [{"data", "exceptions"}]}` writes. OAuth2 refresh with HTTP Basic client auth rotates
+the refresh token.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import zlib
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+ACCOUNT = "549755885175"
+TODAY = date(2026, 11, 24)
+FIRST_DAY = date(2026, 3, 1)
+MICRO = 1_000_000
+COLUMNS = {
+    "CAMPAIGN_ID",
+    "AD_GROUP_ID",
+    "AD_ID",
+    "PAID_IMPRESSION",
+    "CLICKTHROUGH_1",
+    "SPEND_IN_MICRO_DOLLAR",
+    "TOTAL_CHECKOUT",
+    "TOTAL_CHECKOUT_VALUE_IN_MICRO_DOLLAR",
+    "TOTAL_LEAD",
+    "TOTAL_CONVERSIONS",
+}
+
+
+@dataclass
+class Fault:
+    """One injected failure on the next request whose path ends with `match`."""
+
+    kind: str  # http_429 | server_error | malformed | permanent | forbidden
+    match: str = ""
+    times: int = 1
+    skip: int = 0
+
+
+@dataclass
+class PinterestState:
+    token: str = "pin-access-1"
+    refresh_token: str = "pin-refresh-1"
+    client_id: str = "1500000"
+    client_secret: str = "pin-app-secret"
+    currency: str = "EUR"
+    page_size_cap: int = 3  # small pages so paging is exercised
+    campaigns: dict[str, dict[str, Any]] = field(default_factory=dict)
+    ad_groups: dict[str, dict[str, Any]] = field(default_factory=dict)
+    ads: dict[str, dict[str, Any]] = field(default_factory=dict)
+    reports: dict[str, dict[str, Any]] = field(default_factory=dict)
+    faults: list[Fault] = field(default_factory=list)
+    expired_tokens: set[str] = field(default_factory=set)
+    requests: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    refreshes: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.campaigns:
+            for c in range(3):
+                cid = f"62677583{c + 1:04d}"
+                self.campaigns[cid] = {
+                    "id": cid,
+                    "ad_account_id": ACCOUNT,
+                    "name": f"Pin campaign {c + 1}",
+                    "status": ["ACTIVE", "PAUSED", "ARCHIVED"][c],
+                    "objective_type": ["WEB_CONVERSION", "CONSIDERATION", "AWARENESS"][c],
+                    "daily_spend_cap": 40 * MICRO * (c + 1) if c != 2 else None,
+                    "lifetime_spend_cap": None,
+                    "is_campaign_budget_optimization": c == 0,
+                    "start_time": 1775000000,
+                    "type": "campaign",
+                }
+                for g in range(2):
+                    gid = f"2680{c + 1}{g + 1}0000"
+                    self.ad_groups[gid] = {
+                        "id": gid,
+                        "ad_account_id": ACCOUNT,
+                        "campaign_id": cid,
+                        "name": f"Ad group {c + 1}.{g + 1}",
+                        "status": "ACTIVE",
+                        "budget_in_micro_currency": None,
+                        "bid_in_micro_currency": 1_250_000 + 100_000 * g if c != 1 else None,
+                        "type": "adgroup",
+                    }
+                    for a in range(2):
+                        aid = f"6877{c + 1}{g + 1}{a + 1}000"
+                        self.ads[aid] = {
+                            "id": aid,
+                            "ad_account_id": ACCOUNT,
+                            "ad_group_id": gid,
+                            "campaign_id": cid,
+                            "name": f"Pin ad {c + 1}.{g + 1}.{a + 1}",
+                            "status": "ACTIVE" if a == 0 else "PAUSED",
+                            "creative_type": "REGULAR" if a == 0 else "VIDEO",
+                            "destination_url": f"https://shop.example.com/pin/{aid}",
+                            "pin_id": f"99{aid}",
+                            "type": "pinpromotion",
+                        }
+
+    def ad_day(self, ad_id: str, day: date) -> dict[str, int] | None:
+        h = zlib.crc32(f"pin:{ad_id}:{day.isoformat()}".encode())
+        if h % 9 == 0 or not FIRST_DAY <= day <= TODAY:
+            return None
+        impressions = 500 + h % 3000
+        clicks = impressions * (1 + h % 4) // 100
+        return {
+            "PAID_IMPRESSION": impressions,
+            "CLICKTHROUGH_1": clicks,
+            "SPEND_IN_MICRO_DOLLAR": impressions * (2000 + h % 5000),  # CPM 2-7 in micro-units
+            "TOTAL_CHECKOUT": clicks * (h % 5) // 20,
+            "TOTAL_CHECKOUT_VALUE_IN_MICRO_DOLLAR": (clicks * (h % 5) // 20) * 31_990_000,
+            "TOTAL_LEAD": h % 3,
+            "TOTAL_CONVERSIONS": clicks * (h % 5) // 20 + h % 3,
+        }
+
+    def rows(
+        self, level: str, ids: set[str] | None, since: date, until: date, columns: list[str]
+    ) -> list[dict[str, Any]]:
+        """Daily rows per entity, as Pinterest returns them (no row when everything is 0)."""
+        out: dict[tuple[str, date], dict[str, Any]] = {}
+        day = since
+        while day <= until:
+            for ad_id, ad in sorted(self.ads.items()):
+                stats = self.ad_day(ad_id, day)
+                if stats is None:
+                    continue
+                key = ad["campaign_id"] if level == "CAMPAIGN" else ad_id
+                if ids is not None and key not in ids:
+                    continue
+                row = out.setdefault((key, day), {"DATE": day.isoformat(), f"{level}_ID": key})
+                if level == "AD":
+                    row["AD_GROUP_ID"], row["CAMPAIGN_ID"] = ad["ad_group_id"], ad["campaign_id"]
+                for k, v in stats.items():
+                    row[k] = row.get(k, 0) + v
+            day += timedelta(days=1)
+        keep = set(columns) | {"DATE", f"{level}_ID"}
+        return [{k: v for k, v in r.items() if k in keep} for r in out.values()]
+
+    def truth(self, level: str, since: date, until: date) -> list[dict[str, Any]]:
+        """What the connector should land (default conversion event: CHECKOUT)."""
+        return [
+            {
+                "id": r[f"{level}_ID"],
+                "date": date.fromisoformat(r["DATE"]),
+                "impressions": r["PAID_IMPRESSION"],
+                "clicks": r["CLICKTHROUGH_1"],
+                "spend": r["SPEND_IN_MICRO_DOLLAR"] / MICRO,
+                "conversions": float(r["TOTAL_CHECKOUT"]),
+                "conversion_value": r["TOTAL_CHECKOUT_VALUE_IN_MICRO_DOLLAR"] / MICRO,
+            }
+            for r in self.rows(level, None, since, until, sorted(COLUMNS))
+        ]
+
+
+def error(code: int, message: str, status: int, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"code": code, "message": message}, status_code=status, headers=headers)
+
+
+def _bookmark(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"pin-bm:{offset}".encode()).decode()
+
+
+def make_app(state: PinterestState) -> Starlette:
+    """The fake API over `state`."""
+
+    def authorised(request: Request) -> Response | None:
+        auth = request.headers.get("authorization", "")
+        if not auth.startswith("Bearer "):
+            return error(2, "Authentication failed.", 401)
+        token = auth.removeprefix("Bearer ")
+        if token in state.expired_tokens:
+            return error(2, "Authentication failed. Access token expired.", 401)
+        if token != state.token:
+            return error(2, "Authentication failed.", 401)
+        return None
+
+    def fault_for(path: str) -> Response | None:
+        for f in state.faults:
+            if path.endswith(f.match):
+                if f.skip > 0:
+                    f.skip -= 1
+                    return None
+                f.times -= 1
+                if f.times <= 0:
+                    state.faults.remove(f)
+                if f.kind == "http_429":
+                    return error(
+                        8, "You have exceeded your rate limit. Try again later.", 429, {"Retry-After": "4"}
+                    )
+                if f.kind == "server_error":
+                    return error(0, "Something went wrong on our end.", 503)
+                if f.kind == "malformed":
+                    return PlainTextResponse('{"items": [{"id": "6267', media_type="application/json")
+                if f.kind == "forbidden":
+                    return error(
+                        29, "You are not permitted to access that resource. Missing scope ads:write", 403
+                    )
+                if f.kind == "permanent":
+                    return error(1, "Invalid parameters.", 400)
+        return None
+
+    async def guarded(request: Request) -> Response:
+        path = request.url.path
+        body: Any = None
+        if request.method in ("POST", "PATCH"):
+            raw = await request.body()
+            if request.headers.get("content-type", "").split(";")[0] != "application/json":
+                return error(1, "Invalid request body: expected application/json", 400)
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                return error(1, "Invalid request body", 400)
+        state.requests.append((request.method, path, {**dict(request.query_params), "_body": body}))
+        denied = authorised(request)
+        if denied:
+            return denied
+        injected = fault_for(path)
+        if injected:
+            return injected
+        parts = path.removeprefix("/v5/").split("/")
+        if parts[:2] != ["ad_accounts", ACCOUNT]:
+            return error(29, "You are not permitted to access that resource.", 403)
+        rest = parts[2:]
+        q = dict(request.query_params)
+        if request.method == "GET" and not rest:
+            return JSONResponse(
+                {
+                    "id": ACCOUNT,
+                    "name": "Fake Pins DE",
+                    "currency": state.currency,
+                    "country": "DE",
+                    "owner": {"username": "fakeshop", "id": "1"},
+                    "permissions": ["OWNER"],
+                }
+            )
+        if request.method == "GET" and len(rest) == 1 and rest[0] in ("campaigns", "ad_groups", "ads"):
+            return listing(request, rest[0], q)
+        if request.method == "GET" and rest[1:] == ["analytics"] and rest[0] in ("campaigns", "ads"):
+            return analytics(rest[0], q)
+        if rest == ["reports"] and request.method == "POST":
+            return create_report(q, body)
+        if rest == ["reports"] and request.method == "GET":
+            return get_report(request, q)
+        if request.method == "PATCH" and len(rest) == 1:
+            return bulk_update(rest[0], body)
+        if request.method == "POST" and rest == ["campaigns"]:
+            return create_campaigns(body)
+        return error(404, "Not found", 404)
+
+    def listing(request: Request, kind: str, q: dict[str, str]) -> Response:
+        size = int(q.get("page_size", 25))
+        if not 1 <= size <= 250:
+            return error(1, "Invalid parameters: page_size must be between 1 and 250", 400)
+        table = {"campaigns": state.campaigns, "ad_groups": state.ad_groups, "ads": state.ads}[kind]
+        items = [table[k] for k in sorted(table)]
+        start = 0
+        if "bookmark" in q:
+            try:
+                text = base64.urlsafe_b64decode(q["bookmark"].encode()).decode()
+                assert text.startswith("pin-bm:")
+                start = int(text.split(":")[1])
+            except (ValueError, AssertionError, UnicodeDecodeError):
+                return error(1, "Invalid parameters: bookmark", 400)
+        size = min(size, state.page_size_cap)
+        chunk = items[start : start + size]
+        more = start + size < len(items)
+        return JSONResponse({"items": chunk, "bookmark": _bookmark(start + size) if more else None})
+
+    def window(
+        since_s: str | None, until_s: str | None, back: int, span: int
+    ) -> tuple[date, date] | Response:
+        try:
+            since, until = date.fromisoformat(since_s or ""), date.fromisoformat(until_s or "")
+        except ValueError:
+            return error(1, "Invalid parameters: start_date and end_date are required (YYYY-MM-DD)", 400)
+        if since > until:
+            return error(1, "Invalid parameters: end_date is before start_date", 400)
+        if since < TODAY - timedelta(days=back):
+            return error(
+                1, f"Invalid parameters: start_date cannot be more than {back} days back from today", 400
+            )
+        if (until - since).days + 1 > span:
+            return error(1, f"Invalid parameters: the date range cannot be more than {span} days", 400)
+        return since, until
+
+    def check_columns(columns: list[str]) -> Response | None:
+        bad = [c for c in columns if c not in COLUMNS]
+        if not columns or bad:
+            return error(1, f"Invalid parameters: columns ({bad[0] if bad else 'missing'})", 400)
+        return None
+
+    def analytics(kind: str, q: dict[str, str]) -> Response:
+        level = {"campaigns": "CAMPAIGN", "ads": "AD"}[kind]
+        id_param = {"campaigns": "campaign_ids", "ads": "ad_ids"}[kind]
+        ids = [i for i in q.get(id_param, "").split(",") if i]
+        if not ids or len(ids) > 250:
+            return error(1, f"Invalid parameters: {id_param} must list 1 to 250 ids", 400)
+        if q.get("granularity") not in ("TOTAL", "DAY", "HOUR", "WEEK", "MONTH"):
+            return error(1, "Invalid parameters: granularity", 400)
+        if q.get("granularity") != "DAY":
+            return error(1, "the fake serves DAY granularity only", 400)
+        columns = q.get("columns", "").split(",")
+        bad = check_columns(columns)
+        if bad:
+            return bad
+        span = window(q.get("start_date"), q.get("end_date"), 90, 90)
+        if isinstance(span, Response):
+            return span
+        return JSONResponse(state.rows(level, set(ids), span[0], span[1], columns))
+
+    def create_report(q: dict[str, str], body: Any) -> Response:
+        if q:
+            return error(1, "This endpoint does not support URL query parameters", 400)
+        if not isinstance(body, dict):
+            return error(1, "Invalid request body", 400)
+        if body.get("level") not in ("CAMPAIGN", "AD", "AD_GROUP", "ADVERTISER"):
+            return error(1, "Invalid parameters: level", 400)
+        if body.get("granularity") != "DAY":
+            return error(1, "the fake serves DAY granularity only", 400)
+        bad = check_columns(list(body.get("columns") or []))
+        if bad:
+            return bad
+        span = window(body.get("start_date"), body.get("end_date"), 914, 186)
+        if isinstance(span, Response):
+            return span
+        token = f"report-{len(state.reports) + 1}"
+        rows = state.rows(body["level"], None, span[0], span[1], body["columns"])
+        by_id: dict[str, list[dict[str, Any]]] = {}
+        for r in rows:
+            by_id.setdefault(str(r[f"{body['level']}_ID"]), []).append(r)
+        state.reports[token] = {"polls": 0, "data": by_id}
+        return JSONResponse({"report_status": "IN_PROGRESS", "token": token, "message": None})
+
+    def get_report(request: Request, q: dict[str, str]) -> Response:
+        report = state.reports.get(q.get("token", ""))
+        if report is None:
+            return JSONResponse({"report_status": "DOES_NOT_EXIST", "url": None, "size": None})
+        report["polls"] += 1
+        if report["polls"] == 1:
+            return JSONResponse({"report_status": "IN_PROGRESS", "url": None, "size": None})
+        url = f"{request.base_url}files/{q['token']}.json?X-Amz-Signature=abc"
+        return JSONResponse({"report_status": "FINISHED", "url": url, "size": 1234})
+
+    async def download(request: Request) -> Response:
+        if "authorization" in request.headers:
+            return PlainTextResponse("<Error><Code>InvalidArgument</Code></Error>", status_code=400)
+        report = state.reports.get(request.path_params["token"])
+        if report is None:
+            return PlainTextResponse("<Error><Code>NoSuchKey</Code></Error>", status_code=404)
+        return JSONResponse(report["data"])
+
+    def bulk_update(kind: str, body: Any) -> Response:
+        table = {"campaigns": state.campaigns, "ad_groups": state.ad_groups, "ads": state.ads}.get(kind)
+        if table is None or not isinstance(body, list):
+            return error(1, "Invalid request body", 400)
+        allowed = {
+            "campaigns": {"id", "status", "daily_spend_cap", "lifetime_spend_cap", "name"},
+            "ad_groups": {"id", "status", "bid_in_micro_currency", "budget_in_micro_currency"},
+            "ads": {"id", "status", "name"},
+        }[kind]
+        items = []
+        for update in body:
+            entity = table.get(str(update.get("id")))
+            extra = set(update) - allowed
+            if entity is None:
+                items.append({"data": None, "exceptions": [{"code": 2758, "message": "Object not found"}]})
+                continue
+            if extra or update.get("status", "ACTIVE") not in ("ACTIVE", "PAUSED", "ARCHIVED"):
+                items.append(
+                    {"data": None, "exceptions": [{"code": 1, "message": f"Invalid fields {sorted(extra)}"}]}
+                )
+                continue
+            entity.update({k: v for k, v in update.items() if k != "id"})
+            items.append({"data": entity, "exceptions": []})
+        return JSONResponse({"items": items})
+
+    def create_campaigns(body: Any) -> Response:
+        if not isinstance(body, list) or not body:
+            return error(1, "Invalid request body", 400)
+        items = []
+        for item in body:
+            if item.get("ad_account_id") != ACCOUNT or not item.get("name") or not item.get("objective_type"):
+                items.append(
+                    {
+                        "data": None,
+                        "exceptions": [
+                            {"code": 1, "message": "ad_account_id, name and objective_type are required"}
+                        ],
+                    }
+                )
+                continue
+            cid = f"62677583{9000 + len(state.campaigns)}"
+            state.campaigns[cid] = {
+                "id": cid,
+                "ad_account_id": ACCOUNT,
+                "name": item["name"],
+                "status": item.get("status", "ACTIVE"),
+                "objective_type": item["objective_type"],
+                "daily_spend_cap": item.get("daily_spend_cap"),
+                "lifetime_spend_cap": None,
+                "is_campaign_budget_optimization": False,
+                "start_time": int(datetime(2026, 11, 24, tzinfo=UTC).timestamp()),
+                "type": "campaign",
+            }
+            items.append({"data": state.campaigns[cid], "exceptions": []})
+        return JSONResponse({"items": items})
+
+    async def oauth(request: Request) -> Response:
+        auth = request.headers.get("authorization", "")
+        expected = base64.b64encode(f"{state.client_id}:{state.client_secret}".encode()).decode()
+        if auth != f"Basic {expected}":
+            return JSONResponse({"code": 1, "message": "Invalid client credentials"}, status_code=401)
+        form = await request.form()
+        if form.get("grant_type") != "refresh_token" or form.get("refresh_token") != state.refresh_token:
+            return JSONResponse({"code": 1, "message": "invalid_grant"}, status_code=400)
+        state.refreshes += 1
+        state.token = f"pin-access-{state.refreshes + 1}"
+        state.refresh_token = f"pin-refresh-{state.refreshes + 1}"
+        return JSONResponse(
+            {
+                "access_token": state.token,
+                "refresh_token": state.refresh_token,
+                "response_type": "refresh_token",
+                "token_type": "bearer",
+                "expires_in": 2592000,
+                "refresh_token_expires_in": 31536000,
+                "scope": "ads:read ads:write user_accounts:read",
+            }
+        )
+
+    return Starlette(
+        routes=[
+            Route("/v5/oauth/token", oauth, methods=["POST"]),
+            Route("/files/{token}.json", download, methods=["GET"]),
+            Route("/v5/{path:path}", guarded, methods=["GET", "POST", "PATCH"]),
+        ]
+    )
