@@ -25,12 +25,14 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from adops.config import PLATFORMS
 
 EPOCH = date(2020, 1, 1)
 RESTATEMENT_DAYS = 10
 BUDGET_REGIME_DAYS = 28
+FATIGUE_FLOOR = 0.4
 CURRENCY_USD = {"USD": 1.0, "EUR": 1.08, "GBP": 1.27, "CAD": 0.73, "AUD": 0.66, "JPY": 0.0067}
 
 _PLATFORM_SHAPE = {
@@ -149,7 +151,7 @@ class Ad:
     name: str
     headline: str
     ctr: float  # true CTR when new
-    fatigue_days: float  # CTR halves roughly every fatigue_days·ln 2 days
+    fatigue_days: float  # the fatigable part of the CTR decays as exp(-age / fatigue_days)
     weight: float  # share of campaign spend
     launch: date
     cvr_multiplier: float = 1.0
@@ -465,9 +467,9 @@ class World:
         )
         impressions = np.floor(spend_a / np.maximum(cpm, 1e-9) * 1000)
         age = (t[None, :] - np.array([(a.launch - EPOCH).days for a in ads])[:, None]).clip(0)
-        ctr = np.array([a.ctr for a in ads])[:, None] * np.exp(
-            -age / np.array([a.fatigue_days for a in ads])[:, None]
-        )
+        # fatigue wears a creative down to FATIGUE_FLOOR of its fresh CTR, never to nothing
+        decay = np.exp(-age / np.array([a.fatigue_days for a in ads])[:, None])
+        ctr = np.array([a.ctr for a in ads])[:, None] * (FATIGUE_FLOOR + (1 - FATIGUE_FLOOR) * decay)
         ctr = ctr * (1 + 0.05 * _normal(self.seed, 12, a_idx, t)).clip(0.5, 1.5) * (0.9 + 0.1 * season)
         clicks = np.minimum(np.round(impressions * ctr), impressions)
 
@@ -487,9 +489,7 @@ class World:
             _group_sum(pull, ad_c, len(camp_list)), 1e-9
         )  # conversions per weighted click
         p = np.minimum(rate[ad_c] * mult, 0.95)
-        mean = clicks * p
-        conv = np.round(mean + np.sqrt(mean * (1 - p)) * _normal(self.seed, 13, a_idx, t)).clip(0)
-        conv = np.minimum(conv, clicks)
+        conv = _binomial(self.seed, a_idx, t, clicks, p)
         for anomaly in self.anomalies:
             if anomaly.account_id == account_id and anomaly.kind == "tracking_outage":
                 rows = ad_c == c_pos[anomaly.campaign_id]
@@ -643,6 +643,18 @@ def _normal(seed: int, stream: int, entity: np.ndarray, t: np.ndarray) -> np.nda
     u1 = np.maximum(_uniform(seed, stream, entity, t), 1e-12)
     u2 = _uniform(seed, stream + 1000, entity, t)
     return np.sqrt(-2 * np.log(u1)) * np.cos(2 * np.pi * u2)
+
+
+def _binomial(seed: int, entity: np.ndarray, t: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Binomial(n, p) draws from the counter-based hash: exact quantiles for small means (no rounding
+    bias on low-volume campaigns), the normal approximation for large ones."""
+    mean = n * p
+    small = mean < 25
+    out = np.round(mean + np.sqrt(mean * (1 - p)) * _normal(seed, 13, entity, t)).clip(0)
+    if small.any():
+        u = _uniform(seed, 15, entity, t)[small]
+        out[small] = stats.binom.ppf(u, n[small], p[small])
+    return np.minimum(out, n)
 
 
 def _group_sum(values: np.ndarray, groups: np.ndarray, n: int) -> np.ndarray:
