@@ -187,6 +187,11 @@ def configure(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         '[accounts.credentials]\naccess_token = "env:TIKTOK_ACCESS_TOKEN"\n'
     )
     monkeypatch.setenv("TIKTOK_ACCESS_TOKEN", "tt-access-1")
+    # the sync builds its client through connector(); keep its retries from sleeping for real
+    monkeypatch.setattr(
+        "adops.connectors.tiktok.connector",
+        lambda account: TikTokConnector(account, TikTokClient(account, sleep=lambda s: None)),
+    )
 
 
 def landed(table: str) -> pd.DataFrame:
