@@ -140,6 +140,8 @@ def connectors_check(
                 typer.echo(
                     f"ok      {r.platform}:{r.account_id}  {r.steps[0]['detail']}, {r.steps[1]['detail']}"
                 )
+                for warning in r.warnings:
+                    typer.echo(f"        warning: {warning}")
             else:
                 typer.echo(
                     f"FAILED  {r.platform}:{r.account_id}  [{r.error_kind}] {r.error}\n        -> {r.hint}"

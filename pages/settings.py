@@ -112,6 +112,9 @@ elif checks and checks[0].result:
     failed = results[~results["ok"]]
     if failed.empty:
         st.success(f"All {len(results)} accounts answer.")
+    for row in results[results["ok"]].itertuples():
+        for warning in row.warnings:
+            st.warning(f"**{row.platform}:{row.account_id}**: {warning}")
     for row in failed.itertuples():
         st.error(f"**{row.platform}:{row.account_id}** [{row.error_kind}] {row.error}  \n→ {row.hint}")
     st.dataframe(

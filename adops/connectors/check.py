@@ -31,6 +31,8 @@ class CheckResult:
     error_kind: str | None = None
     error: str | None = None
     hint: str | None = None
+    #: things that work today but will not for long (e.g. a refresh token near its expiry)
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -53,6 +55,8 @@ def check_account(account: AccountConfig) -> CheckResult:
     except ConnectorError as exc:
         result.ok, result.error_kind, result.error = False, exc.kind, str(exc)
         result.hint = HINTS.get(exc.kind)
+    else:
+        result.warnings = list(getattr(client, "warnings", []))
     return result
 
 

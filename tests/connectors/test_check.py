@@ -62,3 +62,19 @@ def test_all_ok_exits_0(workspace: Path, capsys: pytest.CaptureFixture[str]) -> 
         main(["connectors", "check", "--platform", "tiktok"])
     assert exit_info.value.code == 0
     assert capsys.readouterr().out.startswith("ok      tiktok:1000400007")
+
+
+def test_warnings_of_a_working_account_are_shown(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure(workspace)
+
+    def patched(account):  # type: ignore[no-untyped-def]
+        client = connector_for(account)
+        client.warnings = ["the refresh token expires in 9 days: sign in again"]
+        return client
+
+    monkeypatch.setattr("adops.connectors.connector_for", patched)
+    with pytest.raises(SystemExit):
+        main(["connectors", "check", "--platform", "tiktok"])
+    assert "warning: the refresh token expires in 9 days" in capsys.readouterr().out
