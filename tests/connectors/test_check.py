@@ -78,3 +78,36 @@ def test_warnings_of_a_working_account_are_shown(
     with pytest.raises(SystemExit):
         main(["connectors", "check", "--platform", "tiktok"])
     assert "warning: the refresh token expires in 9 days" in capsys.readouterr().out
+
+
+def test_check_against_the_meta_fake(
+    workspace: Path,
+    fake_server,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The real client: a missing scope and an expired token each get their own precise answer."""
+    from fakes.meta import ACCOUNT, Fault, MetaState, make_app
+
+    workspace.mkdir(parents=True, exist_ok=True)
+    (workspace / "adops.toml").write_text(
+        f'[[accounts]]\nplatform = "meta"\nid = "{ACCOUNT}"\n[accounts.credentials]\naccess_token = "env:META_TOKEN"\n'
+    )
+    state = MetaState()
+    with fake_server(make_app(state)) as url:
+        monkeypatch.setenv("ADOPS_META_BASE_URL", url)
+        monkeypatch.setenv("META_TOKEN", state.token)
+
+        def run() -> dict:
+            with pytest.raises(SystemExit):
+                main(["connectors", "check", "--json"])
+            return json.loads(capsys.readouterr().out)[0]
+
+        assert run()["ok"]
+        state.faults.append(Fault("permission", match="/campaigns"))
+        missing_scope = run()
+        assert missing_scope["error_kind"] == "permission" and "ads_read" in missing_scope["error"]
+        state.expired_tokens.add(state.token)
+        expired = run()
+        assert expired["error_kind"] == "auth" and "expired" in expired["error"]
+        assert state.token not in json.dumps(expired)
