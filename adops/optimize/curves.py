@@ -113,6 +113,8 @@ class CurveFit:
     boot_k: np.ndarray = field(default_factory=lambda: np.empty(0))
     boot_s: np.ndarray = field(default_factory=lambda: np.empty(0))
     warnings: list[str] = field(default_factory=list)
+    yearly: np.ndarray = field(default_factory=lambda: np.empty(0))  # log-multipliers of `yearly_terms`
+    yearly_shared: bool = False  # `yearly` was given (pooled over channels), not fitted to this one
 
     @property
     def identifiable(self) -> bool:
@@ -155,6 +157,7 @@ def fit_curve(
     seed: int = 0,
     fit_adstock: bool = True,
     priors: bool = True,
+    yearly: np.ndarray | None = None,
 ) -> CurveFit:
     """Fit adstock + Hill to one channel's consecutive daily (spend, outcome) history.
 
@@ -164,6 +167,9 @@ def fit_curve(
     `n_boot` bootstrap replicates give the uncertainty (0: none). `priors` adds the weak priors on
     K and S (a MAP fit): where the data pin the curve down they change nothing, and where they do not
     (no saturation visible in the observed range) they keep the extrapolation from running off.
+    `yearly` holds the yearly cycle at given coefficients (of `yearly_terms`) instead of fitting it:
+    one channel's year of history rarely tells a yearly cycle from its own budget changes, so
+    `fit_channels` pools the cycle over the channels that share it (`pool_yearly`).
     """
     x = np.asarray(spend, dtype=float)
     y = np.asarray(outcome, dtype=float)
@@ -173,8 +179,19 @@ def fit_curve(
     positive = x[x > 0]
     if len(positive) == 0 or not np.any(y > 0):
         return _degenerate(x, y, positive)
+    controls, n_yearly = _controls(dates, n, fit_yearly=yearly is None)
+    log_offset = None
+    if yearly is not None and dates is not None and n >= YEARLY_MIN_DAYS:
+        log_offset = np.asarray(yearly, dtype=float) @ yearly_terms(dates)
     problem = _Problem(
-        x, y, _controls(dates, n), fit_adstock, float(np.median(positive)), float(positive.max()), priors
+        x,
+        y,
+        controls,
+        fit_adstock,
+        float(np.median(positive)),
+        float(positive.max()),
+        priors,
+        log_offset,
     )
 
     p_hat = problem.fit()
@@ -198,7 +215,10 @@ def fit_curve(
         boot_beta=boot[:, 0],
         boot_k=boot[:, 1],
         boot_s=boot[:, 2],
+        yearly=np.asarray(p_hat[len(p_hat) - n_yearly :]) if n_yearly else np.empty(0),
     )
+    if log_offset is not None:
+        fit.yearly, fit.yearly_shared = np.asarray(yearly, dtype=float), True
     fit.warnings = _identifiability(fit, x, problem, p_hat)
     return fit
 
@@ -206,19 +226,29 @@ def fit_curve(
 # ---------------------------------------------------------------------------- fitting internals
 
 
-def _controls(dates: np.ndarray | None, n: int) -> np.ndarray | None:
-    """(m, n) design of the multiplicative controls: day-of-week dummies, yearly Fourier terms."""
+def yearly_terms(dates: np.ndarray) -> np.ndarray:
+    """(4, n) yearly Fourier terms (two cos/sin pairs) of calendar days: the same phase for every channel."""
+    day = np.asarray(dates).astype("datetime64[D]").astype(np.int64)
+    angle = 2 * np.pi * day / 365.25
+    return np.vstack([f(order * angle) for order in (1, 2) for f in (np.cos, np.sin)])
+
+
+def _controls(dates: np.ndarray | None, n: int, fit_yearly: bool = True) -> tuple[np.ndarray | None, int]:
+    """(m, n) design of the multiplicative controls (day-of-week dummies, then yearly Fourier terms)
+    and how many of its rows are yearly terms (the last ones)."""
     if dates is None:
-        return None
+        return None, 0
     day = np.asarray(dates).astype("datetime64[D]").astype(np.int64)
     rows = []
     if n >= DOW_MIN_DAYS:
         weekday = (day + 3) % 7  # 0 = Monday
         rows += [(weekday == d).astype(float) for d in range(1, 7)]
-    if n >= YEARLY_MIN_DAYS:
-        angle = 2 * np.pi * day / 365.25
-        rows += [f(order * angle) for order in (1, 2) for f in (np.cos, np.sin)]
-    return np.vstack(rows) if rows else None
+    n_yearly = 0
+    if fit_yearly and n >= YEARLY_MIN_DAYS:
+        terms = yearly_terms(dates)
+        rows += list(terms)
+        n_yearly = len(terms)
+    return (np.vstack(rows) if rows else None), n_yearly
 
 
 class _Problem:
@@ -234,8 +264,10 @@ class _Problem:
         x_median: float,
         x_max: float,
         priors: bool,
+        log_offset: np.ndarray | None = None,
     ) -> None:
         self.x, self.y, self.controls = x, y, controls
+        self.log_offset = np.zeros(len(x)) if log_offset is None else log_offset  # fixed, not fitted
         m = 0 if controls is None else controls.shape[0]
         self.priors = priors
         # priors on log K, log S and the control coefficients (a control rarely moves demand by e^±0.5)
@@ -256,7 +288,7 @@ class _Problem:
 
     def unpack(self, p: np.ndarray) -> tuple[float, float, float, float]:
         """(beta, K, S, theta), beta on an average day of the history (controls' multiplier of mean 1)."""
-        scale = float(np.mean(np.exp(p[4:] @ self.controls))) if self.controls is not None else 1.0
+        scale = float(np.mean(np.exp(self.log_multiplier(p))))
         return float(np.exp(p[0]) * scale), float(np.exp(p[1])), float(np.exp(p[2])), float(p[3])
 
     def _parts(self, p: np.ndarray, need_da: bool) -> tuple[np.ndarray, ...]:
@@ -265,8 +297,14 @@ class _Problem:
         da = _adstock_dtheta(self.x, a, theta) if need_da else np.zeros(0)
         k, s = np.exp(p[1]), np.exp(p[2])
         h = hill(a, k, s)
-        m = np.exp(p[0]) * (np.exp(p[4:] @ self.controls) if self.controls is not None else 1.0)
+        m = np.exp(p[0] + self.log_multiplier(p))
         return a, da, h, m * h, k, s
+
+    def log_multiplier(self, p: np.ndarray) -> np.ndarray:
+        """Per-day log demand multiplier: the fixed offset plus the fitted controls."""
+        if self.controls is None:
+            return self.log_offset
+        return self.log_offset + p[4:] @ self.controls
 
     def adstock(self, theta: float) -> np.ndarray:
         a = adstock(self.x, theta)
@@ -370,7 +408,7 @@ class _Problem:
         signs = np.repeat(rng.choice([-1.0, 1.0], size=(n_boot, -(-n // 7))), 7, axis=1)[:, :n]
         y_star = np.maximum(mu + (self.y - mu) * signs, 0.0)
         a = self.adstock(float(p_hat[3]))
-        offset = np.exp(p_hat[4:] @ self.controls) if self.controls is not None else np.ones(n)
+        offset = np.exp(self.log_multiplier(p_hat))
         params = _batched_lm(
             a,
             offset,

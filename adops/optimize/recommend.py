@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from adops.optimize.allocator import InfeasibleBudget, allocate, check_feasible, solve_dual
-from adops.optimize.curves import CurveFit, HillCurves, fit_curve
+from adops.optimize.curves import YEARLY_MIN_DAYS, CurveFit, HillCurves, fit_curve
 from adops.optimize.history import ChannelHistory, InputError, load_history
 
 DEFAULT_BOUNDS = (0.5, 2.0)  # × current spend, as Robyn's allocator
@@ -159,12 +159,43 @@ def recommend(
     )
 
 
-def fit_channels(histories: list[ChannelHistory], *, n_boot: int = 100, seed: int = 0) -> list[ChannelCurve]:
-    """Fit every channel's curve (with `n_boot` bootstrap replicates)."""
-    return [
-        ChannelCurve(h, fit_curve(h.spend, h.outcome, h.dates, n_boot=n_boot, seed=seed + i))
-        for i, h in enumerate(histories)
-    ]
+def fit_channels(
+    histories: list[ChannelHistory],
+    *,
+    n_boot: int = 100,
+    seed: int = 0,
+    shared_yearly: bool = True,
+) -> list[ChannelCurve]:
+    """Fit every channel's curve (with `n_boot` bootstrap replicates).
+
+    With `shared_yearly` (the default) the yearly demand cycle is one cycle for all channels, as
+    Robyn and Meridian model it: each channel with a year of history is first fitted with its own
+    cycle, the cycles are pooled (`pool_yearly`), and those channels are refitted with the pooled
+    cycle held fixed. One channel cannot tell the season from its own budget moves (a year holds
+    only a dozen 4-week budget regimes, and a busy quarter may happen to get the big budgets);
+    several channels with independent budgets can.
+    """
+    poolable = [shared_yearly and len(h.dates) >= YEARLY_MIN_DAYS for h in histories]
+    pool = sum(poolable) >= 2
+
+    def fit(i: int, h: ChannelHistory, boot: int, yearly: np.ndarray | None = None) -> CurveFit:
+        return fit_curve(h.spend, h.outcome, h.dates, n_boot=boot, seed=seed + i, yearly=yearly)
+
+    fits = [fit(i, h, 0 if pool and poolable[i] else n_boot) for i, h in enumerate(histories)]
+    if pool:
+        shared = pool_yearly([f for f, ok in zip(fits, poolable, strict=True) if ok])
+        fits = [fit(i, h, n_boot, shared) if poolable[i] else fits[i] for i, h in enumerate(histories)]
+    return [ChannelCurve(h, f) for h, f in zip(histories, fits, strict=True)]
+
+
+def pool_yearly(fits: Sequence[CurveFit]) -> np.ndarray | None:
+    """The yearly cycle shared by channels: the median of their own cycles' coefficients.
+
+    The median, not a volume-weighted mean: the channel whose budget happened to follow the season
+    is the one whose own cycle is wrong, and it may be the biggest.
+    """
+    cycles = [f.yearly for f in fits if len(f.yearly)]
+    return np.asarray(np.median(np.array(cycles), axis=0)) if len(cycles) >= 2 else None
 
 
 def bounds_for(

@@ -221,3 +221,17 @@ def test_paused_one_day_and_silent_channels(make_channels: Callable) -> None:
         w.startswith("new:") for w in rec.warnings
     )
     assert sum(r["spend"] for r in rows.values()) == pytest.approx(1000.0)
+
+
+def test_channels_share_one_yearly_cycle(make_channels: Callable) -> None:
+    """A year of history: every channel is refitted with the pooled (median) yearly cycle held fixed."""
+    sim = make_channels(3, days=365, seed=8)
+    fits = fit_channels(load_history(sim.frame), n_boot=5)
+    assert all(f.curve.yearly_shared and len(f.curve.yearly) == 4 for f in fits)
+    assert all(np.array_equal(f.curve.yearly, fits[0].curve.yearly) for f in fits)
+    assert all(len(f.curve.boot_beta) == 5 for f in fits)
+    own = fit_channels(load_history(sim.frame), n_boot=0, shared_yearly=False)
+    assert not any(f.curve.yearly_shared for f in own)
+    assert np.allclose(fits[0].curve.yearly, np.median([f.curve.yearly for f in own], axis=0))
+    short = fit_channels(load_history(make_channels(2, days=200, seed=8).frame), n_boot=0)
+    assert all(len(f.curve.yearly) == 0 for f in short)  # under YEARLY_MIN_DAYS: no yearly cycle at all
