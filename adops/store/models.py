@@ -1,11 +1,11 @@
-"""Tables of the operational store: events, jobs, sync runs and state, and the audit log."""
+"""Tables of the operational store: events, jobs, sync runs and state, the audit log, and experiments."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, DateTime, Float, Integer, String, Text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
 class Base(DeclarativeBase):
@@ -101,6 +101,8 @@ class AuditEntry(Base):
     dry_run: Mapped[bool] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(20), default="applied")
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: what asked for the change, e.g. "experiment:<key>" for an experiment's rollout
+    reference: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
 
 
 class WebhookReceipt(Base):
@@ -111,3 +113,58 @@ class WebhookReceipt(Base):
     webhook_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     event_id: Mapped[int] = mapped_column(Integer)
+
+
+class Experiment(Base):
+    """An A/B test: what it tests, how it is read out and decided, and where it stands.
+
+    `status` is "draft", "running", "winner: <variant>", "stopped" or "rolled out"; `winner` keeps
+    the winning variant's name once declared (also after the rollout). The winner-rule settings
+    mirror `adops.experiments.WinnerRule`; `sequential_tuning` None means the default.
+    """
+
+    __tablename__ = "experiments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    hypothesis: Mapped[str] = mapped_column(Text, default="")
+    primary_metric: Mapped[str] = mapped_column(String(50), default="cvr")
+    guardrail_metrics: Mapped[list] = mapped_column(JSON, default=list)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    mde: Mapped[float | None] = mapped_column(Float, nullable=True)  # relative, e.g. 0.10 for +10%
+    alpha: Mapped[float] = mapped_column(Float, default=0.05)
+    chance_to_win_threshold: Mapped[float | None] = mapped_column(Float, nullable=True)  # None: off
+    min_runtime_days: Mapped[float] = mapped_column(Float, default=7.0)
+    guardrail_harm_threshold: Mapped[float] = mapped_column(Float, default=0.95)
+    sequential_tuning: Mapped[float | None] = mapped_column(Float, nullable=True)
+    status: Mapped[str] = mapped_column(String(150), index=True, default="draft")
+    winner: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    created_by: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    variants: Mapped[list[ExperimentVariant]] = relationship(
+        back_populates="experiment",
+        cascade="all, delete-orphan",
+        order_by="ExperimentVariant.position",
+        lazy="selectin",
+    )
+
+
+class ExperimentVariant(Base):
+    """One arm of an experiment, mapped to a campaign, ad group or ad; position 0 is the control."""
+
+    __tablename__ = "experiment_variants"
+    __table_args__ = (UniqueConstraint("experiment_id", "name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    experiment_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("experiments.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(100))
+    platform: Mapped[str] = mapped_column(String(30))
+    account_id: Mapped[str] = mapped_column(String(100))
+    level: Mapped[str] = mapped_column(String(20))  # campaign|ad_group|ad
+    entity_id: Mapped[str] = mapped_column(String(100))
+    weight: Mapped[float] = mapped_column(Float)  # planned traffic share
+    experiment: Mapped[Experiment] = relationship(back_populates="variants")
