@@ -34,4 +34,8 @@ def build_demo(
     with store.session() as s:  # cursors pointed into the old warehouse
         s.execute(delete(SyncState))
     init_state(seed, today, campaigns_per_account)
-    return sync(since=today - timedelta(days=days - 1), trigger="demo", progress=progress)
+    result = sync(since=today - timedelta(days=days - 1), trigger="demo", progress=progress)
+    from adops.experiments.store import seed_sandbox_experiments  # imported here: scipy is slow to load
+
+    seed_sandbox_experiments()  # the sandbox's planted A/B tests, as running experiments
+    return result

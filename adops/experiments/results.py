@@ -1,0 +1,562 @@
+"""Experiment results from the warehouse: totals, readout, lift over time, power and the winner rule.
+
+Each variant's rows come from `ad_daily` (level ad or ad_group) or `campaign_daily` (level campaign)
+between the experiment's start and end, summed per day. The statistics are the package's own
+(`compare`, `decide`, `srm_daily`, `power`), on two kinds of metric:
+
+- per-unit rates, tested as proportions over their units: conversion rate per click (`cvr`: users =
+  clicks, conversions) and CTR (`ctr`: users = impressions, clicks);
+- ratios of sums (value per click, CPA, ROAS, CPC), tested with the delta method over days as units
+  (a `RatioStatistic` of daily numerator and denominator sums), since the warehouse holds daily totals,
+  not per-user values. Their sequential test is tuned to the planned number of days.
+
+The sample-ratio check runs on the primary metric's users (clicks for `cvr` and the ratios,
+impressions for `ctr`), per day: platform traffic moves in daily clumps, so the test divides out
+the day-to-day over-dispersion (`srm_daily`) instead of flagging every large, evenly split test.
+Money is in the account currency when all variants share one, otherwise
+in the reporting currency.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from adops import clock, warehouse
+from adops.experiments import store
+from adops.experiments.corrections import holm_with_gaps
+from adops.experiments.decision import Decision, VariantEvidence, decide
+from adops.experiments.frequentist import DEFAULT_SEQUENTIAL_TUNING
+from adops.experiments.power import days_to_significance, mde, power
+from adops.experiments.readout import MetricComparison, compare
+from adops.experiments.srm import SRM_THRESHOLD, srm_daily
+from adops.experiments.statistics import ProportionStatistic, RatioStatistic, SampleMeanStatistic, Statistic
+
+__all__ = [
+    "METRICS",
+    "ExperimentResults",
+    "MetricSpec",
+    "PowerSummary",
+    "entity_options",
+    "readout",
+    "refresh_status",
+]
+
+COLUMNS = ("impressions", "clicks", "conversions", "value", "spend")
+TARGET_POWER = 0.8
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """How a metric is computed from daily sums: numerator / denominator, per unit or over days."""
+
+    key: str
+    label: str
+    numerator: str
+    denominator: str
+    per_unit: bool  # True: a proportion over the denominator's units; False: a ratio over days
+    inverse: bool = False  # lower is better (CPA, CPC)
+
+
+METRICS: dict[str, MetricSpec] = {
+    "cvr": MetricSpec("cvr", store.METRIC_NAMES["cvr"], "conversions", "clicks", True),
+    "ctr": MetricSpec("ctr", store.METRIC_NAMES["ctr"], "clicks", "impressions", True),
+    "value_per_click": MetricSpec(
+        "value_per_click", store.METRIC_NAMES["value_per_click"], "value", "clicks", False
+    ),
+    "cpa": MetricSpec("cpa", store.METRIC_NAMES["cpa"], "spend", "conversions", False, inverse=True),
+    "roas": MetricSpec("roas", store.METRIC_NAMES["roas"], "value", "spend", False),
+    "cpc": MetricSpec("cpc", store.METRIC_NAMES["cpc"], "spend", "clicks", False, inverse=True),
+}
+_UNIT_NAMES = {"clicks": "clicks", "impressions": "impressions"}
+
+
+@dataclass(frozen=True)
+class PowerSummary:
+    """Power of the primary metric's sequential test for one treatment, at the current traffic.
+
+    `target_lift` is the experiment's minimum detectable effect. `days_to_significance` is how many
+    more days (at the traffic so far) until that lift would be declared with 80% power (0: already
+    powered); `detectable_now` the lift the sample so far detects with 80% power.
+    """
+
+    variant: str
+    unit: str
+    units_so_far: float  # per variant
+    units_per_day: float  # per variant
+    baseline: float | None
+    target_lift: float | None
+    power_now: float | None
+    power_at_end: float | None
+    days_to_significance: int | None
+    detectable_now: float | None
+    observed_days_to_significance: int | None
+
+
+@dataclass(frozen=True)
+class ExperimentResults:
+    """An experiment read out from the warehouse (see the module docstring for how)."""
+
+    experiment: store.ExperimentRecord
+    first_day: date | None
+    last_day: date | None
+    runtime_days: int
+    currency: str
+    daily: pd.DataFrame  # variant, date and the COLUMNS, one row per variant and day
+    totals: pd.DataFrame  # one row per variant: sums, metric values, observed share of users vs plan
+    srm_p_value: float | None
+    srm_dispersion: float
+    primary: dict[str, MetricComparison]  # treatment -> comparison with control
+    guardrails: dict[str, list[MetricComparison]]
+    over_time: pd.DataFrame  # date, variant, cumulative lift with fixed and sequential intervals
+    power: list[PowerSummary]
+    decision: Decision
+    tuning: float
+    notes: tuple[str, ...] = ()
+    p_value_holm: dict[str, float | None] = field(default_factory=dict)
+
+    @property
+    def has_data(self) -> bool:
+        return self.last_day is not None
+
+    @property
+    def srm_flag(self) -> bool:
+        """True when the split is so far off plan (p < 0.001) that nothing here should be trusted."""
+        return self.srm_p_value is not None and self.srm_p_value < SRM_THRESHOLD
+
+    @property
+    def metric(self) -> MetricSpec:
+        return METRICS[self.experiment.primary_metric]
+
+    @property
+    def srm_unit(self) -> str:
+        """What the split is checked on (the primary metric's users)."""
+        return _srm_unit(self.metric)
+
+    def summary(self) -> pd.DataFrame:
+        """One row per treatment: the primary metric's lift, intervals, p-values and chance to win."""
+        rows = []
+        for name, c in self.primary.items():
+            rows.append(
+                {
+                    "variant": name,
+                    "lift": c.lift,
+                    "ci_low": c.ci_low,
+                    "ci_high": c.ci_high,
+                    "p_value": c.p_value,
+                    "p_value_holm": self.p_value_holm.get(name),
+                    "sequential_ci_low": c.sequential_ci_low,
+                    "sequential_ci_high": c.sequential_ci_high,
+                    "sequential_p_value": c.sequential_p_value,
+                    "chance_to_win": c.chance_to_win,
+                    "expected_loss": c.expected_loss,
+                    "error": c.error,
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def guardrail_table(self) -> pd.DataFrame:
+        """One row per treatment and guardrail metric."""
+        rows = [
+            {
+                "variant": name,
+                "metric": METRICS[c.metric].label,
+                "lift": c.lift,
+                "ci_low": c.ci_low,
+                "ci_high": c.ci_high,
+                "chance_worse": None if c.chance_to_win is None else 1 - c.chance_to_win,
+                "sequential_p_value": c.sequential_p_value,
+                "lower_is_better": c.inverse,
+            }
+            for name, comparisons in self.guardrails.items()
+            for c in comparisons
+        ]
+        return pd.DataFrame(rows)
+
+    def power_table(self) -> pd.DataFrame:
+        return pd.DataFrame([p.__dict__ for p in self.power])
+
+    def ab_csv(self) -> str:
+        """The primary metric's counts in the `adops ab` CSV format (per-unit metrics only)."""
+        spec = self.metric
+        if not spec.per_unit or self.totals.empty:
+            return ""
+        frame = pd.DataFrame(
+            {
+                "experiment": self.experiment.name,
+                "variant": self.totals["variant"],
+                "users": self.totals[spec.denominator].round().astype("int64"),
+                "conversions": self.totals[spec.numerator].round(4),
+                "weight": self.totals["planned_share"].round(6),
+            }
+        )
+        return frame.to_csv(index=False)
+
+
+def readout(experiment: store.ExperimentRecord | int, until: date | None = None) -> ExperimentResults:
+    """Read an experiment out from the warehouse, with data up to `until` (default: its end or today)."""
+    exp = _load(experiment)
+    last = min(d for d in (exp.end_date, until or clock.today()) if d is not None)
+    raw = _query(exp, exp.start_date, last)
+    currency, money = _currency(raw)
+    daily = _fill(raw, exp, money)
+    notes: list[str] = []
+    tuning = exp.sequential_tuning or DEFAULT_SEQUENTIAL_TUNING
+    empty = (
+        daily.empty
+        or daily.groupby("variant")["impressions"]
+        .sum()
+        .reindex([v.name for v in exp.variants])
+        .fillna(0)
+        .eq(0)
+        .all()
+    )
+    if empty:
+        why = "it starts on " + str(exp.start_date) if exp.start_date > clock.today() else "no rows yet"
+        return ExperimentResults(
+            experiment=exp,
+            first_day=None,
+            last_day=None,
+            runtime_days=0,
+            currency=currency,
+            daily=daily,
+            totals=_totals(daily, exp),
+            srm_p_value=None,
+            srm_dispersion=1.0,
+            primary={},
+            guardrails={},
+            over_time=pd.DataFrame(),
+            power=[],
+            decision=Decision("running", None, (f"no data in the warehouse for these variants ({why})",)),
+            tuning=tuning,
+        )
+    first_day, last_day = daily["date"].min(), daily["date"].max()
+    runtime = (last_day - exp.start_date).days + 1
+    totals = _totals(daily, exp)
+    missing = totals.loc[totals["impressions"] == 0, "variant"].tolist()
+    if missing:
+        notes.append(f"no impressions yet for {', '.join(missing)}: check the entity ids")
+    srm, dispersion = _srm(daily, exp)
+
+    spec = METRICS[exp.primary_metric]
+    stats = {v.name: _statistic_series(spec, daily[daily.variant == v.name]) for v in exp.variants}
+    primary_tuning = _tuning(spec, exp, tuning)
+    primary = {
+        t.name: compare(
+            stats[exp.control.name][-1],
+            stats[t.name][-1],
+            spec.key,
+            exp.rule.alpha,
+            spec.inverse,
+            primary_tuning,
+        )
+        for t in exp.treatments
+    }
+    holm = holm_with_gaps([c.p_value for c in primary.values()])
+    guardrails: dict[str, list[MetricComparison]] = {t.name: [] for t in exp.treatments}
+    for key in exp.guardrail_metrics:
+        g = METRICS[key]
+        g_stats = {v.name: _statistic_series(g, daily[daily.variant == v.name])[-1] for v in exp.variants}
+        for t in exp.treatments:
+            guardrails[t.name].append(
+                compare(
+                    g_stats[exp.control.name],
+                    g_stats[t.name],
+                    g.key,
+                    exp.rule.alpha,
+                    g.inverse,
+                    _tuning(g, exp, tuning),
+                )
+            )
+    evidence = [VariantEvidence(t.name, primary[t.name], guardrails[t.name]) for t in exp.treatments]
+    decision = decide(exp.rule, evidence, runtime, exp.planned_days, srm, exp.control.name)
+    return ExperimentResults(
+        experiment=exp,
+        first_day=first_day,
+        last_day=last_day,
+        runtime_days=runtime,
+        currency=currency,
+        daily=daily,
+        totals=totals,
+        srm_p_value=srm,
+        srm_dispersion=dispersion,
+        primary=primary,
+        guardrails=guardrails,
+        over_time=_over_time(exp, spec, daily, stats, primary_tuning),
+        power=[
+            _power(exp, spec, stats, daily, t.name, primary[t.name], primary_tuning) for t in exp.treatments
+        ],
+        decision=decision,
+        tuning=primary_tuning,
+        notes=tuple(notes),
+        p_value_holm=dict(zip(primary, holm, strict=True)),
+    )
+
+
+def refresh_status(experiment_id: int) -> tuple[store.ExperimentRecord, ExperimentResults]:
+    """Read the experiment out and, when it is running and the winner rule holds, declare the winner."""
+    result = readout(experiment_id)
+    exp = result.experiment
+    if exp.status == "running" and result.decision.winner is not None:
+        exp = store.declare_winner(
+            exp.id, result.decision.winner, actor="winner rule", reason="; ".join(result.decision.reasons)
+        )
+        result = replace(result, experiment=exp)
+    return exp, result
+
+
+def entity_options(platform: str, account_id: str, level: str) -> pd.DataFrame:
+    """The campaigns, ad groups or ads of one account in the warehouse: id, name, status (for pickers)."""
+    if level == "campaign":
+        sql = """SELECT campaign_id AS id, campaign_name AS name, status FROM campaigns
+                 WHERE platform = ? AND account_id = ? ORDER BY campaign_name"""
+    elif level == "ad_group":
+        sql = """SELECT ad_group_id AS id, any_value(ad_group_name) AS name,
+                        CASE WHEN bool_or(status = 'ENABLED') THEN 'ENABLED' ELSE 'PAUSED' END AS status
+                 FROM ads WHERE platform = ? AND account_id = ? GROUP BY ad_group_id ORDER BY name"""
+    elif level == "ad":
+        sql = """SELECT ad_id AS id, ad_name AS name, status FROM ads
+                 WHERE platform = ? AND account_id = ? ORDER BY ad_name"""
+    else:
+        raise ValueError(f"level must be one of {', '.join(store.LEVELS)}, not {level!r}")
+    return warehouse.query(sql, [platform, account_id])
+
+
+# ---------------------------------------------------------------- the warehouse
+
+
+_SOURCES = {
+    "ad": ("ad_daily", "ad_id"),
+    "ad_group": ("ad_daily", "ad_group_id"),
+    "campaign": ("campaign_daily", "campaign_id"),
+}
+
+
+def _load(experiment: store.ExperimentRecord | int) -> store.ExperimentRecord:
+    if isinstance(experiment, store.ExperimentRecord):
+        return experiment
+    found = store.get(experiment)
+    if found is None:
+        raise store.ExperimentError(f"no experiment {experiment}")
+    return found
+
+
+def _query(exp: store.ExperimentRecord, start: date, end: date) -> pd.DataFrame:
+    """Daily sums per variant, in account and reporting currency."""
+    parts: list[str] = []
+    params: list[Any] = []
+    for v in exp.variants:
+        table, column = _SOURCES[v.level]
+        parts.append(
+            f"""SELECT ? AS variant, date, sum(impressions)::DOUBLE AS impressions,
+                       sum(clicks)::DOUBLE AS clicks, sum(conversions)::DOUBLE AS conversions,
+                       sum(conversion_value)::DOUBLE AS value, sum(spend)::DOUBLE AS spend,
+                       sum(conversion_value_reporting)::DOUBLE AS value_reporting,
+                       sum(spend_reporting)::DOUBLE AS spend_reporting,
+                       any_value(currency) AS currency, any_value(reporting_currency) AS reporting_currency
+                FROM {table}
+                WHERE platform = ? AND account_id = ? AND {column} = ? AND date BETWEEN ? AND ?
+                GROUP BY date"""
+        )
+        params += [v.name, v.platform, v.account_id, v.entity_id, start, end]
+    frame = warehouse.query(" UNION ALL ".join(parts), params)
+    frame["date"] = pd.to_datetime(frame["date"]).dt.date
+    return frame
+
+
+def _currency(raw: pd.DataFrame) -> tuple[str, str]:
+    """(currency label, "account" or "reporting"): the account currency when every variant shares it."""
+    currencies = set(raw["currency"].dropna())
+    if len(currencies) <= 1:
+        return (next(iter(currencies)) if currencies else ""), "account"
+    reporting = set(raw["reporting_currency"].dropna())
+    return (next(iter(reporting)) if reporting else ""), "reporting"
+
+
+def _fill(raw: pd.DataFrame, exp: store.ExperimentRecord, money: str) -> pd.DataFrame:
+    """One row per variant and day from the first to the last day with data (zeros where a variant had none)."""
+    if raw.empty:
+        return pd.DataFrame(columns=["variant", "date", *COLUMNS])
+    frame = raw.copy()
+    if money == "reporting":
+        frame["value"], frame["spend"] = frame["value_reporting"], frame["spend_reporting"]
+    frame = frame[["variant", "date", *COLUMNS]]
+    days = pd.date_range(frame["date"].min(), frame["date"].max(), freq="D").date
+    index = pd.MultiIndex.from_product([[v.name for v in exp.variants], days], names=["variant", "date"])
+    full = frame.set_index(["variant", "date"]).reindex(index, fill_value=0.0).reset_index()
+    return full.astype({c: "float64" for c in COLUMNS})
+
+
+def _totals(daily: pd.DataFrame, exp: store.ExperimentRecord) -> pd.DataFrame:
+    names = [v.name for v in exp.variants]
+    sums = daily.groupby("variant")[list(COLUMNS)].sum().reindex(names).fillna(0.0)
+    out = sums.reset_index()
+    out["role"] = ["control"] + ["treatment"] * (len(names) - 1)
+    for key, spec in METRICS.items():
+        den = out[spec.denominator].replace(0, np.nan)
+        out[key] = out[spec.numerator] / den
+    units = out[_srm_unit(METRICS[exp.primary_metric])]
+    out["observed_share"] = units / units.sum() if units.sum() else np.nan
+    out["planned_share"] = list(exp.planned_split)
+    return out
+
+
+def _srm_unit(spec: MetricSpec) -> str:
+    """The units the split is checked on: the primary metric's users (clicks for ratios over days)."""
+    return spec.denominator if spec.per_unit else "clicks"
+
+
+def _srm(daily: pd.DataFrame, exp: store.ExperimentRecord) -> tuple[float | None, float]:
+    """(p-value, over-dispersion) of the daily split of the primary metric's users against the plan."""
+    unit = _srm_unit(METRICS[exp.primary_metric])
+    table = daily.pivot_table(index="date", columns="variant", values=unit, aggfunc="sum", fill_value=0.0)
+    table = table.reindex(columns=[v.name for v in exp.variants], fill_value=0.0)
+    if table.to_numpy().sum() == 0:
+        return None, 1.0
+    result = srm_daily(table.round().to_numpy().tolist(), list(exp.planned_split))
+    return result.p_value, result.dispersion
+
+
+# ---------------------------------------------------------------- statistics
+
+
+def _statistic_series(spec: MetricSpec, rows: pd.DataFrame) -> list[Statistic]:
+    """The metric's statistic cumulated through each day of `rows` (sorted by date)."""
+    rows = rows.sort_values("date")
+    num = rows[spec.numerator].to_numpy(dtype=float)
+    den = rows[spec.denominator].to_numpy(dtype=float)
+    if spec.per_unit and np.all(num <= den):
+        n, s = np.cumsum(den), np.cumsum(num)
+        return [ProportionStatistic(int(round(a)), float(b)) for a, b in zip(n, s, strict=True)]
+    # a ratio over days (also a per-unit rate above 1, e.g. several conversions per click)
+    days = np.arange(1, len(rows) + 1)
+    sx, sxx = np.cumsum(num), np.cumsum(num * num)
+    sy, syy = np.cumsum(den), np.cumsum(den * den)
+    sxy = np.cumsum(num * den)
+    return [
+        RatioStatistic(
+            int(d),
+            SampleMeanStatistic(int(d), float(a), float(b)),
+            SampleMeanStatistic(int(d), float(c), float(e)),
+            float(f),
+        )
+        for d, a, b, c, e, f in zip(days, sx, sxx, sy, syy, sxy, strict=True)
+    ]
+
+
+def _tuning(spec: MetricSpec, exp: store.ExperimentRecord, unit_tuning: float) -> float:
+    """Sequential tuning: the planned total sample; for ratios over days, the planned days × variants."""
+    if spec.per_unit:
+        return unit_tuning
+    return float(len(exp.variants) * max(exp.planned_days or 28, 7))
+
+
+def _over_time(
+    exp: store.ExperimentRecord,
+    spec: MetricSpec,
+    daily: pd.DataFrame,
+    stats: dict[str, list[Statistic]],
+    tuning: float,
+) -> pd.DataFrame:
+    """The primary metric's cumulative lift per treatment and day, with fixed and sequential intervals."""
+    days = sorted(daily["date"].unique())
+    control = stats[exp.control.name]
+    rows = []
+    for t in exp.treatments:
+        for i, day in enumerate(days):
+            c = compare(control[i], stats[t.name][i], spec.key, exp.rule.alpha, spec.inverse, tuning)
+            rows.append(
+                {
+                    "date": day,
+                    "variant": t.name,
+                    "units": control[i].n + stats[t.name][i].n,
+                    "lift": c.lift,
+                    "ci_low": c.ci_low,
+                    "ci_high": c.ci_high,
+                    "sequential_ci_low": c.sequential_ci_low,
+                    "sequential_ci_high": c.sequential_ci_high,
+                    "p_value": c.p_value,
+                    "sequential_p_value": c.sequential_p_value,
+                    "chance_to_win": c.chance_to_win,
+                    "significant": c.sequential_p_value is not None and c.sequential_p_value < exp.rule.alpha,
+                }
+            )
+    frame = pd.DataFrame(rows)
+    return frame.astype(
+        {k: "float64" for k in ("lift", "ci_low", "ci_high", "sequential_ci_low", "sequential_ci_high")}
+    )
+
+
+def _power(
+    exp: store.ExperimentRecord,
+    spec: MetricSpec,
+    stats: dict[str, list[Statistic]],
+    daily: pd.DataFrame,
+    treatment: str,
+    comparison: MetricComparison,
+    tuning: float,
+) -> PowerSummary:
+    control = stats[exp.control.name][-1]
+    days = len(stats[exp.control.name])
+    if isinstance(control, ProportionStatistic):
+        unit = _UNIT_NAMES[spec.denominator]
+        so_far = (control.n + stats[treatment][-1].n) / 2
+        per_day = so_far / days
+        variance: float | None = None
+    else:
+        unit, so_far, per_day, variance = "days", float(days), 1.0, control.variance
+    baseline = control.mean if control.n > 0 else None
+    alpha = exp.rule.alpha
+    planned = exp.planned_days
+
+    def attempt(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            value = fn(*args, **kwargs)
+        except (ValueError, ZeroDivisionError, OverflowError):
+            return None
+        return None if isinstance(value, float) and not math.isfinite(value) else value
+
+    power_now = power_end = days_left = detectable = observed_days = None
+    if baseline:
+        common: dict[str, Any] = {
+            "baseline_variance": variance,
+            "alpha": alpha,
+            "sequential": True,
+            "tuning": tuning,
+        }
+        if exp.mde:
+            power_now = attempt(power, exp.mde, baseline, so_far, **common)
+            if planned:
+                power_end = attempt(power, exp.mde, baseline, per_day * planned, **common)
+            days_left = attempt(
+                days_to_significance, exp.mde, baseline, per_day, so_far, target_power=TARGET_POWER, **common
+            )
+        detectable = attempt(mde, baseline, so_far, target_power=TARGET_POWER, **common)
+        if comparison.lift:
+            observed_days = attempt(
+                days_to_significance,
+                comparison.lift,
+                baseline,
+                per_day,
+                so_far,
+                target_power=TARGET_POWER,
+                **common,
+            )
+    return PowerSummary(
+        variant=treatment,
+        unit=unit,
+        units_so_far=so_far,
+        units_per_day=per_day,
+        baseline=baseline,
+        target_lift=exp.mde,
+        power_now=power_now,
+        power_at_end=power_end,
+        days_to_significance=days_left,
+        detectable_now=detectable,
+        observed_days_to_significance=observed_days,
+    )
