@@ -1,4 +1,4 @@
-"""Tables of the operational store: events, jobs, sync runs and state, the audit log, and experiments."""
+"""Tables of the operational store: events, jobs, sync runs and state, the audit log, experiments and budget plans."""
 
 from __future__ import annotations
 
@@ -168,3 +168,82 @@ class ExperimentVariant(Base):
     entity_id: Mapped[str] = mapped_column(String(100))
     weight: Mapped[float] = mapped_column(Float)  # planned traffic share
     experiment: Mapped[Experiment] = relationship(back_populates="variants")
+
+
+class BudgetPlan(Base):
+    """A recommended split of a daily budget, reviewed, approved, applied and possibly rolled back.
+
+    `status` moves draft → approved → applying (a big move takes several daily steps) → applied, and
+    from approved/applying/applied to rolled_back. Money is in `currency` (the reporting currency).
+    `outcome` holds the tracked result after the apply (expected against actual, from the warehouse).
+    """
+
+    __tablename__ = "budget_plans"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    scope: Mapped[str] = mapped_column(String(500), default="all")  # which channels, in words
+    level: Mapped[str] = mapped_column(String(20), default="campaign")  # campaign|account|platform
+    objective: Mapped[str] = mapped_column(String(20), default="conversions")
+    currency: Mapped[str] = mapped_column(String(10), default="USD")
+    total_budget: Mapped[float] = mapped_column(Float)  # daily
+    current_total: Mapped[float] = mapped_column(Float, default=0.0)  # today's daily spend of the channels
+    expected_total: Mapped[float] = mapped_column(Float, default=0.0)
+    current_expected_total: Mapped[float] = mapped_column(Float, default=0.0)
+    uplift_low: Mapped[float | None] = mapped_column(Float, nullable=True)
+    uplift_high: Mapped[float | None] = mapped_column(Float, nullable=True)
+    max_step: Mapped[float] = mapped_column(Float, default=0.3)  # largest budget change per day, relative
+    snapshot_id: Mapped[str] = mapped_column(String(500), default="")  # the warehouse snapshot fitted
+    status: Mapped[str] = mapped_column(String(20), index=True, default="draft")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    approved_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    applied_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    first_applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    rolled_back_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    rolled_back_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    outcome: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    outcome_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    lines: Mapped[list[BudgetPlanLine]] = relationship(
+        back_populates="plan",
+        cascade="all, delete-orphan",
+        order_by="BudgetPlanLine.position",
+        lazy="selectin",
+    )
+
+
+class BudgetPlanLine(Base):
+    """One channel of a budget plan: current and recommended daily spend, and what was pushed.
+
+    Spend figures are in the plan's currency; budgets (`original_budget`, `target_budget`,
+    `applied_budget`) in the account's, as the platform holds them. A line maps to one campaign when
+    the plan's level is "campaign"; other levels are advisory (nothing to apply).
+    """
+
+    __tablename__ = "budget_plan_lines"
+    __table_args__ = (UniqueConstraint("plan_id", "channel"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    plan_id: Mapped[int] = mapped_column(Integer, ForeignKey("budget_plans.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(300))
+    platform: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    account_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    campaign_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    name: Mapped[str] = mapped_column(String(300), default="")
+    current_spend: Mapped[float] = mapped_column(Float)
+    recommended_spend: Mapped[float] = mapped_column(Float)
+    current_expected: Mapped[float] = mapped_column(Float, default=0.0)
+    expected: Mapped[float] = mapped_column(Float, default=0.0)
+    expected_low: Mapped[float | None] = mapped_column(Float, nullable=True)
+    expected_high: Mapped[float | None] = mapped_column(Float, nullable=True)
+    marginal: Mapped[float | None] = mapped_column(Float, nullable=True)  # marginal CPA or ROAS
+    locked: Mapped[bool] = mapped_column(Integer, default=0)
+    extrapolated: Mapped[bool] = mapped_column(Integer, default=0)
+    identifiable: Mapped[bool] = mapped_column(Integer, default=1)
+    original_budget: Mapped[float | None] = mapped_column(Float, nullable=True)  # before the first step
+    target_budget: Mapped[float | None] = mapped_column(Float, nullable=True)
+    applied_budget: Mapped[float | None] = mapped_column(Float, nullable=True)  # after the last step
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending|moving|done|skipped|rolled_back
+    plan: Mapped[BudgetPlan] = relationship(back_populates="lines")
