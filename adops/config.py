@@ -16,6 +16,7 @@ from typing import Any
 
 PLATFORMS = ("google_ads", "meta", "pinterest", "linkedin", "tiktok", "microsoft_ads")
 CONNECTOR_KINDS = ("api", "sandbox")
+INTEGRATIONS = ("asana",)
 
 #: Days re-read before the sync cursor, because conversions restate after the click.
 DEFAULT_LOOKBACK_DAYS = {
@@ -72,6 +73,8 @@ class Config:
     initial_history_days: int = 90
     schedules: tuple[SyncSchedule, ...] = (SyncSchedule(),)
     notifications: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: project-work tools, e.g. integrations["asana"] = {"access_token": "env:ASANA_TOKEN", "workspace": "123"}
+    integrations: dict[str, dict[str, str]] = field(default_factory=dict)
     database_url: str = ""
     sidecar_url: str = "http://127.0.0.1:8765"
 
@@ -112,6 +115,7 @@ def _parse(raw: dict[str, Any], root: Path) -> Config:
         "initial_history_days",
         "schedules",
         "notifications",
+        "integrations",
     }
     for key in raw:
         if key not in known:
@@ -171,6 +175,15 @@ def _parse(raw: dict[str, Any], root: Path) -> Config:
     if not isinstance(notifications, dict):
         raise ConfigError("notifications: expected a table of channels")
 
+    integrations = raw.get("integrations", {})
+    if not isinstance(integrations, dict):
+        raise ConfigError("integrations: expected tables such as [integrations.asana]")
+    for name, settings in integrations.items():
+        if name not in INTEGRATIONS:
+            raise ConfigError(f"integrations.{name}: unknown integration (known: {', '.join(INTEGRATIONS)})")
+        if not isinstance(settings, dict) or not all(isinstance(v, str) for v in settings.values()):
+            raise ConfigError(f"integrations.{name}: expected a table of strings")
+
     return Config(
         home=root,
         reporting_currency=currency,
@@ -181,6 +194,7 @@ def _parse(raw: dict[str, Any], root: Path) -> Config:
         initial_history_days=history,
         schedules=tuple(schedules),
         notifications={str(k): dict(v) for k, v in notifications.items()},
+        integrations={str(k): dict(v) for k, v in integrations.items()},
         database_url=os.environ.get("ADOPS_DATABASE_URL", ""),
         sidecar_url=os.environ.get("ADOPS_SIDECAR_URL", "http://127.0.0.1:8765"),
     )
@@ -205,6 +219,11 @@ def masked(config: Config) -> dict[str, Any]:
             return f"{value} ({state})"
         return "***" if SECRET_KEYS.search(key) else value
 
+    def settings(table: dict[str, str]) -> dict[str, str]:
+        return {
+            k: hide(k, v) if SECRET_KEYS.search(k) or v.startswith("env:") else v for k, v in table.items()
+        }
+
     return {
         "home": str(config.home),
         "warehouse": config.warehouse_uri,
@@ -225,12 +244,8 @@ def masked(config: Config) -> dict[str, Any]:
             }
             for a in config.accounts
         ],
-        "notifications": {
-            name: {
-                k: hide(k, v) if SECRET_KEYS.search(k) or v.startswith("env:") else v for k, v in ch.items()
-            }
-            for name, ch in config.notifications.items()
-        },
+        "notifications": {name: settings(ch) for name, ch in config.notifications.items()},
+        "integrations": {name: settings(ch) for name, ch in config.integrations.items()},
     }
 
 

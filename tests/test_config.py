@@ -80,3 +80,18 @@ def test_bad_settings_name_the_key(workspace: Path, text: str, key: str) -> None
     write(workspace, text)
     with pytest.raises(config.ConfigError, match=key.replace("[", r"\[").replace("]", r"\]")):
         config.load()
+
+
+def test_integrations_are_validated_and_masked(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(workspace, '[integrations.asana]\naccess_token = "env:ASANA_TOKEN"\nworkspace = "42"\n')
+    monkeypatch.setenv("ASANA_TOKEN", "1/secret-pat")
+    cfg = config.load()
+    assert cfg.integrations["asana"]["workspace"] == "42"
+    shown = config.masked(cfg)["integrations"]["asana"]
+    assert shown == {"access_token": "env:ASANA_TOKEN (set)", "workspace": "42"}
+    from adops.integrations import asana_client
+
+    assert asana_client().access_token == "1/secret-pat"
+    write(workspace, '[integrations.jira]\ntoken = "x"\n')
+    with pytest.raises(config.ConfigError, match="integrations.jira"):
+        config.load()
