@@ -7,7 +7,7 @@ called again and again on the same fits (a page's budget slider, a what-if in a 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -165,6 +165,7 @@ def fit_channels(
     n_boot: int = 100,
     seed: int = 0,
     shared_yearly: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[ChannelCurve]:
     """Fit every channel's curve (with `n_boot` bootstrap replicates).
 
@@ -173,13 +174,21 @@ def fit_channels(
     cycle, the cycles are pooled (`pool_yearly`), and those channels are refitted with the pooled
     cycle held fixed. One channel cannot tell the season from its own budget moves (a year holds
     only a dozen 4-week budget regimes, and a busy quarter may happen to get the big budgets);
-    several channels with independent budgets can.
+    several channels with independent budgets can. `progress(done, total)` is called after each fit.
     """
     poolable = [shared_yearly and len(h.dates) >= YEARLY_MIN_DAYS for h in histories]
     pool = sum(poolable) >= 2
 
+    total = len(histories) + (sum(poolable) if pool else 0)
+    done = 0
+
     def fit(i: int, h: ChannelHistory, boot: int, yearly: np.ndarray | None = None) -> CurveFit:
-        return fit_curve(h.spend, h.outcome, h.dates, n_boot=boot, seed=seed + i, yearly=yearly)
+        nonlocal done
+        out = fit_curve(h.spend, h.outcome, h.dates, n_boot=boot, seed=seed + i, yearly=yearly)
+        done += 1
+        if progress is not None:
+            progress(done, total)
+        return out
 
     fits = [fit(i, h, 0 if pool and poolable[i] else n_boot) for i, h in enumerate(histories)]
     if pool:

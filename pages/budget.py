@@ -1,0 +1,201 @@
+"""Budget: response curves per channel, the recommended split, what more or less budget buys, and plans."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+
+from adops import config, warehouse
+from adops.analytics import overview
+from adops.optimize import fit_channels, load_history, plan
+from adops.optimize.recommend import ChannelCurve
+from adops.optimize.sources import LEVELS, WarehouseHistory, warehouse_history
+from adops.optimize.views import allocation_frame, curve_frame, scenario_frame, waterfall_frame
+from pages.components.budget_plans import plans_panel
+from pages.components.formatting import PLATFORM_LABELS
+
+N_BOOT = 30
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def fitted(
+    snapshot_id: str, level: str, platforms: tuple[str, ...], accounts: tuple[str, ...], objective: str
+) -> tuple[WarehouseHistory, list[ChannelCurve]]:
+    """History and fitted curves, once per warehouse snapshot and scope (fitting takes seconds to minutes)."""
+    history = warehouse_history(level, platforms=platforms, accounts=accounts)
+    if history.empty:
+        return history, []
+    bar = st.progress(0.0, "Fitting response curves…")
+    fits = fit_channels(
+        load_history(history.frame, objective),
+        n_boot=N_BOOT,
+        progress=lambda done, total: _tick(bar, done, total),
+    )
+    bar.empty()
+    return history, fits
+
+
+def _tick(bar: DeltaGenerator, done: int, total: int) -> None:
+    bar.progress(done / total, f"Fitted {done} of {total} curves")
+
+
+st.title("Budget")
+currency = config.load().reporting_currency
+snap = warehouse.snapshot()
+if "campaign_daily" not in snap.versions:
+    st.info("The warehouse is empty. Sync your accounts, or build the demo workspace with `adops demo`.")
+    st.stop()
+
+accounts = overview.accounts()
+c1, c2, c3, c4 = st.columns([1, 2, 3, 1])
+level = c1.selectbox("Channels", LEVELS, key="budget-level")
+platforms = c2.multiselect(
+    "Platforms",
+    sorted(accounts["platform"].unique()),
+    format_func=lambda p: PLATFORM_LABELS.get(p, p),
+    placeholder="All platforms",
+    key="budget-platforms",
+)
+shown = accounts[accounts["platform"].isin(platforms)] if platforms else accounts
+names = dict(zip(shown["key"], shown["account_name"] + " (" + shown["currency"] + ")", strict=True))
+chosen = c3.multiselect(
+    "Accounts", list(names), format_func=lambda k: names[k], placeholder="All accounts", key="budget-accounts"
+)
+objective = c4.selectbox("Objective", ["conversions", "revenue"], key="budget-objective")
+
+with st.status("Response curves", expanded=False) as status:
+    history, fits = fitted(snap.id, level, tuple(platforms), tuple(chosen), objective)
+    status.update(
+        label=f"Response curves: {len(fits)} channels fitted (warehouse snapshot cached)", state="complete"
+    )
+if not fits:
+    st.info(
+        "No channel spent in the last 28 complete days for these filters: widen the platforms or accounts."
+    )
+    st.stop()
+days = sorted(set(history.restating_days.values()))
+st.caption(
+    f"History up to {max(history.last_complete.values())}: the last {', '.join(map(str, days))} days are left out "
+    "while their conversions still restate. Money in the reporting currency."
+)
+
+current_total = sum(f.current_spend for f in fits)
+change = st.slider(
+    "Total daily budget against today's spend", -20, 20, 0, 5, format="%d%%", key="budget-change"
+)
+budget = current_total * (1 + change / 100)
+rec = plan(fits, budget, objective=objective)
+m = st.columns(4)
+m[0].metric(f"Daily budget ({currency})", f"{budget:,.0f}", delta=f"{budget - current_total:+,.0f}")
+m[1].metric(f"Expected {objective}/day", f"{rec.expected_total:,.1f}")
+m[2].metric("Current split", f"{rec.current_expected_total:,.1f}")
+m[3].metric(
+    "Uplift",
+    f"{rec.uplift:+,.1f}",
+    help=f"{rec.interval:.0%} interval {rec.uplift_low:+,.1f} to {rec.uplift_high:+,.1f}",
+)
+if rec.warnings:
+    with st.expander(f"{len(rec.warnings)} note(s) on the curves and the plan", icon=":material/warning:"):
+        st.markdown("\n".join(f"- {w}" for w in rec.warnings))
+
+scenarios = scenario_frame(fits, current_total, objective)
+st.dataframe(
+    scenarios,
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "change": st.column_config.NumberColumn("Budget change", format="percent"),
+        "budget": st.column_config.NumberColumn(f"Daily budget ({currency})", format="%,.0f"),
+        "expected": st.column_config.NumberColumn(f"Expected {objective}", format="%,.1f"),
+        "vs_budget": st.column_config.NumberColumn("Against today's budget", format="%+,.1f"),
+        "marginal_cost": st.column_config.NumberColumn("Cost per extra", format="%,.2f"),
+        "uplift_low": None,
+        "uplift_high": None,
+    },
+)
+
+names_by_channel = dict(zip(history.channels["channel"], history.channels["name"], strict=True))
+table = allocation_frame(rec, names_by_channel)
+left, right = st.columns(2)
+steps = waterfall_frame(rec)
+steps["label"] = steps["label"].map(lambda c: names_by_channel.get(c, c))
+left.plotly_chart(
+    go.Figure(go.Waterfall(x=steps["label"], y=steps["value"], measure=steps["measure"])).update_layout(
+        title=f"Expected {objective}/day: current split to recommended", showlegend=False, xaxis_tickangle=-30
+    ),
+    width="stretch",
+)
+pick: str = right.selectbox(
+    "Response curve of",
+    table.sort_values("change", key=abs, ascending=False)["channel"],
+    format_func=lambda c: names_by_channel.get(c, c),
+    key="budget-curve",
+)
+line = next(c for c in rec.channels if c.channel == pick)
+points = curve_frame(line.curve, line.upper)
+fig = go.Figure()
+fig.add_vrect(
+    x0=line.curve.observed_min,
+    x1=line.curve.observed_max,
+    fillcolor="#94a3b8",
+    opacity=0.2,
+    line_width=0,
+    annotation_text="observed",
+    annotation_position="top left",
+)
+fig.add_scatter(x=points["spend"], y=points["high"], line_width=0, showlegend=False, hoverinfo="skip")
+fig.add_scatter(
+    x=points["spend"],
+    y=points["low"],
+    fill="tonexty",
+    line_width=0,
+    name="interval",
+    fillcolor="rgba(59,130,246,0.2)",
+)
+fig.add_scatter(x=points["spend"], y=points["expected"], name="expected", line_color="#2563eb")
+fig.add_scatter(
+    x=[line.current_spend], y=[line.current_expected], mode="markers", name="current", marker_size=11
+)
+fig.add_scatter(
+    x=[line.spend],
+    y=[line.expected],
+    mode="markers",
+    name="recommended",
+    marker_size=11,
+    marker_symbol="star",
+)
+fig.update_layout(
+    title=names_by_channel.get(pick, pick),
+    xaxis_title=f"daily spend ({currency})",
+    yaxis_title=f"{objective}/day",
+)
+right.plotly_chart(fig, width="stretch")
+
+st.subheader("Allocation")
+st.dataframe(
+    table.drop(columns=["channel"]),
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "name": "Channel",
+        "current_spend": st.column_config.NumberColumn("Current", format="%,.0f"),
+        "spend": st.column_config.NumberColumn("Recommended", format="%,.0f"),
+        "change": st.column_config.NumberColumn("Change", format="%+,.0f"),
+        "change_pct": st.column_config.NumberColumn("Change %", format="percent"),
+        "current_expected": st.column_config.NumberColumn(f"Current {objective}", format="%,.1f"),
+        "expected": st.column_config.NumberColumn(f"Expected {objective}", format="%,.1f"),
+        "expected_low": st.column_config.NumberColumn("low", format="%,.1f"),
+        "expected_high": st.column_config.NumberColumn("high", format="%,.1f"),
+        "observed_min": st.column_config.NumberColumn("Seen from", format="%,.0f"),
+        "observed_max": st.column_config.NumberColumn("Seen to", format="%,.0f"),
+        "extrapolated": st.column_config.CheckboxColumn("Beyond seen"),
+        "identifiable": st.column_config.CheckboxColumn("Identified"),
+        "marginal": st.column_config.NumberColumn(
+            "Marginal CPA" if objective == "conversions" else "Marginal ROAS", format="%,.2f"
+        ),
+    },
+)
+st.download_button("Download allocation (CSV)", table.to_csv(index=False), "allocation.csv", "text/csv")
+scope = ", ".join(chosen or [PLATFORM_LABELS.get(p, p) for p in platforms]) or "all accounts"
+plans_panel(rec, history, f"{level}s of {scope}", currency)

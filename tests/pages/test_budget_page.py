@@ -1,0 +1,51 @@
+"""The Budget page run headless with AppTest: empty state, curves and allocation, the plan flow."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from adops import store
+
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "budget.py")
+
+
+def run_page() -> AppTest:
+    return AppTest.from_file(PAGE, default_timeout=120).run()
+
+
+def test_empty_workspace_shows_a_helpful_empty_state() -> None:
+    at = run_page()
+    assert not at.exception
+    assert at.title[0].value == "Budget"
+    assert any("warehouse is empty" in i.value for i in at.info)
+
+
+def test_demo_curves_allocation_and_plan_flow(
+    demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the demo workspace is shared: plans and audit rows go to this test's own store
+    monkeypatch.setenv("ADOPS_DATABASE_URL", f"sqlite:///{tmp_path / 'store.sqlite'}")
+    store.reset()
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.run()
+    at.multiselect(key="budget-platforms").set_value(["linkedin"]).run()
+    assert not at.exception, at.exception
+    assert [m.label for m in at.metric][:4] == [
+        "Daily budget (USD)",
+        "Expected conversions/day",
+        "Current split",
+        "Uplift",
+    ]
+    assert len(at.get("plotly_chart")) == 2  # waterfall and response curve
+    assert any(i.value.startswith("No budget plans") for i in at.info)
+    at.slider(key="budget-change").set_value(10).run()
+    assert not at.exception
+    at.button(key="plan-save").click().run()
+    assert any("Saved plan #1" in s.value for s in at.success)
+    at.button(key="plan-dry").click().run()
+    assert any("Dry run: nothing changed" in s.value for s in at.success), [e.value for e in at.error]
+    at.button(key="plan-approve").click().run()
+    assert at.metric[4].value == "approved"
+    labels = [getattr(b, "label", "") for b in at.get("download_button")]
+    assert "Download allocation (CSV)" in labels and "Download audit trail (CSV)" in labels
