@@ -87,7 +87,7 @@ def test_check_against_the_meta_fake(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """The real client: a missing scope and an expired token each get their own precise answer."""
-    from fakes.meta import ACCOUNT, Fault, MetaState, make_app
+    from tests.connectors.fakes.meta import ACCOUNT, Fault, MetaState, make_app
 
     workspace.mkdir(parents=True, exist_ok=True)
     (workspace / "adops.toml").write_text(
