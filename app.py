@@ -8,6 +8,7 @@ navigation = st.navigation(
     {
         "Command center": [
             st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+            st.Page("pages/ab_testing.py", title="A/B testing", icon=":material/science:"),
             st.Page("pages/budget.py", title="Budget", icon=":material/savings:"),
         ],
         "Workspace": [

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,7 +20,7 @@ import typer
 from adops.experiments.frequentist import DEFAULT_SEQUENTIAL_TUNING
 from adops.experiments.readout import ExperimentReadout, MetricComparison, VariantCounts, analyze_counts
 
-__all__ = ["AbInputError", "read_ab_csv", "readout_document", "register"]
+__all__ = ["AbInputError", "analyze_document", "parse_ab_csv", "read_ab_csv", "readout_document", "register"]
 
 REQUIRED = ("variant", "users", "conversions")
 OPTIONAL = ("experiment", "weight", "revenue", "revenue_sum_squares")
@@ -59,8 +60,7 @@ def register(app: typer.Typer) -> None:
             experiments = read_ab_csv(input_csv(input))
         except AbInputError as exc:
             fail(f"{input}: {exc}")
-        readouts = [analyze_counts(rows, alpha, name, tuning) for name, rows in experiments]
-        document = readout_document(readouts)
+        document = analyze_document(experiments, alpha, tuning)
         if as_json:
             emit_json(document)
         else:
@@ -71,23 +71,29 @@ def read_ab_csv(path: Path) -> list[tuple[str | None, list[VariantCounts]]]:
     """Parse and validate the CSV into experiments (name or None, variants with the control first)."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as fh:
-            reader = csv.reader(fh)
-            header = next(reader, None)
-            if header is None:
-                raise AbInputError("the file is empty; expected a header with variant, users, conversions")
-            columns = [h.strip().lower() for h in header]
-            missing = [c for c in REQUIRED if c not in columns]
-            if missing:
-                raise AbInputError(
-                    f"missing column {', '.join(repr(c) for c in missing)} "
-                    f"(found: {', '.join(c for c in columns if c) or 'none'})"
-                )
-            index = {c: columns.index(c) for c in (*REQUIRED, *OPTIONAL) if c in columns}
-            rows = [
-                _parse_row(reader.line_num, cells, index) for cells in reader if any(c.strip() for c in cells)
-            ]
+            return parse_ab_csv(fh)
     except UnicodeDecodeError as exc:
         raise AbInputError(f"not a UTF-8 text file ({exc.reason})") from exc
+
+
+def parse_ab_csv(lines: Iterable[str]) -> list[tuple[str | None, list[VariantCounts]]]:
+    """`read_ab_csv` over text already read (pasted counts, an upload): the same checks and messages."""
+    try:
+        reader = csv.reader(lines)
+        header = next(reader, None)
+        if header is None:
+            raise AbInputError("the file is empty; expected a header with variant, users, conversions")
+        columns = [h.strip().lower() for h in header]
+        missing = [c for c in REQUIRED if c not in columns]
+        if missing:
+            raise AbInputError(
+                f"missing column {', '.join(repr(c) for c in missing)} "
+                f"(found: {', '.join(c for c in columns if c) or 'none'})"
+            )
+        index = {c: columns.index(c) for c in (*REQUIRED, *OPTIONAL) if c in columns}
+        rows = [
+            _parse_row(reader.line_num, cells, index) for cells in reader if any(c.strip() for c in cells)
+        ]
     except csv.Error as exc:
         raise AbInputError(f"not a readable CSV ({exc})") from exc
     if not rows:
@@ -179,6 +185,15 @@ def _group(rows: list[_Row], named: bool) -> list[tuple[str | None, list[Variant
             )
         out.append((name, [r.counts for r in members]))
     return out
+
+
+def analyze_document(
+    experiments: list[tuple[str | None, list[VariantCounts]]],
+    alpha: float = 0.05,
+    tuning: float = DEFAULT_SEQUENTIAL_TUNING,
+) -> dict[str, Any]:
+    """Read out parsed experiments into the `adops ab --json` document (the CLI and the A/B page)."""
+    return readout_document([analyze_counts(rows, alpha, name, tuning) for name, rows in experiments])
 
 
 def readout_document(readouts: list[ExperimentReadout]) -> dict[str, Any]:
