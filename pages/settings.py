@@ -112,11 +112,12 @@ elif checks and checks[0].result:
     failed = results[~results["ok"]]
     if failed.empty:
         st.success(f"All {len(results)} accounts answer.")
-    for row in results[results["ok"]].itertuples():
-        for warning in row.warnings:
-            st.warning(f"**{row.platform}:{row.account_id}**: {warning}")
-    for row in failed.itertuples():
-        st.error(f"**{row.platform}:{row.account_id}** [{row.error_kind}] {row.error}  \n→ {row.hint}")
+    for result in checks[0].result["results"]:
+        name = f"**{result['platform']}:{result['account_id']}**"
+        for warning in result.get("warnings", []):
+            st.warning(f"{name}: {warning}")
+        if not result["ok"]:
+            st.error(f"{name} [{result['error_kind']}] {result['error']}  \n→ {result['hint']}")
     st.dataframe(
         results[["platform", "account_id", "connector", "ok", "error_kind"]], hide_index=True, width="stretch"
     )
