@@ -18,15 +18,26 @@ from adops.forecast.core import (
     prepare,
 )
 from adops.forecast.metrics import coverage, mase, seasonal_naive_scale, smape
-from adops.forecast.pacing import Pacing, Projection, pace, period_bounds, period_totals, project_ratio
+from adops.forecast.pacing import (
+    BudgetOutcome,
+    Pacing,
+    Projection,
+    budget_outcome,
+    pace,
+    period_bounds,
+    period_totals,
+    project_ratio,
+)
 
 __all__ = [
     "MIN_DAYS",
     "Backtest",
+    "BudgetOutcome",
     "Pacing",
     "Projection",
     "ForecastConfig",
     "SeriesForecast",
+    "budget_outcome",
     "coverage",
     "default_cache_dir",
     "forecast_many",

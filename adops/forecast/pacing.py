@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 import pandas as pd
@@ -48,6 +48,71 @@ class Projection:
     lower: float
     upper: float
     interval_width: float
+
+
+@dataclass(frozen=True)
+class BudgetOutcome:
+    """What a new daily budget buys over a period, from a response curve applied to the forecast."""
+
+    current_total: float  # the outcome forecast at today's spend (median of the totals)
+    new_total: float
+    lower: float
+    upper: float
+    change: float  # new_total - current_total
+    interval_width: float
+    extrapolated: bool  # the new spend lies outside the spend the curve was fitted on
+
+
+class ResponseCurve(Protocol):
+    """Expected daily outcome at a daily spend (e.g. `adops.optimize.CurveFit`)."""
+
+    observed_min: float
+    observed_max: float
+
+    def value(self, x: np.ndarray | float) -> np.ndarray: ...
+
+    def boot_value(self, x: np.ndarray | float) -> np.ndarray: ...
+
+
+def budget_outcome(
+    curve: ResponseCurve,
+    current_daily_spend: float,
+    new_daily_spend: float,
+    outcome_totals: np.ndarray,
+    interval_width: float = 0.8,
+    seed: int = 0,
+) -> BudgetOutcome:
+    """Scale the forecast outcome totals by the curve's response ratio new/current spend.
+
+    The forecast carries seasonality and trend at today's spend; the curve says how much more (or
+    less) the same days yield at another spend. Curve uncertainty (its bootstrap draws) and forecast
+    uncertainty (`outcome_totals`, e.g. from `period_totals`) are combined by pairing draws at random.
+    """
+    if current_daily_spend <= 0 or new_daily_spend < 0:
+        raise ValueError("spend must be positive (the new spend may be zero)")
+    totals = np.asarray(outcome_totals, dtype=float)
+    base_now = float(np.asarray(curve.value(current_daily_spend)))
+    if base_now <= 0:
+        raise ValueError("the response curve gives no outcome at the current spend")
+    boot_now = np.asarray(curve.boot_value(current_daily_spend), dtype=float).ravel()
+    boot_new = np.asarray(curve.boot_value(new_daily_spend), dtype=float).ravel()
+    if boot_now.size and boot_now.size == boot_new.size and np.all(boot_now > 0):
+        ratios = boot_new / boot_now
+    else:
+        ratios = np.array([float(np.asarray(curve.value(new_daily_spend))) / base_now])
+    rng = np.random.default_rng(seed)
+    new = totals * rng.choice(ratios, size=totals.size)
+    lo_q, hi_q = (1 - interval_width) / 2, (1 + interval_width) / 2
+    current, projected = float(np.median(totals)), float(np.median(new))
+    return BudgetOutcome(
+        current_total=current,
+        new_total=projected,
+        lower=float(np.quantile(new, lo_q)),
+        upper=float(np.quantile(new, hi_q)),
+        change=projected - current,
+        interval_width=interval_width,
+        extrapolated=not (curve.observed_min <= new_daily_spend <= curve.observed_max),
+    )
 
 
 def period_bounds(day: date, period: Period) -> tuple[date, date]:

@@ -9,7 +9,16 @@ import pandas as pd
 import pytest
 
 from adops.forecast import backtest as bt
-from adops.forecast import coverage, mase, pace, period_bounds, period_totals, project_ratio, smape
+from adops.forecast import (
+    budget_outcome,
+    coverage,
+    mase,
+    pace,
+    period_bounds,
+    period_totals,
+    project_ratio,
+    smape,
+)
 from adops.forecast.baselines import seasonal_naive
 from adops.forecast.metrics import seasonal_naive_scale
 
@@ -119,3 +128,44 @@ def test_project_ratio_pairs_paths() -> None:
     )
     assert roas.value == pytest.approx(3.0)  # (1000+2000)/(500+500)
     assert roas.lower < roas.value < roas.upper
+
+
+class _Curve:
+    """y = 10·sqrt(x), with two bootstrap draws 0.9x and 1.1x of it."""
+
+    observed_min, observed_max = 50.0, 200.0
+
+    def value(self, x: np.ndarray | float) -> np.ndarray:
+        return np.asarray(10 * np.sqrt(x))
+
+    def boot_value(self, x: np.ndarray | float) -> np.ndarray:
+        return np.asarray([0.9, 1.1]) * 10 * np.sqrt(x)
+
+
+def test_budget_outcome_scales_the_forecast_by_the_curve() -> None:
+    totals = np.full(1000, 3000.0)  # 30 days x 100 conversions at today's 100/day spend
+    out = budget_outcome(_Curve(), 100.0, 400.0, totals)
+    assert out.current_total == 3000.0
+    assert out.new_total == pytest.approx(6000.0)  # sqrt(4) = 2x; each draw's ratio is the same
+    assert out.change == pytest.approx(3000.0) and out.extrapolated
+    assert not budget_outcome(_Curve(), 100.0, 150.0, totals).extrapolated
+
+
+def test_choice_takes_the_lowest_mase_or_a_close_simpler_one() -> None:
+    from adops.forecast.core import ForecastConfig, _choose
+
+    def bts(**mases: float) -> dict[str, bt.Backtest]:
+        return {k.replace("_", "+"): bt.Backtest(k, 28, [], v, 0.0, 0.8, 0.8, 28) for k, v in mases.items()}
+
+    candidates = ["prophet", "prophet+ets", "ets", "snaive"]
+    close = bts(prophet=1.0, prophet_ets=1.02, ets=1.05, snaive=1.5)
+    assert _choose(ForecastConfig(), candidates, close, False) == "prophet"
+    simpler = ForecastConfig(simpler_within=0.1)
+    assert _choose(simpler, candidates, close, False) == "ets"
+    assert _choose(simpler, candidates, bts(prophet=0.8, prophet_ets=0.85, ets=1.0, snaive=1.5), False) == (
+        "prophet+ets"
+    )
+    assert _choose(simpler, candidates, bts(prophet=0.7, prophet_ets=0.85, ets=1.0, snaive=1.5), False) == (
+        "prophet"
+    )
+    assert _choose(simpler, ["snaive", "ets"], {}, True) == "snaive"  # nothing to score: last week again

@@ -25,10 +25,8 @@ def test_short_series_gets_a_baseline_chosen_by_backtest() -> None:
     fc = forecast_series(weekly_series(40, 0.25), ForecastConfig(horizon=14), series="short")
     assert fc.method in ("snaive", "ets")
     assert set(fc.backtests) == {"snaive", "ets"}
-    best = min(fc.backtests.values(), key=lambda b: b.mase)
-    assert fc.method == best.method
-    # noisy data: ETS smooths the week, repeating last week copies its noise
-    assert fc.method == "ets" and fc.backtests["ets"].mase < fc.backtests["snaive"].mase
+    # noisy data: ETS smooths the week, repeating last week copies its noise; it wins by more than 10%
+    assert fc.method == "ets" and fc.backtests["ets"].mase < 0.9 * fc.backtests["snaive"].mase
     assert len(fc.forecast) == 14 and fc.forecast["ds"].iloc[0] == pd.Timestamp("2026-02-14")
     assert (fc.forecast["yhat_lower"] <= fc.forecast["yhat"]).all()
     assert (fc.forecast["yhat"] <= fc.forecast["yhat_upper"]).all()
