@@ -4,40 +4,39 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 import streamlit as st
-from streamlit.delta_generator import DeltaGenerator
+from streamlit_autorefresh import st_autorefresh
 
 from adops import config, warehouse
 from adops.analytics import overview
-from adops.optimize import fit_channels, load_history, plan
-from adops.optimize.recommend import ChannelCurve
-from adops.optimize.sources import LEVELS, WarehouseHistory, warehouse_history
+from adops.optimize import fits, plan
+from adops.optimize.fits import Fits, FitScope
+from adops.optimize.sources import LEVELS
 from adops.optimize.views import allocation_frame, curve_frame, scenario_frame, waterfall_frame
+from adops.sidecar.client import health
+from adops.store import jobs
 from pages.components.budget_plans import plans_panel
 from pages.components.formatting import PLATFORM_LABELS
 
-N_BOOT = 30
 
-
-@st.cache_data(show_spinner=False, max_entries=8)
-def fitted(
-    snapshot_id: str, level: str, platforms: tuple[str, ...], accounts: tuple[str, ...], objective: str
-) -> tuple[WarehouseHistory, list[ChannelCurve]]:
-    """History and fitted curves, once per warehouse snapshot and scope (fitting takes seconds to minutes)."""
-    history = warehouse_history(level, platforms=platforms, accounts=accounts)
-    if history.empty:
-        return history, []
-    bar = st.progress(0.0, "Fitting response curves…")
-    fits = fit_channels(
-        load_history(history.frame, objective),
-        n_boot=N_BOOT,
-        progress=lambda done, total: _tick(bar, done, total),
+def fits_or_progress(scope: FitScope) -> Fits:
+    """The cached fits; otherwise queue the fit for the sidecar, show its progress and stop the page."""
+    found = fits.cached(scope)
+    if found is not None:
+        return found
+    job = jobs.get(jobs.enqueue("optimize.fit", scope.to_params()))
+    assert job is not None
+    st.progress(job.progress, text=f"Fitting response curves in the background… {job.message}")
+    st.caption(
+        "Fitting is done once per sync and scope; this page refreshes itself when the curves are ready."
     )
-    bar.empty()
-    return history, fits
-
-
-def _tick(bar: DeltaGenerator, done: int, total: int) -> None:
-    bar.progress(done / total, f"Fitted {done} of {total} curves")
+    if job.status == "failed":
+        st.error(f"Fitting failed: {job.error}")
+    elif health() is None:
+        st.warning(
+            "The sidecar is not answering, so the fit waits. Start it with `adops serve` (or `make run`)."
+        )
+    st_autorefresh(interval=2000, key="fit-refresh")
+    st.stop()
 
 
 st.title("Budget")
@@ -64,12 +63,8 @@ chosen = c3.multiselect(
 )
 objective = c4.selectbox("Objective", ["conversions", "revenue"], key="budget-objective")
 
-with st.status("Response curves", expanded=False) as status:
-    history, fits = fitted(snap.id, level, tuple(platforms), tuple(chosen), objective)
-    status.update(
-        label=f"Response curves: {len(fits)} channels fitted (warehouse snapshot cached)", state="complete"
-    )
-if not fits:
+history, curves = fits_or_progress(FitScope(level, tuple(platforms), tuple(chosen), objective))
+if not curves:
     st.info(
         "No channel spent in the last 28 complete days for these filters: widen the platforms or accounts."
     )
@@ -80,12 +75,12 @@ st.caption(
     "while their conversions still restate. Money in the reporting currency."
 )
 
-current_total = sum(f.current_spend for f in fits)
+current_total = sum(f.current_spend for f in curves)
 change = st.slider(
     "Total daily budget against today's spend", -20, 20, 0, 5, format="%d%%", key="budget-change"
 )
 budget = current_total * (1 + change / 100)
-rec = plan(fits, budget, objective=objective)
+rec = plan(curves, budget, objective=objective)
 m = st.columns(4)
 m[0].metric(f"Daily budget ({currency})", f"{budget:,.0f}", delta=f"{budget - current_total:+,.0f}")
 m[1].metric(f"Expected {objective}/day", f"{rec.expected_total:,.1f}")
@@ -99,7 +94,7 @@ if rec.warnings:
     with st.expander(f"{len(rec.warnings)} note(s) on the curves and the plan", icon=":material/warning:"):
         st.markdown("\n".join(f"- {w}" for w in rec.warnings))
 
-scenarios = scenario_frame(fits, current_total, objective)
+scenarios = scenario_frame(curves, current_total, objective)
 st.dataframe(
     scenarios,
     hide_index=True,

@@ -47,6 +47,10 @@ def _run_sync(params: dict[str, Any], report: Callable[[float, str], None]) -> d
         trigger=params.get("trigger", "job"),
         progress=lambda done, total, acc: report(done / max(total, 1), f"{acc.platform}:{acc.account_id}"),
     )
+    if result.rows:  # warm the Budget page: fit the default scope on the new snapshot
+        from adops.optimize.fits import FitScope
+
+        jobs.enqueue("optimize.fit", FitScope().to_params())
     return {
         "run_id": result.run_id,
         "status": result.status,
@@ -66,6 +70,17 @@ def _run_check(params: dict[str, Any], report: Callable[[float, str], None]) -> 
         results.append(check_account(account).to_dict())
         report(i / max(len(accounts), 1), account.key)
     return {"results": results}
+
+
+@runner("optimize.fit")
+def _run_fit(params: dict[str, Any], report: Callable[[float, str], None]) -> dict[str, Any]:
+    from adops.optimize.fits import FitScope, fit
+
+    history, fits = fit(
+        FitScope.from_params(params),
+        progress=lambda done, total: report(done / max(total, 1), f"fitted {done} of {total} curves"),
+    )
+    return {"channels": len(fits), "snapshot": history.snapshot_id}
 
 
 def run_next() -> int | None:

@@ -157,3 +157,27 @@ def test_plan_from_the_warehouse_is_saved_with_its_campaigns(
     assert {line.campaign_id for line in saved.lines} == set(history.channels["campaign_id"])
     assert all(line.platform == "linkedin" for line in saved.lines)
     assert saved.expected_total == pytest.approx(rec.expected_total)
+
+
+def test_fits_are_cached_per_snapshot_and_queued_after_a_sync(workspace) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    from adops import store
+    from adops.connectors.sandbox import init_state
+    from adops.ingest import sync as run_sync
+    from adops.optimize import fits
+    from adops.scheduler import run_next
+
+    init_state(3, date(2026, 11, 24), (3, 4))
+    run_sync(platforms=["meta"], since=date(2026, 5, 1))
+    scope = fits.FitScope(platforms=("meta",))
+    assert fits.cached(scope) is None
+    history, curves = fits.fit(scope)
+    assert curves and fits.cached(scope) is not None
+    assert {c.channel for c in fits.cached(scope)[1]} == {c.channel for c in curves}  # type: ignore[index]
+    # a sync job changes the snapshot: the cache misses, and the default scope is queued for fitting
+    job = store.jobs.enqueue("sync", {"platforms": ["meta"], "until": "2026-11-25"})
+    assert run_next() == job
+    assert fits.cached(scope) is None
+    queued = store.jobs.recent(1, kind="optimize.fit")[0]
+    assert queued.status == "queued" and queued.params == fits.FitScope().to_params()
