@@ -17,10 +17,15 @@ FLASH = "ab-flash"
 
 
 def flash() -> None:
-    """Show the message a previous action left before its rerun."""
+    """Show the message a previous action left before its rerun.
+
+    Always one container, message or not: the elements below keep their place, so the tabs do not
+    jump back to the first one on the next rerun.
+    """
+    box = st.container()
     message = st.session_state.pop(FLASH, None)
     if message:
-        st.success(message)
+        box.success(message)
 
 
 def status_controls(exp: experiments.ExperimentRecord, decision: Decision) -> None:
