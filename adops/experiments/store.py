@@ -264,25 +264,32 @@ def declare_winner(experiment_id: int, variant: str, actor: str = "", reason: st
     return record
 
 
-def seed_sandbox_experiments() -> list[ExperimentRecord]:
+def seed_sandbox_experiments(fresh: bool = False) -> list[ExperimentRecord]:
     """Store the sandbox world's planted A/B tests (control ad vs treatment ad) as running experiments.
 
-    Idempotent for one world; experiments seeded from an earlier world (another seed or build day)
-    are replaced, since their ads and history are gone with it.
+    Idempotent for one world. Experiments seeded from an earlier world (another seed or build day)
+    are replaced, since their ads and history are gone with it; with `fresh` (a rebuilt demo, whose
+    sandbox state starts over) all of them are. Keys are new each time, so a new experiment never
+    inherits an old one's audit trail.
     """
     from adops.connectors.sandbox import load_world
 
     world = load_world()
-    wanted = {f"{SANDBOX_KEY_PREFIX}{world.seed}-{world.anchor:%Y%m%d}-{e.id}": e for e in world.experiments}
+    prefix = f"{SANDBOX_KEY_PREFIX}{world.seed}-{world.anchor:%Y%m%d}-"
+    planted = {f"{prefix}{e.id}-": e for e in world.experiments}
+    kept: set[str] = set()
     with session() as s:
         for row in s.scalars(select(Experiment).where(Experiment.key.startswith(SANDBOX_KEY_PREFIX))):
-            if row.key not in wanted:
+            stem = row.key[: row.key.rfind("-") + 1]
+            if fresh or stem not in planted:
                 s.delete(row)
-        existing = set(s.scalars(select(Experiment.key).where(Experiment.key.in_(list(wanted)))))
+            else:
+                kept.add(stem)
     out = []
-    for key, e in wanted.items():
-        if key in existing:
+    for stem, e in planted.items():
+        if stem in kept:
             continue
+        key = f"{stem}{uuid.uuid4().hex[:6]}"
         days = (e.end - e.start).days + 1
         out.append(
             create(

@@ -37,5 +37,5 @@ def build_demo(
     result = sync(since=today - timedelta(days=days - 1), trigger="demo", progress=progress)
     from adops.experiments.store import seed_sandbox_experiments  # imported here: scipy is slow to load
 
-    seed_sandbox_experiments()  # the sandbox's planted A/B tests, as running experiments
+    seed_sandbox_experiments(fresh=True)  # the sandbox's planted A/B tests, as running experiments
     return result

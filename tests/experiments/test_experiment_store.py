@@ -123,6 +123,10 @@ def test_sandbox_experiments_are_seeded_once_and_replaced_with_a_new_world() -> 
         assert exp.status == "running" and exp.primary_metric == "cvr" and exp.mde == 0.10
     assert store.seed_sandbox_experiments() == []  # idempotent
     assert len(store.list_experiments()) == len(seeded)
+    store.declare_winner(seeded[0].id, "new headline")
+    rebuilt = store.seed_sandbox_experiments(fresh=True)  # a rebuilt demo starts its tests over
+    assert {e.status for e in store.list_experiments()} == {"running"}
+    assert len(rebuilt) == len(seeded) and not {e.key for e in rebuilt} & {e.key for e in seeded}
 
     mine = store.create("Mine", [A, B], start=START, end=END)
     init_state(8, date(2026, 11, 24), (3, 5))
