@@ -1,4 +1,4 @@
-"""The Streamlit command center: navigation only; every page lives in pages/."""
+"""The Streamlit command center: navigation only; every page lives in views/ (not pages/: that name makes Streamlit add its own page menu)."""
 
 import streamlit as st
 
@@ -7,12 +7,12 @@ st.set_page_config(page_title="Ad Ops Command Center", page_icon=":material/moni
 navigation = st.navigation(
     {
         "Command center": [
-            st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
-            st.Page("pages/ab_testing.py", title="A/B testing", icon=":material/science:"),
-            st.Page("pages/budget.py", title="Budget", icon=":material/savings:"),
+            st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+            st.Page("views/ab_testing.py", title="A/B testing", icon=":material/science:"),
+            st.Page("views/budget.py", title="Budget", icon=":material/savings:"),
         ],
         "Workspace": [
-            st.Page("pages/settings.py", title="Settings", icon=":material/settings:"),
+            st.Page("views/settings.py", title="Settings", icon=":material/settings:"),
         ],
     }
 )

@@ -14,8 +14,8 @@ from adops.optimize.sources import LEVELS
 from adops.optimize.views import allocation_frame, curve_frame, scenario_frame, waterfall_frame
 from adops.sidecar.client import health
 from adops.store import jobs
-from pages.components.budget_plans import plans_panel
-from pages.components.formatting import PLATFORM_LABELS
+from views.components.budget_plans import plans_panel
+from views.components.formatting import PLATFORM_LABELS
 
 
 def fits_or_progress(scope: FitScope) -> Fits:

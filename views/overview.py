@@ -8,9 +8,9 @@ import streamlit as st
 from adops import config
 from adops.analytics import overview
 from adops.analytics.kpis import LABELS, higher_is_better
-from pages.components.filters import filter_bar
-from pages.components.formatting import PLATFORM_COLORS, PLATFORM_LABELS, fmt
-from pages.components.sync_status import sync_panel
+from views.components.filters import filter_bar
+from views.components.formatting import PLATFORM_COLORS, PLATFORM_LABELS, fmt
+from views.components.sync_status import sync_panel
 
 st.title("Overview")
 currency = config.load().reporting_currency

@@ -11,7 +11,7 @@ from adops.config import PLATFORMS, AccountConfig
 from adops.connectors import workspace_accounts
 from adops.sidecar.client import health
 from adops.store import jobs
-from pages.components.formatting import PLATFORM_LABELS
+from views.components.formatting import PLATFORM_LABELS
 
 CREDENTIALS = {
     "access_token": "Access token",
