@@ -57,3 +57,26 @@ class Connector(Protocol):
     def set_bid(self, account_id: str, entity: Entity, entity_id: str, amount: float) -> float | None: ...
 
     def create_campaign(self, account_id: str, template: CampaignTemplate) -> str: ...
+
+
+# The canonical columns a connector returns: the warehouse tables' own columns, less what the sync adds.
+_ADDED_BY_SYNC = {
+    "spend_reporting",
+    "conversion_value_reporting",
+    "reporting_currency",
+    "synced_at",
+    "sync_run_id",
+}
+
+
+def _read_columns(table: str) -> list[str]:
+    from adops.warehouse.tables import TABLES
+
+    return [c for c in TABLES[table].columns if c not in _ADDED_BY_SYNC]
+
+
+METRICS = ["impressions", "clicks", "spend", "conversions", "conversion_value"]
+CAMPAIGN_COLUMNS = _read_columns("campaigns")
+AD_COLUMNS = _read_columns("ads")
+CAMPAIGN_DAILY_COLUMNS = _read_columns("campaign_daily")
+AD_DAILY_COLUMNS = _read_columns("ad_daily")

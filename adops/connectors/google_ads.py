@@ -29,7 +29,16 @@ import httpx
 import pandas as pd
 
 from adops.config import AccountConfig
-from adops.connectors.base import AccountInfo, CampaignTemplate, Entity, Status
+from adops.connectors.base import (
+    AD_COLUMNS,
+    AD_DAILY_COLUMNS,
+    CAMPAIGN_COLUMNS,
+    CAMPAIGN_DAILY_COLUMNS,
+    AccountInfo,
+    CampaignTemplate,
+    Entity,
+    Status,
+)
 from adops.connectors.errors import (
     AuthError,
     BadRequest,
@@ -503,24 +512,6 @@ class GoogleAdsConnector:
         if not rows:
             raise BadRequest(f"google_ads: nothing with id {entity_id} in customer {account_id}")
         return rows[0]
-
-
-CAMPAIGN_COLUMNS = [
-    "platform", "account_id", "campaign_id", "campaign_name", "status", "objective", "daily_budget",
-    "lifetime_budget", "bidding_strategy", "bid_amount", "currency", "start_date",
-]  # fmt: skip
-AD_COLUMNS = [
-    "platform", "account_id", "ad_id", "ad_group_id", "ad_group_name", "campaign_id", "ad_name", "status",
-    "creative_type", "headline", "landing_url",
-]  # fmt: skip
-_METRIC_COLUMNS = ["impressions", "clicks", "spend", "conversions", "conversion_value"]
-CAMPAIGN_DAILY_COLUMNS = [
-    "date", "platform", "account_id", "campaign_id", "campaign_name", "currency", *_METRIC_COLUMNS,
-]  # fmt: skip
-AD_DAILY_COLUMNS = [
-    "date", "platform", "account_id", "campaign_id", "ad_group_id", "ad_id", "ad_name", "currency",
-    *_METRIC_COLUMNS,
-]  # fmt: skip
 
 
 def _metrics(m: dict[str, Any]) -> dict[str, Any]:

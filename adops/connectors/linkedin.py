@@ -26,7 +26,16 @@ import httpx
 import pandas as pd
 
 from adops.config import AccountConfig
-from adops.connectors.base import AccountInfo, CampaignTemplate, Entity, Status
+from adops.connectors.base import (
+    AD_COLUMNS,
+    AD_DAILY_COLUMNS,
+    CAMPAIGN_COLUMNS,
+    CAMPAIGN_DAILY_COLUMNS,
+    AccountInfo,
+    CampaignTemplate,
+    Entity,
+    Status,
+)
 from adops.connectors.errors import BadRequest, ConnectorError, TransientError
 from adops.connectors.http import ApiClient
 
@@ -429,53 +438,3 @@ def _metrics(el: dict[str, Any]) -> dict[str, Any]:
         "conversions": _num(el.get("externalWebsiteConversions")),
         "conversion_value": _num(el.get("conversionValueInLocalCurrency")),
     }
-
-
-CAMPAIGN_COLUMNS = [
-    "platform",
-    "account_id",
-    "campaign_id",
-    "campaign_name",
-    "status",
-    "objective",
-    "daily_budget",
-    "lifetime_budget",
-    "bidding_strategy",
-    "bid_amount",
-    "currency",
-    "start_date",
-]
-AD_COLUMNS = [
-    "platform",
-    "account_id",
-    "ad_id",
-    "ad_group_id",
-    "ad_group_name",
-    "campaign_id",
-    "ad_name",
-    "status",
-    "creative_type",
-    "headline",
-    "landing_url",
-]
-_PERF = ["impressions", "clicks", "spend", "conversions", "conversion_value"]
-CAMPAIGN_DAILY_COLUMNS = [
-    "date",
-    "platform",
-    "account_id",
-    "campaign_id",
-    "campaign_name",
-    "currency",
-    *_PERF,
-]
-AD_DAILY_COLUMNS = [
-    "date",
-    "platform",
-    "account_id",
-    "campaign_id",
-    "ad_group_id",
-    "ad_id",
-    "ad_name",
-    "currency",
-    *_PERF,
-]

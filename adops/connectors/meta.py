@@ -31,7 +31,15 @@ import pandas as pd
 
 from adops.config import AccountConfig
 from adops.connectors import tokens
-from adops.connectors.base import AccountInfo, CampaignTemplate, Entity, Status
+from adops.connectors.base import (
+    AD_COLUMNS,
+    CAMPAIGN_COLUMNS,
+    METRICS,
+    AccountInfo,
+    CampaignTemplate,
+    Entity,
+    Status,
+)
 from adops.connectors.errors import (
     AuthError,
     BadRequest,
@@ -336,7 +344,7 @@ class MetaConnector:
             }
             for c in self.client.campaigns(_act(account_id))
         ]
-        return pd.DataFrame(rows, columns=_CAMPAIGN_COLUMNS)
+        return pd.DataFrame(rows, columns=CAMPAIGN_COLUMNS)
 
     def ads(self, account_id: str) -> pd.DataFrame:
         rows = []
@@ -357,7 +365,7 @@ class MetaConnector:
                     "landing_url": creative.get("link_url"),
                 }
             )
-        return pd.DataFrame(rows, columns=_AD_COLUMNS)
+        return pd.DataFrame(rows, columns=AD_COLUMNS)
 
     def campaign_daily(self, account_id: str, since: date, until: date) -> pd.DataFrame:
         rows = self._insights(account_id, "campaign", since, until)
@@ -370,7 +378,7 @@ class MetaConnector:
                 }
                 for r in rows
             ],
-            columns=["campaign_id", "campaign_name", "date", *_METRICS],
+            columns=["campaign_id", "campaign_name", "date", *METRICS],
         )
         return self._finish(
             frame, account_id, ["date", "platform", "account_id", "campaign_id", "campaign_name"]
@@ -389,7 +397,7 @@ class MetaConnector:
                 }
                 for r in rows
             ],
-            columns=["campaign_id", "ad_group_id", "ad_id", "ad_name", "date", *_METRICS],
+            columns=["campaign_id", "ad_group_id", "ad_id", "ad_name", "date", *METRICS],
         )
         keys = ["date", "platform", "account_id", "campaign_id", "ad_group_id", "ad_id", "ad_name"]
         return self._finish(frame, account_id, keys)
@@ -493,7 +501,7 @@ class MetaConnector:
         frame["platform"] = "meta"
         frame["account_id"] = account_id
         frame["currency"] = self.account(account_id).currency
-        return frame[[*keys, "currency", *_METRICS]].reset_index(drop=True)
+        return frame[[*keys, "currency", *METRICS]].reset_index(drop=True)
 
 
 def connector(account: AccountConfig) -> MetaConnector:
@@ -502,35 +510,6 @@ def connector(account: AccountConfig) -> MetaConnector:
 
 
 # ---------------------------------------------------------------------------- helpers
-
-_METRICS = ["impressions", "clicks", "spend", "conversions", "conversion_value"]
-_CAMPAIGN_COLUMNS = [
-    "platform",
-    "account_id",
-    "campaign_id",
-    "campaign_name",
-    "status",
-    "objective",
-    "daily_budget",
-    "lifetime_budget",
-    "bidding_strategy",
-    "bid_amount",
-    "currency",
-    "start_date",
-]
-_AD_COLUMNS = [
-    "platform",
-    "account_id",
-    "ad_id",
-    "ad_group_id",
-    "ad_group_name",
-    "campaign_id",
-    "ad_name",
-    "status",
-    "creative_type",
-    "headline",
-    "landing_url",
-]
 
 
 def _act(account_id: str) -> str:

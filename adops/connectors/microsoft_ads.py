@@ -36,7 +36,17 @@ import pandas as pd
 
 from adops.config import AccountConfig
 from adops.connectors import retry, tokens
-from adops.connectors.base import AccountInfo, CampaignTemplate, Entity, Status
+from adops.connectors.base import (
+    AD_COLUMNS,
+    AD_DAILY_COLUMNS,
+    CAMPAIGN_COLUMNS,
+    CAMPAIGN_DAILY_COLUMNS,
+    METRICS,
+    AccountInfo,
+    CampaignTemplate,
+    Entity,
+    Status,
+)
 from adops.connectors.errors import (
     AuthError,
     BadRequest,
@@ -800,29 +810,6 @@ class MicrosoftAdsConnector:
         return found
 
 
-CAMPAIGN_COLUMNS = [
-    "platform", "account_id", "campaign_id", "campaign_name", "status", "objective", "daily_budget",
-    "lifetime_budget", "bidding_strategy", "bid_amount", "currency", "start_date",
-]  # fmt: skip
-AD_COLUMNS = [
-    "platform", "account_id", "ad_id", "ad_group_id", "ad_group_name", "campaign_id", "ad_name", "status",
-    "creative_type", "headline", "landing_url",
-]  # fmt: skip
-_METRICS = ["impressions", "clicks", "spend", "conversions", "conversion_value"]
-CAMPAIGN_DAILY_COLUMNS = [
-    "date",
-    "platform",
-    "account_id",
-    "campaign_id",
-    "campaign_name",
-    "currency",
-    *_METRICS,
-]
-AD_DAILY_COLUMNS = [
-    "date", "platform", "account_id", "campaign_id", "ad_group_id", "ad_id", "ad_name", "currency", *_METRICS,
-]  # fmt: skip
-
-
 def _metrics(r: dict[str, str]) -> dict[str, Any]:
     return {
         "impressions": int(number(r.get("Impressions"))),
@@ -837,9 +824,9 @@ def _collapse(frame: pd.DataFrame, key: list[str]) -> pd.DataFrame:
     """One row per key: the report splits rows by any further attribute (e.g. a status change)."""
     if frame.empty or not frame.duplicated(key).any():
         return frame
-    others = [c for c in frame.columns if c not in key and c not in _METRICS]
+    others = [c for c in frame.columns if c not in key and c not in METRICS]
     out = frame.groupby(key, as_index=False).agg(
-        {**{c: "last" for c in others}, **{m: "sum" for m in _METRICS}}
+        {**{c: "last" for c in others}, **{m: "sum" for m in METRICS}}
     )
     return out[frame.columns]
 

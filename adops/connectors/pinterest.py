@@ -26,7 +26,15 @@ import pandas as pd
 
 from adops import clock
 from adops.config import AccountConfig
-from adops.connectors.base import AccountInfo, CampaignTemplate, Entity, Status
+from adops.connectors.base import (
+    AD_COLUMNS,
+    CAMPAIGN_COLUMNS,
+    METRICS,
+    AccountInfo,
+    CampaignTemplate,
+    Entity,
+    Status,
+)
 from adops.connectors.errors import BadRequest, ConnectorError, RateLimited, TransientError
 from adops.connectors.http import ApiClient, require
 
@@ -244,7 +252,7 @@ class PinterestConnector:
             }
             for c in self.client.campaigns(account_id)
         ]
-        return pd.DataFrame(rows, columns=_CAMPAIGN_COLUMNS)
+        return pd.DataFrame(rows, columns=CAMPAIGN_COLUMNS)
 
     def ads(self, account_id: str) -> pd.DataFrame:
         groups = {str(g["id"]): g for g in self.client.ad_groups(account_id)}
@@ -264,7 +272,7 @@ class PinterestConnector:
             }
             for a in self.client.ads(account_id)
         ]
-        return pd.DataFrame(rows, columns=_AD_COLUMNS)
+        return pd.DataFrame(rows, columns=AD_COLUMNS)
 
     def campaign_daily(self, account_id: str, since: date, until: date) -> pd.DataFrame:
         campaigns = {str(c["id"]): c for c in self.client.campaigns(account_id)}
@@ -278,7 +286,7 @@ class PinterestConnector:
                 }
                 for r in rows
             ],
-            columns=["campaign_id", "campaign_name", "date", *_METRICS],
+            columns=["campaign_id", "campaign_name", "date", *METRICS],
         )
         return self._finish(
             frame, account_id, ["date", "platform", "account_id", "campaign_id", "campaign_name"]
@@ -300,7 +308,7 @@ class PinterestConnector:
                 }
             )
         frame = pd.DataFrame(
-            out, columns=["campaign_id", "ad_group_id", "ad_id", "ad_name", "date", *_METRICS]
+            out, columns=["campaign_id", "ad_group_id", "ad_id", "ad_name", "date", *METRICS]
         )
         keys = ["date", "platform", "account_id", "campaign_id", "ad_group_id", "ad_id", "ad_name"]
         return self._finish(frame, account_id, keys)
@@ -426,7 +434,7 @@ class PinterestConnector:
         frame["platform"] = "pinterest"
         frame["account_id"] = account_id
         frame["currency"] = self.account(account_id).currency
-        return frame[[*keys, "currency", *_METRICS]].reset_index(drop=True)
+        return frame[[*keys, "currency", *METRICS]].reset_index(drop=True)
 
     @staticmethod
     def _find(items: list[dict[str, Any]], entity_id: str, what: str) -> dict[str, Any]:
@@ -442,35 +450,6 @@ def connector(account: AccountConfig) -> PinterestConnector:
 
 
 # ---------------------------------------------------------------------------- helpers
-
-_METRICS = ["impressions", "clicks", "spend", "conversions", "conversion_value"]
-_CAMPAIGN_COLUMNS = [
-    "platform",
-    "account_id",
-    "campaign_id",
-    "campaign_name",
-    "status",
-    "objective",
-    "daily_budget",
-    "lifetime_budget",
-    "bidding_strategy",
-    "bid_amount",
-    "currency",
-    "start_date",
-]
-_AD_COLUMNS = [
-    "platform",
-    "account_id",
-    "ad_id",
-    "ad_group_id",
-    "ad_group_name",
-    "campaign_id",
-    "ad_name",
-    "status",
-    "creative_type",
-    "headline",
-    "landing_url",
-]
 
 
 def _micros(value: Any) -> float | None:

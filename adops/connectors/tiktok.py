@@ -19,7 +19,16 @@ import httpx
 import pandas as pd
 
 from adops.config import AccountConfig
-from adops.connectors.base import AccountInfo, CampaignTemplate, Entity, Status
+from adops.connectors.base import (
+    AD_COLUMNS,
+    AD_DAILY_COLUMNS,
+    CAMPAIGN_COLUMNS,
+    CAMPAIGN_DAILY_COLUMNS,
+    AccountInfo,
+    CampaignTemplate,
+    Entity,
+    Status,
+)
 from adops.connectors.errors import (
     AuthError,
     BadRequest,
@@ -460,56 +469,6 @@ class TikTokConnector:
 def connector(account: AccountConfig) -> TikTokConnector:
     """The TikTok client for one advertiser account."""
     return TikTokConnector(account)
-
-
-CAMPAIGN_COLUMNS = [
-    "platform",
-    "account_id",
-    "campaign_id",
-    "campaign_name",
-    "status",
-    "objective",
-    "daily_budget",
-    "lifetime_budget",
-    "bidding_strategy",
-    "bid_amount",
-    "currency",
-    "start_date",
-]
-AD_COLUMNS = [
-    "platform",
-    "account_id",
-    "ad_id",
-    "ad_group_id",
-    "ad_group_name",
-    "campaign_id",
-    "ad_name",
-    "status",
-    "creative_type",
-    "headline",
-    "landing_url",
-]
-_PERF = ["impressions", "clicks", "spend", "conversions", "conversion_value"]
-CAMPAIGN_DAILY_COLUMNS = [
-    "date",
-    "platform",
-    "account_id",
-    "campaign_id",
-    "campaign_name",
-    "currency",
-    *_PERF,
-]
-AD_DAILY_COLUMNS = [
-    "date",
-    "platform",
-    "account_id",
-    "campaign_id",
-    "ad_group_id",
-    "ad_id",
-    "ad_name",
-    "currency",
-    *_PERF,
-]
 
 
 def _json(value: Any) -> str:
