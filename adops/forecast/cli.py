@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -52,7 +53,11 @@ def forecast(
         method=method,  # type: ignore[arg-type]
         country=country,
     )
-    results = forecast_many(frames, config, workers=workers, cache=not no_cache)
+    if as_json:
+        results = forecast_many(frames, config, workers=workers, cache=not no_cache)
+    else:
+        with _bar(len(frames)) as progress:
+            results = forecast_many(frames, config, workers=workers, progress=progress, cache=not no_cache)
     if as_json:
         emit_json(
             {
@@ -72,6 +77,36 @@ def forecast(
         )
         typer.echo(f"{label}: {r.method}, {scores}")
         typer.echo(r.forecast.to_string(index=False))
+
+
+class _bar:
+    """A transient progress bar on stderr, fed by forecast_many's progress callback."""
+
+    def __init__(self, total: int) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            transient=True,
+            console=Console(stderr=True),
+        )
+        self.task = self.bar.add_task("Forecasting", total=total)
+
+    def __enter__(self) -> Callable[[int, int, str | None], None]:
+        self.bar.start()
+        return self.update
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.stop()
+
+    def update(self, done: int, total: int, series: str | None) -> None:
+        self.bar.update(
+            self.task, completed=done, total=total, description=f"Forecasting {series or ''}".strip()
+        )
 
 
 def _known_country(code: str) -> bool:
