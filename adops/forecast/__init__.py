@@ -17,6 +17,7 @@ from adops.forecast.core import (
     forecast_series,
     prepare,
 )
+from adops.forecast.data import METRICS, daily_series
 from adops.forecast.metrics import coverage, mase, seasonal_naive_scale, smape
 from adops.forecast.pacing import (
     BudgetOutcome,
@@ -30,6 +31,7 @@ from adops.forecast.pacing import (
 )
 
 __all__ = [
+    "METRICS",
     "MIN_DAYS",
     "Backtest",
     "BudgetOutcome",
@@ -39,6 +41,7 @@ __all__ = [
     "SeriesForecast",
     "budget_outcome",
     "coverage",
+    "daily_series",
     "default_cache_dir",
     "forecast_many",
     "forecast_series",

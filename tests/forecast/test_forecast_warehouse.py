@@ -1,0 +1,33 @@
+"""Series straight from the demo warehouse: the page's and the notebooks' path into forecasting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from adops import warehouse
+from adops.forecast import ForecastConfig, daily_series, forecast_many
+
+
+@pytest.mark.slow
+def test_daily_series_from_the_warehouse_forecast(demo: Path) -> None:
+    frames = daily_series("spend", level="platform")
+    assert sorted(k for k in frames if k) == sorted(
+        ["google_ads", "meta", "pinterest", "linkedin", "tiktok", "microsoft_ads"]
+    )
+    total = warehouse.query("SELECT sum(coalesce(spend_reporting, spend)) AS s FROM campaign_daily")["s"][0]
+    assert sum(f["y"].sum() for f in frames.values()) == pytest.approx(total)
+    for frame in frames.values():
+        assert frame["ds"].diff().dropna().dt.days.eq(1).all()  # a regular daily grid, no gaps
+
+    accounts = daily_series("conversions", level="account", platforms=["meta"])
+    assert accounts and all(k is not None and k.startswith("meta:") for k in accounts)
+    assert list(daily_series("clicks", level="total")) == [None]
+    with pytest.raises(ValueError, match="unknown metric"):
+        daily_series("ctr")
+
+    [meta] = forecast_many({"meta": frames["meta"]}, ForecastConfig(horizon=7, country="US"))
+    assert len(meta.forecast) == 7 and meta.accuracy is not None
+    assert meta.forecast["ds"].iloc[0] == frames["meta"]["ds"].iloc[-1] + pd.Timedelta(days=1)
