@@ -18,6 +18,7 @@ from adops.forecast.core import (
     prepare,
 )
 from adops.forecast.data import METRICS, daily_series
+from adops.forecast.jobs import ForecastScope
 from adops.forecast.metrics import coverage, mase, seasonal_naive_scale, smape
 from adops.forecast.pacing import (
     BudgetOutcome,
@@ -38,6 +39,7 @@ __all__ = [
     "Pacing",
     "Projection",
     "ForecastConfig",
+    "ForecastScope",
     "SeriesForecast",
     "budget_outcome",
     "coverage",

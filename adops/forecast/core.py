@@ -172,16 +172,16 @@ def forecast_many(
     config: ForecastConfig | None = None,
     workers: int | None = None,
     progress: Progress | None = None,
-    cache: bool = True,
+    cache: bool | Path = True,
 ) -> list[SeriesForecast]:
     """Forecast many series in parallel processes (at most one per core), in the input order.
 
     `progress(done, total, series)` is called as each series finishes. Fitted models are cached
-    under `$ADOPS_HOME/cache/forecast/` unless `cache` is False.
+    under `$ADOPS_HOME/cache/forecast/` (or the folder `cache` names) unless `cache` is False.
     """
     config = config or ForecastConfig()
     prepared = {key: prepare(frame) for key, frame in frames.items()}
-    cache_dir = default_cache_dir() if cache else None
+    cache_dir = Path(cache) if isinstance(cache, Path) else default_cache_dir() if cache else None
     total = len(prepared)
     workers = max(1, min(workers or os.cpu_count() or 1, os.cpu_count() or 1, total))
     results: dict[str | None, SeriesForecast] = {}

@@ -31,3 +31,24 @@ def test_daily_series_from_the_warehouse_forecast(demo: Path) -> None:
     [meta] = forecast_many({"meta": frames["meta"]}, ForecastConfig(horizon=7, country="US"))
     assert len(meta.forecast) == 7 and meta.accuracy is not None
     assert meta.forecast["ds"].iloc[0] == frames["meta"]["ds"].iloc[-1] + pd.Timedelta(days=1)
+
+
+@pytest.mark.slow
+def test_scope_runs_once_then_reads_from_the_cache(
+    demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from adops.forecast import ForecastScope, jobs
+
+    monkeypatch.setattr(jobs, "default_cache_dir", lambda: tmp_path / "cache")  # the demo home is shared
+    scope = ForecastScope(metric="conversions", level="platform", platforms=("meta", "tiktok"), horizon=10)
+    assert ForecastScope.from_params(scope.to_params()) == scope
+    assert jobs.cached(scope) is None
+    seen: list[int] = []
+    results = jobs.run(scope, progress=lambda done, total: seen.append(done))
+    assert [r.series for r in results] == ["meta", "tiktok"] and sorted(seen) == [1, 2]
+    last_day = warehouse.query("SELECT max(date) AS d FROM campaign_daily")["d"][0]
+    assert results[0].history["ds"].iloc[-1] == pd.Timestamp(last_day) - pd.Timedelta(
+        days=1
+    )  # today left out
+    again = jobs.cached(scope)
+    assert again is not None and [r.method for r in again] == [r.method for r in results]
