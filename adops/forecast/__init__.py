@@ -30,6 +30,7 @@ from adops.forecast.pacing import (
     period_totals,
     project_ratio,
 )
+from adops.forecast.report import accuracy_table, forecast_table, period_pacing
 
 __all__ = [
     "METRICS",
@@ -42,14 +43,17 @@ __all__ = [
     "ForecastScope",
     "SeriesForecast",
     "budget_outcome",
+    "accuracy_table",
     "coverage",
     "daily_series",
     "default_cache_dir",
     "forecast_many",
     "forecast_series",
+    "forecast_table",
     "mase",
     "pace",
     "period_bounds",
+    "period_pacing",
     "period_totals",
     "prepare",
     "project_ratio",

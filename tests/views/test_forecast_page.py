@@ -1,0 +1,50 @@
+"""The Forecast page run headless with AppTest: empty state, the queued job, then chart, accuracy, pacing."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from adops.forecast import ForecastConfig, ForecastScope, forecast_many
+from adops.forecast import jobs as forecast_jobs
+from adops.store import jobs
+
+PAGE = str(Path(__file__).resolve().parents[2] / "views" / "forecast.py")
+
+
+def test_empty_workspace_shows_a_helpful_empty_state() -> None:
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception
+    assert at.title[0].value == "Forecast"
+    assert any("warehouse is empty" in i.value for i in at.info)
+
+
+@pytest.mark.slow
+def test_queues_then_shows_forecast_accuracy_pacing(
+    demo: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("ADOPS_DATABASE_URL", f"sqlite:///{tmp_path / 'store.sqlite'}")  # the demo is shared
+    from adops import store
+
+    store.reset()
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not at.exception, at.exception
+    job = jobs.recent(1, kind="forecast.run")[0]
+    assert job.status == "queued" and ForecastScope.from_params(dict(job.params)).metric == "spend"
+
+    ds = pd.date_range("2026-06-01", "2026-11-23")
+    y = 1000 + 100 * np.sin(2 * np.pi * np.arange(len(ds)) / 7)
+    results = forecast_many(
+        {"meta": pd.DataFrame({"ds": ds, "y": y})}, ForecastConfig(horizon=45), cache=False
+    )
+    monkeypatch.setattr(forecast_jobs, "cached", lambda scope: results)
+    at.run()
+    assert not at.exception, at.exception
+    assert len(at.get("plotly_chart")) == 1
+    assert [m.label for m in at.metric][:3] == ["MASE", "sMAPE", "Coverage"]
+    assert any(m.label.startswith("Month to 2026-11-30") for m in at.metric)
+    at.number_input(key="fc-budget").set_value(20000.0).run()
+    assert any(m.label == "Chance over budget" for m in at.metric)
+    assert [b.label for b in at.get("download_button")] == ["Download forecasts (CSV)"]
