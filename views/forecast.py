@@ -38,12 +38,17 @@ scope = ForecastScope(metric, level, tuple(platforms), horizon, interval, countr
 
 results = forecast_jobs.cached(scope)
 if results is None:
+    earlier = [j for j in jobs.recent(20, kind="forecast.run") if j.params == scope.to_params()]
+    if earlier and earlier[0].status == "failed":  # no retry loop: the user decides
+        st.error(f"Forecasting failed: {earlier[0].error}")
+        if st.button("Try again", key="fc-retry"):
+            jobs.enqueue("forecast.run", scope.to_params())
+            st.rerun()
+        st.stop()
     job = jobs.get(jobs.enqueue("forecast.run", scope.to_params()))
     assert job is not None
     st.progress(job.progress, text=f"Forecasting in the background… {job.message}")
-    if job.status == "failed":
-        st.error(f"Forecasting failed: {job.error}")
-    elif health() is None:
+    if health() is None:
         st.warning(
             "The sidecar is not answering, so the forecast waits. Start it with `adops serve` (or `make run`)."
         )

@@ -33,6 +33,11 @@ def test_queues_then_shows_forecast_accuracy_pacing(
     assert not at.exception, at.exception
     job = jobs.recent(1, kind="forecast.run")[0]
     assert job.status == "queued" and ForecastScope.from_params(dict(job.params)).metric == "spend"
+    jobs.claim_next()
+    jobs.finish(job.id, error="unknown job kind 'forecast.run'")
+    at.run()  # a failed job is shown, not re-queued every refresh
+    assert any("Forecasting failed" in e.value for e in at.error)
+    assert jobs.recent(1, kind="forecast.run")[0].id == job.id
 
     ds = pd.date_range("2026-06-01", "2026-11-23")
     y = 1000 + 100 * np.sin(2 * np.pi * np.arange(len(ds)) / 7)
