@@ -1,4 +1,7 @@
-"""The Streamlit command center: navigation only; every page lives in views/ (not pages/: that name makes Streamlit add its own page menu)."""
+"""The Streamlit command center: navigation only.
+
+Every page lives in views/ (a folder named pages/ would make Streamlit add a page menu of its own).
+"""
 
 import streamlit as st
 
@@ -9,6 +12,7 @@ navigation = st.navigation(
         "Command center": [
             st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", default=True),
             st.Page("views/ab_testing.py", title="A/B testing", icon=":material/science:"),
+            st.Page("views/forecast.py", title="Forecast", icon=":material/trending_up:"),
             st.Page("views/budget.py", title="Budget", icon=":material/savings:"),
         ],
         "Workspace": [

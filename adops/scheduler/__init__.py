@@ -83,6 +83,17 @@ def _run_fit(params: dict[str, Any], report: Callable[[float, str], None]) -> di
     return {"channels": len(fits), "snapshot": history.snapshot_id}
 
 
+@runner("forecast.run")
+def _run_forecast(params: dict[str, Any], report: Callable[[float, str], None]) -> dict[str, Any]:
+    from adops.forecast.jobs import ForecastScope, run
+
+    results = run(
+        ForecastScope.from_params(params),
+        progress=lambda done, total: report(done / max(total, 1), f"forecast {done} of {total}"),
+    )
+    return {"series": len(results)}
+
+
 def run_next() -> int | None:
     """Claim and run the oldest queued job; returns its id, or None when the queue is empty."""
     job = jobs.claim_next()
