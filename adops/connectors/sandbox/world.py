@@ -560,7 +560,9 @@ class World:
     def _campaign_spend(
         self, camps: list[Campaign], days: list[date], t: np.ndarray, c_idx: np.ndarray
     ) -> np.ndarray:
-        block = t // BUDGET_REGIME_DAYS
+        # each campaign changes budget on its own day of the 4-week cycle, as teams do
+        offset = (c_idx * 7919 + self.seed)[:, None] % BUDGET_REGIME_DAYS
+        block = (t[None, :] + offset) // BUDGET_REGIME_DAYS
         regime = 0.55 + 0.9 * _uniform(self.seed, 1, c_idx, block)  # budgets move between 0.55x and 1.45x
         util = (0.9 + 0.05 * _normal(self.seed, 2, c_idx, t)).clip(0.6, 1.0)
         budget = np.array([c.budget for c in camps])[:, None] * regime
@@ -628,7 +630,7 @@ def _mix(seed: int, stream: int, entity: np.ndarray, t: np.ndarray) -> np.ndarra
             np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15)
             + np.uint64(stream) * np.uint64(0xBF58476D1CE4E5B9)
             + entity.astype(np.uint64)[:, None] * np.uint64(0x94D049BB133111EB)
-            + t.astype(np.uint64)[None, :]
+            + t.astype(np.uint64)
         )
         x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
         x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
