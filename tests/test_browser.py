@@ -60,7 +60,7 @@ def test_command_center_in_a_real_browser(workspace: Path, tmp_path: Path) -> No
         ],
         env=dict(os.environ),
         start_new_session=True,
-        stdout=subprocess.PIPE,
+        stdout=(tmp_path / "launcher.log").open("w"),  # a file: an unread pipe would fill and block
         stderr=subprocess.STDOUT,
     )
     try:
@@ -91,6 +91,21 @@ def test_command_center_in_a_real_browser(workspace: Path, tmp_path: Path) -> No
 
             page.get_by_role("button", name="Sync now").click()
             expect(page.get_by_text("Last sync #2")).to_be_visible(timeout=90_000)  # the sidecar ran the job
+
+            # Settings: the accounts with their sync health, and the connection check run by the sidecar
+            page.get_by_role("link", name="Settings").click()
+            expect(page.get_by_role("heading", name="Check the connections")).to_be_visible(timeout=30_000)
+            page.get_by_role("button", name="Run the check").click()
+            expect(page.get_by_text("All 14 accounts answer.")).to_be_visible(timeout=90_000)
+            page.screenshot(path=str(tmp_path / "settings.png"), full_page=True)
+
+            # every other page opens from the menu and from its own URL, without an exception
+            for title in ("A/B testing", "Forecast", "Budget"):
+                page.get_by_role("link", name=title).click()
+                expect(page.get_by_role("heading", name=title)).to_be_visible(timeout=30_000)
+                expect(page.get_by_test_id("stException")).to_have_count(0)
+            page.goto(f"http://127.0.0.1:{app_port}/settings")
+            expect(page.get_by_role("link", name="Overview")).to_be_visible(timeout=30_000)  # app.py's menu
             browser.close()
     finally:
         os.killpg(launcher.pid, signal.SIGTERM)
