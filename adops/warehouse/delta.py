@@ -13,6 +13,7 @@ import os
 import re
 import tempfile
 import threading
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,13 +42,18 @@ class ReadOnlyError(ValueError):
 
 @dataclass(frozen=True)
 class Snapshot:
-    """Pinned versions of every table (absent: the table has no data yet)."""
+    """Pinned versions of every table (absent: the table has no data yet).
+
+    `token` is new at every publish: a warehouse rebuilt from scratch starts its versions at 0 again,
+    and caches keyed by `id` must not take it for the old one.
+    """
 
     versions: dict[str, int]
+    token: str = ""
 
     @property
     def id(self) -> str:
-        return ",".join(f"{k}={v}" for k, v in sorted(self.versions.items()))
+        return ",".join([self.token, *(f"{k}={v}" for k, v in sorted(self.versions.items()))])
 
 
 def root() -> Path:
@@ -58,9 +64,10 @@ def snapshot() -> Snapshot:
     """The last committed snapshot."""
     path = root() / MANIFEST
     try:
-        return Snapshot({k: int(v) for k, v in json.loads(path.read_text())["versions"].items()})
+        manifest = json.loads(path.read_text())
     except FileNotFoundError:
         return Snapshot({})
+    return Snapshot({k: int(v) for k, v in manifest["versions"].items()}, str(manifest.get("token", "")))
 
 
 def validate(table: Table, frame: pd.DataFrame) -> pa.Table:
@@ -96,9 +103,7 @@ def commit(data: dict[str, pa.Table | pd.DataFrame]) -> Snapshot:
         arrow = validate(table, rows) if isinstance(rows, pd.DataFrame) else rows
         if arrow.num_rows:
             versions[name] = _merge(table, arrow, current.versions.get(name))
-    snap = Snapshot(versions)
-    _publish(snap)
-    return snap
+    return _publish(versions)
 
 
 def _merge(table: Table, data: pa.Table, published: int | None) -> int:
@@ -133,15 +138,17 @@ def _merge(table: Table, data: pa.Table, published: int | None) -> int:
     return dt.version()
 
 
-def _publish(snap: Snapshot) -> None:
+def _publish(versions: dict[str, int]) -> Snapshot:
+    snap = Snapshot(versions, uuid.uuid4().hex)
     target = root() / MANIFEST
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".snapshot-")
     with os.fdopen(fd, "w") as fh:
-        json.dump({"versions": snap.versions}, fh)
+        json.dump({"versions": snap.versions, "token": snap.token}, fh)
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, target)
+    return snap
 
 
 def compact(min_files: int = 16) -> dict[str, int]:
@@ -155,7 +162,7 @@ def compact(min_files: int = 16) -> dict[str, int]:
             out[name] = int(metrics.get("numFilesRemoved", 0))
             versions[name] = dt.version()
     if out:
-        _publish(Snapshot(versions))
+        _publish(versions)
     return out
 
 

@@ -125,3 +125,16 @@ def test_account_daily_rollup_matches_campaign_daily() -> None:
     assert list(cached.s) == [30.0, 10.0] and list(cached.n) == [3, 2]
     pinned = warehouse.connect().execute("SELECT sum(spend), count(*) FROM account_daily").fetchone()
     assert pinned == (40.0, 2)
+
+
+def test_a_rebuilt_warehouse_is_a_new_snapshot(workspace) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    warehouse.commit({"campaign_daily": rows(3)})
+    first = warehouse.snapshot()
+    assert warehouse.query("SELECT count(*) AS n FROM campaign_daily").n[0] == 3  # cached in memory
+    shutil.rmtree(workspace / "warehouse")  # what `adops demo` does before it rebuilds
+    warehouse.commit({"campaign_daily": rows(1, spend=7.0)})
+    again = warehouse.snapshot()
+    assert again.versions == first.versions and again.id != first.id
+    assert list(warehouse.query("SELECT spend FROM campaign_daily").spend) == [7.0]
