@@ -1,7 +1,16 @@
 """Ingestion: `sync()` fills the warehouse from the connectors; `build_demo()` makes the demo workspace."""
 
 from adops.ingest.demo import build_demo
-from adops.ingest.sync import AccountResult, SyncBusy, SyncResult, account_health, last_runs, plan, sync
+from adops.ingest.sync import (
+    AccountResult,
+    SyncBusy,
+    SyncResult,
+    account_health,
+    last_runs,
+    maintain,
+    plan,
+    sync,
+)
 
 __all__ = [
     "AccountResult",
@@ -10,6 +19,7 @@ __all__ = [
     "account_health",
     "build_demo",
     "last_runs",
+    "maintain",
     "plan",
     "sync",
 ]

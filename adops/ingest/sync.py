@@ -119,6 +119,15 @@ def sync(
     return SyncResult(run_id, status, rows, duration, results)
 
 
+def maintain(wait_for_lock: float = 600.0) -> dict[str, int]:
+    """Compact and vacuum the warehouse, holding the writers' lock (the sidecar runs it daily)."""
+    cfg = config.load()
+    with _write_lock(cfg, wait_for_lock):
+        removed = warehouse.compact()
+    store.events.publish("warehouse.maintained", {"files_removed": removed})
+    return removed
+
+
 def plan(
     account: AccountConfig, tz: str, cfg: Config, since: date | None, until: date | None
 ) -> tuple[date, date]:

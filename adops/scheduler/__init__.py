@@ -22,6 +22,8 @@ log = logging.getLogger("adops.scheduler")
 #: kind -> runner(params, report_progress) -> result dict
 Runner = Callable[[dict[str, Any], Callable[[float, str], None]], dict[str, Any]]
 RUNNERS: dict[str, Runner] = {}
+#: compact and vacuum the warehouse daily, at a quiet hour (UTC)
+MAINTENANCE_CRON = "17 3 * * *"
 
 
 def runner(kind: str) -> Callable[[Runner], Runner]:
@@ -57,6 +59,13 @@ def _run_sync(params: dict[str, Any], report: Callable[[float, str], None]) -> d
         "rows": result.rows,
         "duration_s": round(result.duration_s, 2),
     }
+
+
+@runner("warehouse.maintain")
+def _run_maintenance(params: dict[str, Any], report: Callable[[float, str], None]) -> dict[str, Any]:
+    from adops.ingest import maintain
+
+    return {"files_removed": maintain()}
 
 
 @runner("connectors.check")
@@ -133,6 +142,15 @@ class Scheduler:
                 coalesce=True,
                 misfire_grace_time=600,
             )
+        self._scheduler.add_job(
+            jobs.enqueue,
+            CronTrigger.from_crontab(MAINTENANCE_CRON, timezone="UTC"),
+            args=["warehouse.maintain", {}],
+            id="maintenance",
+            name=f"warehouse maintenance {MAINTENANCE_CRON}",
+            coalesce=True,
+            misfire_grace_time=3600,
+        )
         self._scheduler.add_job(
             self._drain, "interval", seconds=self.poll_seconds, id="worker", max_instances=1, coalesce=True
         )

@@ -151,17 +151,25 @@ def _publish(versions: dict[str, int]) -> Snapshot:
     return snap
 
 
-def compact(min_files: int = 16) -> dict[str, int]:
-    """Merge small files of tables that have many (each sync adds some); returns files removed."""
+def compact(min_files: int = 16, keep_hours: int = 168) -> dict[str, int]:
+    """Maintenance for the one writer: merge small files where a table has many (every sync adds
+    some), then delete files no version of the last `keep_hours` uses. Returns files removed per table.
+
+    A reader pinned to a snapshot older than `keep_hours` loses its files: notebooks reconnect daily.
+    """
     out = {}
     versions = dict(snapshot().versions)
-    for name in versions:
+    for name, published in snapshot().versions.items():
         dt = DeltaTable(str(root() / name))
+        if dt.version() != published:  # a writer died before publishing: undo it first
+            dt.restore(published)
+        removed = 0
         if len(dt.file_uris()) >= min_files:
-            metrics = dt.optimize.compact()
-            out[name] = int(metrics.get("numFilesRemoved", 0))
+            removed += int(dt.optimize.compact(target_size=TARGET_FILE_BYTES).get("numFilesRemoved", 0))
             versions[name] = dt.version()
-    if out:
+        removed += len(dt.vacuum(retention_hours=keep_hours, dry_run=False))
+        out[name] = removed
+    if versions != snapshot().versions:
         _publish(versions)
     return out
 

@@ -138,3 +138,17 @@ def test_a_rebuilt_warehouse_is_a_new_snapshot(workspace) -> None:  # type: igno
     again = warehouse.snapshot()
     assert again.versions == first.versions and again.id != first.id
     assert list(warehouse.query("SELECT spend FROM campaign_daily").spend) == [7.0]
+
+
+def test_maintenance_compacts_small_files_and_keeps_the_data(workspace) -> None:  # type: ignore[no-untyped-def]
+    from adops.ingest import maintain
+
+    for day in range(1, 21):  # twenty syncs, twenty small files
+        warehouse.commit({"campaign_daily": rows(3, day=f"2026-10-{day:02d}")})
+    files_before = len(DeltaTable(str(workspace / "warehouse" / "campaign_daily")).file_uris())
+    total = warehouse.query("SELECT count(*) AS n, sum(spend) AS s FROM campaign_daily")
+    removed = maintain()
+    files_after = len(DeltaTable(str(workspace / "warehouse" / "campaign_daily")).file_uris())
+    assert files_before >= 20 and files_after < files_before and removed["campaign_daily"] >= 20
+    again = warehouse.query("SELECT count(*) AS n, sum(spend) AS s FROM campaign_daily")
+    assert (again.n[0], again.s[0]) == (total.n[0], total.s[0]) == (60, 600.0)
