@@ -118,5 +118,7 @@ def test_the_worker_runs_a_queued_sync_job(workspace) -> None:  # type: ignore[n
     assert job is not None and job.status == "done" and job.result["status"] == "success"  # type: ignore[index]
     progress = [e for e in store.events.after(0) if e.type == "job.progress"]
     assert progress and progress[-1].data["progress"] == 1.0
+    fit = store.jobs.recent(1, kind="optimize.fit")[0]  # a sync warms the Budget page's curves
+    assert fit.status == "queued" and run_next() == fit.id and store.jobs.get(fit.id).status == "done"  # type: ignore[union-attr]
     unknown = store.jobs.enqueue("teleport")
     assert run_next() == unknown and store.jobs.get(unknown).status == "failed"  # type: ignore[union-attr]
