@@ -220,18 +220,17 @@ def input_csv(path: Path) -> Path:
 
 
 # ---------------------------------------------------------------------------- analytics commands
-# Each analytics package registers its own command here (`register(app)` in its cli module).
-# analytics-commands-start
-from adops.experiments.cli import register as _register_ab  # noqa: E402
+def _register_analytics() -> None:
+    """Each analytics package adds its own command (`register(app)` in its cli module)."""
+    from adops.experiments.cli import register as ab
+    from adops.forecast.cli import register as forecast
+    from adops.optimize.cli import register as optimize
 
-_register_ab(app)
-from adops.optimize.cli import register as _register_optimize  # noqa: E402
+    for register in (ab, optimize, forecast):
+        register(app)
 
-_register_optimize(app)
-from adops.forecast.cli import register as _register_forecast  # noqa: E402
 
-_register_forecast(app)
-# analytics-commands-end
+_register_analytics()
 
 
 # ---------------------------------------------------------------------------- plumbing
