@@ -225,7 +225,9 @@ class BudgetPlanLine(Base):
     __tablename__ = "budget_plan_lines"
     __table_args__ = (UniqueConstraint("plan_id", "channel"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    plan_id: Mapped[int] = mapped_column(Integer, ForeignKey("budget_plans.id", ondelete="CASCADE"), index=True)
+    plan_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("budget_plans.id", ondelete="CASCADE"), index=True
+    )
     position: Mapped[int] = mapped_column(Integer)
     channel: Mapped[str] = mapped_column(String(300))
     platform: Mapped[str | None] = mapped_column(String(30), nullable=True)
@@ -245,5 +247,7 @@ class BudgetPlanLine(Base):
     original_budget: Mapped[float | None] = mapped_column(Float, nullable=True)  # before the first step
     target_budget: Mapped[float | None] = mapped_column(Float, nullable=True)
     applied_budget: Mapped[float | None] = mapped_column(Float, nullable=True)  # after the last step
-    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending|moving|done|skipped|rolled_back
+    status: Mapped[str] = mapped_column(
+        String(20), default="pending"
+    )  # pending|moving|done|skipped|rolled_back
     plan: Mapped[BudgetPlan] = relationship(back_populates="lines")
