@@ -2,9 +2,11 @@
 
 Quality: channels whose TRUE response curves are known — the sandbox simulator's campaigns (one
 scenario per ad account, its campaigns as channels) and synthetic channels (adstock, S-shaped Hill,
-weekly and yearly seasonality, Poisson noise). Curves are fitted to a year of daily history, the
-budget is allocated within the default bounds, and the recommendation's TRUE outcome is compared
-with the true optimum (the allocator run on the true curves, same budget, same bounds).
+weekly and yearly seasonality, Poisson noise). Curves are fitted to a year of daily history with
+the default bootstrap (BOOTSTRAP replicates, as `recommend` and `adops optimize` do: the allocator
+works on the bootstrap's mean curve), the budget is allocated within the default bounds, and the
+recommendation's TRUE outcome is compared with the true optimum (the allocator run on the true
+curves, same budget, same bounds).
 
 Speed: 1,000 campaigns — curve fitting (point fits, then bootstrap cost per curve) and allocation
 timed separately.
@@ -25,6 +27,7 @@ from adops.optimize.curves import adstock, hill
 
 ANCHOR = date(2026, 11, 24)
 HISTORY_DAYS = 365
+BOOTSTRAP = 100  # replicates per curve: the default of `recommend` and `adops optimize --bootstrap`
 
 
 @dataclass
@@ -129,7 +132,7 @@ def synthetic_scenarios(n: int = 24, seed: int = 1) -> list[Scenario]:
     return out
 
 
-def score(scenario: Scenario, n_boot: int = 0) -> Score:
+def score(scenario: Scenario, n_boot: int = BOOTSTRAP) -> Score:
     """Fit, allocate, and compare with the true optimum under the same budget and bounds."""
     fits = fit_channels(load_history(scenario.frame), n_boot=n_boot)
     current = np.array([f.current_spend for f in fits])

@@ -13,7 +13,10 @@ Fitting: a coarse grid over (K, S, theta) with beta in closed form picks startin
 `scipy.optimize.least_squares` (robust soft-L1 loss, so tracking outages and spend spikes do not
 drag the curve) polishes the best few. Uncertainty: a wild block bootstrap (residual signs flipped
 per week, which keeps heteroskedasticity and short-range dependence), each replicate refitted from
-the point estimate. A curve is flagged not identifiable when the data cannot pin it down.
+the point estimate. The replicates' mean outcome, summarised as one Hill curve (`mean_curve`), is the
+curve the allocator works on: averaging over the replicates (bagging) keeps a point fit that landed
+in a side basin — a curve steepening beyond the spend it has seen — from steering the budget.
+A curve is flagged not identifiable when the data cannot pin it down.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ MIN_SPEND_CV = 0.08
 DOW_MIN_DAYS = 28
 YEARLY_MIN_DAYS = 300
 STARTS = 1  # grid starts polished by least squares (more did not change the benchmark)
+MEAN_CURVE_SPAN = 2.0  # the mean curve is fitted on [0, span × largest observed spend] (default bounds: 2×)
+MEAN_CURVE_POINTS = 40
 # weak priors (as Meridian's): half-saturation near the typical spend, a mildly S-shaped Hill; (centre, sd of log)
 PRIOR_K = (1.0, 1.0)  # centre as a multiple of the median daily spend
 PRIOR_S = (1.5, 0.6)
@@ -115,17 +120,38 @@ class CurveFit:
     warnings: list[str] = field(default_factory=list)
     yearly: np.ndarray = field(default_factory=lambda: np.empty(0))  # log-multipliers of `yearly_terms`
     yearly_shared: bool = False  # `yearly` was given (pooled over channels), not fitted to this one
+    # the Hill curve nearest the bootstrap replicates' mean outcome (nan without a bootstrap)
+    mean_beta: float = float("nan")
+    mean_k: float = float("nan")
+    mean_s: float = float("nan")
 
     @property
     def identifiable(self) -> bool:
         """True when no warning says the data cannot pin the curve down."""
         return not self.warnings
 
+    @property
+    def has_mean(self) -> bool:
+        return bool(np.isfinite(self.mean_beta) and np.isfinite(self.mean_k) and np.isfinite(self.mean_s))
+
+    @property
+    def expected_params(self) -> tuple[float, float, float]:
+        """(β, K, S) of the expected curve: the bootstrap's mean curve, or the point fit without one."""
+        if self.has_mean:
+            return self.mean_beta, self.mean_k, self.mean_s
+        return self.beta, self.k, self.s
+
     def value(self, x: np.ndarray | float) -> np.ndarray:
+        """The point fit's value at x."""
         return self.beta * hill(x, self.k, self.s)
 
     def marginal(self, x: np.ndarray | float) -> np.ndarray:
         return self.beta * hill_derivative(x, self.k, self.s)
+
+    def expected(self, x: np.ndarray | float) -> np.ndarray:
+        """The expected curve's value at x: the mean over the bootstrap replicates (see `mean_curve`)."""
+        beta, k, s = self.expected_params
+        return beta * hill(x, k, s)
 
     def boot_value(self, x: np.ndarray | float) -> np.ndarray:
         """Bootstrap replicates of the value at x: shape (B,) + shape(x)."""
@@ -145,6 +171,7 @@ class CurveFit:
             "r2": self.r2,
             "identifiable": self.identifiable,
             "warnings": list(self.warnings),
+            "mean": ({"beta": self.mean_beta, "k": self.mean_k, "s": self.mean_s} if self.has_mean else None),
         }
 
 
@@ -219,8 +246,37 @@ def fit_curve(
     )
     if log_offset is not None:
         fit.yearly, fit.yearly_shared = np.asarray(yearly, dtype=float), True
+    if len(boot) >= 2:
+        fit.mean_beta, fit.mean_k, fit.mean_s = mean_curve(fit)
     fit.warnings = _identifiability(fit, x, problem, p_hat)
     return fit
+
+
+def mean_curve(fit: CurveFit, span: float = MEAN_CURVE_SPAN) -> tuple[float, float, float]:
+    """(β, K, S) of the Hill curve nearest the bootstrap replicates' mean outcome on [0, span × observed max].
+
+    The allocator maximises the expected outcome, and with an uncertain curve that is the mean over
+    the replicates, not the point fit's value: when the data barely pin the curve down, the point fit
+    can land in a side basin (say, a half-saturation spend beyond anything observed, so the curve
+    still steepens where it has never been seen) that most replicates do not share. A mean of Hill
+    curves is not a Hill curve, but close to one; the nearest one keeps the allocator exact and fast.
+    """
+    top = span * fit.observed_max
+    x = np.linspace(0.0, top, MEAN_CURVE_POINTS + 1)[1:]
+    y = fit.boot_value(x).mean(axis=0)
+    scale = float(np.max(y)) if len(y) else 0.0
+    if not top > 0 or not scale > 0 or not np.all(np.isfinite(y)):
+        return fit.beta, fit.k, fit.s
+    target = y / scale
+
+    def residuals(p: np.ndarray) -> np.ndarray:
+        return np.exp(p[0]) * hill(x, np.exp(p[1]), np.exp(p[2])) - target
+
+    lower = np.array([np.log(1e-6), np.log(1e-6 * top), np.log(S_BOUNDS[0])])
+    upper = np.array([np.log(1e6), np.log(1e3 * top), np.log(S_BOUNDS[1])])
+    start = np.clip(np.log([max(fit.beta / scale, 1e-6), max(fit.k, 1e-6 * top), fit.s]), lower, upper)
+    res = least_squares(residuals, start, bounds=(lower, upper), method="trf")
+    return float(np.exp(res.x[0]) * scale), float(np.exp(res.x[1])), float(np.exp(res.x[2]))
 
 
 # ---------------------------------------------------------------------------- fitting internals

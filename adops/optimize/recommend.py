@@ -296,8 +296,16 @@ def plan(
     target_roas: float | None = None,
     interval: float = 0.9,
     seed: int = 0,
+    mean_curve: bool = True,
 ) -> Recommendation:
-    """Allocate `budget` (daily) over fitted channels; intervals come from the curves' bootstrap."""
+    """Allocate `budget` (daily) over fitted channels; intervals come from the curves' bootstrap.
+
+    With `mean_curve` (the default) the budget goes where the bootstrap's mean outcome is highest —
+    each fitted channel's `CurveFit.expected_params`, the point fit only where there is no bootstrap —
+    and `expected`, `marginal` and the uplift are read from those curves. Averaging over the
+    replicates keeps one point fit's shaky extrapolation from steering the budget (a channel whose
+    fit still steepens beyond the spend it has seen would otherwise take the budget of the others).
+    """
     current = np.array([f.current_spend for f in fits])
     lower, upper, is_locked = check_request(
         [f.channel for f in fits],
@@ -311,11 +319,11 @@ def plan(
         target_roas=target_roas,
         interval=interval,
     )
-    curves = HillCurves(
-        np.array([f.curve.beta for f in fits]),
-        np.array([f.curve.k for f in fits]),
-        np.array([f.curve.s for f in fits]),
-    )
+    params = np.array(
+        [f.curve.expected_params if mean_curve else (f.curve.beta, f.curve.k, f.curve.s) for f in fits],
+        dtype=float,
+    ).reshape(-1, 3)
+    curves = HillCurves(params[:, 0], params[:, 1], params[:, 2])
     result = allocate(curves, budget, lower, upper, seed=seed)
     spend, method, warnings = result.spend, result.method, list[str]()
     if target_cpa is not None or target_roas is not None:

@@ -97,6 +97,20 @@ def test_bootstrap_gives_intervals_that_cover_the_truth() -> None:
     assert hi - lo < 0.2 * fit.value(x)
 
 
+def test_mean_curve_is_the_bootstraps_mean_outcome() -> None:
+    """The curve the allocator uses: the Hill curve nearest the replicates' mean, up to 2x the spend seen."""
+    spend, outcome, dates = simulate(30.0, 700.0, 2.0, 0.1, seed=5)
+    fit = fit_curve(spend, outcome, dates, n_boot=40, seed=2)
+    assert fit.has_mean and fit.to_dict()["mean"] == {"beta": fit.mean_beta, "k": fit.mean_k, "s": fit.mean_s}
+    grid = np.linspace(0.0, 2 * fit.observed_max, 50)
+    mean = fit.boot_value(grid).mean(axis=0)
+    assert np.max(np.abs(fit.expected(grid) - mean)) < 0.02 * mean.max()
+    point = fit_curve(spend, outcome, dates, n_boot=0)  # no bootstrap: the expected curve is the point fit
+    assert not point.has_mean and point.to_dict()["mean"] is None
+    assert point.expected_params == (point.beta, point.k, point.s)
+    assert point.expected(grid) == pytest.approx(point.value(grid))
+
+
 def test_flags_a_curve_whose_spend_barely_varied() -> None:
     rng = np.random.default_rng(5)
     spend = np.round(500 * rng.uniform(0.98, 1.0, 200), 2)
