@@ -1,6 +1,7 @@
-"""Baselines for short series and for scoring: seasonal naive (m=7) and statsmodels ETS.
+"""Baselines for short series and for scoring: seasonal naive (m=7), statsmodels ETS and a
+mean-reverting ETS for series whose level wanders around a base (budgets moved up and down).
 
-Both work on a regular daily array already on the model scale (see `Transform`) and return sample
+All work on a regular daily array already on the model scale (see `Transform`) and return sample
 paths, so intervals, month-end totals and overspend probabilities all come from the same draws.
 """
 
@@ -14,6 +15,9 @@ import pandas as pd
 
 SEASON = 7
 ETS_WINDOW = 365  # ETS has no yearly term: the last year is all it uses, and fitting stays fast
+LONG_RUN_DAYS = 182  # reverting: the long-run level is the mean of the last half year
+PROFILE_WEEKS = 26  # reverting: the weekday profile comes from the last half year
+MIN_PAIRS = 60  # reverting: past (origin, horizon) pairs needed to estimate how fast the level reverts
 
 
 @dataclass(frozen=True)
@@ -41,17 +45,91 @@ def seasonal_naive(
     return Draws(yhat=yhat, samples=paths)
 
 
-def ets(y: np.ndarray, horizon: int, n_samples: int, rng: np.random.Generator, m: int = SEASON) -> Draws:
+def ets(
+    y: np.ndarray,
+    horizon: int,
+    n_samples: int,
+    rng: np.random.Generator,
+    m: int = SEASON,
+    trend: bool = True,
+) -> Draws:
     """Additive-error ETS with a damped trend (from 4 weeks) and weekly seasonality (from 2 weeks).
 
     Raises ValueError when statsmodels cannot fit the series; callers fall back to seasonal naive.
     """
+    draws, _ = _ets_fit(y, horizon, n_samples, rng, m, trend)
+    return draws
+
+
+def reverting(
+    y: np.ndarray,
+    horizon: int,
+    n_samples: int,
+    rng: np.random.Generator,
+    m: int = SEASON,
+    long_run: int = LONG_RUN_DAYS,
+) -> Draws:
+    """ETS (no trend) whose level is pulled toward the long-run mean as far as the series' past says.
+
+    For levels that wander around a base rather than trend away from it (budgets moved up and down
+    in turns): the forecast is ETS's level at short horizons and drifts toward the mean of the last
+    `long_run` days (weekday profile removed) further out. How far, at each horizon h, is estimated
+    from the series itself: regressing the deviation from the then long-run mean h days later on the
+    smoothed level's deviation at every past day of the last year (1 = no reversion, kept; 0 = all
+    the way to the mean), made monotone in h. A trending series estimates little reversion, so this
+    stays close to ETS. Sample paths are the past's own residual paths around that rule (bootstrap
+    of whole paths, so day-to-day correlation is kept), or ETS's when the history is too short.
+
+    Raises ValueError when ETS cannot fit; callers fall back to seasonal naive.
+    """
+    y = np.asarray(y, dtype=float)
+    n = len(y)
+    draws, alpha = _ets_fit(y, horizon, n_samples, rng, m, trend=False)
+    k = min(long_run, n // 2)
+    steps = np.arange(horizon)
+    profile = _weekday_profile(y, m) if n >= 2 * m else np.zeros(m)
+    z = y - profile[np.arange(n) % m]  # deseasonalised
+    level = draws.yhat - profile[(n + steps) % m]  # ETS's forecast level path
+    cum = np.concatenate([[0.0], np.cumsum(z)])
+    origins = np.arange(max(k, n - ETS_WINDOW - horizon), n - 1)  # past days t: level and mean known
+    if len(origins) < MIN_PAIRS or k < 2 * m:
+        return draws
+    long_mean = (cum[origins + 1] - cum[origins + 1 - k]) / k
+    dev = _smooth(z, alpha)[origins] - long_mean
+    keep = np.ones(horizon)
+    for h in range(1, horizon + 1):
+        ok = origins + h < n
+        if ok.sum() < MIN_PAIRS:
+            keep[h - 1 :] = keep[h - 2] if h > 1 else 1.0
+            break
+        d, later = dev[ok], z[origins[ok] + h] - long_mean[ok]
+        keep[h - 1] = np.clip(np.sum(d * later) / max(float(np.sum(d * d)), 1e-12), 0.0, 1.0)
+    keep = np.minimum.accumulate(keep)  # reversion never undoes itself further out
+    mean_now = (cum[n] - cum[n - k]) / k
+    yhat = draws.yhat + (mean_now - level) * (1 - keep)
+    # whole residual paths of the same rule at past days whose full horizon is known
+    full = origins[origins + horizon < n]
+    if len(full) < MIN_PAIRS:
+        return Draws(yhat=yhat, samples=draws.samples + (yhat - draws.yhat)[None, :])
+    full_dev = dev[origins + horizon < n]
+    full_mean = long_mean[origins + horizon < n]
+    later = z[full[:, None] + 1 + steps[None, :]] - full_mean[:, None]
+    resid = later - keep[None, :] * full_dev[:, None]
+    resid -= np.median(resid, axis=0)[None, :]  # spread around the point, not the past's bias
+    pick = rng.integers(0, len(full), n_samples)
+    return Draws(yhat=yhat, samples=yhat[None, :] + resid[pick])
+
+
+def _ets_fit(
+    y: np.ndarray, horizon: int, n_samples: int, rng: np.random.Generator, m: int, trend: bool
+) -> tuple[Draws, float]:
+    """ETS's draws and its level smoothing parameter (alpha)."""
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
     y = np.asarray(y, dtype=float)[-ETS_WINDOW:]
     n = len(y)
     seasonal = "add" if n >= 2 * m else None
-    trend = "add" if n >= 4 * m else None
+    trend_kind = "add" if trend and n >= 4 * m else None
     series = pd.Series(y)  # a RangeIndex: statsmodels' prediction code needs an index
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -59,8 +137,8 @@ def ets(y: np.ndarray, horizon: int, n_samples: int, rng: np.random.Generator, m
             model = ETSModel(
                 series,
                 error="add",
-                trend=trend,
-                damped_trend=trend is not None,
+                trend=trend_kind,
+                damped_trend=trend_kind is not None,
                 seasonal=seasonal,
                 seasonal_periods=m if seasonal else None,
             )
@@ -72,4 +150,28 @@ def ets(y: np.ndarray, horizon: int, n_samples: int, rng: np.random.Generator, m
     samples = np.asarray(sims, dtype=float).reshape(horizon, n_samples).T
     if not (np.all(np.isfinite(yhat)) and np.all(np.isfinite(samples))):
         raise ValueError("ETS produced non-finite forecasts")
-    return Draws(yhat=yhat, samples=samples)
+    return Draws(yhat=yhat, samples=samples), float(fit.smoothing_level)
+
+
+def _weekday_profile(y: np.ndarray, m: int) -> np.ndarray:
+    """Mean deviation from the centred m-day moving average per position (index % m), sum zero."""
+    n = len(y)
+    w = min(PROFILE_WEEKS * m, n - n % m)
+    part = pd.Series(y[n - w :])
+    dev = (part - part.rolling(m, center=True).mean()).to_numpy()
+    pos = np.arange(n - w, n) % m
+    prof = np.array(
+        [np.nanmean(dev[pos == j]) if np.isfinite(dev[pos == j]).any() else 0.0 for j in range(m)]
+    )
+    return prof - prof.mean()
+
+
+def _smooth(z: np.ndarray, alpha: float) -> np.ndarray:
+    """Simple exponential smoothing of z (ETS's level without the seasonal term), one value per day."""
+    alpha = float(np.clip(alpha, 1e-3, 1.0))
+    out = np.empty(len(z))
+    level = float(z[0])
+    for i, v in enumerate(z):
+        level += alpha * (float(v) - level)
+        out[i] = level
+    return out

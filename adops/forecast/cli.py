@@ -21,7 +21,7 @@ def forecast(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
     country: Annotated[str | None, typer.Option(help="Add this country's holidays (e.g. US, DE).")] = None,
     method: Annotated[
-        str, typer.Option(help="auto (by backtest), prophet, prophet+ets, ets or snaive.")
+        str, typer.Option(help="auto (by backtest), prophet, prophet+ets, ets, reverting or snaive.")
     ] = "auto",
     workers: Annotated[int | None, typer.Option(help="Parallel processes (default: one per core).")] = None,
     no_cache: Annotated[

@@ -4,7 +4,8 @@
     results = forecast_many({"meta": frame_a, "google_ads": frame_b}, ForecastConfig(horizon=28))
 
 A series is a frame with `ds` (a day) and `y`. Series of at least `short_days` days get Prophet,
-ETS, their equal-weight combination and seasonal naive, scored by a rolling-origin backtest at the
+ETS, their equal-weight combination, mean-reverting ETS and seasonal naive, scored by a
+rolling-origin backtest at the
 requested horizon; shorter ones get seasonal naive and ETS. The method with the lowest backtest
 MASE makes the forecast; its backtest also calibrates the interval. Every result carries the
 backtests (and the seasonal-naive baseline's) so accuracy is shown beside the forecast.
@@ -31,14 +32,14 @@ from adops.forecast import backtest as bt
 from adops.forecast import baselines
 from adops.forecast.cache import ModelCache
 
-Method = Literal["auto", "prophet", "ets", "snaive", "prophet+ets"]
-METHODS = ("auto", "prophet", "ets", "snaive", "prophet+ets")
+Method = Literal["auto", "prophet", "ets", "reverting", "snaive", "prophet+ets"]
+METHODS = ("auto", "prophet", "ets", "reverting", "snaive", "prophet+ets")
 ENSEMBLE = "prophet+ets"
-SIMPLICITY = ("snaive", "ets", ENSEMBLE, "prophet")
+SIMPLICITY = ("snaive", "ets", "reverting", ENSEMBLE, "prophet")
 Progress = Callable[[int, int, "str | None"], None]
 
 MIN_DAYS = 14
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: the mean-reverting ETS candidate
 
 
 @dataclass(frozen=True)
@@ -331,8 +332,8 @@ def _forecast(
 
 def _candidates(method: Method, short: bool) -> list[str]:
     if method == "auto":
-        return ["snaive", "ets"] if short else ["prophet", ENSEMBLE, "ets", "snaive"]
-    if method in ("prophet", ENSEMBLE) and short:
+        return ["snaive", "ets"] if short else ["prophet", ENSEMBLE, "ets", "reverting", "snaive"]
+    if method in ("prophet", ENSEMBLE, "reverting") and short:
         return ["snaive", "ets"]  # too little history for Prophet's seasonality and trend
     return [method]
 
@@ -404,9 +405,10 @@ def _choose(
 def _baseline_drawer(name: str, n_samples: int) -> bt.Drawer:
     def draw(y_model: np.ndarray, horizon: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
         rng = np.random.default_rng(seed)
-        if name == "ets":
+        if name in ("ets", "reverting"):
+            fit = baselines.ets if name == "ets" else baselines.reverting
             try:
-                d = baselines.ets(y_model, horizon, n_samples, rng)
+                d = fit(y_model, horizon, n_samples, rng)
                 return d.yhat, d.samples
             except ValueError:
                 pass
@@ -429,10 +431,11 @@ def _draw(
         e_point, e_samples, _ = _draw("ets", None, y_model, future, config, seed)
         return (point + e_point) / 2, (samples + e_samples) / 2, method
     rng = np.random.default_rng(seed)
-    if method == "ets":
+    if method in ("ets", "reverting"):
+        fit = baselines.ets if method == "ets" else baselines.reverting
         try:
-            d = baselines.ets(y_model, config.horizon, config.n_samples, rng)
-            return d.yhat, d.samples, "ets"
+            d = fit(y_model, config.horizon, config.n_samples, rng)
+            return d.yhat, d.samples, method
         except ValueError:
             method = "snaive"
     d = baselines.seasonal_naive(y_model, config.horizon, config.n_samples, rng)
