@@ -1,46 +1,19 @@
 """`make run` as a user sees it: both servers up, the Overview in headless chromium, Sync now, Ctrl-C."""
 
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from adops.ingest import build_demo
+from tests.browser import MARKS, free_port, launch, wait_for
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (apt-get install chromium)"
-    ),
-]
+pytestmark = MARKS
 PLATFORMS = ["Google Ads", "Meta", "Pinterest", "LinkedIn", "TikTok", "Microsoft Ads"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise AssertionError(f"{url} did not answer within {timeout}s")
 
 
 def test_command_center_in_a_real_browser(workspace: Path, tmp_path: Path) -> None:
@@ -67,17 +40,7 @@ def test_command_center_in_a_real_browser(workspace: Path, tmp_path: Path) -> No
         wait_for(f"http://127.0.0.1:{sidecar_port}/health")
         wait_for(f"http://127.0.0.1:{app_port}/_stcore/health")
         with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=CHROMIUM,
-                args=[
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                    "--no-first-run",
-                ],
-            )
+            browser = launch(p)
             page = browser.new_page(viewport={"width": 1400, "height": 1200})
             page.goto(f"http://127.0.0.1:{app_port}/")
             expect(page.get_by_role("heading", name="Overview")).to_be_visible(timeout=60_000)

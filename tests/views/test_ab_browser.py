@@ -1,48 +1,18 @@
 """The A/B testing page in headless chromium: readout chart, declare, rehearse and approve, calculator."""
 
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
-
-import httpx
-import pytest
 
 from adops.connectors.sandbox import SandboxConnector, load_world
 from adops.experiments import store
 from adops.ingest import build_demo
+from tests.browser import MARKS, free_port, launch, wait_for
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (apt-get install chromium)"
-    ),
-]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise AssertionError(f"{url} did not answer within {timeout}s")
+pytestmark = MARKS
 
 
 def test_ab_page_in_a_real_browser(workspace: Path, tmp_path: Path) -> None:
@@ -73,10 +43,7 @@ def test_ab_page_in_a_real_browser(workspace: Path, tmp_path: Path) -> None:
     try:
         wait_for(f"http://127.0.0.1:{port}/_stcore/health")
         with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=CHROMIUM,
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
-            )
+            browser = launch(p)
             page = browser.new_page(viewport={"width": 1400, "height": 3000})
             page.goto(f"http://127.0.0.1:{port}/")
             expect(page.get_by_role("heading", name="Overview")).to_be_visible(timeout=60_000)
