@@ -37,7 +37,21 @@ if not cfg.accounts:
         "No accounts are configured, so the workspace syncs the sandbox: 14 simulated accounts on six "
         "platforms. Adding an account below lists accounts explicitly in adops.toml."
     )
-st.dataframe(ingest.account_health(), hide_index=True, width="stretch")
+st.dataframe(
+    ingest.account_health(),
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "platform": "Platform",
+        "account_id": "Account id",
+        "name": "Name",
+        "connector": "Connector",
+        "credentials": "Credentials",
+        "cursor": st.column_config.DateColumn("Synced through"),
+        "last_success_at": st.column_config.DatetimeColumn("Last success", format="YYYY-MM-DD HH:mm"),
+        "last_error": "Last error",
+    },
+)
 
 with st.expander("Add an account", expanded=False), st.form("add-account", clear_on_submit=False):
     left, right = st.columns(2)
