@@ -17,9 +17,13 @@ from adops.connectors.linkedin import LinkedInClient, LinkedInConnector, connect
 from adops.connectors.retry import RetryPolicy
 from adops.ingest import sync
 from tests.connectors.fakes.linkedin import FakeLinkedIn
+from tests.connectors.support import assert_daily_matches
 
 ACCOUNT = "508000001"
-PERF = ["impressions", "clicks", "spend", "conversions", "conversion_value"]
+
+
+def compare_daily(got: pd.DataFrame, truth: pd.DataFrame, key: list[str]) -> None:
+    assert_daily_matches(got, truth, key, decimals=2)
 
 
 @pytest.fixture
@@ -38,17 +42,6 @@ def make(sleeps: list[float] | None = None, attempts: int = 5, **creds: str) -> 
     return LinkedInConnector(
         account, LinkedInClient(account, sleep=record, policy=RetryPolicy(attempts=attempts))
     )
-
-
-def compare(got: pd.DataFrame, truth: pd.DataFrame, key: list[str]) -> None:
-    got = got.assign(date=pd.to_datetime(got["date"]).dt.date).sort_values(key).reset_index(drop=True)
-    truth = truth.sort_values(key).reset_index(drop=True)
-    assert len(got) == len(truth)
-    assert list(got[key].astype(str).itertuples(index=False)) == list(
-        truth[key].astype(str).itertuples(index=False)
-    )
-    for col in PERF:
-        assert got[col].round(2).tolist() == pytest.approx(truth[col].round(2).tolist()), col
 
 
 def analytics_calls(fake: FakeLinkedIn) -> list[dict]:
@@ -82,13 +75,13 @@ def test_account_campaigns_and_creatives(fake: FakeLinkedIn) -> None:
 def test_daily_analytics_are_exact_and_use_restli_syntax(fake: FakeLinkedIn) -> None:
     conn = make()
     since, until = date(2026, 9, 1), date(2026, 11, 10)
-    compare(
+    compare_daily(
         conn.campaign_daily(ACCOUNT, since, until),
         fake.truth_campaign_daily(since, until),
         ["date", "campaign_id"],
     )
     ads = conn.ad_daily(ACCOUNT, since, until)
-    compare(ads, fake.truth_ad_daily(since, until), ["date", "ad_id"])
+    compare_daily(ads, fake.truth_ad_daily(since, until), ["date", "ad_id"])
     assert set(ads.ad_group_id) == set(ads.campaign_id) == set(fake.campaigns)
     query = analytics_calls(fake)[0]["query"]
     assert "dateRange=(start:(year:2026,month:9,day:1),end:(year:2026,month:11,day:10))" in query
@@ -101,7 +94,9 @@ def test_chunks_dates_under_the_element_limit_and_splits_fields(fake: FakeLinked
     monkeypatch.setattr("adops.connectors.linkedin.MAX_ELEMENTS", 100)
     monkeypatch.setattr("adops.connectors.linkedin.MAX_FIELDS", 4)  # dateRange + pivotValues + 2 metrics
     since, until = date(2026, 10, 1), date(2026, 10, 20)
-    compare(make().ad_daily(ACCOUNT, since, until), fake.truth_ad_daily(since, until), ["date", "ad_id"])
+    compare_daily(
+        make().ad_daily(ACCOUNT, since, until), fake.truth_ad_daily(since, until), ["date", "ad_id"]
+    )
     calls = analytics_calls(fake)
     assert len(calls) == 3 * 3  # 3 date chunks x 3 field groups
     assert all(len(c["query"].split("fields=")[1].split(",")) <= 4 for c in calls)
@@ -111,7 +106,7 @@ def test_long_queries_are_tunnelled(fake: FakeLinkedIn, monkeypatch) -> None:  #
     fake.max_url = 200  # the fake refuses long GET URLs with 414
     monkeypatch.setattr("adops.connectors.linkedin.MAX_URL", 200)
     since, until = date(2026, 11, 1), date(2026, 11, 3)
-    compare(
+    compare_daily(
         make().campaign_daily(ACCOUNT, since, until),
         fake.truth_campaign_daily(since, until),
         ["date", "campaign_id"],
@@ -206,9 +201,9 @@ def test_sync_lands_exactly_the_fake_numbers(
     result = sync(platforms=["linkedin"], since=since, until=until)
     assert result.status == "success", result.accounts
     camp = landed("campaign_daily")
-    compare(camp, fake.truth_campaign_daily(since, until), ["date", "campaign_id"])
+    compare_daily(camp, fake.truth_campaign_daily(since, until), ["date", "campaign_id"])
     assert set(camp.currency) == {"EUR"} and camp.spend_reporting.notna().all()
-    compare(landed("ad_daily"), fake.truth_ad_daily(since, until), ["date", "ad_id"])
+    compare_daily(landed("ad_daily"), fake.truth_ad_daily(since, until), ["date", "ad_id"])
     assert len(landed("campaigns")) == 4 and len(landed("ads")) == 12
 
 
@@ -230,10 +225,10 @@ def test_interrupted_sync_then_rerun_lands_each_row_once(
     whole = (first[0], window[1])
     camp = landed("campaign_daily")
     assert not camp.duplicated(["account_id", "campaign_id", "date"]).any()
-    compare(camp, fake.truth_campaign_daily(*whole), ["date", "campaign_id"])
+    compare_daily(camp, fake.truth_campaign_daily(*whole), ["date", "campaign_id"])
     ads = landed("ad_daily")
     assert not ads.duplicated(["account_id", "ad_id", "date"]).any()
-    compare(ads, fake.truth_ad_daily(*whole), ["date", "ad_id"])
+    compare_daily(ads, fake.truth_ad_daily(*whole), ["date", "ad_id"])
 
 
 def test_module_entry_point(fake: FakeLinkedIn) -> None:

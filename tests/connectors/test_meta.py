@@ -17,6 +17,7 @@ from adops.connectors.meta import MetaClient, MetaConnector, minor_units, usage_
 from adops.connectors.retry import RetryPolicy
 from adops.ingest import sync
 from tests.connectors.fakes.meta import ACCOUNT, Fault, MetaState, make_app
+from tests.connectors.support import assert_daily_matches
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 
@@ -48,14 +49,7 @@ def expected(state: MetaState, level: str, since: date, until: date) -> pd.DataF
 
 
 def check_daily(frame: pd.DataFrame, truth: pd.DataFrame, key: str) -> None:
-    got = frame.sort_values([key, "date"]).reset_index(drop=True)
-    assert len(got) == len(truth) and len(got) > 0
-    assert list(got[key]) == list(truth[key])
-    assert list(pd.to_datetime(got["date"]).dt.date) == list(truth["date"])
-    for col in ("impressions", "clicks"):
-        assert got[col].astype(int).tolist() == truth[col].tolist()
-    for col in ("spend", "conversions", "conversion_value"):
-        assert got[col].round(2).tolist() == truth[col].round(2).tolist()
+    assert_daily_matches(frame, truth, [key, "date"])
 
 
 # ---------------------------------------------------------------------------- reads

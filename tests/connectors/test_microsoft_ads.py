@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from adops import store, warehouse
@@ -36,6 +37,7 @@ from adops.connectors.microsoft_ads import (
 from adops.connectors.retry import RetryPolicy
 from adops.ingest import sync
 from tests.connectors.fakes.microsoft_ads import ACCOUNT, CUSTOMER, FakeMicrosoftAds, make_app
+from tests.connectors.support import assert_daily_matches
 
 SINCE, UNTIL = date(2026, 11, 1), date(2026, 11, 23)
 CREDS = {
@@ -317,25 +319,15 @@ def configure(home: Path) -> None:
 
 
 def landed(fake: FakeMicrosoftAds) -> None:
-    ads = warehouse.query(
-        "SELECT date, ad_id, impressions, clicks, spend, conversions, conversion_value, currency "
-        "FROM ad_daily WHERE platform = 'microsoft_ads' ORDER BY date, ad_id"
+    ads = warehouse.query("SELECT * FROM ad_daily WHERE platform = 'microsoft_ads'")
+    assert set(ads["currency"]) == {"EUR"}
+    assert_daily_matches(
+        ads, pd.DataFrame(fake.expected_ad_daily(SINCE, UNTIL)), ["date", "ad_id"], decimals=9
     )
-    truth = fake.expected_ad_daily(SINCE, UNTIL)
-    assert len(ads) == len(truth)
-    for got, t in zip(ads.to_dict("records"), truth, strict=True):
-        assert got["date"].date() == t["date"] and got["ad_id"] == t["ad_id"] and got["currency"] == "EUR"
-        for k in ("impressions", "clicks", "spend", "conversions", "conversion_value"):
-            assert got[k] == pytest.approx(t[k], abs=1e-9), (k, got, t)
-    camps = warehouse.query(
-        "SELECT date, campaign_id, impressions, clicks, spend, conversions, conversion_value "
-        "FROM campaign_daily WHERE platform = 'microsoft_ads' ORDER BY date, campaign_id"
+    camps = warehouse.query("SELECT * FROM campaign_daily WHERE platform = 'microsoft_ads'")
+    assert_daily_matches(
+        camps, pd.DataFrame(fake.expected_campaign_daily(SINCE, UNTIL)), ["date", "campaign_id"], decimals=9
     )
-    ctruth = fake.expected_campaign_daily(SINCE, UNTIL)
-    assert len(camps) == len(ctruth)
-    for got, t in zip(camps.to_dict("records"), ctruth, strict=True):
-        for k in ("impressions", "clicks", "spend", "conversions", "conversion_value"):
-            assert got[k] == pytest.approx(t[k], abs=1e-9), (k, got, t)
 
 
 def test_sync_lands_exactly_the_fake_numbers(fake: FakeMicrosoftAds, workspace: Path) -> None:

@@ -16,6 +16,7 @@ from adops.connectors.pinterest import PinterestClient, PinterestConnector
 from adops.connectors.retry import RetryPolicy
 from adops.ingest import sync
 from tests.connectors.fakes.pinterest import ACCOUNT, Fault, PinterestState, make_app
+from tests.connectors.support import assert_daily_matches
 
 
 @pytest.fixture
@@ -47,14 +48,7 @@ def expected(state: PinterestState, level: str, since: date, until: date) -> pd.
 
 
 def check_daily(frame: pd.DataFrame, truth: pd.DataFrame, key: str) -> None:
-    got = frame.sort_values([key, "date"]).reset_index(drop=True)
-    assert len(got) == len(truth) and len(got) > 0
-    assert list(got[key]) == list(truth[key])
-    assert list(pd.to_datetime(got["date"]).dt.date) == list(truth["date"])
-    for col in ("impressions", "clicks"):
-        assert got[col].astype(int).tolist() == truth[col].tolist()
-    for col in ("spend", "conversions", "conversion_value"):
-        assert got[col].round(6).tolist() == truth[col].round(6).tolist()
+    assert_daily_matches(frame, truth, [key, "date"])
 
 
 # ---------------------------------------------------------------------------- reads

@@ -17,9 +17,13 @@ from adops.connectors.retry import RetryPolicy
 from adops.connectors.tiktok import TikTokClient, TikTokConnector, connector
 from adops.ingest import sync
 from tests.connectors.fakes.tiktok import FakeTikTok
+from tests.connectors.support import assert_daily_matches
 
 ADV = "7100000000000000001"
-PERF = ["impressions", "clicks", "spend", "conversions", "conversion_value"]
+
+
+def compare_daily(got: pd.DataFrame, truth: pd.DataFrame, key: list[str]) -> None:
+    assert_daily_matches(got, truth, key, decimals=2)
 
 
 @pytest.fixture
@@ -37,17 +41,6 @@ def make(sleeps: list[float] | None = None, attempts: int = 5, **creds: str) -> 
     return TikTokConnector(
         account, TikTokClient(account, sleep=record, policy=RetryPolicy(attempts=attempts))
     )
-
-
-def compare(got: pd.DataFrame, truth: pd.DataFrame, key: list[str]) -> None:
-    got = got.assign(date=pd.to_datetime(got["date"]).dt.date).sort_values(key).reset_index(drop=True)
-    truth = truth.sort_values(key).reset_index(drop=True)
-    assert len(got) == len(truth)
-    assert list(got[key].astype(str).itertuples(index=False)) == list(
-        truth[key].astype(str).itertuples(index=False)
-    )
-    for col in PERF:
-        assert got[col].round(2).tolist() == pytest.approx(truth[col].round(2).tolist()), col
 
 
 def test_account_campaigns_and_ads(fake: FakeTikTok) -> None:
@@ -80,11 +73,11 @@ def test_daily_reports_are_exact_across_chunks_and_pages(fake: FakeTikTok) -> No
     conn = make()
     since, until = date(2026, 9, 1), date(2026, 11, 10)  # 71 days: three report chunks of <= 30 days
     camp = conn.campaign_daily(ADV, since, until)
-    compare(camp, fake.truth_campaign_daily(since, until), ["date", "campaign_id"])
+    compare_daily(camp, fake.truth_campaign_daily(since, until), ["date", "campaign_id"])
     assert set(camp.campaign_name) == {c["campaign_name"] for c in fake.campaigns.values()}
     ads = conn.ad_daily(ADV, since, until)
     truth = fake.truth_ad_daily(since, until)
-    compare(ads, truth, ["date", "ad_id"])
+    compare_daily(ads, truth, ["date", "ad_id"])
     merged = ads.merge(truth, on=["ad_id"], suffixes=("", "_t")).drop_duplicates("ad_id")
     assert (merged.ad_group_id == merged.ad_group_id_t).all() and (
         merged.campaign_id == merged.campaign_id_t
@@ -100,7 +93,7 @@ def test_query_too_large_shrinks_the_date_step(fake: FakeTikTok) -> None:
     fake.max_report_days = 7
     since, until = date(2026, 10, 1), date(2026, 10, 20)
     got = make().campaign_daily(ADV, since, until)
-    compare(got, fake.truth_campaign_daily(since, until), ["date", "campaign_id"])
+    compare_daily(got, fake.truth_campaign_daily(since, until), ["date", "campaign_id"])
     spans = [(p["start_date"], p["end_date"]) for path, p in fake.calls if "report" in path]
     assert ("2026-10-01", "2026-10-20") in spans  # tried, refused with 40067
     assert all((date.fromisoformat(b) - date.fromisoformat(a)).days < 7 for a, b in spans[-3:])
@@ -206,9 +199,9 @@ def test_sync_lands_exactly_the_fake_numbers(
     result = sync(platforms=["tiktok"], since=since, until=until)
     assert result.status == "success", result.accounts
     camp = landed("campaign_daily")
-    compare(camp, fake.truth_campaign_daily(since, until), ["date", "campaign_id"])
+    compare_daily(camp, fake.truth_campaign_daily(since, until), ["date", "campaign_id"])
     assert set(camp.currency) == {"USD"} and camp.spend_reporting.sum() == pytest.approx(camp.spend.sum())
-    compare(landed("ad_daily"), fake.truth_ad_daily(since, until), ["date", "ad_id"])
+    compare_daily(landed("ad_daily"), fake.truth_ad_daily(since, until), ["date", "ad_id"])
     assert len(landed("campaigns")) == 3 and len(landed("ads")) == 12
     accounts = landed("accounts")
     assert accounts.timezone.tolist() == ["America/New_York"] and accounts.account_name.tolist() == [
@@ -246,10 +239,10 @@ def test_interrupted_sync_then_rerun_lands_each_row_once(
     whole = (first[0], window[1])
     camp = landed("campaign_daily")
     assert not camp.duplicated(["account_id", "campaign_id", "date"]).any()
-    compare(camp, fake.truth_campaign_daily(*whole), ["date", "campaign_id"])
+    compare_daily(camp, fake.truth_campaign_daily(*whole), ["date", "campaign_id"])
     ads = landed("ad_daily")
     assert not ads.duplicated(["account_id", "ad_id", "date"]).any()
-    compare(ads, fake.truth_ad_daily(*whole), ["date", "ad_id"])
+    compare_daily(ads, fake.truth_ad_daily(*whole), ["date", "ad_id"])
 
 
 def test_module_entry_point(fake: FakeTikTok) -> None:
