@@ -28,6 +28,7 @@ import pandas as pd
 from scipy import stats
 
 from adops.config import PLATFORMS
+from adops.connectors.base import AD_DAILY_COLUMNS, CAMPAIGN_DAILY_COLUMNS
 
 EPOCH = date(2020, 1, 1)
 RESTATEMENT_DAYS = 10
@@ -689,39 +690,9 @@ def _title(platform: str) -> str:
     }[platform]
 
 
-AD_COLUMNS = [
-    "date",
-    "platform",
-    "account_id",
-    "campaign_id",
-    "ad_group_id",
-    "ad_id",
-    "ad_name",
-    "currency",
-    "impressions",
-    "clicks",
-    "spend",
-    "conversions",
-    "conversion_value",
-]
-CAMPAIGN_COLUMNS = [
-    "date",
-    "platform",
-    "account_id",
-    "campaign_id",
-    "campaign_name",
-    "currency",
-    "impressions",
-    "clicks",
-    "spend",
-    "conversions",
-    "conversion_value",
-]
-
-
 def _empty_ad_frame() -> pd.DataFrame:
-    return pd.DataFrame({c: [] for c in AD_COLUMNS})
+    return pd.DataFrame({c: [] for c in AD_DAILY_COLUMNS})
 
 
 def _empty_campaign_frame() -> pd.DataFrame:
-    return pd.DataFrame({c: [] for c in CAMPAIGN_COLUMNS})
+    return pd.DataFrame({c: [] for c in CAMPAIGN_DAILY_COLUMNS})
