@@ -9,12 +9,13 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+from pathlib import Path
 from typing import Any
 
 from adops import config
 
 
-def _path():  # type: ignore[no-untyped-def]
+def _path() -> Path:
     return config.home() / "tokens.json"
 
 

@@ -16,7 +16,8 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from typing import TypeVar
 
 import pandas as pd
 import pyarrow as pa
@@ -66,6 +67,7 @@ class SyncResult:
 
 
 Progress = Callable[[int, int, AccountResult], None]
+T = TypeVar("T")
 
 
 def sync(
@@ -183,12 +185,17 @@ def _fetch_all(
 
 
 def _fetch_account(
-    cfg: Config, account: AccountConfig, since: date | None, until: date | None, run_id: int, synced_at
+    cfg: Config,
+    account: AccountConfig,
+    since: date | None,
+    until: date | None,
+    run_id: int,
+    synced_at: datetime,
 ) -> tuple[AccountResult, dict[str, pa.Table] | None]:
     t0 = time.monotonic()
     attempts = 0
 
-    def call(fn):  # type: ignore[no-untyped-def]
+    def call(fn: Callable[[], T]) -> T:
         nonlocal attempts
         value, used = retrying.call(fn)
         attempts += used
@@ -231,7 +238,15 @@ def _fx(cfg: Config, since: date, until: date) -> pd.DataFrame:
     return load_world().fx_rates(since, until, cfg.reporting_currency)
 
 
-def _enrich(name, frame, currency, fx, reporting, synced_at, run_id) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def _enrich(
+    name: str,
+    frame: pd.DataFrame,
+    currency: str,
+    fx: pd.DataFrame,
+    reporting: str,
+    synced_at: datetime,
+    run_id: int,
+) -> pd.DataFrame:
     frame = frame.copy()
     if name in ("campaign_daily", "ad_daily"):
         frame["date"] = pd.to_datetime(frame["date"]).dt.date

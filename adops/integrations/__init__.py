@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from adops import config
 from adops.connectors.errors import NotConfigured
 
+if TYPE_CHECKING:
+    from adops.integrations.asana import AsanaClient
 
-def asana_client():  # type: ignore[no-untyped-def]
+
+def asana_client() -> AsanaClient:
     """The Asana client configured in `[integrations.asana]` of adops.toml."""
     from adops.integrations.asana import AsanaClient
 

@@ -21,7 +21,7 @@ import pandas as pd
 from adops import clock, config
 from adops.connectors.base import AccountInfo, CampaignTemplate, Entity, Status
 from adops.connectors.errors import BadRequest, PermissionDenied
-from adops.connectors.sandbox.world import World
+from adops.connectors.sandbox.world import Account, World
 
 STATE_FILE = "sandbox.json"
 
@@ -226,7 +226,7 @@ class SandboxConnector:
         return campaign_id
 
     # helpers
-    def _account(self, account_id: str):  # type: ignore[no-untyped-def]
+    def _account(self, account_id: str) -> Account:
         try:
             acc = self.world.account(account_id)
         except KeyError:
