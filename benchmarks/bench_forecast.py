@@ -42,7 +42,7 @@ def main() -> None:
         t0 = time.perf_counter()
         rows = evaluate(series, config)
         report(name, rows, config.interval_width, time.perf_counter() - t0)
-        for method in ("prophet", "ets"):
+        for method in ("prophet", "ets", "reverting"):
             alone = evaluate(series, replace(config, method=method, backtest_origins=0))
             m, n = alone["mase"].mean(), alone["naive_mase"].mean()
             print(
