@@ -3,7 +3,9 @@
 Accuracy is out of sample and nested: at each evaluation origin the forecaster sees only the data
 before it (its own method choice and interval calibration come from backtests on earlier origins)
 and is scored on the next 28 days. Each method alone is scored too. Series:
-  - sandbox: daily spend and conversions per account from the simulator (~2 years, final values);
+  - sandbox: daily spend and conversions per account from the simulator (~2 years, final values),
+    with each account's campaigns as the series' parts (as the warehouse has them), so the
+    bottom-up regime candidates take part;
   - realistic: synthetic ad series with trend, weekly and yearly seasonality, BFCM peaks and
     autocorrelated noise on the log scale (the structure of real account-level ad data).
 Speed: 100 campaign-level sandbox series on all cores, Prophet only and the full auto pipeline.
@@ -38,12 +40,14 @@ def main() -> None:
         f"   horizon {HORIZON} days, {ORIGINS} evaluation origins {SPACING} days apart, interval 80%, {cores} cores"
     )
 
-    for name, series in (("sandbox", sandbox_series()), ("realistic", realistic_series())):
+    sandbox, parts = sandbox_series()
+    for name, series, series_parts in (("sandbox", sandbox, parts), ("realistic", realistic_series(), None)):
         t0 = time.perf_counter()
-        rows = evaluate(series, config)
+        rows = evaluate(series, config, series_parts)
         report(name, rows, config.interval_width, time.perf_counter() - t0)
-        for method in ("prophet", "ets", "reverting"):
-            alone = evaluate(series, replace(config, method=method, backtest_origins=0))
+        methods = ["prophet", "ets", "reverting"] + (["regimes", "regimes+reverting"] if series_parts else [])
+        for method in methods:
+            alone = evaluate(series, replace(config, method=method, backtest_origins=0), series_parts)
             m, n = alone["mase"].mean(), alone["naive_mase"].mean()
             print(
                 f"     {method} alone (uncalibrated): MASE {m:.3f} ({100 * (1 - m / n):+.1f}%), "
@@ -67,12 +71,21 @@ def main() -> None:
     print(f"   the same 100 series again, from the model cache: {time.perf_counter() - t0:.1f}s")
 
 
-def evaluate(series: dict[str | None, pd.DataFrame], config: ForecastConfig) -> pd.DataFrame:
+def evaluate(
+    series: dict[str | None, pd.DataFrame],
+    config: ForecastConfig,
+    parts: dict[str | None, pd.DataFrame] | None = None,
+) -> pd.DataFrame:
     """Score the forecaster and seasonal naive at each origin on the following HORIZON days."""
     rows = []
     for k in range(ORIGINS):
         cut = {key: frame.iloc[: len(frame) - HORIZON - SPACING * k] for key, frame in series.items()}
-        results = forecast_many(cut, config, cache=False)
+        cut_parts = (
+            {key: frame[frame["ds"] <= cut[key]["ds"].iloc[-1]] for key, frame in parts.items()}
+            if parts
+            else None
+        )
+        results = forecast_many(cut, config, cache=False, parts=cut_parts)
         for fc in results:
             full = series[fc.series]
             train = cut[fc.series]["y"].to_numpy(float)
@@ -106,24 +119,33 @@ def report(name: str, rows: pd.DataFrame, nominal: float, seconds: float) -> Non
     print(f"     methods chosen: {methods}")
 
 
-def sandbox_series() -> dict[str | None, pd.DataFrame]:
-    """Daily spend and conversions per sandbox account, ~2 years plus the evaluation window."""
+def sandbox_series() -> tuple[dict[str | None, pd.DataFrame], dict[str | None, pd.DataFrame]]:
+    """Daily spend and conversions per sandbox account, ~2 years plus the evaluation window, and
+    each series' parts: its campaigns' daily spend and metric."""
     from adops.connectors.sandbox.world import RESTATEMENT_DAYS, World
 
     world = World(seed=7, anchor=ANCHOR)
     until = ANCHOR - timedelta(days=1)
     since = until - timedelta(days=HISTORY_DAYS - 1)
     out: dict[str | None, pd.DataFrame] = {}
+    parts: dict[str | None, pd.DataFrame] = {}
     for acc in world.accounts:
         # final (matured) conversions: the benchmark scores the model, not the restatement lag
         daily = world.campaign_daily(acc.id, since, until, as_of=until + timedelta(days=RESTATEMENT_DAYS))
         per_day = daily.groupby("date")[["spend", "conversions"]].sum()
         per_day = per_day.reindex(pd.date_range(since, until, freq="D"), fill_value=0.0)
         for metric in ("spend", "conversions"):
-            out[f"{acc.platform}:{acc.id}:{metric}"] = pd.DataFrame(
-                {"ds": per_day.index, "y": per_day[metric].to_numpy()}
+            key = f"{acc.platform}:{acc.id}:{metric}"
+            out[key] = pd.DataFrame({"ds": per_day.index, "y": per_day[metric].to_numpy()})
+            parts[key] = pd.DataFrame(
+                {
+                    "ds": pd.to_datetime(daily["date"]),
+                    "part": daily["campaign_id"],
+                    "spend": daily["spend"],
+                    "y": daily[metric],
+                }
             )
-    return out
+    return out, parts
 
 
 def campaign_series(n: int) -> dict[str | None, pd.DataFrame]:

@@ -17,7 +17,7 @@ from adops.forecast.core import (
     forecast_series,
     prepare,
 )
-from adops.forecast.data import METRICS, daily_series
+from adops.forecast.data import METRICS, daily_parts, daily_series
 from adops.forecast.jobs import ForecastScope
 from adops.forecast.metrics import coverage, mase, seasonal_naive_scale, smape
 from adops.forecast.pacing import (
@@ -45,6 +45,7 @@ __all__ = [
     "budget_outcome",
     "accuracy_table",
     "coverage",
+    "daily_parts",
     "daily_series",
     "default_cache_dir",
     "forecast_many",

@@ -30,15 +30,16 @@ def forecast(
 ) -> None:
     """Forecast daily series: Prophet (ETS / seasonal naive for short series), with backtest accuracy."""
     from adops.cli import emit_json, fail, input_csv
-    from adops.forecast.core import METHODS, ForecastConfig, forecast_many
+    from adops.forecast.core import METHODS, NEEDS_PARTS, ForecastConfig, forecast_many
     from adops.forecast.inputs import InputError, read_series_csv
 
     if horizon < 1:
         fail(f"--horizon must be at least 1 (got {horizon})")
     if not 0 < interval < 1:
         fail(f"--interval must be strictly between 0 and 1 (got {interval})")
-    if method not in METHODS:
-        fail(f"--method must be one of {', '.join(METHODS)} (got {method})")
+    methods = [m for m in METHODS if m not in NEEDS_PARTS]  # a file of series has no parts
+    if method not in methods:
+        fail(f"--method must be one of {', '.join(methods)} (got {method})")
     if workers is not None and workers < 1:
         fail("--workers must be at least 1")
     if country is not None and not _known_country(country):

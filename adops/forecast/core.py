@@ -5,8 +5,9 @@
 
 A series is a frame with `ds` (a day) and `y`. Series of at least `short_days` days get Prophet,
 ETS, their equal-weight combination, mean-reverting ETS and seasonal naive, scored by a
-rolling-origin backtest at the
-requested horizon; shorter ones get seasonal naive and ETS. The method with the lowest backtest
+rolling-origin backtest at the requested horizon; shorter ones get seasonal naive and ETS. When the
+caller also gives a series' parts (its campaigns' daily spend and metric), the bottom-up regime
+model (`regimes`) and its combination with mean-reverting ETS are candidates too. The method with the lowest backtest
 MASE makes the forecast; its backtest also calibrates the interval. Every result carries the
 backtests (and the seasonal-naive baseline's) so accuracy is shown beside the forecast.
 """
@@ -29,17 +30,21 @@ import numpy as np
 import pandas as pd
 
 from adops.forecast import backtest as bt
-from adops.forecast import baselines
+from adops.forecast import baselines, regimes
 from adops.forecast.cache import ModelCache
 
-Method = Literal["auto", "prophet", "ets", "reverting", "snaive", "prophet+ets"]
-METHODS = ("auto", "prophet", "ets", "reverting", "snaive", "prophet+ets")
-ENSEMBLE = "prophet+ets"
-SIMPLICITY = ("snaive", "ets", "reverting", ENSEMBLE, "prophet")
+Method = Literal[
+    "auto", "prophet", "ets", "reverting", "snaive", "prophet+ets", "regimes", "regimes+reverting"
+]
+METHODS = ("auto", "prophet", "ets", "reverting", "snaive", "prophet+ets", "regimes", "regimes+reverting")
+# equal-weight combinations and their members
+ENSEMBLES = {"prophet+ets": ("prophet", "ets"), "regimes+reverting": ("regimes", "reverting")}
+SIMPLICITY = ("snaive", "ets", "reverting", "regimes", "regimes+reverting", "prophet+ets", "prophet")
+NEEDS_PARTS = ("regimes", "regimes+reverting")
 Progress = Callable[[int, int, "str | None"], None]
 
 MIN_DAYS = 14
-CACHE_VERSION = 2  # 2: the mean-reverting ETS candidate
+CACHE_VERSION = 3  # 2: the mean-reverting ETS candidate; 3: the bottom-up regime candidates
 
 
 @dataclass(frozen=True)
@@ -162,10 +167,11 @@ def forecast_series(
     config: ForecastConfig | None = None,
     series: str | None = None,
     cache_dir: Path | None = None,
+    parts: pd.DataFrame | None = None,
 ) -> SeriesForecast:
     """Forecast one series `config.horizon` days past its last day (in this process)."""
     config = config or ForecastConfig()
-    return _forecast(prepare(history), config, series, cache_dir)
+    return _forecast(prepare(history), config, series, cache_dir, _prepare_parts(parts))
 
 
 def forecast_many(
@@ -174,27 +180,33 @@ def forecast_many(
     workers: int | None = None,
     progress: Progress | None = None,
     cache: bool | Path = True,
+    parts: Mapping[str | None, pd.DataFrame] | None = None,
 ) -> list[SeriesForecast]:
     """Forecast many series in parallel processes (at most one per core), in the input order.
 
-    `progress(done, total, series)` is called as each series finishes. Fitted models are cached
-    under `$ADOPS_HOME/cache/forecast/` (or the folder `cache` names) unless `cache` is False.
+    `parts` optionally gives a series' parts as a long frame of `ds`, `part`, `spend` and `y` (its
+    campaigns' daily spend and the same metric as the series), which adds the bottom-up regime
+    candidates. `progress(done, total, series)` is called as each series finishes. Fitted models
+    are cached under `$ADOPS_HOME/cache/forecast/` (or the folder `cache` names) unless `cache` is
+    False.
     """
     config = config or ForecastConfig()
     prepared = {key: prepare(frame) for key, frame in frames.items()}
+    split = {key: _prepare_parts((parts or {}).get(key)) for key in prepared}
     cache_dir = Path(cache) if isinstance(cache, Path) else default_cache_dir() if cache else None
     total = len(prepared)
     workers = max(1, min(workers or os.cpu_count() or 1, os.cpu_count() or 1, total))
     results: dict[str | None, SeriesForecast] = {}
     if workers == 1 or total == 1:
         for done, (key, frame) in enumerate(prepared.items(), start=1):
-            results[key] = _forecast(frame, config, key, cache_dir)
+            results[key] = _forecast(frame, config, key, cache_dir, split[key])
             if progress:
                 progress(done, total, key)
     else:
         with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
             futures = {
-                pool.submit(_forecast, frame, config, key, cache_dir): key for key, frame in prepared.items()
+                pool.submit(_forecast, frame, config, key, cache_dir, split[key]): key
+                for key, frame in prepared.items()
             }
             for done, future in enumerate(as_completed(futures), start=1):
                 key = futures[future]
@@ -202,6 +214,17 @@ def forecast_many(
                 if progress:
                     progress(done, total, key)
     return [results[key] for key in prepared]
+
+
+def _prepare_parts(parts: pd.DataFrame | None) -> pd.DataFrame | None:
+    if parts is None or parts.empty:
+        return None
+    if not {"ds", "part", "spend", "y"} <= set(parts.columns):
+        raise ValueError("parts need columns ds, part, spend and y")
+    out = parts[["ds", "part", "spend", "y"]].copy()
+    out["ds"] = pd.to_datetime(out["ds"]).dt.normalize()
+    out["part"] = out["part"].astype(str)
+    return out.sort_values(["part", "ds"], ignore_index=True)
 
 
 def _context() -> BaseContext:
@@ -245,17 +268,24 @@ class _Transform:
 
 
 def _forecast(
-    history: pd.DataFrame, config: ForecastConfig, series: str | None, cache_dir: Path | None
+    history: pd.DataFrame,
+    config: ForecastConfig,
+    series: str | None,
+    cache_dir: Path | None,
+    parts_frame: pd.DataFrame | None = None,
 ) -> SeriesForecast:
     nonneg = bool((history["y"] >= 0).all())
     kind = "log" if config.transform == "log" or (config.transform == "auto" and nonneg) else "none"
     if kind == "log" and not nonneg:
         raise ValueError("the log transform needs a series without negative values")
     tf = _Transform(kind)
-    data_hash = hashlib.sha256(
+    digest = hashlib.sha256(
         history["ds"].dt.strftime("%Y-%m-%d").str.cat(sep=",").encode()
         + history["y"].to_numpy(dtype=float).tobytes()
-    ).hexdigest()[:16]
+    )
+    if parts_frame is not None:
+        digest.update(pd.util.hash_pandas_object(parts_frame, index=False).to_numpy().tobytes())
+    data_hash = digest.hexdigest()[:16]
     seed = int(hashlib.sha256(f"{series}|{data_hash}".encode()).hexdigest()[:8], 16)
     entry_key = f"{data_hash}-{config.key()}-v{CACHE_VERSION}"
     cache = ModelCache(cache_dir) if cache_dir else None
@@ -267,6 +297,7 @@ def _forecast(
     fit_frame = pd.DataFrame({"ds": history["ds"], "y": tf.forward(history["y"].to_numpy(dtype=float))})
     future = pd.date_range(ds[-1] + pd.Timedelta(days=1), periods=config.horizon, freq="D")
     short = len(ds) < config.short_days
+    parts = regimes.Parts.from_frame(parts_frame, ds) if parts_frame is not None else None
 
     entry = cache.get(series, entry_key) if cache else None
     model: Any = None
@@ -279,14 +310,14 @@ def _forecast(
 
             model = prophet_model.from_json(entry["model"])
     else:
-        candidates = _candidates(config.method, short)
-        if "prophet" in candidates or ENSEMBLE in candidates:
+        candidates = _candidates(config.method, short, parts is not None)
+        if "prophet" in candidates or "prophet+ets" in candidates:
             from adops.forecast import prophet_model
 
             model = prophet_model.fit(config, fit_frame)
-        backtests = _backtests(candidates, model, config, y_model, y, ds, short, seed, tf)
+        backtests = _backtests(candidates, model, config, y_model, y, ds, short, seed, tf, parts)
         method = _choose(config, candidates, backtests, short)
-        if method not in ("prophet", ENSEMBLE):
+        if method not in ("prophet", "prophet+ets"):
             model = None
         factor = bt.calibration(backtests.get(method), config.interval_width) if config.calibrate else 1.0
         if cache:
@@ -303,7 +334,9 @@ def _forecast(
                 },
             )
 
-    point, samples, method = _draw(method, model, y_model, future, config, seed)
+    point, samples, method = _draw(
+        method, model, y_model, future, config, seed, _drawers(config, y, tf, parts)
+    )
     samples = point[None, :] + factor * (samples - point[None, :])
     lo_q, hi_q = (1 - config.interval_width) / 2, (1 + config.interval_width) / 2
     yhat = tf.inverse(point)
@@ -330,12 +363,36 @@ def _forecast(
     )
 
 
-def _candidates(method: Method, short: bool) -> list[str]:
+def _candidates(method: Method, short: bool, has_parts: bool = False) -> list[str]:
     if method == "auto":
-        return ["snaive", "ets"] if short else ["prophet", ENSEMBLE, "ets", "reverting", "snaive"]
-    if method in ("prophet", ENSEMBLE, "reverting") and short:
-        return ["snaive", "ets"]  # too little history for Prophet's seasonality and trend
+        if short:
+            return ["snaive", "ets"]
+        bottom_up = list(NEEDS_PARTS) if has_parts else []
+        return ["prophet", "prophet+ets", "ets", "reverting", *bottom_up, "snaive"]
+    if method in NEEDS_PARTS and not has_parts:
+        raise ValueError(f"method {method!r} needs the series' parts (its campaigns' spend)")
+    if method in ("prophet", "prophet+ets", "reverting", *NEEDS_PARTS) and short:
+        return ["snaive", "ets"]  # too little history for seasonality, trend or regimes
     return [method]
+
+
+def _drawers(
+    config: ForecastConfig, y: np.ndarray, tf: _Transform, parts: regimes.Parts | None
+) -> dict[str, bt.Drawer]:
+    """The sample-path methods other than Prophet, each refittable on a prefix of the series."""
+    out = {name: _baseline_drawer(name, config.n_samples) for name in ("snaive", "ets", "reverting")}
+    if parts is not None:
+        whole = parts
+
+        def draw_regimes(y_model: np.ndarray, horizon: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+            n = len(y_model)
+            point, paths = regimes.forecast(
+                whole.until(n), y[:n], horizon, config.n_samples, np.random.default_rng(seed)
+            )
+            return tf.forward(point), tf.forward(paths)
+
+        out["regimes"] = draw_regimes
+    return out
 
 
 def _backtests(
@@ -348,6 +405,7 @@ def _backtests(
     short: bool,
     seed: int,
     tf: _Transform,
+    parts: regimes.Parts | None = None,
 ) -> dict[str, bt.Backtest]:
     """Score every candidate and the seasonal-naive baseline at the same rolling origins."""
     n = len(y)
@@ -365,24 +423,23 @@ def _backtests(
     out: dict[str, bt.Backtest] = {}
     preds: dict[str, bt.Predictions] = {}
     w = config.interval_width
-    needed = ["snaive", *candidates]
-    if ENSEMBLE in candidates:
-        needed += ["prophet", "ets"]
+    drawers = _drawers(config, y, tf, parts)
+    needed = ["snaive"]
+    for name in candidates:
+        needed += list(ENSEMBLES.get(name, (name,)))
     for name in dict.fromkeys(needed):
-        if name == ENSEMBLE:
-            continue
         if name == "prophet":
             out[name], preds[name] = bt.run_prophet(
                 model, y_model, y, ds, origins, horizon, w, seed, tf.inverse
             )
         else:
-            drawer = _baseline_drawer(name, config.n_samples)
             out[name], preds[name] = bt.run_drawer(
-                name, drawer, y_model, y, ds, origins, horizon, w, seed, tf.inverse
+                name, drawers[name], y_model, y, ds, origins, horizon, w, seed, tf.inverse
             )
-    if ENSEMBLE in candidates:
-        combined = bt.combine([preds["prophet"], preds["ets"]])
-        out[ENSEMBLE] = bt.score(ENSEMBLE, y, origins, horizon, w, combined, ds, tf.inverse)
+    for name, members in ENSEMBLES.items():
+        if name in candidates:
+            combined = bt.combine([preds[m] for m in members])
+            out[name] = bt.score(name, y, origins, horizon, w, combined, ds, tf.inverse)
     return out
 
 
@@ -419,24 +476,32 @@ def _baseline_drawer(name: str, n_samples: int) -> bt.Drawer:
 
 
 def _draw(
-    method: str, model: Any, y_model: np.ndarray, future: pd.DatetimeIndex, config: ForecastConfig, seed: int
+    method: str,
+    model: Any,
+    y_model: np.ndarray,
+    future: pd.DatetimeIndex,
+    config: ForecastConfig,
+    seed: int,
+    drawers: dict[str, bt.Drawer],
 ) -> tuple[np.ndarray, np.ndarray, str]:
     """Point and sample paths on the model scale for the chosen method (ETS falls back to naive)."""
-    if method in ("prophet", ENSEMBLE):
+    if method in ENSEMBLES:
+        drawn = [_draw(m, model, y_model, future, config, seed, drawers) for m in ENSEMBLES[method]]
+        return np.mean([d[0] for d in drawn], axis=0), np.mean([d[1] for d in drawn], axis=0), method
+    if method == "prophet":
         from adops.forecast import prophet_model
 
         point, samples = prophet_model.sample(model, pd.Series(future), seed)
-        if method == "prophet":
-            return point, samples, method
-        e_point, e_samples, _ = _draw("ets", None, y_model, future, config, seed)
-        return (point + e_point) / 2, (samples + e_samples) / 2, method
-    rng = np.random.default_rng(seed)
+        return point, samples, method
     if method in ("ets", "reverting"):
         fit = baselines.ets if method == "ets" else baselines.reverting
         try:
-            d = fit(y_model, config.horizon, config.n_samples, rng)
+            d = fit(y_model, config.horizon, config.n_samples, np.random.default_rng(seed))
             return d.yhat, d.samples, method
         except ValueError:
             method = "snaive"
-    d = baselines.seasonal_naive(y_model, config.horizon, config.n_samples, rng)
+    if method in drawers and method != "snaive":
+        point, samples = drawers[method](y_model, config.horizon, seed)
+        return point, samples, method
+    d = baselines.seasonal_naive(y_model, config.horizon, config.n_samples, np.random.default_rng(seed))
     return d.yhat, d.samples, "snaive"

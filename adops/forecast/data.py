@@ -2,7 +2,7 @@
 
     from adops.forecast import daily_series, forecast_many
     frames = daily_series("spend", level="account", since=date(2025, 1, 1))
-    results = forecast_many(frames)
+    results = forecast_many(frames, parts=daily_parts("spend", level="account", since=date(2025, 1, 1)))
 
 Money is summed in the reporting currency so totals across accounts add up. A day without rows
 inside a series' span is a day without delivery: it becomes 0, not a gap.
@@ -76,3 +76,33 @@ def daily_series(
         daily = daily.reindex(span, fill_value=0.0)
         out[name] = pd.DataFrame({"ds": span, "y": daily.to_numpy()})
     return out
+
+
+def daily_parts(
+    metric: str = "spend",
+    level: Level = "platform",
+    since: date | None = None,
+    until: date | None = None,
+    platforms: list[str] | None = None,
+) -> dict[str | None, pd.DataFrame]:
+    """Each series' campaigns: series key -> long frame of ds, part, spend and y (the metric).
+
+    Feeds the bottom-up regime forecast (`forecast_many(parts=...)`); empty at the campaign level,
+    which has no parts.
+    """
+    if level == "campaign":
+        return {}
+    frames = daily_series(metric, "campaign", since, until, platforms)
+    spend = daily_series("spend", "campaign", since, until, platforms) if metric != "spend" else frames
+    keys = len(LEVELS[level])
+    out: dict[str | None, list[pd.DataFrame]] = {}
+    for name, frame in frames.items():
+        key = str(name).split(":")
+        parent = ":".join(key[:keys]) or None
+        part = frame.assign(part=str(name))
+        spent = spend.get(name)
+        part["spend"] = (
+            part["ds"].map(spent.set_index("ds")["y"]).fillna(0.0).to_numpy() if spent is not None else 0.0
+        )
+        out.setdefault(parent, []).append(part)
+    return {k: pd.concat(v, ignore_index=True)[["ds", "part", "spend", "y"]] for k, v in out.items()}

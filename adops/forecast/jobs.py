@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from adops.forecast.core import ForecastConfig, SeriesForecast, default_cache_dir, forecast_many
-from adops.forecast.data import daily_series
+from adops.forecast.data import daily_parts, daily_series
 
 
 @dataclass(frozen=True)
@@ -78,16 +78,20 @@ def run(scope: ForecastScope, progress: Callable[[int, int], None] | None = None
     from adops import warehouse
 
     snapshot_id = warehouse.snapshot().id
-    frames = daily_series(scope.metric, scope.level, platforms=list(scope.platforms) or None)  # type: ignore[arg-type]
+    platforms = list(scope.platforms) or None
+    frames = daily_series(scope.metric, scope.level, platforms=platforms)  # type: ignore[arg-type]
+    parts = daily_parts(scope.metric, scope.level, platforms=platforms)  # type: ignore[arg-type]
     if scope.complete_days_only and frames:
-        last = max(frame["ds"].iloc[-1] for frame in frames.values())
-        frames = {k: f[f["ds"] <= last - timedelta(days=1)] for k, f in frames.items()}
+        last = max(frame["ds"].iloc[-1] for frame in frames.values()) - timedelta(days=1)
+        frames = {k: f[f["ds"] <= last] for k, f in frames.items()}
+        parts = {k: f[f["ds"] <= last] for k, f in parts.items()}
     frames = {k: f for k, f in frames.items() if len(f) >= 14}
     results = forecast_many(
         frames,
         scope.config(),
         progress=(lambda done, total, _key: progress(done, total)) if progress else None,
         cache=default_cache_dir(),
+        parts=parts,
     )
     path = _path(scope.key(snapshot_id))
     path.parent.mkdir(parents=True, exist_ok=True)

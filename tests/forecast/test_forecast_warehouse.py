@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from adops import warehouse
-from adops.forecast import ForecastConfig, daily_series, forecast_many
+from adops.forecast import ForecastConfig, daily_parts, daily_series, forecast_many
 
 
 @pytest.mark.slow
@@ -27,6 +27,17 @@ def test_daily_series_from_the_warehouse_forecast(demo: Path) -> None:
     assert list(daily_series("clicks", level="total")) == [None]
     with pytest.raises(ValueError, match="unknown metric"):
         daily_series("ctr")
+
+    # each account's parts are its campaigns: they add up to the account, with their spend beside
+    parts = daily_parts("conversions", level="account", platforms=["meta"])
+    assert set(parts) == set(accounts)
+    for key, frame in accounts.items():
+        summed = parts[key].groupby("ds")["y"].sum()
+        assert summed.reindex(frame["ds"], fill_value=0.0).to_numpy() == pytest.approx(frame["y"].to_numpy())
+        assert parts[key]["part"].str.startswith(f"{key}:").all() and (parts[key]["spend"] >= 0).all()
+    spend_parts = daily_parts("spend", level="platform", platforms=["meta"])["meta"]
+    assert (spend_parts["spend"] == spend_parts["y"]).all()
+    assert daily_parts("spend", level="campaign") == {}
 
     [meta] = forecast_many({"meta": frames["meta"]}, ForecastConfig(horizon=7, country="US"))
     assert len(meta.forecast) == 7 and meta.accuracy is not None
