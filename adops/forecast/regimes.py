@@ -24,7 +24,7 @@ import pandas as pd
 
 LONG_RUN_DAYS = 365  # the long-run level and the regime durations come from the last year
 MIN_REGIME_DAYS = 3  # shorter steps (a spike, a one-off) are not regimes
-IDLE_DAYS = 7  # a part without spend for this long is treated as stopped
+STOPPED_CHANCE = 0.01  # a run of days without spend this unlikely by chance means the part stopped
 PROFILE_WEEKS = 26
 PENALTY = 3.0  # a split must cut the squared error by PENALTY × noise variance × log(n)
 
@@ -130,7 +130,7 @@ class _PartModel:
 def _part_model(spend: np.ndarray, metric: np.ndarray, window: int) -> _PartModel | None:
     """The regimes of one part over the window, or None for a part that is not spending."""
     active = np.flatnonzero(spend > 0)
-    if len(active) == 0 or not (spend[-IDLE_DAYS:] > 0).any():
+    if len(active) == 0 or _stopped(spend[active[0] :]):
         return None
     start = max(int(active[0]), len(spend) - window)
     ends = segment(np.log1p(spend[start:]))
@@ -146,6 +146,20 @@ def _part_model(spend: np.ndarray, metric: np.ndarray, window: int) -> _PartMode
         levels=levels,
         weights=lengths,
     )
+
+
+def _stopped(spend: np.ndarray) -> bool:
+    """Whether the trailing days without spend are too many to be the part's usual idle days.
+
+    A campaign that always spends has stopped (paused, ended) after one day at zero; one that often
+    skips days needs a longer run before it counts as stopped.
+    """
+    idle = len(spend) - 1 - int(np.flatnonzero(spend > 0)[-1])
+    if idle == 0:
+        return False
+    before = spend[: len(spend) - idle]
+    zero_share = float(np.mean(before <= 0))
+    return bool(zero_share**idle < STOPPED_CHANCE)
 
 
 def forecast(

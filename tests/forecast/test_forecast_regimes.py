@@ -100,3 +100,17 @@ def test_auto_offers_the_regime_candidates_only_with_parts() -> None:
         forecast_series(frame, config, series="account")
     with pytest.raises(ValueError, match="parts need columns"):
         forecast_series(frame, config, series="account", parts=parts.drop(columns="spend"))
+
+
+def test_a_part_that_stopped_spending_is_forecast_at_zero() -> None:
+    spend = stepped_parts(2, 300, seed=8)
+    spend[0, -2:] = 0.0  # always spent, then paused two days ago
+    spend[1, ::3] = 0.0  # often skips a day: one idle day is its habit, not a stop
+    spend[1, -1] = 0.0
+    parts = regimes.Parts(spend=spend, metric=spend)
+    total = spend.sum(axis=0)
+    point, _ = regimes.forecast(parts, total, HORIZON, 50, np.random.default_rng(0))
+    only_second = regimes.Parts(spend=spend[1:], metric=spend[1:])
+    alone, _ = regimes.forecast(only_second, total, HORIZON, 50, np.random.default_rng(0))
+    assert point == pytest.approx(alone)  # the paused part adds nothing
+    assert alone.min() > 0.3 * spend[1, -60:].mean()
