@@ -151,21 +151,24 @@ def test_budget_outcome_scales_the_forecast_by_the_curve() -> None:
     assert not budget_outcome(_Curve(), 100.0, 150.0, totals).extrapolated
 
 
-def test_choice_takes_the_lowest_mase_or_a_close_simpler_one() -> None:
-    from adops.forecast.core import ForecastConfig, _choose
+def test_choice_is_the_lowest_relative_mase_for_the_series_or_for_the_group() -> None:
+    from adops.forecast.core import ForecastConfig, _choose, _Scored
 
-    def bts(**mases: float) -> dict[str, bt.Backtest]:
-        return {k.replace("_", "+"): bt.Backtest(k, 28, [], v, 0.0, 0.8, 0.8, 28) for k, v in mases.items()}
+    def scored(candidates: list[str], **mases: float) -> _Scored:
+        backtests = {
+            k.replace("_", "+"): bt.Backtest(k, 28, [], v, 0.0, 0.8, 0.8, 28) for k, v in mases.items()
+        }
+        return _Scored(None, pd.DataFrame(), "log", 0, False, candidates, backtests, None, False)
 
-    candidates = ["prophet", "prophet+ets", "ets", "snaive"]
-    close = bts(prophet=1.0, prophet_ets=1.02, ets=1.05, snaive=1.5)
-    assert _choose(ForecastConfig(), candidates, close, False) == "prophet"
-    simpler = ForecastConfig(simpler_within=0.1)
-    assert _choose(simpler, candidates, close, False) == "ets"
-    assert _choose(simpler, candidates, bts(prophet=0.8, prophet_ets=0.85, ets=1.0, snaive=1.5), False) == (
-        "prophet+ets"
-    )
-    assert _choose(simpler, candidates, bts(prophet=0.7, prophet_ets=0.85, ets=1.0, snaive=1.5), False) == (
-        "prophet"
-    )
-    assert _choose(simpler, ["snaive", "ets"], {}, True) == "snaive"  # nothing to score: last week again
+    long = ["prophet", "prophet+ets", "ets", "snaive"]
+    # on its own each series takes its lowest MASE
+    a = scored(long, prophet=0.9, prophet_ets=1.0, ets=1.2, snaive=1.5)
+    b = scored(long, prophet=3.0, prophet_ets=1.6, ets=1.0, snaive=2.0)
+    assert _choose(ForecastConfig(selection="series"), [a, b]) == ["prophet", "ets"]
+    # pooled: relative to each series' seasonal naive, ets is best on average (0.8 / 0.5 vs 0.6 / 1.5)
+    assert _choose(ForecastConfig(), [a, b]) == ["ets", "ets"]
+    # series with other candidates (short ones) are a group of their own
+    short = scored(["snaive", "ets"], ets=2.0, snaive=1.0)
+    assert _choose(ForecastConfig(), [a, b, short]) == ["ets", "ets", "snaive"]
+    assert _choose(ForecastConfig(), [scored(["snaive", "ets"])]) == ["snaive"]  # nothing scored: last week again
+
