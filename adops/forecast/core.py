@@ -542,7 +542,10 @@ def _draw(
     """Point and sample paths on the model scale for the chosen method (ETS falls back to naive)."""
     if method in ENSEMBLES:
         drawn = [_draw(m, model, y_model, future, config, seed, drawers) for m in ENSEMBLES[method]]
-        return np.mean([d[0] for d in drawn], axis=0), np.mean([d[1] for d in drawn], axis=0), method
+        # pair the members' paths by rank of their mean, so the combination's spread is the average
+        # of theirs (as its backtest scored it), not shrunk by averaging independent paths
+        paired = [d[1][np.argsort(d[1].mean(axis=1))] for d in drawn]
+        return np.mean([d[0] for d in drawn], axis=0), np.mean(paired, axis=0), method
     if method == "prophet":
         from adops.forecast import prophet_model
 

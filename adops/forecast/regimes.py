@@ -89,6 +89,7 @@ class _PartModel:
     durations: np.ndarray  # lengths of the past regimes that began and ended inside the window
     levels: np.ndarray  # the metric's mean in every regime of the window ...
     weights: np.ndarray  # ... and its length (new levels are drawn in proportion to it)
+    causal: np.ndarray  # each day of the window, the level known the day before (see `_causal`)
 
     @property
     def long_run(self) -> float:
@@ -145,7 +146,21 @@ def _part_model(spend: np.ndarray, metric: np.ndarray, window: int) -> _PartMode
         durations=lengths[1:-1].astype(int),  # the first may have begun before the window
         levels=levels,
         weights=lengths,
+        causal=_causal(m, bounds, levels),
     )
+
+
+def _causal(m: np.ndarray, bounds: list[tuple[int, int]], levels: np.ndarray) -> np.ndarray:
+    """The level a forecaster had for each day: the mean of the regime's earlier days, or on a
+    regime's first day the previous regime's level. Its errors include the days a step had not been
+    seen yet, which the in-sample regime means hide."""
+    cum = np.concatenate([[0.0], np.cumsum(m)])
+    out = np.empty(len(m))
+    for i, (a, b) in enumerate(bounds):
+        out[a] = levels[i - 1] if i else m[a]
+        days = np.arange(a + 1, b)
+        out[a + 1 : b] = (cum[days] - cum[a]) / (days - a)
+    return out
 
 
 def _stopped(spend: np.ndarray) -> bool:
@@ -179,8 +194,8 @@ def forecast(
             continue
         point += model.point(horizon)
         paths += model.paths(horizon, n_samples, rng)
-        fitted[n - int(model.weights.sum()) :] += np.repeat(model.levels, model.weights.astype(int))
-    # day-to-day noise of the total around its regime levels, on the log scale
+        fitted[n - len(model.causal) :] += model.causal
+    # day-to-day noise of the total around the levels known the day before, on the log scale
     recent = slice(max(0, n - LONG_RUN_DAYS), n)
     ratio = np.log1p(total[recent]) - np.log1p(fitted[recent] * profile[np.arange(n)[recent] % 7])
     sd = float(np.std(ratio[np.isfinite(ratio)])) if np.isfinite(ratio).sum() > 1 else 0.0
