@@ -3,12 +3,12 @@
 Quality: channels whose TRUE response curves are known — the sandbox simulator's campaigns (one
 scenario per ad account, its campaigns as channels) and synthetic channels (adstock, S-shaped Hill,
 weekly and yearly seasonality, Poisson noise). Curves are fitted to a year of daily history with
-the default bootstrap (BOOTSTRAP replicates, as `recommend` and `adops optimize` do: the allocator
-works on the bootstrap's mean curve), the budget is allocated within the default bounds, and the
+the default posterior draws (BOOTSTRAP, as `recommend` and `adops optimize --bootstrap` do: the
+allocator works on the posterior's mean curve), the budget is allocated within the default bounds, and the
 recommendation's TRUE outcome is compared with the true optimum (the allocator run on the true
 curves, same budget, same bounds).
 
-Speed: 1,000 campaigns — curve fitting (point fits, then bootstrap cost per curve) and allocation
+Speed: 1,000 campaigns — curve fitting (point fits, then the posterior's cost per curve) and allocation
 timed separately.
 """
 
@@ -27,7 +27,7 @@ from adops.optimize.curves import adstock, hill
 
 ANCHOR = date(2026, 11, 24)
 HISTORY_DAYS = 365
-BOOTSTRAP = 100  # replicates per curve: the default of `recommend` and `adops optimize --bootstrap`
+BOOTSTRAP = 100  # posterior draws per curve: the default of `recommend` and `adops optimize --bootstrap`
 
 
 @dataclass
@@ -220,7 +220,7 @@ def main() -> None:
     print(
         f"1,000 campaigns x 180 days: allocate {figures['allocate']:.2f}s (solver that won: "
         f"{figures['allocate_method']}; target <= 5 s); fit curves (point estimates) {figures['fit']:.2f}s in one "
-        f"process; bootstrap (100 replicates) "
+        f"process; posterior (100 draws) "
         f"{figures['boot_per_curve'] * 1000:.0f} ms per curve; read and validate the history {figures['load']:.2f}s"
     )
 

@@ -1,7 +1,7 @@
 """Budget optimization: response curves per channel and the split of a budget that buys the most.
 
 - `fit_curve` fits geometric adstock + Hill saturation (S-shaped allowed) to daily history, with a
-  bootstrap and a flag for curves the data cannot identify (`curves`).
+  posterior draws and a flag for curves the data cannot identify (`curves`).
 - `allocate` maximises the total expected outcome within per-channel bounds (`allocator`).
 - `recommend` / `fit_channels` + `plan` go from a history table to a recommendation (`recommend`),
   whose `to_dict()` is the `adops optimize --json` document.

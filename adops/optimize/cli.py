@@ -37,9 +37,12 @@ def optimize(
     lock: Annotated[list[str] | None, typer.Option("--lock", metavar="CH", help=_LOCK_HELP)] = None,
     target_cpa: Annotated[float | None, typer.Option("--target-cpa", help=_CPA_HELP)] = None,
     target_roas: Annotated[float | None, typer.Option("--target-roas", help=_ROAS_HELP)] = None,
-    bootstrap: Annotated[int, typer.Option(help="Bootstrap replicates per curve, for the intervals.")] = 100,
+    bootstrap: Annotated[
+        int,
+        typer.Option(help="Posterior draws per curve, for the mean curve and the intervals (0: point fits)."),
+    ] = 100,
     interval: Annotated[float, typer.Option(help="Width of the reported intervals.")] = 0.9,
-    seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
+    seed: Annotated[int, typer.Option(help="Seed of the posterior draws.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
 ) -> None:
     """Recommend how to split a daily budget across channels to maximise conversions or revenue."""

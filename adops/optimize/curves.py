@@ -11,11 +11,12 @@ a spend held at x every day settles at a = x, so the steady-state daily response
 
 Fitting: a coarse grid over (K, S, theta) with beta in closed form picks starting points, then
 `scipy.optimize.least_squares` (robust soft-L1 loss, so tracking outages and spend spikes do not
-drag the curve) polishes the best few. Uncertainty: a wild block bootstrap (residual signs flipped
-per week, which keeps heteroskedasticity and short-range dependence), each replicate refitted from
-the point estimate. The replicates' mean outcome, summarised as one Hill curve (`mean_curve`), is the
-curve the allocator works on: averaging over the replicates (bagging) keeps a point fit that landed
-in a side basin — a curve steepening beyond the spend it has seen — from steering the budget.
+drag the curve) polishes the best few, each day weighted for a quasi-Poisson variance (proportional
+to its expected outcome). Uncertainty: the posterior of (beta, K, S) given the data, on a grid over
+(K, S) with beta integrated out, theta and the controls held at their estimates (`_Problem.posterior`).
+Its mean outcome, summarised as one Hill curve (`mean_curve`), is the curve the allocator works on:
+the expected outcome, where a point fit can read a noisy channel as saturated that the data do not
+rule out rising further, or land in a side basin that steepens beyond the spend it has seen.
 A curve is flagged not identifiable when the data cannot pin it down.
 """
 
@@ -36,9 +37,18 @@ YEARLY_MIN_DAYS = 300
 STARTS = 1  # grid starts polished by least squares (more did not change the benchmark)
 MEAN_CURVE_SPAN = 2.0  # the mean curve is fitted on [0, span × largest observed spend] (default bounds: 2×)
 MEAN_CURVE_POINTS = 40
+# the posterior's grid over (log K, log S): nodes per axis over the whole bounds, then per axis of the
+# (up to two) zoomed grids, which span the nodes within POSTERIOR_CUT of the best log posterior
+POSTERIOR_GRID = (24, 32)
+POSTERIOR_CUT = 12.0
 # weak priors (as Meridian's): half-saturation near the typical spend, a mildly S-shaped Hill; (centre, sd of log)
 PRIOR_K = (1.0, 1.0)  # centre as a multiple of the median daily spend
 PRIOR_S = (1.5, 0.6)
+# quasi-Poisson: a day's variance grows in proportion to its expected outcome (conversion counts, and
+# revenue as a sum of order values, both behave so); days expected below this quantile of the
+# expected outcomes count as if at it (a paused day's near-zero mean must not get near-infinite weight)
+VARIANCE_POWER = 1.0
+VARIANCE_FLOOR_QUANTILE = 0.1
 
 
 @dataclass(frozen=True)
@@ -104,7 +114,7 @@ def inflection(k: np.ndarray, s: np.ndarray) -> np.ndarray:
 
 @dataclass
 class CurveFit:
-    """A fitted channel curve, its bootstrap replicates and what the data could (not) tell."""
+    """A fitted channel curve, draws from its posterior (`boot_*`) and what the data could (not) tell."""
 
     beta: float
     k: float
@@ -120,7 +130,7 @@ class CurveFit:
     warnings: list[str] = field(default_factory=list)
     yearly: np.ndarray = field(default_factory=lambda: np.empty(0))  # log-multipliers of `yearly_terms`
     yearly_shared: bool = False  # `yearly` was given (pooled over channels), not fitted to this one
-    # the Hill curve nearest the bootstrap replicates' mean outcome (nan without a bootstrap)
+    # the Hill curve nearest the posterior's mean outcome (nan without a posterior: n_boot=0)
     mean_beta: float = float("nan")
     mean_k: float = float("nan")
     mean_s: float = float("nan")
@@ -136,7 +146,7 @@ class CurveFit:
 
     @property
     def expected_params(self) -> tuple[float, float, float]:
-        """(β, K, S) of the expected curve: the bootstrap's mean curve, or the point fit without one."""
+        """(β, K, S) of the expected curve: the posterior's mean curve, or the point fit without one."""
         if self.has_mean:
             return self.mean_beta, self.mean_k, self.mean_s
         return self.beta, self.k, self.s
@@ -149,12 +159,12 @@ class CurveFit:
         return self.beta * hill_derivative(x, self.k, self.s)
 
     def expected(self, x: np.ndarray | float) -> np.ndarray:
-        """The expected curve's value at x: the mean over the bootstrap replicates (see `mean_curve`)."""
+        """The expected curve's value at x: the mean over the posterior (see `mean_curve`)."""
         beta, k, s = self.expected_params
         return beta * hill(x, k, s)
 
     def boot_value(self, x: np.ndarray | float) -> np.ndarray:
-        """Bootstrap replicates of the value at x: shape (B,) + shape(x)."""
+        """Posterior draws of the value at x: shape (B,) + shape(x)."""
         x = np.asarray(x, dtype=float)
         shape = (-1,) + (1,) * x.ndim
         return self.boot_beta.reshape(shape) * hill(x, self.boot_k.reshape(shape), self.boot_s.reshape(shape))
@@ -191,9 +201,10 @@ def fit_curve(
     `dates` (datetime64[D]) turns on multiplicative controls: day-of-week factors from four weeks of
     data, and a yearly cycle (two Fourier pairs) from 300 days (YEARLY_MIN_DAYS), so seasonal demand that
     happens to move with spend is not read as the spend's effect. The curve is that of an average day.
-    `n_boot` bootstrap replicates give the uncertainty (0: none). `priors` adds the weak priors on
-    K and S (a MAP fit): where the data pin the curve down they change nothing, and where they do not
-    (no saturation visible in the observed range) they keep the extrapolation from running off.
+    `n_boot` draws from the posterior give the intervals, and the posterior the mean curve (0: neither).
+    `priors` adds the weak priors on K and S (a MAP fit): where the data pin the curve down they change
+    nothing, and where they do not (no saturation visible in the observed range) they keep the
+    extrapolation from running off.
     `yearly` holds the yearly cycle at given coefficients (of `yearly_terms`) instead of fitting it:
     one channel's year of history rarely tells a yearly cycle from its own budget changes, so
     `fit_channels` pools the cycle over the channels that share it (`pool_yearly`).
@@ -227,9 +238,10 @@ def fit_curve(
     ss_tot = float(np.sum((y - y.mean()) ** 2))
     beta, k, s, theta = problem.unpack(p_hat)
 
-    boot = np.empty((0, 3))
+    boot, posterior = np.empty((0, 3)), None
     if n_boot > 0:
-        boot = problem.bootstrap(p_hat, mu, n_boot, np.random.default_rng(seed))
+        posterior = problem.posterior(p_hat, n_boot, np.random.default_rng(seed))
+        boot = posterior.draws
     fit = CurveFit(
         beta=beta,
         k=k,
@@ -246,24 +258,28 @@ def fit_curve(
     )
     if log_offset is not None:
         fit.yearly, fit.yearly_shared = np.asarray(yearly, dtype=float), True
-    if len(boot) >= 2:
-        fit.mean_beta, fit.mean_k, fit.mean_s = mean_curve(fit)
+    if posterior is not None:
+        nodes = HillCurves(*posterior.nodes.T)
+        fit.mean_beta, fit.mean_k, fit.mean_s = mean_curve(nodes, posterior.weights, fit)
     fit.warnings = _identifiability(fit, x, problem, p_hat)
     return fit
 
 
-def mean_curve(fit: CurveFit, span: float = MEAN_CURVE_SPAN) -> tuple[float, float, float]:
-    """(β, K, S) of the Hill curve nearest the bootstrap replicates' mean outcome on [0, span × observed max].
+def mean_curve(
+    curves: HillCurves, weights: np.ndarray, fit: CurveFit, span: float = MEAN_CURVE_SPAN
+) -> tuple[float, float, float]:
+    """(β, K, S) of the Hill curve nearest the weighted mean outcome of `curves` on [0, span × observed max].
 
     The allocator maximises the expected outcome, and with an uncertain curve that is the mean over
-    the replicates, not the point fit's value: when the data barely pin the curve down, the point fit
-    can land in a side basin (say, a half-saturation spend beyond anything observed, so the curve
-    still steepens where it has never been seen) that most replicates do not share. A mean of Hill
-    curves is not a Hill curve, but close to one; the nearest one keeps the allocator exact and fast.
+    the posterior, not the point fit's value: where the data barely pin the curve down, the point fit
+    can land in a side basin (a half-saturation spend beyond anything observed, so the curve still
+    steepens where it has never been seen), or read a curve as saturated that the data do not rule
+    out rising further. A mean of Hill curves is not a Hill curve, but close to one; the nearest one
+    keeps the allocator exact and fast. `fit` gives the range and the starting point.
     """
     top = span * fit.observed_max
     x = np.linspace(0.0, top, MEAN_CURVE_POINTS + 1)[1:]
-    y = fit.boot_value(x).mean(axis=0)
+    y = curves.value(x[:, None]) @ np.asarray(weights, dtype=float)
     scale = float(np.max(y)) if len(y) else 0.0
     if not top > 0 or not scale > 0 or not np.all(np.isfinite(y)):
         return fit.beta, fit.k, fit.s
@@ -287,6 +303,21 @@ def yearly_terms(dates: np.ndarray) -> np.ndarray:
     day = np.asarray(dates).astype("datetime64[D]").astype(np.int64)
     angle = 2 * np.pi * day / 365.25
     return np.vstack([f(order * angle) for order in (1, 2) for f in (np.cos, np.sin)])
+
+
+def variance_weights(mu: np.ndarray) -> np.ndarray:
+    """Per-day residual weights 1/sd for the quasi-Poisson variance sd² ∝ mu (mean square 1).
+
+    Days with an expected outcome below the VARIANCE_FLOOR_QUANTILE of the positive ones are weighted
+    as if at it, so near-empty days (a pause, its adstock tail) do not dominate.
+    """
+    mu = np.asarray(mu, dtype=float)
+    positive = mu[mu > 0]
+    if len(positive) == 0:
+        return np.ones_like(mu)
+    floor = max(float(np.quantile(positive, VARIANCE_FLOOR_QUANTILE)), 1e-12)
+    w = np.maximum(mu, floor) ** (-VARIANCE_POWER / 2)
+    return np.asarray(w / np.sqrt(np.mean(w**2)))
 
 
 def _controls(dates: np.ndarray | None, n: int, fit_yearly: bool = True) -> tuple[np.ndarray | None, int]:
@@ -341,6 +372,7 @@ class _Problem:
         self.n_params = 4 + m
         self.a_floor = 1e-9 * x_max  # adstock below this (the tail of a pause) counts as no spend
         self.f_scale = 1.0
+        self.weights = np.ones(len(x))  # per-day residual weights, 1/sd (see `variance_weights`)
 
     def unpack(self, p: np.ndarray) -> tuple[float, float, float, float]:
         """(beta, K, S, theta), beta on an average day of the history (controls' multiplier of mean 1)."""
@@ -370,7 +402,7 @@ class _Problem:
         return self._parts(p, need_da=False)[3]
 
     def residuals(self, p: np.ndarray, y: np.ndarray) -> np.ndarray:
-        data = self.predict(p) - y
+        data = (self.predict(p) - y) * self.weights
         if not self.prior_weight:
             return data
         return np.concatenate(
@@ -390,6 +422,7 @@ class _Problem:
         jac = np.column_stack(cols)
         if self.controls is not None:
             jac = np.column_stack([jac, (self.controls * mu).T])
+        jac *= self.weights[:, None]
         if self.prior_weight:
             prior_rows = np.zeros((len(self.prior_idx), jac.shape[1]))
             prior_rows[np.arange(len(self.prior_idx)), self.prior_idx] = self.prior_weight / self.prior_sd
@@ -432,120 +465,133 @@ class _Problem:
         return [np.array([b, lk, ls, th] + [0.0] * m) for _, b, lk, ls, th in cand[:n_best]]
 
     def fit(self) -> np.ndarray:
-        """Robust (and, with priors, MAP) least squares from the grid's best starts and the prior's centre.
+        """Robust (and, with priors, MAP) least squares from the grid's best start and the prior's centre,
+        then once more with each day weighted by 1/sd under the quasi-Poisson variance (`variance_weights`).
 
-        The noise scale for the robust loss and the priors comes from the best grid start's residuals.
+        Unweighted, the busiest days (the highest spend, the most conversions, and the noisiest in
+        absolute terms) weigh as much as quiet ones and look like outliers to the robust loss; they are
+        the days that show where the curve saturates. The noise scale for the robust loss and the
+        priors is the MAD of the (weighted) residuals.
         """
         starts = self.starts(n_best=STARTS)
-        resid = self.residuals(starts[0], self.y)
+        self._set_scale(starts[0])
+        centre = starts[0].copy()
+        centre[1:3] = self.prior_mean[:2]  # the prior's centre may sit in another basin
+        p = self._best(starts + ([centre] if self.priors else []))
+        self.weights = variance_weights(self.predict(p))
+        self._set_scale(p)
+        return self._best([p] + ([centre] if self.priors else []))
+
+    def _set_scale(self, p: np.ndarray) -> None:
+        """The robust loss's scale (and the priors' weight) from the MAD of the data residuals at p."""
+        resid = (self.predict(p) - self.y) * self.weights
         mad = float(np.median(np.abs(resid - np.median(resid)))) * 1.4826
-        self.f_scale = max(mad, 1e-6 * max(float(np.abs(self.y).max()), 1e-12))
+        self.f_scale = max(mad, 1e-6 * max(float(np.abs(self.y * self.weights).max()), 1e-12))
         if self.priors:
             self.prior_weight = self.f_scale
-            centre = starts[0].copy()
-            centre[1:3] = self.prior_mean[:2]  # the prior's centre may sit in another basin
-            starts.append(centre)
+
+    def _best(self, starts: list[np.ndarray]) -> np.ndarray:
         return min((self._solve(p0, self.y, "soft_l1") for p0 in starts), key=self._robust_cost)
 
     def _robust_cost(self, p: np.ndarray) -> float:
         z = (self.residuals(p, self.y) / self.f_scale) ** 2
         return float(np.sum(2 * (np.sqrt(1 + z) - 1)))
 
-    def bootstrap(
-        self, p_hat: np.ndarray, mu: np.ndarray, n_boot: int, rng: np.random.Generator
-    ) -> np.ndarray:
-        """(n_boot, 3) replicates of (β, K, S): wild block bootstrap, weekly Rademacher signs.
+    def posterior(self, p_hat: np.ndarray, n_draws: int, rng: np.random.Generator) -> Posterior:
+        """The posterior of (β, K, S) given the data, with θ and the controls held at their estimates.
 
-        Each replicate refits (log β, log K, log S) with the adstock decay and the controls held at
-        their estimates; all replicates are solved together by a batched Levenberg-Marquardt with the
-        same robust loss (as reweighting) and priors as the point fit.
+        On a grid over (log K, log S), with β integrated out in closed form: the likelihood is the
+        fit's, made quadratic at the estimate (each day's robust-loss weight held fixed, as in IRLS),
+        so for given K and S it is Gaussian in β; priors as in the fit, flat in log β. The grid starts
+        over the whole bounds and zooms in on where the mass is (POSTERIOR_GRID). Its nodes and
+        weights give the mean curve; `n_draws` draws (a node by weight, jittered within its cell, β
+        from its conditional) give the intervals.
         """
-        n = len(self.y)
-        signs = np.repeat(rng.choice([-1.0, 1.0], size=(n_boot, -(-n // 7))), 7, axis=1)[:, :n]
-        y_star = np.maximum(mu + (self.y - mu) * signs, 0.0)
         a = self.adstock(float(p_hat[3]))
         offset = np.exp(self.log_multiplier(p_hat))
-        params = _batched_lm(
-            a,
-            offset,
-            y_star,
-            p_hat[:3],
-            self.lower[:3],
-            self.upper[:3],
-            self.f_scale,
-            self.prior_weight,
-            self.prior_mean[:2],
-            self.prior_sd[:2],
+        resid = (self.predict(p_hat) - self.y) * self.weights
+        v = self.weights**2 / np.sqrt(1 + (resid / self.f_scale) ** 2) / self.f_scale**2
+        positive = a > 0
+        log_a = np.log(np.where(positive, a, 1.0))
+        vy, c0 = v * self.y, float(np.sum(v * self.y**2))
+        prior_mean, prior_sd = self.prior_mean[:2], self.prior_sd[:2]
+
+        def evaluate(lk: np.ndarray, ls: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            """log posterior of (log K, log S) with β integrated out, and β's conditional mean and precision."""
+            z = np.clip(np.exp(ls)[:, None] * (lk[:, None] - log_a[None, :]), -200.0, 200.0)
+            mh = np.where(positive, 1.0 / (1.0 + np.exp(z)), 0.0) * offset  # μ_t / β
+            prec = (mh * mh) @ v
+            b = mh @ vy
+            ok = (prec > 1e-300) & (b > 0)
+            prec, b = np.where(ok, prec, 1.0), np.where(ok, b, 1.0)
+            beta = b / prec
+            # ∫ exp(−½ Σ v (β·mh − y)²) dβ/β ≈ exp(½(b²/prec − c0)) · sqrt(2π/prec) / β̂ (flat prior on log β)
+            lp = 0.5 * (b * beta - c0) - 0.5 * np.log(prec) - np.log(beta)
+            if self.priors:
+                lp -= 0.5 * (
+                    ((lk - prior_mean[0]) / prior_sd[0]) ** 2 + ((ls - prior_mean[1]) / prior_sd[1]) ** 2
+                )
+            return np.where(ok, lp, -np.inf), beta, prec
+
+        bounds = np.array([self.lower[1], self.upper[1], self.lower[2], self.upper[2]])
+        box, size = bounds.copy(), POSTERIOR_GRID[0]
+        for zoom in range(3):
+            lk, ls = np.linspace(box[0], box[1], size), np.linspace(box[2], box[3], size)
+            cell = np.array([lk[1] - lk[0], ls[1] - ls[0]])
+            grid_k, grid_s = (g.ravel() for g in np.meshgrid(lk, ls, indexing="ij"))
+            lp, beta, prec = evaluate(grid_k, grid_s)
+            if zoom == 2 or not np.isfinite(lp.max()):
+                break
+            mass = lp >= lp.max() - POSTERIOR_CUT
+            near = np.concatenate([grid_k[mass], [p_hat[1]]]), np.concatenate([grid_s[mass], [p_hat[2]]])
+            new = np.array(
+                [
+                    near[0].min() - cell[0],
+                    near[0].max() + cell[0],
+                    near[1].min() - cell[1],
+                    near[1].max() + cell[1],
+                ]
+            )
+            new = np.clip(new, bounds[[0, 0, 2, 2]], bounds[[1, 1, 3, 3]])
+            if zoom == 1 and (new[1] - new[0]) * (new[3] - new[2]) > 0.25 * (box[1] - box[0]) * (
+                box[3] - box[2]
+            ):
+                break  # the mass fills the box: no further zoom needed
+            box, size = new, POSTERIOR_GRID[1]
+
+        scale = float(np.mean(offset))  # β on an average day of the history
+        weight = np.zeros(len(lp))
+        keep = lp >= lp.max() - 40.0 if np.isfinite(lp.max()) else np.zeros(len(lp), dtype=bool)
+        if not keep.any():  # nothing the data allow on the grid: the estimate alone
+            point = np.array([np.exp(p_hat[0]) * scale, np.exp(p_hat[1]), np.exp(p_hat[2])])
+            return Posterior(np.tile(point, (n_draws, 1)), point[None, :], np.ones(1))
+        weight[keep] = np.exp(lp[keep] - lp.max())
+        weight /= weight.sum()
+        nodes = np.column_stack([beta * scale, np.exp(grid_k), np.exp(grid_s)])[keep]
+
+        pick = rng.choice(len(weight), size=n_draws, p=weight)
+        dk = np.clip(grid_k[pick] + rng.uniform(-0.5, 0.5, n_draws) * cell[0], bounds[0], bounds[1])
+        ds = np.clip(grid_s[pick] + rng.uniform(-0.5, 0.5, n_draws) * cell[1], bounds[2], bounds[3])
+        d_lp, d_beta, d_prec = evaluate(dk, ds)
+        inside = np.isfinite(d_lp)
+        dk, ds = np.where(inside, dk, grid_k[pick]), np.where(inside, ds, grid_s[pick])
+        d_beta, d_prec = np.where(inside, d_beta, beta[pick]), np.where(inside, d_prec, prec[pick])
+        log_beta = np.clip(
+            np.log(d_beta) + rng.standard_normal(n_draws) / (np.sqrt(d_prec) * d_beta),
+            self.lower[0],
+            self.upper[0],
         )
-        scale = float(np.mean(offset))
-        return np.column_stack([np.exp(params[:, 0]) * scale, np.exp(params[:, 1]), np.exp(params[:, 2])])
+        draws = np.column_stack([np.exp(log_beta) * scale, np.exp(dk), np.exp(ds)])
+        return Posterior(draws, nodes, weight[keep])
 
 
-def _batched_lm(
-    a: np.ndarray,
-    offset: np.ndarray,
-    y: np.ndarray,
-    p0: np.ndarray,
-    lower: np.ndarray,
-    upper: np.ndarray,
-    f_scale: float,
-    prior_weight: float,
-    prior_mean: np.ndarray,
-    prior_sd: np.ndarray,
-    iterations: int = 25,
-) -> np.ndarray:
-    """Fit mu = β·offset·hill(a; K, S) to each row of y (B, T), in p = (log β, log K, log S), all rows at once.
+@dataclass(frozen=True)
+class Posterior:
+    """Draws of (β, K, S) (rows), and the grid's nodes with their posterior weights (summing to 1)."""
 
-    Soft-L1 loss through iteratively reweighted least squares; the priors on log K, log S as in `_Problem`.
-    """
-    n_rows = y.shape[0]
-    p = np.tile(p0, (n_rows, 1))
-    damping = np.full(n_rows, 1e-3)
-    safe_a = np.where(a > 0, a, 1.0)[None, :]
-    positive = (a > 0)[None, :]
-    prior_w = np.zeros(3)
-    prior_m = np.zeros(3)
-    if prior_weight:
-        prior_w[1:] = prior_weight / prior_sd
-        prior_m[1:] = prior_mean
-
-    def evaluate(q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        k, s = np.exp(q[:, 1:2]), np.exp(q[:, 2:3])
-        h = np.where(positive, 1.0 / (1.0 + (k / safe_a) ** s), 0.0)
-        model = np.exp(q[:, 0:1]) * offset[None, :] * h
-        resid = model - y
-        z = (resid / f_scale) ** 2
-        cost = 2 * f_scale**2 * np.sum(np.sqrt(1 + z) - 1, axis=1) + np.sum(
-            (prior_w * (q - prior_m)) ** 2, axis=1
-        )
-        return model, h, cost
-
-    model, h, cost = evaluate(p)
-    for _ in range(iterations):
-        s = np.exp(p[:, 2:3])
-        one_minus_h = np.where(positive, 1 - h, 0.0)
-        jac = np.stack(
-            [model, -model * s * one_minus_h, -model * one_minus_h * s * np.log(np.exp(p[:, 1:2]) / safe_a)],
-            axis=2,
-        )  # (B, T, 3)
-        resid = model - y
-        weight = 1.0 / np.sqrt(1 + (resid / f_scale) ** 2)
-        jw = jac * weight[:, :, None]
-        hess = np.einsum("btp,btq->bpq", jw, jac) + np.diag(prior_w**2)[None, :, :]
-        grad = np.einsum("btp,bt->bp", jw, resid) + prior_w**2 * (p - prior_m)
-        diag = np.einsum("bpp->bp", hess)
-        step = np.linalg.solve(
-            hess + (damping[:, None] * diag)[:, :, None] * np.eye(3)[None, :, :], -grad[:, :, None]
-        )[:, :, 0]
-        trial = np.clip(p + step, lower, upper)
-        t_model, t_h, t_cost = evaluate(trial)
-        better = t_cost < cost
-        p = np.where(better[:, None], trial, p)
-        model = np.where(better[:, None], t_model, model)
-        h = np.where(better[:, None], t_h, h)
-        cost = np.where(better, t_cost, cost)
-        damping = np.where(better, damping * 0.3, damping * 10.0).clip(1e-9, 1e9)
-    return p
+    draws: np.ndarray
+    nodes: np.ndarray
+    weights: np.ndarray
 
 
 def _adstock_dtheta(x: np.ndarray, a: np.ndarray, theta: float) -> np.ndarray:
@@ -578,7 +624,7 @@ def _identifiability(fit: CurveFit, x: np.ndarray, problem: _Problem, p: np.ndar
         slope = fit.boot_beta[:, None] * hill_derivative(ref, fit.boot_k[:, None], fit.boot_s[:, None])
         lo, mid, hi = np.quantile(slope[:, 0], [0.1, 0.5, 0.9])
         if mid <= 0 or (hi - lo) / mid > 2.0:
-            out.append("marginal return at typical spend is very uncertain (bootstrap)")
+            out.append("marginal return at typical spend is very uncertain (posterior)")
     return out
 
 

@@ -1,6 +1,6 @@
 """From history to a recommended budget split: fit each channel's curve, then allocate.
 
-`fit_channels` does the slow part (curve fits and their bootstrap) once; `plan` is fast and can be
+`fit_channels` does the slow part (curve fits and their posteriors) once; `plan` is fast and can be
 called again and again on the same fits (a page's budget slider, a what-if in a notebook).
 `recommend` does both. The result's `to_dict()` is the `adops optimize --json` document.
 """
@@ -167,7 +167,7 @@ def fit_channels(
     shared_yearly: bool = True,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[ChannelCurve]:
-    """Fit every channel's curve (with `n_boot` bootstrap replicates).
+    """Fit every channel's curve and its posterior (`n_boot` draws for the intervals; 0: point fits only).
 
     With `shared_yearly` (the default) the yearly demand cycle is one cycle for all channels, as
     Robyn and Meridian model it: each channel with a year of history is first fitted with its own
@@ -298,13 +298,14 @@ def plan(
     seed: int = 0,
     mean_curve: bool = True,
 ) -> Recommendation:
-    """Allocate `budget` (daily) over fitted channels; intervals come from the curves' bootstrap.
+    """Allocate `budget` (daily) over fitted channels; intervals come from the curves' posterior draws.
 
-    With `mean_curve` (the default) the budget goes where the bootstrap's mean outcome is highest —
-    each fitted channel's `CurveFit.expected_params`, the point fit only where there is no bootstrap —
+    With `mean_curve` (the default) the budget goes where the posterior's mean outcome is highest —
+    each fitted channel's `CurveFit.expected_params`, the point fit only where there is no posterior —
     and `expected`, `marginal` and the uplift are read from those curves. Averaging over the
-    replicates keeps one point fit's shaky extrapolation from steering the budget (a channel whose
-    fit still steepens beyond the spend it has seen would otherwise take the budget of the others).
+    posterior keeps one point fit's shaky extrapolation from steering the budget (a channel whose fit
+    still steepens beyond the spend it has seen would otherwise take the budget of the others, and
+    a noisy one that merely looks saturated would be starved).
     """
     current = np.array([f.current_spend for f in fits])
     lower, upper, is_locked = check_request(
@@ -426,7 +427,7 @@ def _meet_target(
 
 
 def _bootstrap_curves(fits: list[ChannelCurve]) -> HillCurves:
-    """(B, n) curves from each channel's replicates; a channel without replicates repeats its estimate."""
+    """(B, n) curves from each channel's posterior draws; a channel without draws repeats its estimate."""
     n_boot = max((len(f.curve.boot_beta) for f in fits), default=0)
     n_boot = max(n_boot, 1)
     cols = []

@@ -17,10 +17,10 @@ SCENARIO_STEPS = (-0.2, -0.1, 0.0, 0.1, 0.2)
 
 
 def curve_frame(curve: CurveFit, upper: float, points: int = 80, interval: float = 0.9) -> pd.DataFrame:
-    """spend, expected, low, high (bootstrap interval; the estimate where there is none) up to `upper`."""
+    """spend, expected, low, high (posterior interval; the estimate where there is none) up to `upper`."""
     top = max(upper, curve.observed_max) * 1.1 or 1.0
     x = np.linspace(0.0, top, points)
-    expected = curve.expected(x)  # the curve the allocator works on (the bootstrap's mean)
+    expected = curve.expected(x)  # the curve the allocator works on (the posterior's mean)
     if len(curve.boot_beta):
         q = [(1 - interval) / 2, (1 + interval) / 2]
         low, high = np.quantile(curve.boot_value(x), q, axis=0)

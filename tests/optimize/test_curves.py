@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from adops.optimize.curves import HillCurves, adstock, fit_curve, hill, hill_derivative, inflection
+from adops.optimize.curves import (
+    HillCurves,
+    adstock,
+    fit_curve,
+    hill,
+    hill_derivative,
+    inflection,
+    variance_weights,
+)
 
 
 def simulate(
@@ -85,7 +93,7 @@ def test_fit_allows_s_shaped_curves() -> None:
     assert fit.s == pytest.approx(3.0, rel=0.25)
 
 
-def test_bootstrap_gives_intervals_that_cover_the_truth() -> None:
+def test_posterior_gives_intervals_that_cover_the_truth() -> None:
     beta, k, s = 80.0, 500.0, 1.8
     spend, outcome, dates = simulate(beta, k, s, 0.2, seed=11)
     fit = fit_curve(spend, outcome, dates, n_boot=60, seed=1)
@@ -97,15 +105,15 @@ def test_bootstrap_gives_intervals_that_cover_the_truth() -> None:
     assert hi - lo < 0.2 * fit.value(x)
 
 
-def test_mean_curve_is_the_bootstraps_mean_outcome() -> None:
-    """The curve the allocator uses: the Hill curve nearest the replicates' mean, up to 2x the spend seen."""
+def test_mean_curve_is_the_posteriors_mean_outcome() -> None:
+    """The curve the allocator uses: the Hill curve nearest the posterior's mean, up to 2x the spend seen."""
     spend, outcome, dates = simulate(30.0, 700.0, 2.0, 0.1, seed=5)
     fit = fit_curve(spend, outcome, dates, n_boot=40, seed=2)
     assert fit.has_mean and fit.to_dict()["mean"] == {"beta": fit.mean_beta, "k": fit.mean_k, "s": fit.mean_s}
     grid = np.linspace(0.0, 2 * fit.observed_max, 50)
     mean = fit.boot_value(grid).mean(axis=0)
     assert np.max(np.abs(fit.expected(grid) - mean)) < 0.02 * mean.max()
-    point = fit_curve(spend, outcome, dates, n_boot=0)  # no bootstrap: the expected curve is the point fit
+    point = fit_curve(spend, outcome, dates, n_boot=0)  # no posterior: the expected curve is the point fit
     assert not point.has_mean and point.to_dict()["mean"] is None
     assert point.expected_params == (point.beta, point.k, point.s)
     assert point.expected(grid) == pytest.approx(point.value(grid))
@@ -149,3 +157,13 @@ def test_a_pause_in_spend_does_not_break_the_fit() -> None:
         fit = fit_curve(spend, outcome, dates, n_boot=10)
     assert np.isfinite([fit.beta, fit.k, fit.s, fit.theta]).all()
     assert np.isfinite(fit.boot_beta).all()
+
+
+def test_variance_weights_are_quasi_poisson() -> None:
+    """1/sd with sd² ∝ the expected outcome: a day expected to bring 4x the conversions weighs half as much;
+    near-empty days count as if at the 10% quantile, so a pause does not dominate the fit."""
+    mu = np.array([0.0, 0.01, 1.0, 1.0, 1.0, 4.0, 4.0, 4.0, 4.0, 16.0, 16.0, 16.0])
+    w = variance_weights(mu)
+    assert np.mean(w**2) == pytest.approx(1.0)
+    assert w[5] / w[9] == pytest.approx(2.0) and w[2] / w[5] == pytest.approx(2.0)
+    assert w[0] == pytest.approx(w[2]) and w[1] == pytest.approx(w[2])  # floored at the 10% quantile (1.0)
