@@ -170,5 +170,6 @@ def test_choice_is_the_lowest_relative_mase_for_the_series_or_for_the_group() ->
     # series with other candidates (short ones) are a group of their own
     short = scored(["snaive", "ets"], ets=2.0, snaive=1.0)
     assert _choose(ForecastConfig(), [a, b, short]) == ["ets", "ets", "snaive"]
-    assert _choose(ForecastConfig(), [scored(["snaive", "ets"])]) == ["snaive"]  # nothing scored: last week again
-
+    assert _choose(ForecastConfig(), [scored(["snaive", "ets"])]) == [
+        "snaive"
+    ]  # nothing scored: last week again
