@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 
 from sqlalchemy import select
@@ -68,6 +68,18 @@ class ApplyResult:
     def remaining(self) -> int:
         """Campaigns not yet at their target (more daily steps to come)."""
         return sum(1 for s in self.steps if s.status in ("rehearsed", "applied", "waiting", "failed"))
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready summary with every step (a job's result, `adops plans --json`)."""
+        return {
+            "plan_id": self.plan_id,
+            "dry_run": self.dry_run,
+            "status": self.status,
+            "changes": len(self.changes),
+            "failed": len(self.failed),
+            "remaining": self.remaining,
+            "steps": [asdict(s) for s in self.steps],
+        }
 
 
 def apply_plan(
