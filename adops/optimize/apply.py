@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 
@@ -28,6 +29,7 @@ from adops.store.db import session
 from adops.store.models import AuditEntry, BudgetPlan, BudgetPlanLine
 
 MIN_CHANGE = 0.005  # relative: smaller moves are left alone
+Progress = Callable[[int, int, str], None]
 
 
 @dataclass(frozen=True)
@@ -83,9 +85,17 @@ class ApplyResult:
 
 
 def apply_plan(
-    plan_id: int, *, dry_run: bool = True, actor: str = "", max_step: float | None = None
+    plan_id: int,
+    *,
+    dry_run: bool = True,
+    actor: str = "",
+    max_step: float | None = None,
+    progress: Progress | None = None,
 ) -> ApplyResult:
-    """Take today's step of a plan (a rehearsal when `dry_run`); see the module for the rules."""
+    """Take today's step of a plan (a rehearsal when `dry_run`); see the module for the rules.
+
+    `progress(done, total, account)` is called after each account's changes.
+    """
     plan = get_plan(plan_id)
     allowed = ("draft", "approved", "applying") if dry_run else ("approved", "applying")
     if plan.status not in allowed:
@@ -99,8 +109,11 @@ def apply_plan(
         raise PlanError(f"max_step must be in (0, 1], not {step:g}")
     steps: list[BudgetStep] = []
     updates: dict[int, dict[str, object]] = {}
-    for account, lines in _by_account(plan):
+    groups = _by_account(plan)
+    for done, (account, lines) in enumerate(groups, start=1):
         steps += _account_steps(plan, account, lines, dry_run, actor, step, updates)
+        if progress:
+            progress(done, len(groups), account.key)
     status = _finish(plan, updates, dry_run, actor, steps)
     result = ApplyResult(plan_id, dry_run, steps, status)
     kind = "rehearsed" if dry_run else ("applied" if status == "applied" else "step")
@@ -118,7 +131,9 @@ def apply_plan(
     return result
 
 
-def rollback_plan(plan_id: int, *, actor: str = "", dry_run: bool = False) -> ApplyResult:
+def rollback_plan(
+    plan_id: int, *, actor: str = "", dry_run: bool = False, progress: Progress | None = None
+) -> ApplyResult:
     """Restore every budget the plan changed to its value before the plan's first step."""
     plan = get_plan(plan_id)
     if plan.status not in ("applying", "applied"):
@@ -126,7 +141,10 @@ def rollback_plan(plan_id: int, *, actor: str = "", dry_run: bool = False) -> Ap
     _check_level(plan)
     steps: list[BudgetStep] = []
     updates: dict[int, dict[str, object]] = {}
-    for account, lines in _by_account(plan):
+    groups = _by_account(plan)
+    for done, (account, lines) in enumerate(groups, start=1):
+        if progress:
+            progress(done - 1, len(groups), account.key)
         touched = [line for line in lines if line.original_budget is not None]
         if not touched:
             continue

@@ -103,6 +103,25 @@ def _run_forecast(params: dict[str, Any], report: Callable[[float, str], None]) 
     return {"series": len(results)}
 
 
+@runner("budget_plan.run")
+def _run_budget_plan(params: dict[str, Any], report: Callable[[float, str], None]) -> dict[str, Any]:
+    """A plan's dry run, today's step, or its rollback: connector calls, so never inside a page."""
+    from adops.optimize.apply import apply_plan, rollback_plan
+
+    action, plan_id, actor = params["action"], int(params["plan_id"]), str(params.get("actor", ""))
+
+    def progress(done: int, total: int, account: str) -> None:
+        report(done / max(total, 1), account)
+
+    if action == "rollback":
+        result = rollback_plan(plan_id, actor=actor, progress=progress)
+    elif action in ("apply", "dry_run"):
+        result = apply_plan(plan_id, dry_run=action == "dry_run", actor=actor, progress=progress)
+    else:
+        raise ValueError(f"unknown budget plan action {action!r}; dry_run, apply or rollback")
+    return result.to_dict()
+
+
 def run_next() -> int | None:
     """Claim and run the oldest queued job; returns its id, or None when the queue is empty."""
     job = jobs.claim_next()

@@ -19,7 +19,7 @@ from adops.optimize.plans import PlanError, approve, audit_trail, get_plan, save
 from adops.optimize.sources import warehouse_history
 from adops.store import events
 from adops.store.db import session
-from adops.store.models import BudgetPlan, BudgetPlanLine
+from adops.store.models import BudgetPlan, BudgetPlanLine, Job
 
 PLATFORM = "meta"
 
@@ -121,6 +121,34 @@ def test_apply_moves_budgets_in_daily_steps_and_rollback_restores(
     assert "budget_plan.rollback.done" in kinds
     with pytest.raises(PlanError):
         rollback_plan(plan_id)
+
+
+def test_runs_as_sidecar_jobs_with_progress_and_clear_failures(
+    sandbox_plan: tuple[int, str, dict[str, float]],
+) -> None:
+    from adops.scheduler import run_next
+
+    plan_id, account_id, before = sandbox_plan
+
+    def run(action: str) -> Job:
+        job_id = store.jobs.enqueue("budget_plan.run", {"plan_id": plan_id, "action": action, "actor": "ops"})
+        assert run_next() == job_id
+        job = store.jobs.get(job_id)
+        assert job is not None
+        return job
+
+    dry = run("dry_run")
+    assert dry.status == "done" and dry.progress == 1.0 and dry.message == f"{PLATFORM}:{account_id}"
+    assert dry.result["dry_run"] and dry.result["changes"] == 2 and len(dry.result["steps"]) == 3
+    assert budgets(account_id) == before
+    refused = run("apply")  # a draft: the job fails with the plan's own words
+    assert refused.status == "failed" and "plan" in str(refused.error) and "draft" in str(refused.error)
+    approve(plan_id, by="lead")
+    applied = run("apply")
+    assert applied.status == "done" and applied.result["status"] == "applying"
+    assert budgets(account_id) != before
+    assert run("rollback").result["status"] == "rolled_back" and budgets(account_id) == before
+    assert "unknown budget plan action" in str(run("delete").error)
 
 
 def test_outcome_needs_an_applied_plan(sandbox_plan: tuple[int, str, dict[str, float]]) -> None:

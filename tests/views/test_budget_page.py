@@ -53,6 +53,17 @@ def test_demo_curves_allocation_and_plan_flow(
     at.button(key="plan-save").click().run()
     assert any("Saved plan #1" in s.value for s in at.success)
     at.button(key="plan-dry").click().run()
+    # the dry run reads the platforms' budgets: a sidecar job, shown in progress until it is done
+    assert jobs.recent(1, kind="budget_plan.run")[0].params == {
+        "plan_id": 1,
+        "action": "dry_run",
+        "actor": "analyst",
+    }
+    assert any("Dry run in the background" in p.text for p in at.get("progress"))
+    assert at.button(key="plan-apply").disabled
+    while run_next() is not None:
+        pass
+    at.run()
     assert any("Dry run: nothing changed" in s.value for s in at.success), [e.value for e in at.error]
     at.button(key="plan-approve").click().run()
     assert at.metric[4].value == "approved"

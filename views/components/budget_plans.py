@@ -1,11 +1,17 @@
-"""Budget plans panel: save the recommendation, approve, dry run, apply, roll back, and the audit trail."""
+"""Budget plans panel: save the recommendation, approve, dry run, apply, roll back, and the audit trail.
+
+Dry runs, steps and rollbacks call the platforms, so they run as `budget_plan.run` jobs in the
+sidecar; the panel shows their progress and the last run's result.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
+from streamlit_autorefresh import st_autorefresh
 
-from adops.optimize.apply import ApplyResult, apply_plan, rollback_plan
 from adops.optimize.plans import (
     PlanError,
     approve,
@@ -17,6 +23,8 @@ from adops.optimize.plans import (
 )
 from adops.optimize.recommend import Recommendation
 from adops.optimize.sources import WarehouseHistory
+from adops.sidecar.client import health
+from adops.store import jobs
 
 
 def plans_panel(rec: Recommendation, history: WarehouseHistory, scope: str, currency: str) -> None:
@@ -60,31 +68,36 @@ def plans_panel(rec: Recommendation, history: WarehouseHistory, scope: str, curr
         + f". Budgets move at most {plan.max_step:.0%} a day: apply again on the next days to continue."
     )
 
+    last = next(
+        (j for j in jobs.recent(20, kind="budget_plan.run") if j.params.get("plan_id") == plan.id), None
+    )
+    busy = last is not None and last.status in ("queued", "running")
     buttons = st.columns(5)
     try:
-        if buttons[0].button("Approve", disabled=plan.status != "draft", key="plan-approve"):
+        if buttons[0].button("Approve", disabled=busy or plan.status != "draft", key="plan-approve"):
             approve(plan.id, by=who)
             st.rerun()
-        if buttons[1].button(
-            "Dry run", disabled=plan.status not in ("draft", "approved", "applying"), key="plan-dry"
-        ):
-            _show(apply_plan(plan.id, dry_run=True, actor=who))
-        if buttons[2].button(
-            "Apply today's step",
-            type="primary",
-            disabled=plan.status not in ("approved", "applying"),
-            key="plan-apply",
-        ):
-            _show(apply_plan(plan.id, dry_run=False, actor=who))
-        if buttons[3].button(
-            "Roll back", disabled=plan.status not in ("applying", "applied"), key="plan-rollback"
-        ):
-            _show(rollback_plan(plan.id, actor=who))
+        runs = (  # connector calls: queued for the sidecar
+            (buttons[1], "Dry run", "dry_run", "plan-dry", ("draft", "approved", "applying")),
+            (buttons[2], "Apply today's step", "apply", "plan-apply", ("approved", "applying")),
+            (buttons[3], "Roll back", "rollback", "plan-rollback", ("applying", "applied")),
+        )
+        for column, label, action, key, allowed in runs:
+            if column.button(
+                label,
+                type="primary" if action == "apply" else "secondary",
+                disabled=busy or plan.status not in allowed,
+                key=key,
+            ):
+                jobs.enqueue("budget_plan.run", {"plan_id": plan.id, "action": action, "actor": who})
+                st.rerun()
         if buttons[4].button("Track outcome", disabled=plan.first_applied_at is None, key="plan-outcome"):
             outcome = track_outcome(plan.id)
             st.json(outcome, expanded=False)
     except PlanError as exc:
         st.error(f"{exc}.")
+    if last is not None:
+        _last_run(last)
 
     st.dataframe(plan_lines(plan), hide_index=True, width="stretch")
     trail = audit_trail(plan.id)
@@ -98,14 +111,33 @@ def plans_panel(rec: Recommendation, history: WarehouseHistory, scope: str, curr
         )
 
 
-def _show(result: ApplyResult) -> None:
-    what = "Dry run: nothing changed." if result.dry_run else f"Plan is now {result.status}."
-    table = pd.DataFrame([s.__dict__ for s in result.steps])
-    if result.failed:
-        st.error(f"{what} {len(result.failed)} change(s) failed; see the audit trail.")
+def _last_run(job: Any) -> None:
+    """The plan's latest run: its progress while the sidecar works, then its result or its error."""
+    what = {"dry_run": "Dry run", "apply": "Today's step", "rollback": "Rollback"}[job.params["action"]]
+    if job.status in ("queued", "running"):
+        st.progress(job.progress, text=f"{what} in the background… {job.message}")
+        if health() is None:
+            st.warning(
+                "The sidecar is not answering, so the run waits. Start it with `adops serve` (or `make run`)."
+            )
+        st_autorefresh(interval=1500, key="plan-refresh")
+        return
+    if job.status == "failed":
+        st.error(f"{what} did not run: {str(job.error).removeprefix('PlanError: ')}.")
+        return
+    result: dict[str, Any] = job.result or {}
+    head = (
+        "Dry run: nothing changed."
+        if result.get("dry_run")
+        else f"{what} done: the plan is {result.get('status')}."
+    )
+    if result.get("failed"):
+        st.error(f"{head} {result['failed']} change(s) failed; see the audit trail.")
     else:
         st.success(
-            f"{what} {len(result.changes)} budget change(s); {result.remaining} campaign(s) not yet at target."
+            f"{head} {result.get('changes', 0)} budget change(s); "
+            f"{result.get('remaining', 0)} campaign(s) not yet at target."
         )
-    if not table.empty:
-        st.dataframe(table, hide_index=True, width="stretch")
+    steps = pd.DataFrame(result.get("steps", []))
+    if not steps.empty:
+        st.dataframe(steps, hide_index=True, width="stretch")
