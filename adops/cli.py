@@ -221,12 +221,13 @@ def input_csv(path: Path) -> Path:
 
 # ---------------------------------------------------------------------------- analytics commands
 def _register_analytics() -> None:
-    """Each analytics package adds its own command (`register(app)` in its cli module)."""
+    """Each analytics package adds its own commands (`register(app)` in its cli module)."""
     from adops.experiments.cli import register as ab
     from adops.forecast.cli import register as forecast
     from adops.optimize.cli import register as optimize
+    from adops.optimize.plans_cli import register as plans
 
-    for register in (ab, optimize, forecast):
+    for register in (ab, optimize, forecast, plans):
         register(app)
 
 
