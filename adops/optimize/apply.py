@@ -69,7 +69,18 @@ class ApplyResult:
     @property
     def remaining(self) -> int:
         """Campaigns not yet at their target (more daily steps to come)."""
-        return sum(1 for s in self.steps if s.status in ("rehearsed", "applied", "waiting", "failed"))
+        moving = ("rehearsed", "applied")
+        return sum(
+            1
+            for s in self.steps
+            if s.status in ("waiting", "failed")
+            or (
+                s.status in moving
+                and s.after is not None
+                and s.target is not None
+                and abs(s.after - s.target) > 0.005
+            )
+        )
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready summary with every step (a job's result, `adops plans --json`)."""

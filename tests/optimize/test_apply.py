@@ -93,6 +93,7 @@ def test_apply_moves_budgets_in_daily_steps_and_rollback_restores(
     assert after[down] == pytest.approx(round(before[down] * 0.8, 2))  # within the limit: at once
     assert after[locked] == before[locked]
     assert first.status == "applying" and get_plan(plan_id).status == "applying"
+    assert first.remaining == 1  # the −20% line arrived at once; the +100% one has days to go
     # the same day again: no second step beyond today's limit
     again = apply_plan(plan_id, dry_run=False, actor="analyst")
     assert budgets(account_id)[up] == after[up] and not again.changes
@@ -104,6 +105,7 @@ def test_apply_moves_budgets_in_daily_steps_and_rollback_restores(
     last = apply_plan(plan_id, dry_run=False, actor="analyst")
     assert budgets(account_id)[up] == pytest.approx(round(before[up] * 2.0, 2))
     assert last.status == "applied" and get_plan(plan_id).applied_at is not None
+    assert last.remaining == 0
 
     trail = audit_trail(plan_id)
     real = trail[~trail["dry_run"]]
