@@ -141,12 +141,17 @@ def run_next() -> int | None:
 
 
 class Scheduler:
-    """APScheduler in a background thread: configured cron syncs plus a polling worker."""
+    """APScheduler in a background thread for the cron schedules, and a worker thread for the queue.
+
+    The worker is its own thread rather than an interval job: a job that runs for minutes would make
+    APScheduler log a skipped interval run every second.
+    """
 
     def __init__(self, poll_seconds: float = 1.0) -> None:
         self.poll_seconds = poll_seconds
         self._scheduler = BackgroundScheduler(timezone="UTC")
-        self._drain_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._worker = threading.Thread(target=self._work, name="adops-worker", daemon=True)
 
     def start(self) -> None:
         cfg = config.load()
@@ -170,17 +175,16 @@ class Scheduler:
             coalesce=True,
             misfire_grace_time=3600,
         )
-        self._scheduler.add_job(
-            self._drain, "interval", seconds=self.poll_seconds, id="worker", max_instances=1, coalesce=True
-        )
         self._scheduler.start()
+        self._worker.start()
 
-    def _drain(self) -> None:
-        with self._drain_lock:
-            while run_next() is not None:
-                pass
+    def _work(self) -> None:
+        while not self._stop.is_set():
+            if run_next() is None:
+                self._stop.wait(self.poll_seconds)
 
     def shutdown(self) -> None:
+        self._stop.set()
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
 
@@ -194,6 +198,5 @@ class Scheduler:
                     "next_run": j.next_run_time.isoformat() if j.next_run_time else None,
                 }
                 for j in self._scheduler.get_jobs()
-                if j.id != "worker"
             ],
         }

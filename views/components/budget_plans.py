@@ -10,7 +10,6 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
-from streamlit_autorefresh import st_autorefresh
 
 from adops.optimize.plans import (
     PlanError,
@@ -42,7 +41,9 @@ def plans_panel(rec: Recommendation, history: WarehouseHistory, scope: str, curr
     if not plans:
         st.info("No budget plans yet: save the recommendation above as a draft to review and apply it.")
         return
-    labels = {p.id: f"#{p.id} {p.name} ({p.status})" for p in plans}
+    labels = {
+        p.id: f"#{p.id} {p.name}" for p in plans
+    }  # the status is the metric below: a widget label would go stale
     ids: list[int] = list(labels)
     current = st.session_state.get("plan-id", ids[0])
     chosen = st.selectbox(
@@ -111,16 +112,28 @@ def plans_panel(rec: Recommendation, history: WarehouseHistory, scope: str, curr
         )
 
 
+_ACTIONS = {"dry_run": "Dry run", "apply": "Today's step", "rollback": "Rollback"}
+
+
+@st.fragment(run_every=1.5)
+def _watch(job_id: int) -> None:
+    """Poll a running job without rerunning the whole page (its recommendation takes seconds)."""
+    job = jobs.get(job_id)
+    if job is None or job.status not in ("queued", "running"):
+        st.rerun()  # the whole page: the plan's status, buttons and the run's result change
+    assert job is not None
+    st.progress(job.progress, text=f"{_ACTIONS[job.params['action']]} in the background… {job.message}")
+    if health() is None:
+        st.warning(
+            "The sidecar is not answering, so the run waits. Start it with `adops serve` (or `make run`)."
+        )
+
+
 def _last_run(job: Any) -> None:
     """The plan's latest run: its progress while the sidecar works, then its result or its error."""
-    what = {"dry_run": "Dry run", "apply": "Today's step", "rollback": "Rollback"}[job.params["action"]]
+    what = _ACTIONS[job.params["action"]]
     if job.status in ("queued", "running"):
-        st.progress(job.progress, text=f"{what} in the background… {job.message}")
-        if health() is None:
-            st.warning(
-                "The sidecar is not answering, so the run waits. Start it with `adops serve` (or `make run`)."
-            )
-        st_autorefresh(interval=1500, key="plan-refresh")
+        _watch(job.id)
         return
     if job.status == "failed":
         st.error(f"{what} did not run: {str(job.error).removeprefix('PlanError: ')}.")
