@@ -104,6 +104,10 @@ def test_budget_writes_change_spend_from_today_and_roll_back(workspace) -> None:
 
     before = client.set_daily_budget(acc.id, camp.campaign_id, camp.daily_budget * 2)
     assert before == camp.daily_budget and budget() == camp.daily_budget * 2
+    # the writing connector sees its own write too (it updates its world in place)
+    assert (
+        client.campaigns(acc.id).set_index("campaign_id").loc[camp.campaign_id, "daily_budget"] == before * 2
+    )
     spend_today = SandboxConnector("meta").campaign_daily(acc.id, ANCHOR, ANCHOR)
     assert spend_today.set_index("campaign_id").loc[camp.campaign_id, "spend"] > camp.daily_budget * 1.1
     client.set_daily_budget(acc.id, camp.campaign_id, before)  # rollback
@@ -118,6 +122,8 @@ def test_pause_and_create_from_template(workspace) -> None:  # type: ignore[no-u
     acc = [a for a in client.world.accounts if a.platform == "tiktok"][0]
     camp_id = client.campaigns(acc.id).query("status == 'ENABLED'").iloc[0].campaign_id
     assert client.set_status(acc.id, "campaign", camp_id, "PAUSED") == "ENABLED"
+    assert client.campaigns(acc.id).set_index("campaign_id").loc[camp_id, "status"] == "PAUSED"
+    assert camp_id not in set(client.campaign_daily(acc.id, ANCHOR, ANCHOR).campaign_id)
     today = SandboxConnector("tiktok").campaign_daily(acc.id, ANCHOR, ANCHOR)
     assert camp_id not in set(today.campaign_id)
     new_id = client.create_campaign(acc.id, CampaignTemplate("Launch test", "conversions", 150.0))
