@@ -142,7 +142,17 @@ def test_bad_form_input_is_an_error_and_stores_nothing() -> None:
     assert store.list_experiments() == []
 
 
-def test_declare_rehearse_and_approve_a_rollout_on_the_page() -> None:
+def test_declare_rehearse_and_approve_a_rollout_on_the_page(monkeypatch: pytest.MonkeyPatch) -> None:
+    from adops.experiments import rollout
+
+    reads: list[int] = []
+    planner = rollout.plan
+
+    def counted(exp_id: int) -> rollout.RolloutPlan:
+        reads.append(exp_id)
+        return planner(exp_id)
+
+    monkeypatch.setattr(rollout, "plan", counted)
     init_state(7, date(2026, 11, 24), (3, 5))
     e = load_world().experiments[0]
     mine = store.create(
@@ -170,6 +180,10 @@ def test_declare_rehearse_and_approve_a_rollout_on_the_page() -> None:
     assert at.selectbox(key="ab-experiment").value == exp_key
 
     key = f"rollout-{exp_key}"
+    at.run()
+    assert reads == [exp_key]  # the platforms are read once, not on every rerun
+    at.button(key=f"{key}-refresh").click().run()
+    assert reads == [exp_key, exp_key]
     at.button(key=f"{key}-rehearse").click().run()
     assert any("nothing was sent" in s for s in texts(at.success))
     ads = SandboxConnector(e.platform).ads(e.account_id)

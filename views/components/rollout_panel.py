@@ -1,7 +1,9 @@
 """Status controls and the rollout of an experiment: start, stop, declare, rehearse, approve, audit.
 
 The approve button applies the plan the user saw on the previous run (its fingerprint is kept in the
-session), so a plan that changed in between is refused rather than applied unseen.
+session), so a plan that changed in between is refused rather than applied unseen. The plan is read
+from the platforms once per experiment and session, and again on "Read the platforms again" or
+after an approval, not on every rerun of the page.
 """
 
 from __future__ import annotations
@@ -57,11 +59,15 @@ def rollout_panel(exp: experiments.ExperimentRecord) -> None:
     key = f"rollout-{exp.id}"
     st.markdown(f"**Rollout of {exp.winner}**")
     reviewed = st.session_state.get(f"{key}-reviewed")
-    try:
-        plan = rollout.plan(exp.id)
-    except rollout.RolloutError as exc:
-        st.error(f"{exc}.")
-        plan = None
+    # planning reads every variant's status and budget from the platforms: once, not on every rerun
+    if st.button("Read the platforms again", icon=":material/refresh:", key=f"{key}-refresh"):
+        st.session_state.pop(f"{key}-plan", None)
+    plan: rollout.RolloutPlan | None = st.session_state.get(f"{key}-plan")
+    if plan is None:
+        try:
+            plan = st.session_state[f"{key}-plan"] = rollout.plan(exp.id)
+        except rollout.RolloutError as exc:
+            st.error(f"{exc}.")
     if plan is not None and not plan.actions:
         st.info("Nothing left to change: the losers are paused.")
     elif plan is not None:
@@ -86,6 +92,8 @@ def rollout_panel(exp: experiments.ExperimentRecord) -> None:
 
 
 def _run(exp: experiments.ExperimentRecord, actor: str, approve: bool, fingerprint: str | None) -> None:
+    if approve:  # what the platforms say now is read again after an approval, whatever its outcome
+        st.session_state.pop(f"rollout-{exp.id}-plan", None)
     try:
         result = rollout.run(exp.id, actor, approve=approve, fingerprint=fingerprint)
     except rollout.RolloutError as exc:
