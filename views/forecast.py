@@ -12,6 +12,7 @@ from adops.forecast import jobs as forecast_jobs
 from adops.sidecar.client import health
 from adops.store import jobs
 from views.components.formatting import PLATFORM_LABELS
+from views.components.projections import budget_panel, roas_panel
 
 LEVELS = ["platform", "account", "total", "campaign"]
 COUNTRIES = [None, "US", "GB", "DE", "FR", "CA", "AU", "JP"]
@@ -144,6 +145,13 @@ with right:
                 delta=f"{p.projected_vs_budget:+.1%} vs budget",
                 delta_color="inverse",
             )
+
+st.subheader("Projections")
+proj_left, proj_right = st.columns(2)
+with proj_left:
+    roas_panel(scope, fc)
+with proj_right:
+    budget_panel(scope, fc, currency)
 
 table = forecast_table(results)
 st.download_button(

@@ -173,3 +173,39 @@ def test_choice_is_the_lowest_relative_mase_for_the_series_or_for_the_group() ->
     assert _choose(ForecastConfig(), [scored(["snaive", "ets"])]) == [
         "snaive"
     ]  # nothing scored: last week again
+
+
+def test_roas_projection_and_budget_change_over_the_forecast() -> None:
+    from adops.forecast.core import SeriesForecast
+    from adops.forecast.report import budget_change, roas_projection
+
+    history_ds = pd.date_range("2026-10-01", "2026-11-23")
+    future = pd.date_range("2026-11-24", periods=30)
+
+    def series(daily: float, spread: float) -> SeriesForecast:
+        rng = np.random.default_rng(int(daily))
+        samples = daily + spread * rng.standard_normal((400, len(future)))
+        frame = pd.DataFrame(
+            {"ds": future, "yhat": daily, "yhat_lower": daily - spread, "yhat_upper": daily + spread}
+        )
+        history = pd.DataFrame({"ds": history_ds, "y": daily})
+        return SeriesForecast("meta", "regimes", 0.8, frame, samples, history)
+
+    spend, value = series(100.0, 5.0), series(300.0, 30.0)
+    month = roas_projection(spend, value, "month")
+    assert month is not None and month.value == pytest.approx(3.0, abs=0.02)
+    assert month.lower < 3.0 < month.upper
+    assert roas_projection(spend, value, "quarter") is None  # 30 days do not reach 31 December
+
+    class Linear:  # a curve whose outcome doubles with spend
+        observed_min, observed_max = 50.0, 150.0
+
+        def value(self, x: np.ndarray | float) -> np.ndarray:
+            return np.asarray(x, dtype=float) * 3.0
+
+        def boot_value(self, x: np.ndarray | float) -> np.ndarray:
+            return np.asarray([np.asarray(x, dtype=float) * 3.0])
+
+    out = budget_change(value, Linear(), 100.0, 200.0)
+    assert out.current_total == pytest.approx(300.0 * 30, rel=0.01)
+    assert out.new_total == pytest.approx(2 * out.current_total, rel=0.001) and out.extrapolated

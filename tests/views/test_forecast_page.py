@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from adops.forecast import ForecastConfig, ForecastScope, forecast_many
 from adops.forecast import jobs as forecast_jobs
+from adops.scheduler import run_next
 from adops.store import jobs
 
 PAGE = str(Path(__file__).resolve().parents[2] / "views" / "forecast.py")
@@ -53,3 +54,22 @@ def test_queues_then_shows_forecast_accuracy_pacing(
     at.number_input(key="fc-budget").set_value(20000.0).run()
     assert any(m.label == "Chance over budget" for m in at.metric)
     assert [b.label for b in at.get("download_button")] == ["Download forecasts (CSV)"]
+
+    # projections: ROAS pairs spend with the conversion value forecast (here the same series again)
+    roas = [m for m in at.metric if m.label.startswith("ROAS this")]
+    assert [m.label for m in roas] == ["ROAS this month", "ROAS this quarter"] and roas[0].value == "1.00"
+    # a different budget needs the response curves: queued for the sidecar, then shown
+    at.selectbox(key="fc-metric").set_value("conversions").run()
+    assert not at.exception, at.exception
+    assert any("Fitting the response curves" in c.value for c in at.caption)
+    fit = jobs.recent(1, kind="optimize.fit")[0]
+    assert fit.params["level"] == "platform" and fit.params["objective"] == "conversions"
+    while run_next() is not None:
+        pass
+    at.run()
+    assert not at.exception, at.exception
+    [outcome] = [m for m in at.metric if m.label.startswith("conversions over the next 45 days")]
+    assert outcome.delta.startswith("+")  # 20% more spend buys more conversions
+    at.slider(key="fc-spend-change").set_value(-30).run()
+    [outcome] = [m for m in at.metric if m.label.startswith("conversions over the next 45 days")]
+    assert outcome.delta.startswith("-")
