@@ -11,7 +11,7 @@ from adops.forecast import METRICS, ForecastScope, accuracy_table, forecast_tabl
 from adops.forecast import jobs as forecast_jobs
 from adops.sidecar.client import health
 from adops.store import jobs
-from views.components.formatting import PLATFORM_LABELS
+from views.components.formatting import PLATFORM_LABELS, compact
 from views.components.projections import budget_panel, roas_panel
 
 LEVELS = ["platform", "account", "total", "campaign"]
@@ -133,11 +133,12 @@ with right:
             continue
         cols = st.columns(3)
         cols[0].metric(
-            f"{period.title()} to {p.end}",
-            f"{p.projected_total:,.0f}",
-            help=f"{p.interval_width:.0%} interval {p.lower:,.0f} – {p.upper:,.0f}",
+            f"{period.title()} to {p.end[5:]}",
+            compact(p.projected_total),
+            help=f"Projected {p.projected_total:,.0f} by {p.end}; "
+            f"{p.interval_width:.0%} interval {p.lower:,.0f} – {p.upper:,.0f}",
         )
-        cols[1].metric("Actual so far", f"{p.actual_to_date:,.0f}")
+        cols[1].metric("Actual so far", compact(p.actual_to_date), help=f"{p.actual_to_date:,.0f}")
         if p.prob_over_budget is not None and p.projected_vs_budget is not None:
             cols[2].metric(
                 "Chance over budget",

@@ -33,3 +33,12 @@ def fmt(kpi: str, value: float, currency: str = "USD") -> str:
     if kpi == "roas":
         return f"{value:.2f}×"
     return f"{value:,.0f}"
+
+
+def compact(value: float) -> str:
+    """A large number short enough for a metric tile: 950, 12.3k, 4.71M, 1.2B."""
+    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= limit * 0.9995:  # 999,999 reads 1M, not 1e+03k
+            text = f"{value / limit:.3g}"
+            return f"{text}{suffix}" if "e" not in text else f"{value / limit:,.0f}{suffix}"
+    return f"{value:,.0f}"

@@ -17,6 +17,7 @@ from adops.forecast import jobs as forecast_jobs
 from adops.forecast.report import budget_change, roas_projection
 from adops.optimize import fits
 from adops.store import jobs
+from views.components.formatting import compact
 
 COMPANION = {"spend": "conversion_value", "conversion_value": "spend"}
 OBJECTIVE = {"conversions": "conversions", "conversion_value": "revenue"}
@@ -78,9 +79,9 @@ def budget_panel(scope: ForecastScope, fc: SeriesForecast, currency: str) -> Non
     days = len(fc.forecast)
     st.metric(
         f"{scope.metric} over the next {days} days at {new:,.0f} {currency}/day",
-        f"{out.new_total:,.0f}",
-        delta=f"{out.change:+,.0f} vs {current:,.0f} {currency}/day",
-        help=f"{out.interval_width:.0%} interval {out.lower:,.0f} – {out.upper:,.0f}",
+        compact(out.new_total),
+        delta=f"{'+' if out.change >= 0 else '−'}{compact(abs(out.change))} vs {current:,.0f} {currency}/day",
+        help=f"{out.new_total:,.0f}; {out.interval_width:.0%} interval {out.lower:,.0f} – {out.upper:,.0f}",
     )
     if out.extrapolated:
         st.warning(
