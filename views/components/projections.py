@@ -80,7 +80,7 @@ def budget_panel(scope: ForecastScope, fc: SeriesForecast, currency: str) -> Non
     st.metric(
         f"{scope.metric} over the next {days} days at {new:,.0f} {currency}/day",
         compact(out.new_total),
-        delta=f"{'+' if out.change >= 0 else '−'}{compact(abs(out.change))} vs {current:,.0f} {currency}/day",
+        delta=f"{'+' if out.change >= 0 else '-'}{compact(abs(out.change))} vs {current:,.0f} {currency}/day",
         help=f"{out.new_total:,.0f}; {out.interval_width:.0%} interval {out.lower:,.0f} – {out.upper:,.0f}",
     )
     if out.extrapolated:
