@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -79,6 +79,27 @@ class RolloutPlan:
         ]
         return hashlib.sha256(json.dumps(body, default=str).encode()).hexdigest()[:12]
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (a job's result); `from_dict` reads it back."""
+        return {
+            "experiment_id": self.experiment_id,
+            "experiment_key": self.experiment_key,
+            "winner": self.winner,
+            "fingerprint": self.fingerprint,
+            "actions": [asdict(a) for a in self.actions],
+            "notes": list(self.notes),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RolloutPlan:
+        return cls(
+            int(data["experiment_id"]),
+            str(data["experiment_key"]),
+            str(data["winner"]),
+            tuple(Action(**a) for a in data["actions"]),
+            tuple(data["notes"]),
+        )
+
     def frame(self) -> pd.DataFrame:
         """The plan as a table: one row per action."""
         columns = [
@@ -111,6 +132,15 @@ class RolloutResult:
     plan: RolloutPlan
     dry_run: bool
     outcomes: tuple[Outcome, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (a job's result): the status, the plan and every step's outcome."""
+        return {
+            "status": self.status,
+            "dry_run": self.dry_run,
+            "plan": self.plan.to_dict(),
+            "outcomes": [{**asdict(o.action), "status": o.status, "error": o.error} for o in self.outcomes],
+        }
 
     @property
     def status(self) -> str:

@@ -122,6 +122,25 @@ def _run_budget_plan(params: dict[str, Any], report: Callable[[float, str], None
     return result.to_dict()
 
 
+@runner("experiment.rollout")
+def _run_rollout(params: dict[str, Any], report: Callable[[float, str], None]) -> dict[str, Any]:
+    """Plan (read the platforms), rehearse or approve an experiment's rollout: never inside a page."""
+    from adops.experiments import rollout
+
+    experiment_id, action = int(params["experiment_id"]), params["action"]
+    if action == "plan":
+        return rollout.plan(experiment_id).to_dict()
+    if action not in ("rehearse", "approve"):
+        raise ValueError(f"unknown rollout action {action!r}; plan, rehearse or approve")
+    result = rollout.run(
+        experiment_id,
+        str(params.get("actor", "")),
+        approve=action == "approve",
+        fingerprint=params.get("fingerprint"),
+    )
+    return result.to_dict()
+
+
 def run_next() -> int | None:
     """Claim and run the oldest queued job; returns its id, or None when the queue is empty."""
     job = jobs.claim_next()

@@ -1,4 +1,5 @@
-"""The A/B testing page in headless chromium: readout chart, declare, rehearse and approve, calculator."""
+"""The A/B testing page in headless chromium with the sidecar: readout chart, declare, rehearse and
+approve (as sidecar jobs), calculator."""
 
 import os
 import signal
@@ -20,20 +21,10 @@ def test_ab_page_in_a_real_browser(workspace: Path, tmp_path: Path) -> None:
 
     build_demo(days=60, seed=7, campaigns_per_account=(3, 5))
     planted = load_world().experiments[0]
-    port = free_port()
-    log = (tmp_path / "streamlit.log").open("w")  # a file, not a pipe nobody reads: a full pipe blocks it
-    app = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.port",
-            str(port),
-            "--server.headless",
-            "true",
-        ],
+    port, sidecar_port = free_port(), free_port()
+    log = (tmp_path / "launcher.log").open("w")  # a file, not a pipe nobody reads: a full pipe blocks it
+    app = subprocess.Popen(  # both servers, as `make run`: the rollout runs as sidecar jobs
+        [sys.executable, "-m", "adops.launcher", "--port", str(port), "--sidecar-port", str(sidecar_port)],
         cwd=ROOT,
         env=dict(os.environ),
         start_new_session=True,
@@ -41,6 +32,7 @@ def test_ab_page_in_a_real_browser(workspace: Path, tmp_path: Path) -> None:
         stderr=subprocess.STDOUT,
     )
     try:
+        wait_for(f"http://127.0.0.1:{sidecar_port}/health")
         wait_for(f"http://127.0.0.1:{port}/_stcore/health")
         with sync_playwright() as p:
             browser = launch(p)
@@ -87,7 +79,7 @@ def test_ab_page_in_a_real_browser(workspace: Path, tmp_path: Path) -> None:
             assert page.get_by_test_id("stException").count() == 0
             browser.close()
     finally:
-        os.killpg(app.pid, signal.SIGTERM)
+        os.killpg(app.pid, signal.SIGINT)  # the launcher stops both servers on Ctrl-C
         app.wait(timeout=30)
         log.close()
     ads = SandboxConnector(planted.platform).ads(planted.account_id)

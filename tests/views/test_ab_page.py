@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from adops.connectors.sandbox import SandboxConnector, init_state, load_world
 from adops.experiments import store
 from adops.experiments.cli import analyze_document, read_ab_csv
+from adops.store import jobs
 
 PAGE = str(Path(__file__).resolve().parents[2] / "views" / "ab_testing.py")
 CSV = """experiment,variant,users,conversions,weight
@@ -142,17 +143,7 @@ def test_bad_form_input_is_an_error_and_stores_nothing() -> None:
     assert store.list_experiments() == []
 
 
-def test_declare_rehearse_and_approve_a_rollout_on_the_page(monkeypatch: pytest.MonkeyPatch) -> None:
-    from adops.experiments import rollout
-
-    reads: list[int] = []
-    planner = rollout.plan
-
-    def counted(exp_id: int) -> rollout.RolloutPlan:
-        reads.append(exp_id)
-        return planner(exp_id)
-
-    monkeypatch.setattr(rollout, "plan", counted)
+def test_declare_rehearse_and_approve_a_rollout_on_the_page() -> None:
     init_state(7, date(2026, 11, 24), (3, 5))
     e = load_world().experiments[0]
     mine = store.create(
@@ -179,24 +170,74 @@ def test_declare_rehearse_and_approve_a_rollout_on_the_page(monkeypatch: pytest.
     assert any("declared the winner" in s for s in texts(at.success))
     assert at.selectbox(key="ab-experiment").value == exp_key
 
-    key = f"rollout-{exp_key}"
+    # planning reads the platforms: a sidecar job, queued once however often the page reruns
     at.run()
-    assert reads == [exp_key]  # the platforms are read once, not on every rerun
-    at.button(key=f"{key}-refresh").click().run()
-    assert reads == [exp_key, exp_key]
+    assert any("Reading the variants' status" in c for c in texts(at.caption))
+    assert any("sidecar is not answering" in w for w in texts(at.warning))
+    planning = [j for j in jobs.recent(10, kind="experiment.rollout")]
+    assert [j.params["action"] for j in planning] == ["plan"]
+    drain(at)
+    key = f"rollout-{exp_key}"
+    assert not at.exception and not at.error, texts(at.error)
     at.button(key=f"{key}-rehearse").click().run()
+    drain(at)
     assert any("nothing was sent" in s for s in texts(at.success))
     ads = SandboxConnector(e.platform).ads(e.account_id)
     assert ads.loc[ads.ad_id == e.control_ad, "status"].iloc[0] == "ENABLED"
     assert at.button(key=f"{key}-approve").disabled  # not before "I reviewed this plan"
     at.checkbox(key=f"{key}-confirm").check().run()
     at.button(key=f"{key}-approve").click().run()
-    assert not at.exception and not at.error
+    drain(at)
+    assert not at.exception and not at.error, texts(at.error)
     ads = SandboxConnector(e.platform).ads(e.account_id)
     assert ads.loc[ads.ad_id == e.control_ad, "status"].iloc[0] == "PAUSED"
     assert store.get(exp_key).status == "rolled out"  # type: ignore[union-attr]
+    assert any("Rolled out new headline" in s for s in texts(at.success))
+    drain(at)  # after the approval the platforms are read again: nothing left to change
+    assert any("Nothing left to change" in i for i in texts(at.info))
     trail = next(d.value for d in at.dataframe if "dry_run" in d.value)  # the audit trail
     assert list(trail["status"]) == ["applied", "rehearsed"] and list(trail["dry_run"]) == [False, True]
+
+
+def test_an_approval_of_a_plan_that_changed_since_is_refused() -> None:
+    from adops.scheduler import run_next
+
+    init_state(7, date(2026, 11, 24), (3, 5))
+    e = load_world().experiments[0]
+    mine = store.create(
+        "Changed under us",
+        [
+            store.Variant("control", e.platform, e.account_id, "ad", e.control_ad),
+            store.Variant("new headline", e.platform, e.account_id, "ad", e.treatment_ad),
+        ],
+        start=e.start,
+    )
+    store.declare_winner(mine.id, "new headline", actor="t", reason="test")
+    job = jobs.enqueue(
+        "experiment.rollout",
+        {"experiment_id": mine.id, "action": "approve", "actor": "t", "fingerprint": "stale"},
+    )
+    assert run_next() == job
+    done = jobs.get(job)
+    assert (
+        done is not None
+        and done.status == "failed"
+        and "plan changed since it was reviewed" in str(done.error)
+    )
+    at = run_page()
+    at.selectbox(key="ab-experiment").set_value(mine.id).run()
+    assert any(
+        "The rollout did not run: the plan changed since it was reviewed" in m for m in texts(at.error)
+    )
+
+
+def drain(at: AppTest) -> None:
+    """Run the queued jobs as the sidecar's worker would, then rerun the page."""
+    from adops.scheduler import run_next
+
+    while run_next() is not None:
+        pass
+    at.run()
 
 
 def test_a_broken_split_shows_a_loud_srm_banner() -> None:

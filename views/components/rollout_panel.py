@@ -1,21 +1,27 @@
 """Status controls and the rollout of an experiment: start, stop, declare, rehearse, approve, audit.
 
-The approve button applies the plan the user saw on the previous run (its fingerprint is kept in the
-session), so a plan that changed in between is refused rather than applied unseen. The plan is read
-from the platforms once per experiment and session, and again on "Read the platforms again" or
-after an approval, not on every rerun of the page.
+Planning reads every variant's status and budget from the platforms, and rehearsing or approving
+writes to them, so all three run in the sidecar as `experiment.rollout` jobs: the plan is read once,
+again on "Read the platforms again" and after every approval. The approve button sends the
+fingerprint of the plan on screen, so a plan that changed in between is refused rather than
+applied unseen.
 """
 
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import streamlit as st
 
 from adops.experiments import Decision, rollout
 from adops.experiments import store as experiments
+from adops.sidecar.client import health
+from adops.store import jobs
 
 FLASH = "ab-flash"
+JOB = "experiment.rollout"
+ACTIVE = ("queued", "running")
 
 
 def flash() -> None:
@@ -55,34 +61,46 @@ def status_controls(exp: experiments.ExperimentRecord, decision: Decision) -> No
 
 
 def rollout_panel(exp: experiments.ExperimentRecord) -> None:
-    """The dry-run plan, rehearse and approve buttons, and the audit trail."""
+    """The dry-run plan, rehearse and approve buttons, the last run and the audit trail."""
     key = f"rollout-{exp.id}"
     st.markdown(f"**Rollout of {exp.winner}**")
-    reviewed = st.session_state.get(f"{key}-reviewed")
-    # planning reads every variant's status and budget from the platforms: once, not on every rerun
-    if st.button("Read the platforms again", icon=":material/refresh:", key=f"{key}-refresh"):
-        st.session_state.pop(f"{key}-plan", None)
-    plan: rollout.RolloutPlan | None = st.session_state.get(f"{key}-plan")
-    if plan is None:
-        try:
-            plan = st.session_state[f"{key}-plan"] = rollout.plan(exp.id)
-        except rollout.RolloutError as exc:
-            st.error(f"{exc}.")
-    if plan is not None and not plan.actions:
-        st.info("Nothing left to change: the losers are paused.")
-    elif plan is not None:
-        st.caption("Dry run: the plan below is what approval would change. Nothing has been sent yet.")
-        st.dataframe(plan.frame(), hide_index=True, width="stretch")
-        for note in plan.notes:
-            st.caption(note)
-        actor = st.text_input("Your name (for the audit log)", _user(), key=f"{key}-actor")
-        cols = st.columns([1, 1, 2])
-        if cols[0].button("Rehearse (dry run)", key=f"{key}-rehearse"):
-            _run(exp, actor, approve=False, fingerprint=None)
-        confirmed = cols[2].checkbox("I reviewed this plan", key=f"{key}-confirm")
-        if cols[1].button("Approve and apply", type="primary", key=f"{key}-approve", disabled=not confirmed):
-            _run(exp, actor, approve=True, fingerprint=reviewed)
-        st.session_state[f"{key}-reviewed"] = plan.fingerprint
+    mine = [j for j in jobs.recent(30, kind=JOB) if j.params.get("experiment_id") == exp.id]
+    planned = next((j for j in mine if j.params["action"] == "plan"), None)
+    last = next((j for j in mine if j.params["action"] != "plan"), None)
+    busy = any(j.status in ACTIVE for j in mine)
+    # the plan is read from the platforms once, again on request and after every approval
+    approved_since = last is not None and last.params["action"] == "approve" and last.status not in ACTIVE
+    if planned is None or (approved_since and last is not None and last.id > planned.id):
+        planned = jobs.get(jobs.enqueue(JOB, {"experiment_id": exp.id, "action": "plan"}))
+        busy = True
+    if st.button("Read the platforms again", icon=":material/refresh:", key=f"{key}-refresh", disabled=busy):
+        _enqueue(exp, "plan")
+
+    if planned is not None and planned.status == "failed":
+        st.error(f"The rollout cannot be planned: {_reason(planned.error)}.")
+    elif planned is None or planned.status in ACTIVE:
+        _watch(exp.id, "Reading the variants' status and budgets from the platforms…")
+    else:
+        plan = rollout.RolloutPlan.from_dict(dict(planned.result or {}))
+        if not plan.actions:
+            st.info("Nothing left to change: the losers are paused.")
+        else:
+            st.caption("Dry run: the plan below is what approval would change. Nothing has been sent yet.")
+            st.dataframe(plan.frame(), hide_index=True, width="stretch")
+            for note in plan.notes:
+                st.caption(note)
+            actor = st.text_input("Your name (for the audit log)", _user(), key=f"{key}-actor")
+            cols = st.columns([1, 1, 2])
+            if cols[0].button("Rehearse (dry run)", key=f"{key}-rehearse", disabled=busy):
+                _enqueue(exp, "rehearse", actor)
+            confirmed = cols[2].checkbox("I reviewed this plan", key=f"{key}-confirm")
+            # approval carries the plan shown here: a plan that changed since is refused, not applied unseen
+            if cols[1].button(
+                "Approve and apply", type="primary", key=f"{key}-approve", disabled=busy or not confirmed
+            ):
+                _enqueue(exp, "approve", actor, plan.fingerprint)
+    if last is not None:
+        _last_run(exp, last)
     trail = rollout.audit_trail(exp.id)
     st.markdown("**Audit trail**")
     if trail.empty:
@@ -91,30 +109,55 @@ def rollout_panel(exp: experiments.ExperimentRecord) -> None:
         st.dataframe(trail, hide_index=True, width="stretch", placeholder="–")
 
 
-def _run(exp: experiments.ExperimentRecord, actor: str, approve: bool, fingerprint: str | None) -> None:
-    if approve:  # what the platforms say now is read again after an approval, whatever its outcome
-        st.session_state.pop(f"rollout-{exp.id}-plan", None)
-    try:
-        result = rollout.run(exp.id, actor, approve=approve, fingerprint=fingerprint)
-    except rollout.RolloutError as exc:
-        st.error(f"{exc}.")
+def _enqueue(exp: experiments.ExperimentRecord, action: str, actor: str = "", fingerprint: str = "") -> None:
+    params: dict[str, object] = {"experiment_id": exp.id, "action": action}
+    if action != "plan":
+        params |= {"actor": actor, "fingerprint": fingerprint}
+    jobs.enqueue(JOB, params)
+    st.rerun()
+
+
+def _last_run(exp: experiments.ExperimentRecord, job: Any) -> None:
+    """The latest rehearsal or approval: its progress, then what it did."""
+    if job.status in ACTIVE:
+        what = "Rehearsing" if job.params["action"] == "rehearse" else "Applying"
+        _watch(exp.id, f"{what} the rollout in the background…")
         return
-    if result.dry_run:
+    if job.status == "failed":
+        st.error(f"The rollout did not run: {_reason(job.error)}.")
+        return
+    result = dict(job.result or {})
+    outcomes = result.get("outcomes", [])
+    if result.get("dry_run"):
         st.success(
-            f"Rehearsed {len(result.outcomes)} change(s): written to the audit log as a dry run; nothing was sent."
+            f"Rehearsed {len(outcomes)} change(s): written to the audit log as a dry run; nothing was sent."
         )
         return
-    failed = [o for o in result.outcomes if o.status != "applied"]
+    failed = [o for o in outcomes if o["status"] != "applied"]
     if failed:
         st.error(
-            f"Rollout {result.status}: "
-            + "; ".join(
-                f"{o.action.action} {o.action.entity} {o.action.entity_id}: {o.error}" for o in failed
-            )
+            f"Rollout {result.get('status')}: "
+            + "; ".join(f"{o['action']} {o['entity']} {o['entity_id']}: {o['error']}" for o in failed)
         )
         return
-    st.session_state[FLASH] = f"Rolled out {exp.winner}: {len(result.outcomes)} change(s) applied."
-    st.rerun()
+    st.success(f"Rolled out {result['plan']['winner']}: {len(outcomes)} change(s) applied.")
+
+
+@st.fragment(run_every=1.5)
+def _watch(experiment_id: int, message: str) -> None:
+    """Wait for this experiment's rollout jobs without rerunning the page; rerun it when they end."""
+    mine = [j for j in jobs.recent(30, kind=JOB) if j.params.get("experiment_id") == experiment_id]
+    if not any(j.status in ACTIVE for j in mine):
+        st.rerun()
+    st.caption(message)
+    if health() is None:
+        st.warning(
+            "The sidecar is not answering, so the rollout waits. Start it with `adops serve` (or `make run`)."
+        )
+
+
+def _reason(error: str | None) -> str:
+    return str(error or "unknown error").split(": ", 1)[-1].rstrip(".")
 
 
 def _change(exp: experiments.ExperimentRecord, message: str, **fields: str) -> None:
