@@ -13,8 +13,10 @@
 
 from __future__ import annotations
 
+import fcntl
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 
@@ -107,6 +109,46 @@ def apply_plan(
 
     `progress(done, total, account)` is called after each account's changes.
     """
+    with _exclusive(plan_id, dry_run):
+        return _apply_plan(plan_id, dry_run, actor, max_step, progress)
+
+
+def rollback_plan(
+    plan_id: int, *, actor: str = "", dry_run: bool = False, progress: Progress | None = None
+) -> ApplyResult:
+    """Restore every budget the plan changed to its value before the plan's first step."""
+    with _exclusive(plan_id, dry_run):
+        return _rollback_plan(plan_id, actor, dry_run, progress)
+
+
+# ---------------------------------------------------------------------------- internals
+
+
+@contextmanager
+def _exclusive(plan_id: int, dry_run: bool) -> Iterator[None]:
+    """One run that changes a plan's budgets at a time, across processes (the page's job, the CLI):
+    the day's step limit is read from the audit log, so two runs at once could both take it."""
+    if dry_run:
+        yield
+        return
+    locks = config.home() / "locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    with open(locks / f"budget-plan-{plan_id}.lock", "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise PlanError(
+                f"plan {plan_id} is being applied or rolled back by another run; try again when it ends"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _apply_plan(
+    plan_id: int, dry_run: bool, actor: str, max_step: float | None, progress: Progress | None
+) -> ApplyResult:
     plan = get_plan(plan_id)
     allowed = ("draft", "approved", "applying") if dry_run else ("approved", "applying")
     if plan.status not in allowed:
@@ -142,10 +184,7 @@ def apply_plan(
     return result
 
 
-def rollback_plan(
-    plan_id: int, *, actor: str = "", dry_run: bool = False, progress: Progress | None = None
-) -> ApplyResult:
-    """Restore every budget the plan changed to its value before the plan's first step."""
+def _rollback_plan(plan_id: int, actor: str, dry_run: bool, progress: Progress | None) -> ApplyResult:
     plan = get_plan(plan_id)
     if plan.status not in ("applying", "applied"):
         raise PlanError(f"plan {plan_id} is {plan.status}: only an applied plan can be rolled back")
@@ -201,9 +240,6 @@ def rollback_plan(
         {"plan_id": plan_id, "by": actor, "changes": len(result.changes), "failed": len(result.failed)},
     )
     return result
-
-
-# ---------------------------------------------------------------------------- internals
 
 
 def _check_level(plan: BudgetPlan) -> None:

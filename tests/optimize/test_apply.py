@@ -153,6 +153,24 @@ def test_runs_as_sidecar_jobs_with_progress_and_clear_failures(
     assert "unknown budget plan action" in str(run("delete").error)
 
 
+def test_one_run_at_a_time_changes_a_plan(sandbox_plan: tuple[int, str, dict[str, float]]) -> None:
+    import fcntl
+
+    from adops import config
+
+    plan_id, account_id, before = sandbox_plan
+    approve(plan_id, by="lead")
+    lock = config.home() / "locks" / f"budget-plan-{plan_id}.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "w") as held:  # another process (the page's job, the CLI) is applying it
+        fcntl.flock(held, fcntl.LOCK_EX)
+        assert apply_plan(plan_id).dry_run  # a rehearsal changes nothing: it does not wait
+        with pytest.raises(PlanError, match="another run"):
+            apply_plan(plan_id, dry_run=False)
+        assert budgets(account_id) == before
+    assert apply_plan(plan_id, dry_run=False).status == "applying"  # once it is released
+
+
 def test_outcome_needs_an_applied_plan(sandbox_plan: tuple[int, str, dict[str, float]]) -> None:
     with pytest.raises(PlanError, match="not been applied"):
         track_outcome(sandbox_plan[0])
