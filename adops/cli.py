@@ -270,9 +270,6 @@ class _progress:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: known failures become one line on stderr and exit 2."""
-    from adops.ingest import SyncBusy
-    from adops.warehouse import ReadOnlyError, SchemaError
-
     try:
         code = app(args=argv, standalone_mode=False)
     except typer.Exit as exc:
@@ -286,7 +283,16 @@ def main(argv: list[str] | None = None) -> None:
         message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
         sys.stderr.write(f"error: {message.splitlines()[0] if message else exc}\n")
         sys.exit(2)
-    except (UsageProblem, config.ConfigError, ReadOnlyError, SchemaError, SyncBusy, ValueError) as exc:
+    # ValueError: also the warehouse's ReadOnlyError and SchemaError
+    except (UsageProblem, config.ConfigError, ValueError) as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        sys.exit(2)
+    except RuntimeError as exc:
+        # imported here, not for every command (adops.ingest loads scipy); loaded anyway when it was raised
+        from adops.ingest import SyncBusy
+
+        if not isinstance(exc, SyncBusy):
+            raise
         sys.stderr.write(f"error: {exc}\n")
         sys.exit(2)
     sys.exit(code if isinstance(code, int) else 0)

@@ -91,3 +91,44 @@ def test_sync_json_and_query_in_a_fresh_process(workspace: Path) -> None:
     assert result["status"] == "success" and {a["platform"] for a in result["accounts"]} == {"meta"}
     after = json.loads(subprocess.run(count, env=env, check=True, capture_output=True, text=True).stdout)
     assert before == after and before[0]["n"] > 0
+
+
+def test_sync_busy_exits_2_with_one_line(
+    workspace: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import adops.ingest
+
+    def busy(*args: object, **kwargs: object) -> None:
+        raise adops.ingest.SyncBusy("a sync is already running")
+
+    monkeypatch.setattr(adops.ingest, "sync", busy)
+    code, _, err = run(["sync", "--json"], capsys)
+    assert code == 2 and err == "error: a sync is already running\n"
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(adops.ingest, "sync", broken)
+    with pytest.raises(RuntimeError, match="a bug"):  # not a usage problem: the traceback stays
+        main(["sync", "--json"])
+
+
+HEAVY = ("scipy", "statsmodels", "prophet", "pandas")
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        "import adops.cli",
+        "import contextlib\nfrom adops.cli import main\nwith contextlib.suppress(SystemExit):\n    main(['--help'])",
+    ],
+    ids=["import", "help"],
+)
+def test_cli_starts_without_the_analytics_stack(start: str) -> None:
+    """Importing the CLI and `adops --help` load none of scipy, statsmodels, Prophet or pandas (over a
+    second): a command that needs them imports them when it runs."""
+    loaded = f"import sys\nprint(sorted({{m.partition('.')[0] for m in sys.modules}} & set({HEAVY!r})))"
+    done = subprocess.run(
+        [sys.executable, "-c", f"{start}\n{loaded}"], check=True, capture_output=True, text=True
+    )
+    assert done.stdout.splitlines()[-1] == "[]"

@@ -13,12 +13,14 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from adops.experiments.frequentist import DEFAULT_SEQUENTIAL_TUNING
-from adops.experiments.readout import ExperimentReadout, MetricComparison, VariantCounts, analyze_counts
+from adops.experiments.defaults import DEFAULT_SEQUENTIAL_TUNING
+
+if TYPE_CHECKING:  # the readout (scipy) is imported when a CSV is read, not for `adops --help`
+    from adops.experiments.readout import ExperimentReadout, MetricComparison, VariantCounts
 
 __all__ = ["AbInputError", "analyze_document", "parse_ab_csv", "read_ab_csv", "readout_document", "register"]
 
@@ -46,7 +48,7 @@ def register(app: typer.Typer) -> None:
         alpha: Annotated[float, typer.Option(help="Significance level; intervals are at 1 - alpha.")] = 0.05,
         tuning: Annotated[
             float, typer.Option(help="Sequential test: total users where its interval is tightest.")
-        ] = (DEFAULT_SEQUENTIAL_TUNING),
+        ] = DEFAULT_SEQUENTIAL_TUNING,
         as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
     ) -> None:
         """A/B test readout: relative lift with CI and p-value, chance to win, sequential test, SRM."""
@@ -109,6 +111,8 @@ class _Row:
 
 
 def _parse_row(line: int, cells: list[str], index: dict[str, int]) -> _Row:
+    from adops.experiments.readout import VariantCounts
+
     def cell(name: str) -> str:
         i = index.get(name)
         return cells[i].strip() if i is not None and i < len(cells) else ""
@@ -193,6 +197,8 @@ def analyze_document(
     tuning: float = DEFAULT_SEQUENTIAL_TUNING,
 ) -> dict[str, Any]:
     """Read out parsed experiments into the `adops ab --json` document (the CLI and the A/B page)."""
+    from adops.experiments.readout import analyze_counts
+
     return readout_document([analyze_counts(rows, alpha, name, tuning) for name, rows in experiments])
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from scipy import special as _sp
 
+from adops.experiments.defaults import DEFAULT_SEQUENTIAL_TUNING
 from adops.experiments.statistics import Statistic
 
 __all__ = [
@@ -36,8 +37,6 @@ __all__ = [
     "sequential_halfwidth",
     "sequential_rho",
 ]
-
-DEFAULT_SEQUENTIAL_TUNING = 5000.0
 
 NO_UNITS = "a variant has no units"
 BASELINE_ZERO = "the control's mean is zero, so a relative lift is undefined"

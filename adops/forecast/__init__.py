@@ -5,32 +5,40 @@ backtests beside every forecast, calibrated intervals, and pacing / ROAS project
     [fc] = forecast_many({"spend": frame}, ForecastConfig(horizon=45, country="US"))
     fc.forecast            # ds, yhat, yhat_lower, yhat_upper
     fc.accuracy            # MASE, sMAPE, coverage of the method used, at the same horizon
+
+The names below are imported on first use (`adops.lazy`): `adops forecast --help` does not load
+pandas or Prophet.
 """
 
-from adops.forecast.backtest import Backtest
-from adops.forecast.core import (
-    MIN_DAYS,
-    ForecastConfig,
-    SeriesForecast,
-    default_cache_dir,
-    forecast_many,
-    forecast_series,
-    prepare,
-)
-from adops.forecast.data import METRICS, daily_parts, daily_series
-from adops.forecast.jobs import ForecastScope
-from adops.forecast.metrics import coverage, mase, seasonal_naive_scale, smape
-from adops.forecast.pacing import (
-    BudgetOutcome,
-    Pacing,
-    Projection,
-    budget_outcome,
-    pace,
-    period_bounds,
-    period_totals,
-    project_ratio,
-)
-from adops.forecast.report import accuracy_table, forecast_table, period_pacing
+from typing import TYPE_CHECKING
+
+from adops.lazy import export_lazily
+
+if TYPE_CHECKING:
+    from adops.forecast.backtest import Backtest
+    from adops.forecast.core import (
+        MIN_DAYS,
+        ForecastConfig,
+        SeriesForecast,
+        default_cache_dir,
+        forecast_many,
+        forecast_series,
+        prepare,
+    )
+    from adops.forecast.data import METRICS, daily_parts, daily_series
+    from adops.forecast.jobs import ForecastScope
+    from adops.forecast.metrics import coverage, mase, seasonal_naive_scale, smape
+    from adops.forecast.pacing import (
+        BudgetOutcome,
+        Pacing,
+        Projection,
+        budget_outcome,
+        pace,
+        period_bounds,
+        period_totals,
+        project_ratio,
+    )
+    from adops.forecast.report import accuracy_table, forecast_table, period_pacing
 
 __all__ = [
     "METRICS",
@@ -61,3 +69,33 @@ __all__ = [
     "seasonal_naive_scale",
     "smape",
 ]
+
+export_lazily(
+    __name__,
+    {
+        "backtest": ["Backtest"],
+        "core": [
+            "MIN_DAYS",
+            "ForecastConfig",
+            "SeriesForecast",
+            "default_cache_dir",
+            "forecast_many",
+            "forecast_series",
+            "prepare",
+        ],
+        "data": ["METRICS", "daily_parts", "daily_series"],
+        "jobs": ["ForecastScope"],
+        "metrics": ["coverage", "mase", "seasonal_naive_scale", "smape"],
+        "pacing": [
+            "BudgetOutcome",
+            "Pacing",
+            "Projection",
+            "budget_outcome",
+            "pace",
+            "period_bounds",
+            "period_totals",
+            "project_ratio",
+        ],
+        "report": ["accuracy_table", "forecast_table", "period_pacing"],
+    },
+)

@@ -5,21 +5,29 @@
 - `allocate` maximises the total expected outcome within per-channel bounds (`allocator`).
 - `recommend` / `fit_channels` + `plan` go from a history table to a recommendation (`recommend`),
   whose `to_dict()` is the `adops optimize --json` document.
+
+The names below are imported on first use (`adops.lazy`): `adops optimize --help` does not load
+scipy or pandas.
 """
 
-from adops.optimize.allocator import Allocation, InfeasibleBudget, allocate
-from adops.optimize.curves import CurveFit, HillCurves, adstock, fit_curve, hill
-from adops.optimize.history import ChannelHistory, InputError, load_history, read_csv
-from adops.optimize.recommend import (
-    DEFAULT_BOUNDS,
-    ChannelCurve,
-    ChannelPlan,
-    Recommendation,
-    bounds_for,
-    fit_channels,
-    plan,
-    recommend,
-)
+from typing import TYPE_CHECKING
+
+from adops.lazy import export_lazily
+
+if TYPE_CHECKING:
+    from adops.optimize.allocator import Allocation, InfeasibleBudget, allocate
+    from adops.optimize.curves import CurveFit, HillCurves, adstock, fit_curve, hill
+    from adops.optimize.history import ChannelHistory, InputError, load_history, read_csv
+    from adops.optimize.recommend import (
+        DEFAULT_BOUNDS,
+        ChannelCurve,
+        ChannelPlan,
+        Recommendation,
+        bounds_for,
+        fit_channels,
+        plan,
+        recommend,
+    )
 
 __all__ = [
     "DEFAULT_BOUNDS",
@@ -43,3 +51,22 @@ __all__ = [
     "read_csv",
     "recommend",
 ]
+
+export_lazily(
+    __name__,
+    {
+        "allocator": ["Allocation", "InfeasibleBudget", "allocate"],
+        "curves": ["CurveFit", "HillCurves", "adstock", "fit_curve", "hill"],
+        "history": ["ChannelHistory", "InputError", "load_history", "read_csv"],
+        "recommend": [
+            "DEFAULT_BOUNDS",
+            "ChannelCurve",
+            "ChannelPlan",
+            "Recommendation",
+            "bounds_for",
+            "fit_channels",
+            "plan",
+            "recommend",
+        ],
+    },
+)
