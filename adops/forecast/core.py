@@ -558,8 +558,8 @@ def _draw(
             return d.yhat, d.samples, method
         except ValueError:
             method = "snaive"
-    if method in drawers and method != "snaive":
-        point, samples = drawers[method](y_model, config.horizon, seed)
+    if method == "regimes":
+        point, samples = drawers["regimes"](y_model, config.horizon, seed)
         return point, samples, method
     d = baselines.seasonal_naive(y_model, config.horizon, config.n_samples, np.random.default_rng(seed))
     return d.yhat, d.samples, "snaive"
