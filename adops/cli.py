@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -71,8 +73,8 @@ def demo(
 
     if days < 1:
         fail("--days must be at least 1")
-    with _progress("Building demo") as progress:
-        result = build_demo(days=days, seed=seed, progress=progress)
+    with progress_bar("Building demo") as update:
+        result = build_demo(days=days, seed=seed, progress=_account_progress(update))
     typer.echo(
         f"demo ready in {config.home()}: {result.rows:,} rows from {len(result.accounts)} accounts "
         f"in {result.duration_s:.1f}s"
@@ -110,8 +112,8 @@ def sync(
         result = run_sync(platforms, start, end)
         emit_json(result.to_dict())
     else:
-        with _progress("Syncing") as progress:
-            result = run_sync(platforms, start, end, progress=progress)
+        with progress_bar("Syncing") as update:
+            result = run_sync(platforms, start, end, progress=_account_progress(update))
         typer.echo(f"sync {result.run_id} {result.status}: {result.rows:,} rows in {result.duration_s:.1f}s")
         for acc in result.accounts:
             if acc.status != "success":
@@ -237,35 +239,32 @@ _register_analytics()
 # ---------------------------------------------------------------------------- plumbing
 
 
-class _progress:
-    """A terminal progress bar fed by the sync engine's per-account callback."""
+@contextmanager
+def progress_bar(label: str) -> Iterator[Callable[[int, int, str], None]]:
+    """A transient progress bar on stderr; yields `update(done, total, description)`."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    def __init__(self, label: str) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        transient=True,
+        console=Console(stderr=True),
+    )
+    task = bar.add_task(label, total=None)
 
-        self.bar = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            transient=True,
-        )
-        self.task = self.bar.add_task(label, total=None)
+    def update(done: int, total: int, description: str) -> None:
+        bar.update(task, completed=done, total=total, description=description)
 
-    def __enter__(self):  # type: ignore[no-untyped-def]
-        self.bar.start()
-        return self.update
+    with bar:
+        yield update
 
-    def __exit__(self, *exc: object) -> None:
-        self.bar.stop()
 
-    def update(self, done: int, total: int, result: Any) -> None:
-        self.bar.update(
-            self.task,
-            completed=done,
-            total=total,
-            description=f"{result.platform}:{result.account_id} {result.status}",
-        )
+def _account_progress(update: Callable[[int, int, str], None]) -> Callable[[int, int, Any], None]:
+    """The sync engine's per-account callback, shown as `platform:account status`."""
+    return lambda done, total, r: update(done, total, f"{r.platform}:{r.account_id} {r.status}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -29,7 +28,7 @@ def forecast(
     ] = False,
 ) -> None:
     """Forecast daily series: Prophet (ETS / seasonal naive for short series), with backtest accuracy."""
-    from adops.cli import emit_json, fail, input_csv
+    from adops.cli import emit_json, fail, input_csv, progress_bar
     from adops.forecast.core import METHODS, NEEDS_PARTS, ForecastConfig, forecast_many
     from adops.forecast.inputs import InputError, read_series_csv
 
@@ -57,8 +56,14 @@ def forecast(
     if as_json:
         results = forecast_many(frames, config, workers=workers, cache=not no_cache)
     else:
-        with _bar(len(frames)) as progress:
-            results = forecast_many(frames, config, workers=workers, progress=progress, cache=not no_cache)
+        with progress_bar("Forecasting") as update:
+            results = forecast_many(
+                frames,
+                config,
+                workers=workers,
+                progress=lambda done, total, key: update(done, total, f"Forecasting {key or ''}".strip()),
+                cache=not no_cache,
+            )
     if as_json:
         emit_json(
             {
@@ -78,36 +83,6 @@ def forecast(
         )
         typer.echo(f"{label}: {r.method}, {scores}")
         typer.echo(r.forecast.to_string(index=False))
-
-
-class _bar:
-    """A transient progress bar on stderr, fed by forecast_many's progress callback."""
-
-    def __init__(self, total: int) -> None:
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        self.bar = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            transient=True,
-            console=Console(stderr=True),
-        )
-        self.task = self.bar.add_task("Forecasting", total=total)
-
-    def __enter__(self) -> Callable[[int, int, str | None], None]:
-        self.bar.start()
-        return self.update
-
-    def __exit__(self, *exc: object) -> None:
-        self.bar.stop()
-
-    def update(self, done: int, total: int, series: str | None) -> None:
-        self.bar.update(
-            self.task, completed=done, total=total, description=f"Forecasting {series or ''}".strip()
-        )
 
 
 def _known_country(code: str) -> bool:
