@@ -25,9 +25,21 @@ plans_app = typer.Typer(
     no_args_is_help=True,
 )
 
-_ID_HELP = "The plan's id (see `adops plans list`)."
-_BY_HELP = "Who does it: recorded on the plan and in the audit trail."
-_JSON_HELP = "Print one JSON document."
+# the arguments several commands share
+PlanId = Annotated[
+    str, typer.Argument(metavar="ID", help="The plan's id (see `adops plans list`).", show_default=False)
+]
+By = Annotated[
+    str,
+    typer.Option(
+        "--by",
+        metavar="NAME",
+        help="Who does it: recorded on the plan and in the audit trail.",
+        show_default=False,
+    ),
+]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Rehearse: write the audit rows, change no budget.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 
 
 def register(app: typer.Typer) -> None:
@@ -38,7 +50,7 @@ def register(app: typer.Typer) -> None:
 @plans_app.command("list")
 def list_(
     limit: Annotated[int, typer.Option(help="How many, newest first.")] = 50,
-    as_json: Annotated[bool, typer.Option("--json", help=_JSON_HELP)] = False,
+    as_json: AsJson = False,
 ) -> None:
     """List the latest budget plans, newest first."""
     from adops.cli import emit_json, fail
@@ -73,8 +85,8 @@ def list_(
 
 @plans_app.command("show")
 def show(
-    plan_id: Annotated[str, typer.Argument(metavar="ID", help=_ID_HELP, show_default=False)],
-    as_json: Annotated[bool, typer.Option("--json", help=_JSON_HELP)] = False,
+    plan_id: PlanId,
+    as_json: AsJson = False,
 ) -> None:
     """Show a plan, its lines and its audit trail."""
     from adops.cli import emit_json
@@ -153,8 +165,8 @@ def show(
 
 @plans_app.command("approve")
 def approve(
-    plan_id: Annotated[str, typer.Argument(metavar="ID", help=_ID_HELP, show_default=False)],
-    by: Annotated[str, typer.Option("--by", metavar="NAME", help=_BY_HELP, show_default=False)],
+    plan_id: PlanId,
+    by: By,
 ) -> None:
     """Approve a draft plan, so that it can be applied."""
     from adops.optimize import plans
@@ -166,12 +178,10 @@ def approve(
 
 @plans_app.command("apply")
 def apply(
-    plan_id: Annotated[str, typer.Argument(metavar="ID", help=_ID_HELP, show_default=False)],
-    by: Annotated[str, typer.Option("--by", metavar="NAME", help=_BY_HELP, show_default=False)],
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Rehearse: write the audit rows, change no budget.")
-    ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help=_JSON_HELP)] = False,
+    plan_id: PlanId,
+    by: By,
+    dry_run: DryRun = False,
+    as_json: AsJson = False,
 ) -> None:
     """Take today's step of an approved plan.
 
@@ -188,12 +198,10 @@ def apply(
 
 @plans_app.command("rollback")
 def rollback(
-    plan_id: Annotated[str, typer.Argument(metavar="ID", help=_ID_HELP, show_default=False)],
-    by: Annotated[str, typer.Option("--by", metavar="NAME", help=_BY_HELP, show_default=False)],
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Rehearse: write the audit rows, change no budget.")
-    ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help=_JSON_HELP)] = False,
+    plan_id: PlanId,
+    by: By,
+    dry_run: DryRun = False,
+    as_json: AsJson = False,
 ) -> None:
     """Roll a plan back: budgets as before its first step.
 
@@ -209,8 +217,8 @@ def rollback(
 
 @plans_app.command("outcome")
 def outcome(
-    plan_id: Annotated[str, typer.Argument(metavar="ID", help=_ID_HELP, show_default=False)],
-    as_json: Annotated[bool, typer.Option("--json", help=_JSON_HELP)] = False,
+    plan_id: PlanId,
+    as_json: AsJson = False,
 ) -> None:
     """Track expected against actual since the first step.
 
