@@ -15,6 +15,15 @@ from pathlib import Path
 from typing import Any
 
 PLATFORMS = ("google_ads", "meta", "pinterest", "linkedin", "tiktok", "microsoft_ads")
+#: How people name each platform (pages, the simulator's account names).
+PLATFORM_NAMES = {
+    "google_ads": "Google Ads",
+    "meta": "Meta",
+    "pinterest": "Pinterest",
+    "linkedin": "LinkedIn",
+    "tiktok": "TikTok",
+    "microsoft_ads": "Microsoft Ads",
+}
 CONNECTOR_KINDS = ("api", "sandbox")
 INTEGRATIONS = ("asana",)
 

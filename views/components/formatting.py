@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import math
 
-PLATFORM_LABELS = {
-    "google_ads": "Google Ads",
-    "meta": "Meta",
-    "pinterest": "Pinterest",
-    "linkedin": "LinkedIn",
-    "tiktok": "TikTok",
-    "microsoft_ads": "Microsoft Ads",
-}
+from adops.config import PLATFORM_NAMES
+
+PLATFORM_LABELS = PLATFORM_NAMES
 PLATFORM_COLORS = {
     "google_ads": "#4285F4",
     "meta": "#7C3AED",

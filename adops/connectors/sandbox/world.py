@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from adops.config import PLATFORMS
+from adops.config import PLATFORM_NAMES, PLATFORMS
 from adops.connectors.base import AD_DAILY_COLUMNS, CAMPAIGN_DAILY_COLUMNS
 
 EPOCH = date(2020, 1, 1)
@@ -211,7 +211,7 @@ class World:
                     Account(
                         platform,
                         _account_id(platform, p_index, i),
-                        f"{_title(platform)} {currency} {i + 1}",
+                        f"{PLATFORM_NAMES[platform]} {currency} {i + 1}",
                         currency,
                         tz,
                     )
@@ -677,17 +677,6 @@ def _stable(text: str) -> int:
 def _account_id(platform: str, p_index: int, i: int) -> str:
     base = 1000000000 + p_index * 100000 + i * 1000 + 7
     return {"meta": f"act_{base}", "google_ads": str(base)}.get(platform, str(base))
-
-
-def _title(platform: str) -> str:
-    return {
-        "google_ads": "Google Ads",
-        "meta": "Meta",
-        "pinterest": "Pinterest",
-        "linkedin": "LinkedIn",
-        "tiktok": "TikTok",
-        "microsoft_ads": "Microsoft Ads",
-    }[platform]
 
 
 def _empty_ad_frame() -> pd.DataFrame:
