@@ -40,30 +40,8 @@ def daily_series(
     platforms: list[str] | None = None,
 ) -> dict[str | None, pd.DataFrame]:
     """Series key ("meta", "meta:act_1", "meta:act_1:42"; None for the total) -> frame of ds and y."""
-    from adops import warehouse
-
-    if metric not in METRICS:
-        raise ValueError(f"unknown metric {metric!r}; one of {', '.join(METRICS)}")
-    if level not in LEVELS:
-        raise ValueError(f"unknown level {level!r}; one of {', '.join(LEVELS)}")
-    keys = LEVELS[level]
-    where: list[str] = ["1 = 1"]
-    params: list[object] = []
-    if since:
-        where.append("date >= ?")
-        params.append(since)
-    if until:
-        where.append("date <= ?")
-        params.append(until)
-    if platforms:
-        where.append(f"platform IN ({', '.join('?' for _ in platforms)})")
-        params.extend(platforms)
-    group = ", ".join([*keys, "date"])
-    sql = (
-        f"SELECT {group}, sum({METRICS[metric]}) AS y FROM campaign_daily WHERE {' AND '.join(where)} "
-        f"GROUP BY {group} ORDER BY {group}"
-    )
-    rows = warehouse.query(sql, params)
+    keys = LEVELS[_checked(metric, level)]
+    rows = _daily(keys, f"sum({METRICS[metric]}) AS y", since, until, platforms)
     out: dict[str | None, pd.DataFrame] = {}
     if rows.empty:
         return out
@@ -87,22 +65,56 @@ def daily_parts(
 ) -> dict[str | None, pd.DataFrame]:
     """Each series' campaigns: series key -> long frame of ds, part, spend and y (the metric).
 
-    Feeds the bottom-up regime forecast (`forecast_many(parts=...)`); empty at the campaign level,
-    which has no parts.
+    Feeds the bottom-up regime forecast (`forecast_many(parts=...)`), which fills the days a
+    campaign has no row with 0; empty at the campaign level, which has no parts.
     """
+    keys = LEVELS[_checked(metric, level)]
     if level == "campaign":
         return {}
-    frames = daily_series(metric, "campaign", since, until, platforms)
-    spend = daily_series("spend", "campaign", since, until, platforms) if metric != "spend" else frames
-    keys = len(LEVELS[level])
-    out: dict[str | None, list[pd.DataFrame]] = {}
-    for name, frame in frames.items():
-        key = str(name).split(":")
-        parent = ":".join(key[:keys]) or None
-        part = frame.assign(part=str(name))
-        spent = spend.get(name)
-        part["spend"] = (
-            part["ds"].map(spent.set_index("ds")["y"]).fillna(0.0).to_numpy() if spent is not None else 0.0
-        )
-        out.setdefault(parent, []).append(part)
-    return {k: pd.concat(v, ignore_index=True)[["ds", "part", "spend", "y"]] for k, v in out.items()}
+    values = f"sum({METRICS['spend']}) AS spend, sum({METRICS[metric]}) AS y"
+    rows = _daily(LEVELS["campaign"], values, since, until, platforms)
+    if rows.empty:
+        return {}
+    rows["ds"] = pd.to_datetime(rows["date"])
+    rows["part"] = (
+        rows["platform"] + ":" + rows["account_id"].astype(str) + ":" + rows["campaign_id"].astype(str)
+    )
+    groups = rows.groupby(keys, sort=True) if keys else [((), rows)]
+    out: dict[str | None, pd.DataFrame] = {}
+    for key, part in groups:
+        name = ":".join(str(k) for k in (key if isinstance(key, tuple) else (key,))) or None
+        out[name] = part[["ds", "part", "spend", "y"]].reset_index(drop=True)
+    return out
+
+
+def _checked(metric: str, level: str) -> str:
+    if metric not in METRICS:
+        raise ValueError(f"unknown metric {metric!r}; one of {', '.join(METRICS)}")
+    if level not in LEVELS:
+        raise ValueError(f"unknown level {level!r}; one of {', '.join(LEVELS)}")
+    return level
+
+
+def _daily(
+    keys: list[str], values: str, since: date | None, until: date | None, platforms: list[str] | None
+) -> pd.DataFrame:
+    """`values` (aggregates) per day and `keys` from campaign_daily, within the filters."""
+    from adops import warehouse
+
+    where: list[str] = ["1 = 1"]
+    params: list[object] = []
+    if since:
+        where.append("date >= ?")
+        params.append(since)
+    if until:
+        where.append("date <= ?")
+        params.append(until)
+    if platforms:
+        where.append(f"platform IN ({', '.join('?' for _ in platforms)})")
+        params.extend(platforms)
+    group = ", ".join([*keys, "date"])
+    sql = (
+        f"SELECT {group}, {values} FROM campaign_daily WHERE {' AND '.join(where)} "
+        f"GROUP BY {group} ORDER BY {group}"
+    )
+    return warehouse.query(sql, params)
