@@ -22,8 +22,8 @@ from adops.optimize.plans import (
 )
 from adops.optimize.recommend import Recommendation
 from adops.optimize.sources import WarehouseHistory
-from adops.sidecar.client import health
 from adops.store import jobs
+from views.components.waiting import wait_for
 
 
 def plans_panel(rec: Recommendation, history: WarehouseHistory, scope: str, currency: str) -> None:
@@ -115,18 +115,14 @@ def plans_panel(rec: Recommendation, history: WarehouseHistory, scope: str, curr
 _ACTIONS = {"dry_run": "Dry run", "apply": "Today's step", "rollback": "Rollback"}
 
 
-@st.fragment(run_every=1.5)
 def _watch(job_id: int) -> None:
-    """Poll a running job without rerunning the whole page (its recommendation takes seconds)."""
-    job = jobs.get(job_id)
-    if job is None or job.status not in ("queued", "running"):
-        st.rerun()  # the whole page: the plan's status, buttons and the run's result change
-    assert job is not None
-    st.progress(job.progress, text=f"{_ACTIONS[job.params['action']]} in the background… {job.message}")
-    if health() is None:
-        st.warning(
-            "The sidecar is not answering, so the run waits. Start it with `adops serve` (or `make run`)."
-        )
+    def status() -> tuple[float | None, str] | None:
+        job = jobs.get(job_id)
+        if job is None or job.status not in ("queued", "running"):
+            return None  # the plan's status, buttons and the run's result change: the page reruns
+        return job.progress, f"{_ACTIONS[job.params['action']]} in the background… {job.message}"
+
+    wait_for(status)
 
 
 def _last_run(job: Any) -> None:

@@ -18,6 +18,7 @@ from adops.forecast.report import budget_change, roas_projection
 from adops.optimize import fits
 from adops.store import jobs
 from views.components.formatting import compact
+from views.components.waiting import wait_for
 
 COMPANION = {"spend": "conversion_value", "conversion_value": "spend"}
 OBJECTIVE = {"conversions": "conversions", "conversion_value": "revenue"}
@@ -90,9 +91,5 @@ def budget_panel(scope: ForecastScope, fc: SeriesForecast, currency: str) -> Non
         )
 
 
-@st.fragment(run_every=3)
 def _wait(ready: Callable[[], bool], message: str) -> None:
-    """Say what the sidecar is doing, and rerun the page once it is done."""
-    if ready():
-        st.rerun()
-    st.caption(message)
+    wait_for(lambda: None if ready() else (None, message))

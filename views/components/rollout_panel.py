@@ -16,8 +16,8 @@ import streamlit as st
 
 from adops.experiments import Decision, rollout
 from adops.experiments import store as experiments
-from adops.sidecar.client import health
 from adops.store import jobs
+from views.components.waiting import wait_for
 
 FLASH = "ab-flash"
 JOB = "experiment.rollout"
@@ -143,17 +143,14 @@ def _last_run(exp: experiments.ExperimentRecord, job: Any) -> None:
     st.success(f"Rolled out {result['plan']['winner']}: {len(outcomes)} change(s) applied.")
 
 
-@st.fragment(run_every=1.5)
 def _watch(experiment_id: int, message: str) -> None:
-    """Wait for this experiment's rollout jobs without rerunning the page; rerun it when they end."""
-    mine = [j for j in jobs.recent(30, kind=JOB) if j.params.get("experiment_id") == experiment_id]
-    if not any(j.status in ACTIVE for j in mine):
-        st.rerun()
-    st.caption(message)
-    if health() is None:
-        st.warning(
-            "The sidecar is not answering, so the rollout waits. Start it with `adops serve` (or `make run`)."
-        )
+    """Wait for this experiment's rollout jobs; the page reruns when they end."""
+
+    def status() -> tuple[float | None, str] | None:
+        mine = [j for j in jobs.recent(30, kind=JOB) if j.params.get("experiment_id") == experiment_id]
+        return (None, message) if any(j.status in ACTIVE for j in mine) else None
+
+    wait_for(status)
 
 
 def _reason(error: str | None) -> str:
