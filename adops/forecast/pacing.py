@@ -128,6 +128,12 @@ def period_bounds(day: date, period: Period) -> tuple[date, date]:
     return start, nxt - timedelta(days=1)
 
 
+def actual_between(actuals: pd.DataFrame, start: date, before: date) -> float:
+    """The sum of `actuals` (ds, y) from `start` up to the day before `before`: the period to date."""
+    days = pd.to_datetime(actuals["ds"]).dt.date
+    return float(actuals.loc[((days >= start) & (days < before)).to_numpy(), "y"].sum())
+
+
 def period_totals(
     forecast: pd.DataFrame,
     start: date,
@@ -181,9 +187,7 @@ def pace(
     start, end = period_bounds(first, period)
     if pd.Timestamp(forecast["ds"].iloc[-1]).date() < end:
         raise ValueError(f"the forecast ends before the {period} ends on {end}; forecast a longer horizon")
-    a_ds = pd.to_datetime(actuals["ds"]).dt.date
-    in_period = (a_ds >= start) & (a_ds < first)
-    actual = float(actuals.loc[in_period.to_numpy(), "y"].sum())
+    actual = actual_between(actuals, start, first)
     totals = actual + period_totals(forecast, start, end, samples, interval_width=interval_width, rho=rho)
     lo_q, hi_q = (1 - interval_width) / 2, (1 + interval_width) / 2
     projected = float(np.median(totals))

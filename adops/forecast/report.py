@@ -11,6 +11,7 @@ from adops.forecast.pacing import (
     Pacing,
     Projection,
     ResponseCurve,
+    actual_between,
     budget_outcome,
     pace,
     period_bounds,
@@ -74,8 +75,7 @@ def roas_projection(spend: SeriesForecast, value: SeriesForecast, period: str) -
         return None
 
     def to_date(result: SeriesForecast) -> float:
-        days = result.history["ds"].dt.date
-        return float(result.history.loc[((days >= start) & (days < first)).to_numpy(), "y"].sum())
+        return actual_between(result.history, start, first)
 
     def totals(result: SeriesForecast) -> np.ndarray:
         return period_totals(result.forecast, start, end, result.samples)
