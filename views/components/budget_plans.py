@@ -23,7 +23,7 @@ from adops.optimize.plans import (
 from adops.optimize.recommend import Recommendation
 from adops.optimize.sources import WarehouseHistory
 from adops.store import jobs
-from views.components.waiting import wait_for
+from views.components.waiting import failure, wait_for
 
 
 def plans_panel(rec: Recommendation, history: WarehouseHistory, scope: str, currency: str) -> None:
@@ -132,7 +132,7 @@ def _last_run(job: Any) -> None:
         _watch(job.id)
         return
     if job.status == "failed":
-        st.error(f"{what} did not run: {str(job.error).removeprefix('PlanError: ')}.")
+        st.error(f"{what} did not run: {failure(job.error)}.")
         return
     result: dict[str, Any] = job.result or {}
     head = (

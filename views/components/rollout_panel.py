@@ -17,7 +17,7 @@ import streamlit as st
 from adops.experiments import Decision, rollout
 from adops.experiments import store as experiments
 from adops.store import jobs
-from views.components.waiting import wait_for
+from views.components.waiting import failure, wait_for
 
 FLASH = "ab-flash"
 JOB = "experiment.rollout"
@@ -77,7 +77,7 @@ def rollout_panel(exp: experiments.ExperimentRecord) -> None:
         _enqueue(exp, "plan")
 
     if planned is not None and planned.status == "failed":
-        st.error(f"The rollout cannot be planned: {_reason(planned.error)}.")
+        st.error(f"The rollout cannot be planned: {failure(planned.error)}.")
     elif planned is None or planned.status in ACTIVE:
         _watch(exp.id, "Reading the variants' status and budgets from the platforms…")
     else:
@@ -124,7 +124,7 @@ def _last_run(exp: experiments.ExperimentRecord, job: Any) -> None:
         _watch(exp.id, f"{what} the rollout in the background…")
         return
     if job.status == "failed":
-        st.error(f"The rollout did not run: {_reason(job.error)}.")
+        st.error(f"The rollout did not run: {failure(job.error)}.")
         return
     result = dict(job.result or {})
     outcomes = result.get("outcomes", [])
@@ -151,10 +151,6 @@ def _watch(experiment_id: int, message: str) -> None:
         return (None, message) if any(j.status in ACTIVE for j in mine) else None
 
     wait_for(status)
-
-
-def _reason(error: str | None) -> str:
-    return str(error or "unknown error").split(": ", 1)[-1].rstrip(".")
 
 
 def _change(exp: experiments.ExperimentRecord, message: str, **fields: str) -> None:

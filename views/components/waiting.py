@@ -29,3 +29,8 @@ def wait_for(status: Status) -> None:
         st.warning(
             "The sidecar is not answering, so this waits. Start it with `adops serve` (or `make run`)."
         )
+
+
+def failure(error: str | None) -> str:
+    """A failed job's reason for a sentence: the worker records `Type: message`; people read the message."""
+    return str(error or "unknown error").split(": ", 1)[-1].rstrip(".")
