@@ -16,6 +16,14 @@ Entity = Literal["campaign", "ad_group", "ad"]
 Status = Literal["ENABLED", "PAUSED"]
 
 
+def normalise_status(status: str | None) -> str | None:
+    """A platform's ACTIVE is our ENABLED (Meta, Pinterest); PAUSED stays; DELETED, ARCHIVED and the
+    like are kept as the platform says them."""
+    if status is None:
+        return None
+    return "ENABLED" if status == "ACTIVE" else status
+
+
 @dataclass(frozen=True)
 class AccountInfo:
     platform: str

@@ -39,6 +39,7 @@ from adops.connectors.base import (
     CampaignTemplate,
     Entity,
     Status,
+    normalise_status,
 )
 from adops.connectors.errors import (
     AuthError,
@@ -86,13 +87,6 @@ INSIGHT_IDS = {
 def minor_units(currency: str) -> int:
     """How many minimum units make one unit of the currency in Meta's budget and bid fields."""
     return 1 if currency.upper() in WHOLE_UNIT_CURRENCIES else 100
-
-
-def normalise_status(status: str | None) -> str | None:
-    """ACTIVE -> ENABLED; PAUSED stays; DELETED, ARCHIVED... are kept as Meta says them."""
-    if status is None:
-        return None
-    return "ENABLED" if status == "ACTIVE" else status
 
 
 class MetaClient(ApiClient):

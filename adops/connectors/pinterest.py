@@ -34,6 +34,7 @@ from adops.connectors.base import (
     CampaignTemplate,
     Entity,
     Status,
+    normalise_status,
 )
 from adops.connectors.errors import BadRequest, ConnectorError, RateLimited, TransientError
 from adops.connectors.http import ApiClient, require
@@ -63,13 +64,6 @@ OBJECTIVES = {
     "WEB_SESSIONS": "WEB_SESSIONS",
 }
 LEVEL_ID = {"CAMPAIGN": "CAMPAIGN_ID", "AD": "AD_ID"}
-
-
-def normalise_status(status: str | None) -> str | None:
-    """ACTIVE -> ENABLED; PAUSED stays; ARCHIVED and others are kept as Pinterest says them."""
-    if status is None:
-        return None
-    return "ENABLED" if status == "ACTIVE" else status
 
 
 class PinterestClient(ApiClient):
