@@ -46,6 +46,12 @@ def main() -> None:
         t0 = time.perf_counter()
         rows = evaluate(series, config, series_parts)
         report(name, rows, config.interval_width, time.perf_counter() - t0)
+        alone_choice = evaluate(series, replace(config, selection="series"), series_parts)
+        m, n = alone_choice["mase"].mean(), alone_choice["naive_mase"].mean()
+        print(
+            f"     each series choosing its own method (selection='series'): MASE {m:.3f} "
+            f"({100 * (1 - m / n):+.1f}%), coverage {100 * alone_choice['coverage'].mean():.1f}%"
+        )
         methods = ["prophet", "ets", "reverting"] + (["regimes", "regimes+reverting"] if series_parts else [])
         for method in methods:
             alone = evaluate(series, replace(config, method=method, backtest_origins=0), series_parts)
@@ -118,6 +124,14 @@ def report(name: str, rows: pd.DataFrame, nominal: float, seconds: float) -> Non
         f"({100 * (cov - nominal):+.1f} points; target within 5)"
     )
     print(f"     methods chosen: {methods}")
+    metric = rows["series"].str.rsplit(":", n=1).str[-1]
+    if metric.isin(["spend", "conversions"]).all():  # the sandbox's series: each metric on its own
+        for metric_name, part in rows.groupby(metric):
+            pm, pn = part["mase"].mean(), part["naive_mase"].mean()
+            print(
+                f"     {metric_name}: {100 * (1 - pm / pn):+.1f}% better than naive, "
+                f"coverage {100 * part['coverage'].mean():.1f}%"
+            )
 
 
 def sandbox_series(
