@@ -80,6 +80,9 @@ class Config:
     lookback_days: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_LOOKBACK_DAYS))
     max_parallel_accounts: int = 4
     initial_history_days: int = 90
+    #: the one retry layer (each HTTP call to a platform): at most this many attempts within this many seconds
+    retry_attempts: int = 6
+    retry_seconds: float = 120.0
     schedules: tuple[SyncSchedule, ...] = (SyncSchedule(),)
     notifications: dict[str, dict[str, str]] = field(default_factory=dict)
     #: project-work tools, e.g. integrations["asana"] = {"access_token": "env:ASANA_TOKEN", "workspace": "123"}
@@ -125,6 +128,8 @@ def _parse(raw: dict[str, Any], root: Path) -> Config:
         "schedules",
         "notifications",
         "integrations",
+        "retry_attempts",
+        "retry_seconds",
     }
     for key in raw:
         if key not in known:
@@ -137,6 +142,8 @@ def _parse(raw: dict[str, Any], root: Path) -> Config:
     seed = _int(os.environ.get("ADOPS_SANDBOX_SEED") or raw.get("sandbox_seed", 7), "sandbox_seed")
     parallel = _int(raw.get("max_parallel_accounts", 4), "max_parallel_accounts", low=1)
     history = _int(raw.get("initial_history_days", 90), "initial_history_days", low=1)
+    attempts = _int(raw.get("retry_attempts", 6), "retry_attempts", low=1)
+    retry_seconds = float(_int(raw.get("retry_seconds", 120), "retry_seconds", low=1))
 
     lookback = dict(DEFAULT_LOOKBACK_DAYS)
     for platform, days in dict(raw.get("lookback_days", {})).items():
@@ -201,6 +208,8 @@ def _parse(raw: dict[str, Any], root: Path) -> Config:
         lookback_days=lookback,
         max_parallel_accounts=parallel,
         initial_history_days=history,
+        retry_attempts=attempts,
+        retry_seconds=retry_seconds,
         schedules=tuple(schedules),
         notifications={str(k): dict(v) for k, v in notifications.items()},
         integrations={str(k): dict(v) for k, v in integrations.items()},
