@@ -20,8 +20,8 @@ run: install
 	$(BIN)/python -m adops.launcher
 
 lint: install
-	$(BIN)/ruff check adops views tests benchmarks app.py
-	$(BIN)/ruff format --check adops views tests benchmarks app.py
+	$(BIN)/ruff check adops pages tests benchmarks app.py
+	$(BIN)/ruff format --check adops pages tests benchmarks app.py
 
 typecheck: install
 	$(BIN)/mypy

@@ -1,6 +1,7 @@
 """The Streamlit command center: navigation only.
 
-Every page lives in views/ (a folder named pages/ would make Streamlit add a page menu of its own).
+Every page lives in pages/ and opens with `through_app()` (pages/components/routing.py), so a page's URL
+opened first on a fresh server still runs through this file.
 """
 
 import streamlit as st
@@ -10,13 +11,13 @@ st.set_page_config(page_title="Ad Ops Command Center", page_icon=":material/moni
 navigation = st.navigation(
     {
         "Command center": [
-            st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", default=True),
-            st.Page("views/ab_testing.py", title="A/B testing", icon=":material/science:"),
-            st.Page("views/forecast.py", title="Forecast", icon=":material/trending_up:"),
-            st.Page("views/budget.py", title="Budget", icon=":material/savings:"),
+            st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+            st.Page("pages/ab_testing.py", title="A/B testing", icon=":material/science:"),
+            st.Page("pages/forecast.py", title="Forecast", icon=":material/trending_up:"),
+            st.Page("pages/budget.py", title="Budget", icon=":material/savings:"),
         ],
         "Workspace": [
-            st.Page("views/settings.py", title="Settings", icon=":material/settings:"),
+            st.Page("pages/settings.py", title="Settings", icon=":material/settings:"),
         ],
     }
 )

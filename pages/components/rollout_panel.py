@@ -17,7 +17,7 @@ import streamlit as st
 from adops.experiments import Decision, rollout
 from adops.experiments import store as experiments
 from adops.store import jobs
-from views.components.waiting import failure, wait_for
+from pages.components.waiting import failure, wait_for
 
 FLASH = "ab-flash"
 JOB = "experiment.rollout"

@@ -12,7 +12,7 @@ from adops.forecast import jobs as forecast_jobs
 from adops.scheduler import run_next
 from adops.store import jobs
 
-PAGE = str(Path(__file__).resolve().parents[2] / "views" / "forecast.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "forecast.py")
 
 
 def test_empty_workspace_shows_a_helpful_empty_state() -> None:

@@ -11,12 +11,14 @@ from adops.forecast import METRICS, ForecastScope, accuracy_table, forecast_tabl
 from adops.forecast import jobs as forecast_jobs
 from adops.sidecar.client import health
 from adops.store import jobs
-from views.components.formatting import PLATFORM_LABELS, compact
-from views.components.projections import budget_panel, roas_panel
+from pages.components.formatting import PLATFORM_LABELS, compact
+from pages.components.projections import budget_panel, roas_panel
+from pages.components.routing import through_app
 
 LEVELS = ["platform", "account", "total", "campaign"]
 COUNTRIES = [None, "US", "GB", "DE", "FR", "CA", "AU", "JP"]
 
+through_app()
 st.title("Forecast")
 if "campaign_daily" not in warehouse.snapshot().versions:
     st.info("The warehouse is empty. Sync your accounts, or build the demo workspace with `adops demo`.")

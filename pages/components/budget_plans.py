@@ -23,7 +23,7 @@ from adops.optimize.plans import (
 from adops.optimize.recommend import Recommendation
 from adops.optimize.sources import WarehouseHistory
 from adops.store import jobs
-from views.components.waiting import failure, wait_for
+from pages.components.waiting import failure, wait_for
 
 
 def plans_panel(rec: Recommendation, history: WarehouseHistory, scope: str, currency: str) -> None:

@@ -14,8 +14,9 @@ from adops.optimize.sources import LEVELS
 from adops.optimize.views import allocation_frame, curve_frame, scenario_frame, waterfall_frame
 from adops.sidecar.client import health
 from adops.store import jobs
-from views.components.budget_plans import plans_panel
-from views.components.formatting import PLATFORM_LABELS
+from pages.components.budget_plans import plans_panel
+from pages.components.formatting import PLATFORM_LABELS
+from pages.components.routing import through_app
 
 
 def fits_or_progress(scope: FitScope) -> Fits:
@@ -39,6 +40,7 @@ def fits_or_progress(scope: FitScope) -> Fits:
     st.stop()
 
 
+through_app()
 st.title("Budget")
 currency = config.load().reporting_currency
 snap = warehouse.snapshot()

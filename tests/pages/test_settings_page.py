@@ -8,7 +8,7 @@ from adops import config
 from adops.scheduler import run_next
 from adops.store import jobs
 
-PAGE = str(Path(__file__).resolve().parents[2] / "views" / "settings.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "settings.py")
 
 
 def run_page() -> AppTest:

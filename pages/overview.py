@@ -8,10 +8,12 @@ import streamlit as st
 from adops import config
 from adops.analytics import overview
 from adops.analytics.kpis import LABELS, higher_is_better
-from views.components.filters import filter_bar
-from views.components.formatting import PLATFORM_COLORS, PLATFORM_LABELS, fmt
-from views.components.sync_status import sync_panel
+from pages.components.filters import filter_bar
+from pages.components.formatting import PLATFORM_COLORS, PLATFORM_LABELS, fmt
+from pages.components.routing import through_app
+from pages.components.sync_status import sync_panel
 
+through_app()
 st.title("Overview")
 currency = config.load().reporting_currency
 sync_panel()

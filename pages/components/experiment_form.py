@@ -18,7 +18,7 @@ from adops.config import PLATFORMS
 from adops.experiments import WinnerRule
 from adops.experiments import store as experiments
 from adops.experiments.results import entity_options
-from views.components.formatting import PLATFORM_LABELS
+from pages.components.formatting import PLATFORM_LABELS
 
 LEVEL_LABELS = {"ad": "Ad", "ad_group": "Ad group", "campaign": "Campaign"}
 MAX_VARIANTS = 6

@@ -6,7 +6,7 @@ from streamlit.testing.v1 import AppTest
 
 from adops.store import jobs
 
-PAGE = str(Path(__file__).resolve().parents[2] / "views" / "overview.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "overview.py")
 
 
 def run_page() -> AppTest:

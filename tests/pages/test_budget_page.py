@@ -9,7 +9,7 @@ from adops import store
 from adops.scheduler import run_next
 from adops.store import jobs
 
-PAGE = str(Path(__file__).resolve().parents[2] / "views" / "budget.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "budget.py")
 
 
 def run_page() -> AppTest:

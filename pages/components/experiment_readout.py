@@ -13,10 +13,10 @@ import streamlit as st
 
 from adops.experiments import results
 from adops.experiments import store as experiments
-from views.components.ab_calculator import p_text
-from views.components.ab_charts import lift_over_time
-from views.components.formatting import PLATFORM_LABELS
-from views.components.rollout_panel import status_controls
+from pages.components.ab_calculator import p_text
+from pages.components.ab_charts import lift_over_time
+from pages.components.formatting import PLATFORM_LABELS
+from pages.components.rollout_panel import status_controls
 
 STATUS_COLORS = {"draft": "gray", "running": "blue", "stopped": "orange", "rolled out": "violet"}
 PCT = "percent"

@@ -11,7 +11,8 @@ from adops.config import PLATFORMS, AccountConfig
 from adops.connectors import workspace_accounts
 from adops.sidecar.client import health
 from adops.store import jobs
-from views.components.formatting import PLATFORM_LABELS
+from pages.components.formatting import PLATFORM_LABELS
+from pages.components.routing import through_app
 
 CREDENTIALS = {
     "access_token": "Access token",
@@ -24,6 +25,7 @@ CREDENTIALS = {
 }
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
+through_app()
 st.title("Settings")
 try:
     cfg = config.load()

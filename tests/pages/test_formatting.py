@@ -1,6 +1,6 @@
 """Number formats shared by the pages."""
 
-from views.components.formatting import compact
+from pages.components.formatting import compact
 
 
 def test_compact_numbers_fit_a_metric_tile() -> None:

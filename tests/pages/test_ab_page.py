@@ -13,7 +13,7 @@ from adops.experiments import store
 from adops.experiments.cli import analyze_document, read_ab_csv
 from adops.store import jobs
 
-PAGE = str(Path(__file__).resolve().parents[2] / "views" / "ab_testing.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "ab_testing.py")
 CSV = """experiment,variant,users,conversions,weight
 headline,A,10000,420,
 headline,B,10000,480,

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from adops.analytics.overview import Filters, default_range
-from views.components.formatting import PLATFORM_LABELS
+from pages.components.formatting import PLATFORM_LABELS
 
 
 def filter_bar(bounds: tuple[date, date], accounts: pd.DataFrame, key: str = "filters") -> Filters | None:

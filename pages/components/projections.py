@@ -17,8 +17,8 @@ from adops.forecast import jobs as forecast_jobs
 from adops.forecast.report import budget_change, roas_projection
 from adops.optimize import fits
 from adops.store import jobs
-from views.components.formatting import compact
-from views.components.waiting import wait_for
+from pages.components.formatting import compact
+from pages.components.waiting import wait_for
 
 COMPANION = {"spend": "conversion_value", "conversion_value": "spend"}
 OBJECTIVE = {"conversions": "conversions", "conversion_value": "revenue"}

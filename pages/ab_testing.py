@@ -4,11 +4,13 @@ import pandas as pd
 import streamlit as st
 
 from adops.experiments import store as experiments
-from views.components.ab_calculator import ab_calculator
-from views.components.experiment_form import experiment_form
-from views.components.experiment_readout import experiment_readout
-from views.components.rollout_panel import FLASH, flash
+from pages.components.ab_calculator import ab_calculator
+from pages.components.experiment_form import experiment_form
+from pages.components.experiment_readout import experiment_readout
+from pages.components.rollout_panel import FLASH, flash
+from pages.components.routing import through_app
 
+through_app()
 st.title("A/B testing")
 flash()
 tab_list, tab_new, tab_calculator = st.tabs(["Experiments", "New experiment", "Calculator"])
