@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 from deltalake import DeltaTable, write_deltalake
 
 from adops import config
+from adops.errors import InputError
 from adops.warehouse.tables import ROLLUPS, TABLES, Table
 
 MANIFEST = "_snapshot.json"
@@ -32,12 +33,12 @@ MANIFEST = "_snapshot.json"
 TARGET_FILE_BYTES = 4 * 1024 * 1024
 
 
-class SchemaError(ValueError):
+class SchemaError(InputError):
     """Rows do not fit the table: wrong type, missing column, null or duplicate key, negative metric."""
 
 
-class ReadOnlyError(ValueError):
-    """A statement that would write was given to a read-only entry point."""
+class ReadOnlyError(InputError):
+    """A statement other than one SELECT was given to a read-only entry point."""
 
 
 @dataclass(frozen=True)
@@ -262,9 +263,9 @@ def ensure_read_only(sql: str) -> None:
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as exc:
-        raise ValueError(f"SQL does not parse: {str(exc).splitlines()[0]}") from None
+        raise InputError(f"SQL does not parse: {str(exc).splitlines()[0]}") from None
     if not statements:
-        raise ValueError("no SQL statement given")
+        raise InputError("no SQL statement given")
     allowed = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
     for st in statements:
         if st.type not in allowed:
