@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -109,10 +109,14 @@ class WebhookReceipt(Base):
     """An incoming webhook, remembered by its id so a redelivery is acknowledged but not replayed."""
 
     __tablename__ = "webhook_receipts"
+    __table_args__ = (
+        Index("ux_webhook_receipts_webhook_id", "webhook_id", unique=True),
+    )  # one per id, any source
     source: Mapped[str] = mapped_column(String(100), primary_key=True)
     webhook_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     event_id: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str | None] = mapped_column(Text, nullable=True)  # as received (UTF-8 JSON)
 
 
 class Experiment(Base):
