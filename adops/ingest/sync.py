@@ -1,11 +1,14 @@
-"""The sync engine: plan per account, fetch in parallel, validate, MERGE, record.
+"""The sync engine: plan per account, fetch in parallel, validate, convert, MERGE, record.
 
 Per account the window runs from its cursor minus the platform's lookback (conversions restate
 for days after the click) to today in the account's time zone. Accounts are fetched in parallel
-with bounded concurrency; transient errors are retried with backoff that honours Retry-After.
-All rows are merged at the end and published as one warehouse snapshot, so a failed or killed
-sync leaves the warehouse as it was, and re-running a window changes only restated values.
-One failing account never stops the others: its error is recorded and the rest land.
+with bounded concurrency; the connectors' one retry layer (adops.connectors.retry) retries each
+HTTP request within its budget, and nothing here retries again. Money is converted to the
+reporting currency with the account's rate source (adops.fx: the ECB's for real accounts, the
+simulator's for sandbox ones). All rows are merged at the end and published as one warehouse
+snapshot, so a failed or killed sync leaves the warehouse as it was, and re-running a window
+changes only restated values. One failing account never stops the others, and one failing grain
+(the ad-level reads) never discards the campaign rows of its account.
 """
 
 from __future__ import annotations
@@ -17,20 +20,26 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
-from typing import TypeVar
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from adops import clock, config, store, warehouse
+from adops import clock, config, fx, store, warehouse
 from adops.config import AccountConfig, Config
 from adops.connectors import ConnectorError, connector_for, workspace_accounts
-from adops.connectors import retry as retrying
+from adops.connectors.http import redact
+from adops.errors import AdopsError, InputError
 from adops.store.models import SyncAccountRun, SyncRun, SyncState
 from adops.warehouse.tables import TABLES
 
 PER_ACCOUNT_TABLES = ("accounts", "campaigns", "ads", "campaign_daily", "ad_daily")
+#: the time zone whose "today" is the latest on Earth: a window past its today is in the future
+LATEST_TIME_ZONE = "Pacific/Kiritimati"
+#: the longest window one sync reads (five years of days)
+MAX_WINDOW_DAYS = 1827
+MAX_ERROR_CHARS = 1000
 
 
 class SyncBusy(RuntimeError):
@@ -39,16 +48,26 @@ class SyncBusy(RuntimeError):
 
 @dataclass
 class AccountResult:
+    """How one account's part of a sync ended.
+
+    `status` is `success`, `partial` (the campaign grain landed, the ad grain failed: see
+    `ad_error`) or `failed` (nothing of the account landed: see `error`). `attempts` counts the
+    HTTP requests the client really sent, retries included.
+    """
+
     platform: str
     account_id: str
     since: date
     until: date
-    status: str = "success"  # success | failed
+    status: str = "success"  # success | partial | failed
     rows: int = 0
     attempts: int = 1
     duration_s: float = 0.0
     error_kind: str | None = None
     error: str | None = None
+    ad_error_kind: str | None = None
+    ad_error: str | None = None
+    currency: str | None = None
 
 
 @dataclass
@@ -65,9 +84,13 @@ class SyncResult:
             acc["since"], acc["until"] = str(acc["since"]), str(acc["until"])
         return out
 
+    @property
+    def complete(self) -> bool:
+        """Every account landed in full (the CLI exits 1 otherwise)."""
+        return all(a.status == "success" for a in self.accounts)
+
 
 Progress = Callable[[int, int, AccountResult], None]
-T = TypeVar("T")
 
 
 def sync(
@@ -78,24 +101,32 @@ def sync(
     progress: Progress | None = None,
     wait_for_lock: float = 600.0,
 ) -> SyncResult:
-    """Sync the workspace's accounts (optionally only some platforms) into the warehouse."""
-    if since and until and since > until:
-        raise ValueError(f"--since {since} is after --until {until}")
+    """Sync the workspace's accounts (optionally only some platforms) into the warehouse.
+
+    Raises InputError for a window that is inverted, in the future or too long, and an
+    UnknownCurrency (ConfigError) when history in another reporting currency cannot be converted.
+    """
+    check_window(since, until)
     cfg = config.load()
     accounts = workspace_accounts(cfg, platforms)
     started = time.monotonic()
     with _write_lock(cfg, wait_for_lock):
+        interrupted = _close_interrupted_runs()
         run_id = _start_run(trigger, len(accounts))
         store.events.publish(
-            "sync.started", {"run_id": run_id, "accounts": len(accounts), "trigger": trigger}
+            "sync.started",
+            {
+                "run_id": run_id,
+                "accounts": len(accounts),
+                "trigger": trigger,
+                "closed_interrupted": interrupted,
+            },
         )
         try:
+            history = _reconvert_history(cfg)
             results, batches = _fetch_all(cfg, accounts, since, until, run_id, progress)
-            merged = _concat(batches)
+            merged = _concat(batches, history)
             if merged:
-                landed = [r for r in results if r.status == "success"]
-                fx = _fx(cfg, min(r.since for r in landed), max(r.until for r in landed))
-                merged["fx_rates"] = warehouse.validate(TABLES["fx_rates"], fx)
                 warehouse.commit(merged)
             _advance_cursors(results)
             status = _overall(results)
@@ -116,9 +147,30 @@ def sync(
             "rows": rows,
             "duration_s": round(duration, 3),
             "failed": [f"{r.platform}:{r.account_id}" for r in results if r.status == "failed"],
+            "partial": [f"{r.platform}:{r.account_id}" for r in results if r.status == "partial"],
         },
     )
     return SyncResult(run_id, status, rows, duration, results)
+
+
+def check_window(since: date | None, until: date | None) -> None:
+    """Refuse a window no platform can answer: inverted, starting or ending in the future, or too long.
+
+    "The future" is after today anywhere on Earth (UTC+14), so an account far east of UTC can
+    still read its own today.
+    """
+    latest = clock.today(LATEST_TIME_ZONE)
+    if since and until and since > until:
+        raise InputError(f"--since {since} is after --until {until}")
+    for option, day in (("--since", since), ("--until", until)):
+        if day and day > latest:
+            raise InputError(
+                f"{option} {day} is in the future (today is {clock.today()}); no data exists yet"
+            )
+    if since and (until or latest) - since > timedelta(days=MAX_WINDOW_DAYS - 1):
+        raise InputError(
+            f"--since {since}: a window longer than {MAX_WINDOW_DAYS} days; sync at most that many days at a time"
+        )
 
 
 def maintain(wait_for_lock: float = 600.0) -> dict[str, int]:
@@ -192,90 +244,221 @@ def _fetch_account(
     run_id: int,
     synced_at: datetime,
 ) -> tuple[AccountResult, dict[str, pa.Table] | None]:
+    """Read one account, grain by grain: the campaign grain (account, campaigns, campaign_daily)
+    must land for the account to count; the ad grain (ads, ad_daily) failing only marks it partial."""
     t0 = time.monotonic()
-    attempts = 0
-
-    def call(fn: Callable[[], T]) -> T:
-        nonlocal attempts
-        value, used = retrying.call(fn)
-        attempts += used
-        return value
-
     result = AccountResult(account.platform, account.id, since or date.min, until or date.min)
+    client: Any = None
     try:
         client = connector_for(account)
-        info = call(lambda: client.account(account.id))
+        info = client.account(account.id)
         result.since, result.until = plan(account, info.timezone, cfg, since, until)
-        frames = {
-            "accounts": pd.DataFrame([{**asdict(info)}]).rename(columns={"name": "account_name"}),
-            "campaigns": call(lambda: client.campaigns(account.id)),
-            "ads": call(lambda: client.ads(account.id)),
-            "campaign_daily": call(lambda: client.campaign_daily(account.id, result.since, result.until)),
-            "ad_daily": call(lambda: client.ad_daily(account.id, result.since, result.until)),
-        }
-        fx = _fx(cfg, result.since, result.until)
-        batch = {}
-        for name, frame in frames.items():
-            frame = _enrich(name, frame, info.currency, fx, cfg.reporting_currency, synced_at, run_id)
-            batch[name] = warehouse.validate(TABLES[name], frame)
+        result.currency = info.currency
+        convert = _Converter(fx.source_for(account), info.currency, cfg.reporting_currency)
+        convert.prepare(result.since, result.until)  # an unknown currency fails before the big reads
+        account_row = pd.DataFrame([{**asdict(info)}]).rename(columns={"name": "account_name"})
+        batch = _grain(
+            {
+                "accounts": account_row,
+                "campaigns": client.campaigns(account.id),
+                "campaign_daily": client.campaign_daily(account.id, result.since, result.until),
+            },
+            convert,
+            synced_at,
+            run_id,
+        )
+        try:
+            batch.update(
+                _grain(
+                    {
+                        "ads": client.ads(account.id),
+                        "ad_daily": client.ad_daily(account.id, result.since, result.until),
+                    },
+                    convert,
+                    synced_at,
+                    run_id,
+                )
+            )
+        except Exception as exc:  # the campaign rows still land; the ad grain's error is reported
+            result.status = "partial"
+            result.ad_error_kind, result.ad_error = _describe(exc, account)
+            batch.update({name: TABLES[name].schema.empty_table() for name in ("ads", "ad_daily")})
+        batch["fx_rates"] = warehouse.validate(TABLES["fx_rates"], convert.used())
         result.rows = batch["campaign_daily"].num_rows + batch["ad_daily"].num_rows
-        result.attempts = max(attempts, 1)
-        result.duration_s = time.monotonic() - t0
         return result, batch
-    except (ConnectorError, warehouse.SchemaError, ValueError) as exc:
+    except Exception as exc:  # one account's failure, whatever it is, never stops the others
         result.status = "failed"
-        result.error_kind = getattr(exc, "kind", "schema")
-        result.error = str(exc)
-        result.attempts = max(attempts, 1)
-        result.duration_s = time.monotonic() - t0
+        result.error_kind, result.error = _describe(exc, account)
         return result, None
+    finally:
+        result.attempts = _attempts(client, result)
+        result.duration_s = time.monotonic() - t0
 
 
-def _fx(cfg: Config, since: date, until: date) -> pd.DataFrame:
-    """Daily rates to the reporting currency for the window (the sandbox publishes its own)."""
-    from adops.connectors.sandbox import load_world
+def _grain(
+    frames: dict[str, pd.DataFrame], convert: _Converter, synced_at: datetime, run_id: int
+) -> dict[str, pa.Table]:
+    out = {}
+    for name, frame in frames.items():
+        frame = _enrich(name, frame, convert, synced_at, run_id)
+        out[name] = warehouse.validate(TABLES[name], frame)
+    return out
 
-    return load_world().fx_rates(since, until, cfg.reporting_currency)
+
+def _describe(exc: BaseException, account: AccountConfig) -> tuple[str, str]:
+    """(error_kind, one line for people): secrets redacted, a rate limit named as such."""
+    kind = getattr(exc, "kind", None) or ("schema" if isinstance(exc, warehouse.SchemaError) else "internal")
+    text = str(exc) if isinstance(exc, ConnectorError | AdopsError) else f"{type(exc).__name__}: {exc}"
+    text = " ".join(redact(text, [account.credential(k) or "" for k in account.credentials]).split())
+    if kind == "rate_limit" and "rate limited" not in text:
+        text = f"{account.platform} {account.id}: rate limited: {text}"
+    return str(kind), text[:MAX_ERROR_CHARS]
+
+
+def _attempts(client: Any, result: AccountResult) -> int:
+    """HTTP requests the account's client really sent, retries included (1 for the sandbox)."""
+    inner = getattr(client, "client", client)
+    sent = getattr(inner, "attempts", None)
+    return int(sent) if isinstance(sent, int) and sent > 0 else 1
+
+
+class _Converter:
+    """Turns account-currency money into the reporting currency with one source's daily rates,
+    and remembers every rate it used (they land in `fx_rates`)."""
+
+    def __init__(self, source: fx.RateSource, currency: str, reporting: str) -> None:
+        self.source, self.currency, self.reporting = source, currency, reporting
+        self.table = fx.empty()
+
+    def prepare(self, since: date, until: date) -> None:
+        self._add([since + timedelta(days=i) for i in range((until - since).days + 1)])
+
+    def rates_for(self, days: pd.Series) -> pd.Series:
+        """The rate for each day; raises UnknownCurrency, never returns a NaN."""
+        missing = set(days) - set(self.table.date)
+        if missing:
+            self._add(sorted(missing))
+        rate = days.map(self.table.set_index("date")["rate_to_reporting"]).astype(float)
+        if rate.isna().any():  # a source that skipped a day it should have answered
+            raise fx.UnknownCurrency(
+                self.currency, self.source.name, f"no rate for {days[rate.isna()].iloc[0]}"
+            )
+        return rate
+
+    def used(self) -> pd.DataFrame:
+        return self.table.sort_values("date").reset_index(drop=True)
+
+    def _add(self, days: list[date]) -> None:
+        frame = self.source.rates(self.currency, self.reporting, days)
+        parts = [p for p in (self.table, frame) if len(p)]
+        self.table = pd.concat(parts, ignore_index=True) if parts else fx.empty()
+        self.table = self.table.drop_duplicates(["date"], keep="last")
 
 
 def _enrich(
     name: str,
     frame: pd.DataFrame,
-    currency: str,
-    fx: pd.DataFrame,
-    reporting: str,
+    convert: _Converter,
     synced_at: datetime,
     run_id: int,
 ) -> pd.DataFrame:
     frame = frame.copy()
     if name in ("campaign_daily", "ad_daily"):
         frame["date"] = pd.to_datetime(frame["date"]).dt.date
-        if frame.empty:
-            rate = pd.Series(dtype=float)
-        elif currency == reporting:
-            rate = pd.Series(1.0, index=frame.index)
-        else:
-            lookup = fx[fx.currency == currency].assign(date=lambda f: pd.to_datetime(f["date"]).dt.date)
-            rate = frame["date"].map(lookup.set_index("date")["rate"])
+        rate = convert.rates_for(frame["date"]) if len(frame) else pd.Series(dtype=float)
         frame["spend_reporting"] = (frame["spend"] * rate).round(2)
         frame["conversion_value_reporting"] = (frame["conversion_value"] * rate).round(2)
-        frame["reporting_currency"] = reporting
+        frame["reporting_currency"] = convert.reporting
         frame["sync_run_id"] = run_id
-    if name != "fx_rates":
-        frame["synced_at"] = synced_at
+    frame["synced_at"] = synced_at
     for col in TABLES[name].columns:
         if col not in frame.columns:
             frame[col] = None
     return frame
 
 
-def _concat(batches: list[dict[str, pa.Table]]) -> dict[str, pa.Table]:
+def _concat(batches: list[dict[str, pa.Table]], history: dict[str, pa.Table]) -> dict[str, pa.Table]:
+    """One table per name from every account's batch; re-converted history where no fresh row replaces it."""
     out = {}
-    for name in PER_ACCOUNT_TABLES:
-        parts = [b[name] for b in batches if b[name].num_rows]
+    for name in (*PER_ACCOUNT_TABLES, "fx_rates"):
+        parts = [b[name] for b in batches if name in b and b[name].num_rows]
+        fresh = pa.concat_tables(parts) if parts else None
+        old = history.get(name)
+        if old is not None and old.num_rows and fresh is not None:
+            keys = list(TABLES[name].key)
+            old = old.join(fresh.select(keys), keys=keys, join_type="left anti").select(old.column_names)
+        parts = [p for p in (old, fresh) if p is not None and p.num_rows]
         if parts:
-            out[name] = pa.concat_tables(parts)
+            table = pa.concat_tables(parts)
+            if name == "fx_rates":  # accounts of one source share their rates
+                table = _unique(table, list(TABLES[name].key))
+            out[name] = table
     return out
+
+
+def _unique(table: pa.Table, keys: list[str]) -> pa.Table:
+    frame = table.to_pandas().drop_duplicates(keys, keep="last")
+    return pa.Table.from_pandas(frame, schema=table.schema, preserve_index=False)
+
+
+# ---------------------------------------------------------------------------- reporting-currency change
+
+
+def _reconvert_history(cfg: Config) -> dict[str, pa.Table]:
+    """Rows stored in another reporting currency, converted to the current one (empty when none).
+
+    They are published in the same snapshot as the sync's own rows, so readers never see the
+    warehouse mixing currencies in `spend_reporting`. Each account keeps its rate source (the
+    simulator's for sandbox accounts, the ECB's otherwise, also for accounts no longer configured).
+    A currency that cannot be converted stops the sync before anything is read or written.
+    """
+    reporting = cfg.reporting_currency
+    sources = {(a.platform, a.id): fx.source_for(a) for a in workspace_accounts(cfg)}
+    out: dict[str, pa.Table] = {}
+    used: list[pd.DataFrame] = []
+    for name in ("campaign_daily", "ad_daily"):
+        frame = warehouse.query(
+            f"SELECT * FROM {name} WHERE reporting_currency IS DISTINCT FROM ?", [reporting]
+        )
+        if frame.empty:
+            continue
+        frame["date"] = pd.to_datetime(frame["date"]).dt.date
+        parts = []
+        for (platform, account_id, currency), rows in frame.groupby(
+            ["platform", "account_id", "currency"], sort=False
+        ):
+            source = sources.get((str(platform), str(account_id))) or _ecb()
+            convert = _Converter(source, str(currency), reporting)
+            try:
+                rate = convert.rates_for(rows["date"])
+            except fx.UnknownCurrency as exc:
+                stored = ", ".join(sorted(set(frame["reporting_currency"].dropna())))
+                raise fx.UnknownCurrency(
+                    exc.currency,
+                    exc.source,
+                    f"the warehouse holds {name} of {platform}:{account_id} in {stored}; to convert it "
+                    f"to {reporting}, {exc.currency} needs a rate. Set reporting_currency back to {stored}, "
+                    "or rebuild the warehouse in a new ADOPS_HOME",
+                ) from None
+            rows = rows.assign(
+                spend_reporting=(rows["spend"] * rate).round(2),
+                conversion_value_reporting=(rows["conversion_value"] * rate).round(2),
+                reporting_currency=reporting,
+            )
+            parts.append(rows)
+            used.append(convert.used())
+        out[name] = warehouse.validate(TABLES[name], pd.concat(parts, ignore_index=True))
+    if used:
+        out["fx_rates"] = _unique(
+            warehouse.validate(TABLES["fx_rates"], pd.concat(used)), list(TABLES["fx_rates"].key)
+        )
+    return out
+
+
+def _ecb() -> fx.RateSource:
+    from adops.fx.ecb import EcbRates
+
+    return EcbRates.current()
 
 
 # ---------------------------------------------------------------------------- bookkeeping
@@ -302,6 +485,23 @@ def _write_lock(cfg: Config, wait: float) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def _close_interrupted_runs() -> list[int]:
+    """Mark runs left `running` by a killed sync as `failed` ("interrupted"); returns their ids.
+
+    Called with the workspace write lock held: no other sync can be running, so every `running`
+    row belongs to a process that is gone.
+    """
+    with store.session() as s:
+        ids = list(s.scalars(select(SyncRun.id).where(SyncRun.status == "running")))
+        if ids:
+            s.execute(
+                update(SyncRun)
+                .where(SyncRun.id.in_(ids))
+                .values(status="failed", error="interrupted", finished_at=clock.now())
+            )
+    return [int(i) for i in ids]
+
+
 def _start_run(trigger: str, accounts: int) -> int:
     with store.session() as s:
         run = SyncRun(status="running", trigger=trigger, started_at=clock.now(), accounts=accounts)
@@ -323,10 +523,14 @@ def _record_account(run_id: int, r: AccountResult) -> None:
                 rows=r.rows,
                 attempts=r.attempts,
                 duration_s=r.duration_s,
-                error_kind=r.error_kind,
-                error=r.error,
+                error_kind=r.error_kind or r.ad_error_kind,
+                error=r.error or _ad_grain(r),
             )
         )
+
+
+def _ad_grain(r: AccountResult) -> str | None:
+    return f"ad grain: {r.ad_error}" if r.ad_error else None
 
 
 def _finish_run(
@@ -356,16 +560,15 @@ def _advance_cursors(results: list[AccountResult]) -> None:
                 state.cursor = max(state.cursor or r.until, r.until)
                 state.last_success_at = clock.now()
                 state.last_error = None
-            else:
-                state.last_error = r.error
+            else:  # partial too: the next sync reads the window again, so the ad rows are not lost
+                state.last_error = r.error or _ad_grain(r)
             s.merge(state)
 
 
 def _overall(results: list[AccountResult]) -> str:
-    failed = sum(r.status == "failed" for r in results)
-    if not failed:
+    if all(r.status == "success" for r in results):
         return "success"
-    return "failed" if failed == len(results) else "partial"
+    return "failed" if all(r.status == "failed" for r in results) else "partial"
 
 
 def last_runs(limit: int = 10) -> list[SyncRun]:

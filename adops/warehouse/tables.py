@@ -147,18 +147,23 @@ ADS = Table(
     ("ad_name", "status", "headline", "ad_group_name", "creative_type", "landing_url"),
 )
 
+#: The daily rates the sync converted with: multiply an amount in `currency` by `rate_to_reporting`.
+#: `source` is where the rate came from (`ecb`, or `sandbox` for simulated accounts); `rate_date` the
+#: day it was published for (an earlier day on weekends, holidays and after the last known day).
 FX_RATES = Table(
     "fx_rates",
     pa.schema(
         [
             pa.field("date", pa.date32()),
             pa.field("currency", pa.string()),
-            pa.field("rate", pa.float64()),
             pa.field("reporting_currency", pa.string()),
+            pa.field("rate_to_reporting", pa.float64()),
+            pa.field("source", pa.string()),
+            pa.field("rate_date", pa.date32()),
         ]
     ),
-    ("date", "currency", "reporting_currency"),
-    ("rate",),
+    ("date", "currency", "reporting_currency", "source"),
+    ("rate_to_reporting", "rate_date"),
 )
 
 TABLES: dict[str, Table] = {t.name: t for t in (CAMPAIGN_DAILY, AD_DAILY, ACCOUNTS, CAMPAIGNS, ADS, FX_RATES)}
