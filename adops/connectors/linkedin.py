@@ -15,7 +15,6 @@ in between, so an ad's `ad_group_id` is its campaign.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -26,6 +25,7 @@ import httpx
 import pandas as pd
 
 from adops.config import AccountConfig
+from adops.connectors import versions
 from adops.connectors.base import (
     AD_COLUMNS,
     AD_DAILY_COLUMNS,
@@ -39,7 +39,8 @@ from adops.connectors.base import (
 from adops.connectors.errors import BadRequest, ConnectorError, TransientError
 from adops.connectors.http import ApiClient
 
-LINKEDIN_VERSION = "202510"  # YYYYMM; ADOPS_LINKEDIN_VERSION overrides
+# No pinned LinkedIn-Version: the client negotiates the newest one served (adops.connectors.versions);
+# ADOPS_LINKEDIN_VERSION pins one instead.
 MAX_FIELDS = 20  # adAnalytics fields per request
 MAX_ELEMENTS = 15_000  # adAnalytics elements per response
 MAX_URL = 4_000  # longer query strings are tunnelled
@@ -82,7 +83,32 @@ class LinkedInClient(ApiClient):
 
     @property
     def version(self) -> str:
-        return os.environ.get("ADOPS_LINKEDIN_VERSION") or LINKEDIN_VERSION
+        """The LinkedIn-Version sent: ADOPS_LINKEDIN_VERSION, else the newest LinkedIn serves."""
+        return versions.linkedin_version(self.base_url)
+
+    def request(self, method: str, path: str, *, raw: bool = False, **kwargs: Any) -> Any:
+        """Send a request; on 426 (a version LinkedIn does not serve) step back a month and resend.
+
+        At most `versions.LINKEDIN_MAX_STEPS` months back from the current one; the version found
+        is remembered per process and in the workspace. A pinned ADOPS_LINKEDIN_VERSION is never
+        changed: its 426 is the error."""
+        while True:
+            sent = self.version
+            try:
+                value = super().request(method, path, raw=raw, **kwargs)
+            except BadRequest as exc:
+                if exc.status != 426 or versions.override("linkedin"):
+                    raise
+                following = versions.linkedin_refused(self.base_url, sent)
+                if following is None:
+                    raise BadRequest(
+                        f"linkedin {self.account.id}: LinkedIn served no LinkedIn-Version from {sent} back "
+                        f"{versions.LINKEDIN_MAX_STEPS} months; set ADOPS_LINKEDIN_VERSION to one it serves",
+                        status=426,
+                    ) from None
+                continue
+            versions.linkedin_served(self.base_url, sent)
+            return value
 
     def auth_headers(self) -> dict[str, str]:
         return {
@@ -98,7 +124,7 @@ class LinkedInClient(ApiClient):
             if code:
                 error.args = (f"{error.args[0]} [{code}]",)
             if response.status_code == 426:
-                error.args = (f"{error.args[0]} (LinkedIn-Version {self.version} is not served; update it)",)
+                error.args = (f"{error.args[0]} (LinkedIn-Version {self.version} is not served)",)
         return error
 
     # ------------------------------------------------------------------ reads

@@ -1,6 +1,6 @@
 """A fake LinkedIn Marketing API (versioned /rest endpoints) that checks requests like the real one.
 
-It requires the bearer token, a served `LinkedIn-Version` (426 otherwise) and
+It requires the bearer token, a served `LinkedIn-Version` and
 `X-Restli-Protocol-Version: 2.0.0`; parses Rest.li 2.0 `dateRange=(start:(...),end:(...))` and
 `accounts=List(urn%3Ali%3A...)` from the raw query string; refuses more than 20 analytics fields and
 answers that would exceed `max_elements`; honours query tunnelling (POST + `X-HTTP-Method-Override:
@@ -8,6 +8,11 @@ GET` + form body) and refuses GET query strings longer than `max_url`; pages ent
 `pageToken` / `metadata.nextPageToken`; applies PARTIAL_UPDATE patches and creates campaigns (201 +
 `x-restli-id`). Stats are deterministic per creative and day; campaign rows are the sums.
 Faults (`fail(path, kind)`): "429", "5xx", "malformed", "expired", "fatal".
+
+Versions as LinkedIn publishes them: a monthly `YYYYMM` is served from its month until about the 15th
+of the same month a year later (202511 until 2026-11-15); a retired, skipped (`unreleased`) or future
+month gets 426 NONEXISTENT_VERSION, and a missing header 400 VERSION_MISSING. `versions_sent` lists
+the header of every request.
 """
 
 from __future__ import annotations
@@ -26,7 +31,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-SERVED_VERSIONS = {"202410", "202501", "202504", "202507", "202510"}
 ANALYTICS_FIELDS = {
     "dateRange",
     "pivotValues",
@@ -75,6 +79,11 @@ class FakeLinkedIn:
     faults: list[tuple[str, str]] = field(default_factory=list)
     calls: list[dict[str, Any]] = field(default_factory=list)
     refreshes: int = 0
+    #: the fake's "today", which decides the versions it serves
+    today: date = date(2026, 11, 24)
+    #: months LinkedIn released no version for (or not yet)
+    unreleased: set[str] = field(default_factory=set)
+    versions_sent: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.groups = {
@@ -126,6 +135,17 @@ class FakeLinkedIn:
                     },
                 }
         self.valid_tokens = {self.token}
+
+    def serves(self, version: str) -> bool:
+        """Whether LinkedIn serves this LinkedIn-Version on `today`."""
+        if (
+            not re.fullmatch(r"\d{6}", version)
+            or not 1 <= int(version[4:]) <= 12
+            or version in self.unreleased
+        ):
+            return False
+        year, month = int(version[:4]), int(version[4:])
+        return date(year, month, 1) <= self.today < date(year + 1, month, 15)
 
     # ------------------------------------------------------------------ truth
 
@@ -224,13 +244,14 @@ class FakeLinkedIn:
         if auth.removeprefix("Bearer ") not in self.valid_tokens:
             return _error(401, "The token used in the request has expired", "EXPIRED_ACCESS_TOKEN", 65601)
         version = request.headers.get("linkedin-version")
+        self.versions_sent.append(version or "")
         if not version:
             return _error(
                 400,
                 "A version must be present. Please specify a version by adding the LinkedIn-Version header.",
                 "VERSION_MISSING",
             )
-        if version not in SERVED_VERSIONS:
+        if not self.serves(version):
             return _error(426, f"Requested version {version} is not active", "NONEXISTENT_VERSION")
         if request.headers.get("x-restli-protocol-version") != "2.0.0":
             return _error(
