@@ -1,50 +1,64 @@
 """Workspace configuration: `$ADOPS_HOME/adops.toml`, overridden by environment variables.
 
 The file names platform accounts (credentials as `"env:NAME"` references), sync schedules, lookback
-windows, the reporting currency and notification channels. `load()` validates it and raises
-`ConfigError` naming the offending key; `masked()` renders it for people with secrets hidden.
+windows, the reporting currency, notification channels and outgoing webhooks. `load()` validates it
+through the typed model in `adops.settings` (pydantic-settings) and raises `ConfigError` naming the
+offending key; `masked()` renders it for people with every secret hidden; `add_accounts`,
+`update_account` and `remove_account` edit the file with tomlkit, keeping the user's comments and order.
+
+This module stays light (no pydantic at import), so that `adops --help` starts fast.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
-import re
-import tomllib
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-PLATFORMS = ("google_ads", "meta", "pinterest", "linkedin", "tiktok", "microsoft_ads")
-#: How people name each platform (pages, the simulator's account names).
-PLATFORM_NAMES = {
-    "google_ads": "Google Ads",
-    "meta": "Meta",
-    "pinterest": "Pinterest",
-    "linkedin": "LinkedIn",
-    "tiktok": "TikTok",
-    "microsoft_ads": "Microsoft Ads",
-}
+from adops.errors import ConfigError, InputError, NotFound
+from adops.platforms import DEFAULT_LOOKBACK_DAYS, PLATFORM_NAMES, PLATFORMS, normalize_account_id
+
+if TYPE_CHECKING:
+    from tomlkit.items import Table
+    from tomlkit.toml_document import TOMLDocument
+
+    from adops.settings import Notifications, Settings, Webhooks
+
+__all__ = [
+    "CONNECTOR_KINDS",
+    "DEFAULT_LOOKBACK_DAYS",
+    "INTEGRATIONS",
+    "PLATFORMS",
+    "PLATFORM_NAMES",
+    "AccountConfig",
+    "Config",
+    "ConfigError",
+    "SyncSchedule",
+    "add_accounts",
+    "home",
+    "load",
+    "masked",
+    "mask_url",
+    "normalize_account_id",
+    "remove_account",
+    "update_account",
+]
+
 CONNECTOR_KINDS = ("api", "sandbox")
 INTEGRATIONS = ("asana",)
-
-#: Days re-read before the sync cursor, because conversions restate after the click.
-DEFAULT_LOOKBACK_DAYS = {
-    "google_ads": 30,
-    "meta": 28,
-    "pinterest": 30,
-    "linkedin": 30,
-    "tiktok": 14,
-    "microsoft_ads": 30,
-}
-SECRET_KEYS = re.compile(r"token|secret|password|key|credential|webhook|url", re.IGNORECASE)
-
-
-class ConfigError(ValueError):
-    """A setting is missing or wrong; the message names the key."""
 
 
 @dataclass(frozen=True)
 class AccountConfig:
+    """One platform account. Built by `load()` from a validated `[[accounts]]` table, or by code
+    (the sandbox, the Asana client) with any platform name."""
+
     platform: str
     id: str
     connector: str = "api"
@@ -64,6 +78,15 @@ class AccountConfig:
             return os.environ.get(raw[4:]) or None
         return raw
 
+    def missing(self, name: str) -> str:
+        """Why a credential has no value, for messages: `access_token (env META_TOKEN is not set)`."""
+        raw = self.credentials.get(name)
+        if raw is None:
+            return f"{name} (not in [accounts.credentials])"
+        if raw.startswith("env:") and not os.environ.get(raw[4:]):
+            return f"{name} (environment variable {raw[4:]} is not set)"
+        return name if not raw else f"{name} (empty)"
+
 
 @dataclass(frozen=True)
 class SyncSchedule:
@@ -73,6 +96,8 @@ class SyncSchedule:
 
 @dataclass(frozen=True)
 class Config:
+    """The loaded workspace settings: what every module reads (`config.load()`)."""
+
     home: Path
     reporting_currency: str = "USD"
     sandbox_seed: int = 7
@@ -84,15 +109,20 @@ class Config:
     retry_attempts: int = 6
     retry_seconds: float = 120.0
     schedules: tuple[SyncSchedule, ...] = (SyncSchedule(),)
-    notifications: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: typed `[notifications]` (slack, discord, email, rules); None when built by code without a file
+    notifications: Notifications | None = None
+    #: typed `[webhooks]` (endpoints, allow_hosts)
+    webhooks: Webhooks | None = None
     #: project-work tools, e.g. integrations["asana"] = {"access_token": "env:ASANA_TOKEN", "workspace": "123"}
     integrations: dict[str, dict[str, str]] = field(default_factory=dict)
     database_url: str = ""
     sidecar_url: str = "http://127.0.0.1:8765"
+    #: where the Delta tables live: `$ADOPS_WAREHOUSE_URI`, default `<home>/warehouse`
+    warehouse_uri: str = ""
 
-    @property
-    def warehouse_uri(self) -> str:
-        return os.environ.get("ADOPS_WAREHOUSE_URI") or str(self.home / "warehouse")
+    def __post_init__(self) -> None:
+        if not self.warehouse_uri:
+            object.__setattr__(self, "warehouse_uri", str(self.home / "warehouse"))
 
     @property
     def config_path(self) -> Path:
@@ -101,156 +131,87 @@ class Config:
 
 def home() -> Path:
     """The workspace folder: `$ADOPS_HOME`, default `./data`."""
-    return Path(os.environ.get("ADOPS_HOME") or "data").resolve()
+    from adops.settings import environment
+
+    return Path(environment().home).resolve()
 
 
 def load(path: Path | None = None) -> Config:
     """Read and validate the workspace configuration; environment variables win over the file."""
-    root = home()
-    path = path or root / "adops.toml"
-    raw: dict[str, Any] = {}
-    if path.exists():
-        try:
-            raw = tomllib.loads(path.read_text())
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path.name}: not valid TOML ({exc})") from None
-    return _parse(raw, root)
+    from adops.settings import environment, read
+
+    env = environment()
+    root = Path(env.home).resolve()
+    settings = read(path or root / "adops.toml")
+    return _config(settings, root, env)
 
 
-def _parse(raw: dict[str, Any], root: Path) -> Config:
-    known = {
-        "reporting_currency",
-        "sandbox_seed",
-        "accounts",
-        "lookback_days",
-        "max_parallel_accounts",
-        "initial_history_days",
-        "schedules",
-        "notifications",
-        "integrations",
-        "retry_attempts",
-        "retry_seconds",
-    }
-    for key in raw:
-        if key not in known:
-            raise ConfigError(f"unknown setting '{key}' (known: {', '.join(sorted(known))})")
-
-    currency = str(os.environ.get("ADOPS_REPORTING_CURRENCY") or raw.get("reporting_currency", "USD"))
-    if not re.fullmatch(r"[A-Z]{3}", currency):
-        raise ConfigError(f"reporting_currency: '{currency}' is not a 3-letter ISO 4217 code such as USD")
-
-    seed = _int(os.environ.get("ADOPS_SANDBOX_SEED") or raw.get("sandbox_seed", 7), "sandbox_seed")
-    parallel = _int(raw.get("max_parallel_accounts", 4), "max_parallel_accounts", low=1)
-    history = _int(raw.get("initial_history_days", 90), "initial_history_days", low=1)
-    attempts = _int(raw.get("retry_attempts", 6), "retry_attempts", low=1)
-    retry_seconds = float(_int(raw.get("retry_seconds", 120), "retry_seconds", low=1))
-
-    lookback = dict(DEFAULT_LOOKBACK_DAYS)
-    for platform, days in dict(raw.get("lookback_days", {})).items():
-        if platform not in PLATFORMS:
-            raise ConfigError(
-                f"lookback_days.{platform}: unknown platform (use one of {', '.join(PLATFORMS)})"
-            )
-        lookback[platform] = _int(days, f"lookback_days.{platform}", low=0)
-
-    accounts = []
-    seen = set()
-    for i, item in enumerate(raw.get("accounts", [])):
-        where = f"accounts[{i}]"
-        if not isinstance(item, dict):
-            raise ConfigError(f"{where}: expected a table with platform and id")
-        platform = item.get("platform")
-        if platform not in PLATFORMS:
-            raise ConfigError(f"{where}.platform: '{platform}' is not one of {', '.join(PLATFORMS)}")
-        if not item.get("id"):
-            raise ConfigError(f"{where}.id: missing (the platform's own account id)")
-        connector = item.get("connector", "api")
-        if connector not in CONNECTOR_KINDS:
-            raise ConfigError(f"{where}.connector: '{connector}' is not one of {', '.join(CONNECTOR_KINDS)}")
-        creds = item.get("credentials", {})
-        if not isinstance(creds, dict) or not all(isinstance(v, str) for v in creds.values()):
-            raise ConfigError(f"{where}.credentials: expected a table of strings")
-        account = AccountConfig(platform, str(item["id"]), connector, item.get("name"), dict(creds))
-        if account.key in seen:
-            raise ConfigError(f"{where}: account {account.key} is listed twice")
-        seen.add(account.key)
-        accounts.append(account)
-
-    schedules = []
-    for i, item in enumerate(raw.get("schedules", [{}])):
-        cron = str(item.get("cron", "0 * * * *"))
-        if len(cron.split()) != 5:
-            raise ConfigError(f"schedules[{i}].cron: '{cron}' is not a 5-field cron expression")
-        platforms = tuple(item.get("platforms", ()))
-        for p in platforms:
-            if p not in PLATFORMS:
-                raise ConfigError(f"schedules[{i}].platforms: unknown platform '{p}'")
-        schedules.append(SyncSchedule(cron, platforms))
-
-    notifications = raw.get("notifications", {})
-    if not isinstance(notifications, dict):
-        raise ConfigError("notifications: expected a table of channels")
-
-    integrations = raw.get("integrations", {})
-    if not isinstance(integrations, dict):
-        raise ConfigError("integrations: expected tables such as [integrations.asana]")
-    for name, settings in integrations.items():
-        if name not in INTEGRATIONS:
-            raise ConfigError(f"integrations.{name}: unknown integration (known: {', '.join(INTEGRATIONS)})")
-        if not isinstance(settings, dict) or not all(isinstance(v, str) for v in settings.values()):
-            raise ConfigError(f"integrations.{name}: expected a table of strings")
-
+def _config(s: Settings, root: Path, env: Any) -> Config:
     return Config(
         home=root,
-        reporting_currency=currency,
-        sandbox_seed=seed,
-        accounts=tuple(accounts),
-        lookback_days=lookback,
-        max_parallel_accounts=parallel,
-        initial_history_days=history,
-        retry_attempts=attempts,
-        retry_seconds=retry_seconds,
-        schedules=tuple(schedules),
-        notifications={str(k): dict(v) for k, v in notifications.items()},
-        integrations={str(k): dict(v) for k, v in integrations.items()},
-        database_url=os.environ.get("ADOPS_DATABASE_URL", ""),
-        sidecar_url=os.environ.get("ADOPS_SIDECAR_URL", "http://127.0.0.1:8765"),
+        reporting_currency=s.reporting_currency,
+        sandbox_seed=s.sandbox_seed,
+        accounts=tuple(
+            AccountConfig(a.platform, a.id, a.connector, a.name, dict(a.credentials)) for a in s.accounts
+        ),
+        lookback_days=s.lookback_days.model_dump(),
+        max_parallel_accounts=s.max_parallel_accounts,
+        initial_history_days=s.initial_history_days,
+        retry_attempts=s.retry_attempts,
+        retry_seconds=float(s.retry_seconds),
+        schedules=tuple(SyncSchedule(x.cron, tuple(x.platforms)) for x in s.schedules),
+        notifications=s.notifications,
+        webhooks=s.webhooks,
+        integrations={
+            name: {k: v for k, v in table.model_dump().items() if v is not None}
+            for name, table in s.integrations
+            if table is not None
+        },
+        database_url=env.database_url,
+        sidecar_url=env.sidecar_url,
+        warehouse_uri=env.warehouse_uri or "",
     )
 
 
-def _int(value: Any, key: str, low: int | None = None) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{key}: '{value}' is not a whole number") from None
-    if low is not None and number < low:
-        raise ConfigError(f"{key}: must be at least {low}, got {number}")
-    return number
+# ---------------------------------------------------------------------------- showing it to people
+
+#: keys whose values may be shown as they are; every other value under a secret-bearing table is masked
+_SHOWN = {
+    "workspace",
+    "project",
+    "host",
+    "port",
+    "starttls",
+    "from",
+    "to",
+    "events",
+    "channels",
+    "min_severity",
+}
+#: query parameters of a database URL that carry no secret
+_SHOWN_QUERY = {"sslmode", "connect_timeout", "application_name", "target_session_attrs", "mode", "cache"}
 
 
 def masked(config: Config) -> dict[str, Any]:
-    """The configuration as plain data, secrets replaced by `***` (env references shown by name)."""
+    """The configuration as plain data with every secret hidden.
 
-    def hide(key: str, value: str) -> str:
-        if value.startswith("env:"):
-            state = "set" if os.environ.get(value[4:]) else "unset"
-            return f"{value} ({state})"
-        return "***" if SECRET_KEYS.search(key) else value
-
-    def settings(table: dict[str, str]) -> dict[str, str]:
-        return {
-            k: hide(k, v) if SECRET_KEYS.search(k) or v.startswith("env:") else v for k, v in table.items()
-        }
-
+    An allow-list, not a deny-list: account credentials, notification and integration secrets and
+    webhook URLs are never shown. An `env:NAME` reference is shown as its name and whether it is set;
+    a literal secret as `***`; URLs lose their password and secret query values.
+    """
     return {
         "home": str(config.home),
-        "warehouse": config.warehouse_uri,
-        "database": _mask_url(config.database_url) or str(config.home / "adops.sqlite"),
+        "config_file": str(config.config_path),
+        "warehouse": mask_url(config.warehouse_uri),
+        "database": mask_url(config.database_url) or str(config.home / "adops.sqlite"),
+        "sidecar": mask_url(config.sidecar_url),
         "reporting_currency": config.reporting_currency,
         "sandbox_seed": config.sandbox_seed,
         "max_parallel_accounts": config.max_parallel_accounts,
         "initial_history_days": config.initial_history_days,
-        "lookback_days": config.lookback_days,
+        "retry_attempts": config.retry_attempts,
+        "retry_seconds": config.retry_seconds,
+        "lookback_days": dict(config.lookback_days),
         "schedules": [{"cron": s.cron, "platforms": list(s.platforms)} for s in config.schedules],
         "accounts": [
             {
@@ -258,49 +219,210 @@ def masked(config: Config) -> dict[str, Any]:
                 "id": a.id,
                 "connector": a.connector,
                 "name": a.name,
-                "credentials": {k: hide(k, v) for k, v in a.credentials.items()},
+                "credentials": {k: _secret(v) for k, v in a.credentials.items()},
             }
             for a in config.accounts
         ],
-        "notifications": {name: settings(ch) for name, ch in config.notifications.items()},
-        "integrations": {name: settings(ch) for name, ch in config.integrations.items()},
+        "notifications": _masked_table(
+            config.notifications.model_dump(by_alias=True, exclude_none=True) if config.notifications else {}
+        ),
+        "webhooks": _masked_table(config.webhooks.model_dump(exclude_none=True) if config.webhooks else {}),
+        "integrations": {name: _masked_table(table) for name, table in config.integrations.items()},
     }
 
 
-def _mask_url(url: str) -> str:
-    return re.sub(r"://([^:/@]+):([^@]+)@", r"://\1:***@", url)
+def _secret(value: str) -> str:
+    """`env:NAME (set)` / `env:NAME (unset)` for a reference; `***` for anything literal."""
+    if value.startswith("env:"):
+        return f"{value} ({'set' if os.environ.get(value[4:]) else 'unset'})"
+    return "***"
+
+
+def _masked_table(value: Any, key: str = "") -> Any:
+    if isinstance(value, dict):
+        return {k: _masked_table(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked_table(v, key) for v in value]
+    if key in _SHOWN or key == "allow_hosts":
+        return value
+    if key == "url" and isinstance(value, str) and not value.startswith("env:"):
+        return _url_origin(value)  # an endpoint's path and query may carry a token
+    return _secret(value) if isinstance(value, str) else "***"
+
+
+def _url_origin(url: str) -> str:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    return f"{parts.scheme}://{host}/***" if parts.scheme and host else "***"
+
+
+def mask_url(url: str) -> str:
+    """A URL without its secrets: the password after `user:` and every query value not on an allow-list."""
+    if not url or "://" not in url:
+        return url
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "***"
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, _, hostport = netloc.rpartition("@")
+        user = userinfo.partition(":")[0]
+        netloc = f"{user}:***@{hostport}" if ":" in userinfo else f"{user}@{hostport}"
+    query = urlencode(
+        [
+            (k, v if k.lower() in _SHOWN_QUERY else "***")
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        ],
+        safe="*",
+    )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+
+
+# ---------------------------------------------------------------------------- editing the file
 
 
 def add_accounts(accounts: list[AccountConfig]) -> Config:
-    """Append accounts to adops.toml, keeping the file as it was if the result would not load."""
+    """Append accounts to adops.toml (ids in each platform's format), keeping comments and order.
+
+    The new file is validated before it replaces the old one (atomically, mode 0600): when the result
+    would not load, adops.toml stays as it was and ConfigError says why.
+    """
+    with _editing() as doc:
+        import tomlkit
+
+        if "accounts" not in doc:
+            doc.append("accounts", tomlkit.aot())
+        for a in accounts:
+            doc["accounts"].append(_account_table(a))
+    return load()
+
+
+def update_account(
+    key: str,
+    *,
+    id: str | None = None,
+    name: str | None = None,
+    connector: str | None = None,
+    credentials: dict[str, str] | None = None,
+) -> Config:
+    """Change one account (`platform:id`) in adops.toml: a None argument keeps the value, `name=""`
+    removes the name, `credentials` replaces the whole table. Comments elsewhere are kept."""
+    with _editing() as doc:
+        table = _find(doc, key)
+        platform = str(table.get("platform"))
+        if id is not None:
+            table["id"] = _normalized_id(platform, id)
+        if connector is not None:
+            table["connector"] = connector
+        if name is not None:
+            if name.strip():
+                table["name"] = name.strip()
+            elif "name" in table:
+                del table["name"]
+        if credentials is not None:
+            if "credentials" in table:
+                del table["credentials"]
+            if credentials:
+                table["credentials"] = _credentials_table(credentials)
+    return load()
+
+
+def remove_account(key: str) -> Config:
+    """Remove one account (`platform:id`) from adops.toml; its warehouse rows are not touched here."""
+    with _editing() as doc:
+        table = _find(doc, key)
+        accounts = doc["accounts"]
+        accounts.remove(table)
+        if not accounts:
+            del doc["accounts"]
+    return load()
+
+
+@contextlib.contextmanager
+def _editing() -> Iterator[TOMLDocument]:
+    """Read adops.toml as a tomlkit document, let the caller change it, validate, then replace the file.
+
+    One editor at a time (a lock beside the file); the new text is checked by the same validation as
+    `load()` before it is written to a temporary file (0600) and renamed over adops.toml.
+    """
+    import tomlkit
+    from tomlkit.exceptions import TOMLKitError
+
+    from adops.settings import read_text_of, validate
+
     path = home() / "adops.toml"
-    before = path.read_text() if path.exists() else ""
-    blocks = []
-    for a in accounts:
-        lines = [
-            "",
-            "[[accounts]]",
-            f"platform = {_quote(a.platform)}",
-            f"id = {_quote(a.id)}",
-            f"connector = {_quote(a.connector)}",
-        ]
-        if a.name:
-            lines.append(f"name = {_quote(a.name)}")
-        if a.credentials:
-            lines.append("[accounts.credentials]")
-            lines += [f"{k} = {_quote(v)}" for k, v in a.credentials.items()]
-        blocks.append("\n".join(lines) + "\n")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(before + "".join(blocks))
+    with open(path.with_name(".adops.toml.lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            before = read_text_of(path) if path.exists() else ""
+            try:
+                doc = tomlkit.parse(before)
+            except TOMLKitError as exc:
+                raise ConfigError(f"{path.name}: not valid TOML ({exc}); fix it before editing") from None
+            yield doc
+            after = tomlkit.dumps(doc)
+            validate(tomlkit.parse(after).unwrap(), path.name)
+            _write_private(path, after)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write atomically: a temporary file (mode 0600) in the same folder, fsynced, renamed over `path`."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".adops.toml.", suffix=".tmp")
     try:
-        return load()
-    except ConfigError:
-        path.write_text(before)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
         raise
 
 
-def _quote(value: str) -> str:
-    """A TOML basic string (JSON's escapes are TOML's)."""
-    import json
+def _find(doc: TOMLDocument, key: str) -> Table:
+    platform, _, raw_id = key.partition(":")
+    try:
+        wanted = _normalized_id(platform, raw_id)
+    except ConfigError:
+        wanted = raw_id
+    for table in doc.get("accounts", []):
+        if table.get("platform") == platform and str(table.get("id")) in (raw_id, wanted):
+            return table  # type: ignore[no-any-return]
+    raise NotFound(f"no account {key} in adops.toml")
 
-    return json.dumps(str(value))
+
+def _normalized_id(platform: str, value: str) -> str:
+    try:
+        return normalize_account_id(platform, value)
+    except InputError as exc:
+        raise ConfigError(f"{platform} account id: {exc}") from None
+
+
+def _account_table(a: AccountConfig) -> Table:
+    import tomlkit
+
+    table = tomlkit.table()
+    table["platform"] = a.platform
+    table["id"] = _normalized_id(a.platform, a.id) if a.platform in PLATFORMS else a.id
+    table["connector"] = a.connector
+    if a.name:
+        table["name"] = a.name
+    if a.credentials:
+        table["credentials"] = _credentials_table(a.credentials)
+    table.add(tomlkit.nl())  # a blank line before whatever table follows
+    return table
+
+
+def _credentials_table(credentials: dict[str, str]) -> Table:
+    import tomlkit
+
+    table = tomlkit.table()
+    for k, v in credentials.items():
+        table[k] = v
+    return table

@@ -1,0 +1,437 @@
+"""The typed model of the workspace settings: `adops.toml` plus the environment (pydantic-settings).
+
+`Environment` is the one place the `ADOPS_*` variables of the workspace are read. `Settings` is the
+file's schema: every table and key typed and strict (no float or bool where a whole number belongs),
+unknown keys refused, bounds checked, cron expressions parsed when loaded, account ids checked in
+each platform's own format. `read(path)` returns the validated `Settings` or raises `ConfigError`
+with one line that names the key (`accounts[2].id: ...`) or the variable (`ADOPS_SANDBOX_SEED: ...`).
+
+`adops.config` turns the result into the `Config` every module uses; this module is imported lazily,
+so that commands which need no settings (`adops --help`) do not pay for pydantic.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from adops.errors import ConfigError, InputError
+from adops.platforms import DEFAULT_LOOKBACK_DAYS, normalize_account_id
+
+__all__ = ["ENV_VARIABLES", "Environment", "Settings", "environment", "read", "read_text_of", "validate"]
+
+Platform = Literal["google_ads", "meta", "pinterest", "linkedin", "tiktok", "microsoft_ads"]
+Severity = Literal["info", "warning", "critical"]
+Channel = Literal["slack", "discord", "email"]
+
+#: `"env:NAME"`: the value is read from the environment variable NAME when it is used.
+ENV_REFERENCE = re.compile(r"env:[A-Za-z_][A-Za-z0-9_]{0,127}")
+_KEY = re.compile(r"[a-z][a-z0-9_]{0,63}")
+_CURRENCY = re.compile(r"[A-Z]{3}")
+
+Text = Annotated[str, Field(min_length=1, max_length=500)]
+Days = Annotated[int, Field(ge=0, le=365)]
+
+
+class _Table(BaseModel):
+    """A TOML table: strict types, unknown keys refused, immutable once loaded."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, populate_by_name=False)
+
+
+def _secret(value: str) -> str:
+    """A secret is written `env:NAME` (recommended) or literally; an `env:` reference must name a variable."""
+    if value.startswith("env:") and not ENV_REFERENCE.fullmatch(value):
+        raise PydanticCustomError("env_reference", "'env:' must be followed by an environment variable name")
+    return value
+
+
+def _http_url(value: str) -> str:
+    if value.startswith("env:"):
+        return _secret(value)
+    if not re.fullmatch(r"https?://[^\s/?#]+[^\s]*", value):
+        raise PydanticCustomError("url", "expected an http(s) URL or env:NAME")
+    return value
+
+
+#: a credential or other secret: `env:NAME` (recommended) or the literal value
+Secret = Annotated[str, Field(min_length=1, max_length=4096), AfterValidator(_secret)]
+
+
+class Account(_Table):
+    """`[[accounts]]`: one platform account the sync reads."""
+
+    platform: Platform
+    id: Annotated[str, Field(min_length=1, max_length=200)]
+    connector: Literal["api", "sandbox"] = "api"
+    name: Annotated[str, Field(max_length=200)] | None = None
+    credentials: dict[str, Secret] = Field(default_factory=dict)
+
+    @field_validator("id")
+    @classmethod
+    def _id_format(cls, value: str, info: ValidationInfo) -> str:
+        platform = info.data.get("platform")
+        if platform is None:  # the platform itself was wrong: that error is reported
+            return value
+        try:
+            return normalize_account_id(platform, value)
+        except InputError as exc:
+            raise PydanticCustomError("account_id", str(exc)) from None
+
+    @field_validator("credentials")
+    @classmethod
+    def _credential_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for key in value:
+            if not _KEY.fullmatch(key):
+                raise PydanticCustomError("credential_name", "credential names are lower_case words")
+        return value
+
+
+class LookbackDays(_Table):
+    """`[lookback_days]`: days re-read before the cursor per platform (conversions restate)."""
+
+    google_ads: Days = DEFAULT_LOOKBACK_DAYS["google_ads"]
+    meta: Days = DEFAULT_LOOKBACK_DAYS["meta"]
+    pinterest: Days = DEFAULT_LOOKBACK_DAYS["pinterest"]
+    linkedin: Days = DEFAULT_LOOKBACK_DAYS["linkedin"]
+    tiktok: Days = DEFAULT_LOOKBACK_DAYS["tiktok"]
+    microsoft_ads: Days = DEFAULT_LOOKBACK_DAYS["microsoft_ads"]
+
+
+class Schedule(_Table):
+    """`[[schedules]]`: when the sidecar syncs, as a 5-field cron expression (UTC)."""
+
+    cron: Annotated[str, Field(max_length=200)] = "0 * * * *"
+    platforms: list[Platform] = Field(default_factory=list)  # empty: every platform
+
+    @field_validator("cron")
+    @classmethod
+    def _parses(cls, value: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger  # the scheduler's own parser: what it accepts
+
+        fields = value.split()
+        if len(fields) != 5:
+            raise PydanticCustomError(
+                "cron", "expected 5 cron fields (minute hour day month weekday), got {n}", {"n": len(fields)}
+            )
+        try:
+            CronTrigger.from_crontab(value, timezone="UTC")
+        except ValueError as exc:
+            raise PydanticCustomError("cron", "{reason}", {"reason": str(exc)}) from None
+        return value
+
+
+class _Hook(_Table):
+    """A chat channel's incoming-webhook URL: itself a secret (anyone holding it can post)."""
+
+    webhook_url: Annotated[str, Field(max_length=2000)]
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return _http_url(value)
+
+
+class Slack(_Hook):
+    """`[notifications.slack]`"""
+
+
+class Discord(_Hook):
+    """`[notifications.discord]`"""
+
+
+class Email(_Table):
+    """`[notifications.email]`: an SMTP server."""
+
+    host: Annotated[str, Field(min_length=1, max_length=255)]
+    port: Annotated[int, Field(ge=1, le=65535)] = 587
+    starttls: bool = True
+    sender: Annotated[str, Field(alias="from", min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")]
+    to: Annotated[
+        list[Annotated[str, Field(max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")]], Field(min_length=1)
+    ]
+    username: Secret | None = None
+    password: Secret | None = None
+
+
+class Rule(_Table):
+    """`[[notifications.rules]]`: which events go to which channels."""
+
+    events: Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]], Field(min_length=1)]
+    min_severity: Severity = "info"
+    channels: Annotated[list[Channel], Field(min_length=1)]
+
+
+class Notifications(_Table):
+    """`[notifications]`: the channels and the rules that route events to them."""
+
+    slack: Slack | None = None
+    discord: Discord | None = None
+    email: Email | None = None
+    rules: list[Rule] = Field(default_factory=list)
+
+
+class Endpoint(_Table):
+    """`[[webhooks.endpoints]]`: an outgoing, signed (Standard Webhooks) delivery target."""
+
+    url: Annotated[str, Field(max_length=2000)]
+    events: Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]], Field(min_length=1)]
+    secret: Secret | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return _http_url(value)
+
+
+class Webhooks(_Table):
+    """`[webhooks]`: outgoing endpoints, and the private hosts they may reach."""
+
+    endpoints: list[Endpoint] = Field(default_factory=list)
+    allow_hosts: list[Annotated[str, Field(min_length=1, max_length=255)]] = Field(default_factory=list)
+
+
+class Asana(_Table):
+    """`[integrations.asana]`: the Asana workspace that PRD plans are pushed to."""
+
+    access_token: Secret | None = None
+    refresh_token: Secret | None = None
+    client_id: Secret | None = None
+    client_secret: Secret | None = None
+    workspace: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    project: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+
+
+class Integrations(_Table):
+    asana: Asana | None = None
+
+
+class Environment(BaseSettings):
+    """The `ADOPS_*` variables that shape the workspace, read here and nowhere else in this package."""
+
+    model_config = SettingsConfigDict(env_prefix="ADOPS_", env_ignore_empty=True, extra="ignore", frozen=True)
+
+    home: str = "data"
+    reporting_currency: str | None = None
+    sandbox_seed: int | None = None
+    database_url: str = ""
+    sidecar_url: str = "http://127.0.0.1:8765"
+    warehouse_uri: str | None = None
+
+
+#: each environment setting and the variable it is read from (for messages and docs)
+ENV_VARIABLES = {name: f"ADOPS_{name.upper()}" for name in Environment.model_fields}
+
+
+class _EnvironmentOverrides(PydanticBaseSettingsSource):
+    """The environment variables that override a key of adops.toml (they win over the file)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environment: Environment) -> None:
+        super().__init__(settings_cls)
+        self.environment = environment
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return getattr(self.environment, field_name, None), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        overrides = {
+            "reporting_currency": self.environment.reporting_currency,
+            "sandbox_seed": self.environment.sandbox_seed,
+        }
+        return {k: v for k, v in overrides.items() if v is not None}
+
+
+class Settings(BaseSettings):
+    """adops.toml, typed. Environment variables override `reporting_currency` and `sandbox_seed`."""
+
+    model_config = SettingsConfigDict(strict=True, extra="forbid", frozen=True)
+
+    reporting_currency: str = "USD"
+    sandbox_seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 7
+    accounts: list[Account] = Field(default_factory=list)
+    lookback_days: LookbackDays = Field(default_factory=LookbackDays)
+    max_parallel_accounts: Annotated[int, Field(ge=1, le=32)] = 4
+    initial_history_days: Annotated[int, Field(ge=1, le=3650)] = 90
+    #: the one retry layer (each HTTP call to a platform): at most this many attempts within this many seconds
+    retry_attempts: Annotated[int, Field(ge=1, le=20)] = 6
+    retry_seconds: Annotated[float, Field(gt=0, le=3600)] = 120.0
+    schedules: list[Schedule] = Field(default_factory=lambda: [Schedule()])
+    notifications: Notifications = Field(default_factory=Notifications)
+    webhooks: Webhooks = Field(default_factory=Webhooks)
+    integrations: Integrations = Field(default_factory=Integrations)
+
+    @field_validator("reporting_currency")
+    @classmethod
+    def _iso_currency(cls, value: str) -> str:
+        if not _CURRENCY.fullmatch(value):
+            raise PydanticCustomError("currency", "not a 3-letter ISO 4217 code such as USD")
+        return value
+
+    @field_validator("accounts")
+    @classmethod
+    def _unique(cls, accounts: list[Account]) -> list[Account]:
+        seen: dict[tuple[str, str], int] = {}
+        for i, a in enumerate(accounts):
+            if (a.platform, a.id) in seen:
+                raise PydanticCustomError(
+                    "duplicate",
+                    "accounts[{i}] repeats accounts[{first}] ({key})",
+                    {"i": i, "first": seen[(a.platform, a.id)], "key": f"{a.platform}:{a.id}"},
+                )
+            seen[(a.platform, a.id)] = i
+        return accounts
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # the file's content arrives as init values; the environment's overrides come first and win
+        return (_EnvironmentOverrides(settings_cls, environment()), init_settings)
+
+
+def environment() -> Environment:
+    """The workspace's environment variables, typed; ConfigError naming the variable when one is wrong."""
+    try:
+        return Environment()
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        name = ENV_VARIABLES.get(str(error["loc"][0]), str(error["loc"][0]))
+        raise ConfigError(f"{name}: {_describe(error)}") from None
+
+
+def read(path: Path) -> Settings:
+    """adops.toml at `path` (absent: the defaults) plus the environment, validated."""
+    return validate(_read_toml(path) if path.exists() else {}, path.name)
+
+
+def validate(document: dict[str, Any], source: str = "adops.toml") -> Settings:
+    """A parsed adops.toml document, validated; ConfigError naming the first wrong key."""
+    try:
+        return Settings(**document)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        more = (
+            f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+            if len(errors) > 1
+            else ""
+        )
+        raise ConfigError(f"{_where(errors[0]['loc'])}: {_describe(errors[0])}{more}") from None
+    except TypeError as exc:  # a key that is not a string cannot reach here from TOML; be safe anyway
+        raise ConfigError(f"{source}: {exc}") from None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(read_text_of(path))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path.name}: not valid TOML ({exc})") from None
+
+
+def read_text_of(path: Path) -> str:
+    """The file's text; ConfigError naming the file when it cannot be read or is not UTF-8."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); save it as UTF-8"
+        ) from None
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    """('accounts', 2, 'id') -> accounts[2].id"""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "adops.toml"
+
+
+# what a person reads for pydantic's error types; the rest keep pydantic's own sentence
+_PLAIN = {
+    "int_type": "expected a whole number",
+    "float_type": "expected a number",
+    "bool_type": "expected true or false",
+    "string_type": 'expected text in quotes ("...")',
+    "list_type": "expected a list ([...] or [[tables]])",
+    "model_type": "expected a table",
+    "dict_type": "expected a table",
+    "extra_forbidden": "unknown setting",
+    "missing": "missing (required)",
+}
+
+
+_BOUNDS = {
+    "greater_than_equal": "must be at least {ge}",
+    "less_than_equal": "must be at most {le}",
+    "greater_than": "must be more than {gt}",
+    "less_than": "must be less than {lt}",
+}
+
+
+def _describe(error: Any) -> str:
+    kind, loc = error["type"], tuple(error["loc"])
+    text = _PLAIN.get(kind, error["msg"])
+    if kind == "extra_forbidden":
+        known = _known_keys(loc[:-1])
+        return f"{text} (known: {', '.join(known)})" if known else text
+    given = error.get("input")
+    if kind in _PLAIN and kind != "missing" and _may_echo(loc, given):
+        text += (
+            f", got {given!r}" if not isinstance(given, dict | list) else f", got a {type(given).__name__}"
+        )
+    elif kind in _BOUNDS:
+        text = _BOUNDS[kind].format(**error.get("ctx", {}))
+        text += f", got {given!r}" if _may_echo(loc, given) else ""
+    return text
+
+
+def _may_echo(loc: tuple[int | str, ...], value: Any) -> bool:
+    """Show the wrong value only where it cannot be a secret: never under credentials, channels, URLs."""
+    if any(part in ("credentials", "notifications", "webhooks", "integrations") for part in loc):
+        return isinstance(value, bool | int | float | list | dict)
+    return not isinstance(value, str) or len(value) <= 60
+
+
+def _known_keys(loc: tuple[int | str, ...]) -> list[str]:
+    """The keys allowed in the table at `loc` (for an unknown key's message)."""
+    model: Any = Settings
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        model = _table_type(field.annotation) if field else None
+        if model is None:
+            return []
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def _table_type(annotation: Any) -> type[BaseModel] | None:
+    stack = [annotation]
+    while stack:
+        t = stack.pop()
+        if isinstance(t, type) and issubclass(t, BaseModel):
+            return t
+        stack.extend(get_args(t))
+    return None
