@@ -101,26 +101,41 @@ def sync(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run as JSON.")] = False,
 ) -> None:
-    """Pull accounts, campaigns, ads and daily performance into the warehouse."""
+    """Pull accounts, campaigns, ads and daily performance into the warehouse.
+
+    Exits 1 when any account failed or landed only in part (its campaign rows without its ads);
+    `--json` still lists every account with its status.
+    """
+    from adops.errors import AdopsError
     from adops.ingest import sync as run_sync
 
     start, end = parse_date(since, "--since"), parse_date(until, "--until")
-    if start and end and start > end:
-        fail(f"--since {start} is after --until {end}")
     platforms = [p.value for p in platform or []]
-    if as_json:
-        result = run_sync(platforms, start, end)
-        emit_json(result.to_dict())
-    else:
-        with progress_bar("Syncing") as update:
-            result = run_sync(platforms, start, end, progress=_account_progress(update))
-        typer.echo(f"sync {result.run_id} {result.status}: {result.rows:,} rows in {result.duration_s:.1f}s")
-        for acc in result.accounts:
-            if acc.status != "success":
-                typer.echo(
-                    f"  {acc.platform}:{acc.account_id} failed ({acc.error_kind}): {acc.error}", err=True
-                )
-    if result.status == "failed":
+    try:
+        if as_json:
+            result = run_sync(platforms, start, end)
+            emit_json(result.to_dict())
+        else:
+            with progress_bar("Syncing") as update:
+                result = run_sync(platforms, start, end, progress=_account_progress(update))
+            typer.echo(
+                f"sync {result.run_id} {result.status}: {result.rows:,} rows in {result.duration_s:.1f}s"
+            )
+            for acc in result.accounts:
+                if acc.status == "failed":
+                    typer.echo(
+                        f"  {acc.platform}:{acc.account_id} failed ({acc.error_kind}): {acc.error}", err=True
+                    )
+                elif acc.status == "partial":
+                    typer.echo(
+                        f"  {acc.platform}:{acc.account_id} campaigns only, ads failed ({acc.ad_error_kind}): "
+                        f"{acc.ad_error}",
+                        err=True,
+                    )
+    except AdopsError as exc:  # a bad window, a currency the warehouse cannot be converted to
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+    if not result.complete:
         raise typer.Exit(1)
 
 

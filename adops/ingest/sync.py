@@ -13,7 +13,6 @@ changes only restated values. One failing account never stops the others, and on
 
 from __future__ import annotations
 
-import fcntl
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -52,7 +51,7 @@ class AccountResult:
 
     `status` is `success`, `partial` (the campaign grain landed, the ad grain failed: see
     `ad_error`) or `failed` (nothing of the account landed: see `error`). `attempts` counts the
-    HTTP requests the client really sent, retries included.
+    HTTP requests the client really sent, retries included (0 for sandbox accounts).
     """
 
     platform: str
@@ -61,7 +60,7 @@ class AccountResult:
     until: date
     status: str = "success"  # success | partial | failed
     rows: int = 0
-    attempts: int = 1
+    attempts: int = 0
     duration_s: float = 0.0
     error_kind: str | None = None
     error: str | None = None
@@ -291,7 +290,7 @@ def _fetch_account(
         result.error_kind, result.error = _describe(exc, account)
         return result, None
     finally:
-        result.attempts = _attempts(client, result)
+        result.attempts = _attempts(client)
         result.duration_s = time.monotonic() - t0
 
 
@@ -315,11 +314,13 @@ def _describe(exc: BaseException, account: AccountConfig) -> tuple[str, str]:
     return str(kind), text[:MAX_ERROR_CHARS]
 
 
-def _attempts(client: Any, result: AccountResult) -> int:
-    """HTTP requests the account's client really sent, retries included (1 for the sandbox)."""
-    inner = getattr(client, "client", client)
-    sent = getattr(inner, "attempts", None)
-    return int(sent) if isinstance(sent, int) and sent > 0 else 1
+def _attempts(connector: Any) -> int:
+    """HTTP requests the account's client really sent, retries included (0 for the sandbox)."""
+    for holder in (connector, getattr(connector, "client", None)):
+        sent = getattr(holder, "attempts", None)
+        if isinstance(sent, int) and not isinstance(sent, bool):
+            return sent
+    return 0
 
 
 class _Converter:
@@ -466,23 +467,21 @@ def _ecb() -> fx.RateSource:
 
 @contextmanager
 def _write_lock(cfg: Config, wait: float) -> Iterator[None]:
-    cfg.home.mkdir(parents=True, exist_ok=True)
-    with open(cfg.home / "sync.lock", "w") as fh:
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise SyncBusy(
-                        "another sync is writing to this workspace; try again when it ends"
-                    ) from None
-                time.sleep(0.2)
+    """The workspace's one-writer lock (`adops.store.locks`), shared with the demo build and
+    maintenance: a file lock in the workspace, or an advisory lock where the store is PostgreSQL."""
+    from contextlib import ExitStack
+
+    from adops.store import locks
+
+    with ExitStack() as held:
         try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+            held.enter_context(locks.exclusive(locks.WAREHOUSE_WRITE, wait=wait))
+        except locks.Busy:
+            raise SyncBusy(
+                "another writer (a sync, the demo build or maintenance) is writing to this workspace; "
+                "try again when it ends"
+            ) from None
+        yield
 
 
 def _close_interrupted_runs() -> list[int]:
