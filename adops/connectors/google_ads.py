@@ -29,6 +29,7 @@ import httpx
 import pandas as pd
 
 from adops.config import AccountConfig
+from adops.connectors import versions
 from adops.connectors.base import (
     AD_COLUMNS,
     AD_DAILY_COLUMNS,
@@ -49,7 +50,8 @@ from adops.connectors.errors import (
 )
 from adops.connectors.http import ApiClient, require, retry_after
 
-API_VERSION = "v26"
+#: the pinned API version (adops.connectors.versions); ADOPS_GOOGLE_ADS_VERSION overrides it
+API_VERSION = versions.PINS["google_ads"].version
 MICROS = 1_000_000
 #: Days per metrics query: Google sets no limit, but bounded streams restart cheaply after a failure.
 CHUNK_DAYS = 31
@@ -137,6 +139,11 @@ class GoogleAdsClient(ApiClient):
         login = account.credential("login_customer_id")
         self.login_customer_id = customer_id(login) if login else None
 
+    @property
+    def version(self) -> str:
+        """The API version in every path: ADOPS_GOOGLE_ADS_VERSION, else the pin."""
+        return versions.version("google_ads")
+
     def auth_headers(self) -> dict[str, str]:
         headers = {"Authorization": f"Bearer {self.token()}", "developer-token": self.developer_token}
         if self.login_customer_id:
@@ -165,6 +172,8 @@ class GoogleAdsClient(ApiClient):
             return RateLimited(message, retry_after=wait, status=code)
         if code >= 500 or state in ("INTERNAL", "UNAVAILABLE", "DEADLINE_EXCEEDED"):
             return TransientError(message, retry_after=wait, status=code)
+        if code == 404 or state == "UNIMPLEMENTED":  # a sunset version answers 404 on every method
+            message += f"; {versions.refused_hint('google_ads', self.version)}"
         return BadRequest(message, status=code)
 
     # ------------------------------------------------------------------ endpoints
@@ -172,7 +181,7 @@ class GoogleAdsClient(ApiClient):
     def search_stream(self, customer: str, query: str) -> list[dict[str, Any]]:
         """Every row of a GAQL query (searchStream answers a list of batches of `results`)."""
         body = self.post(
-            f"/{API_VERSION}/customers/{customer_id(customer)}/googleAds:searchStream", json={"query": query}
+            f"/{self.version}/customers/{customer_id(customer)}/googleAds:searchStream", json={"query": query}
         )
         if not isinstance(body, list):
             raise TransientError("google_ads searchStream: expected a list of result batches")
@@ -188,12 +197,12 @@ class GoogleAdsClient(ApiClient):
         payload: dict[str, Any] = {"operations": operations}
         if validate_only:
             payload["validateOnly"] = True
-        body = self.post(f"/{API_VERSION}/customers/{customer_id(customer)}/{resource}:mutate", json=payload)
+        body = self.post(f"/{self.version}/customers/{customer_id(customer)}/{resource}:mutate", json=payload)
         return list((body or {}).get("results", []))
 
     def list_accessible_customers(self) -> list[str]:
         """The customers the OAuth user can reach directly (`customers:listAccessibleCustomers`)."""
-        body = self.get(f"/{API_VERSION}/customers:listAccessibleCustomers")
+        body = self.get(f"/{self.version}/customers:listAccessibleCustomers")
         return [name.rsplit("/", 1)[-1] for name in (body or {}).get("resourceNames", [])]
 
 

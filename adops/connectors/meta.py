@@ -21,6 +21,7 @@ Meta specifics handled here:
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -30,7 +31,7 @@ import httpx
 import pandas as pd
 
 from adops.config import AccountConfig
-from adops.connectors import tokens
+from adops.connectors import tokens, versions
 from adops.connectors.base import (
     AD_COLUMNS,
     CAMPAIGN_COLUMNS,
@@ -51,7 +52,8 @@ from adops.connectors.errors import (
 )
 from adops.connectors.http import ApiClient, require
 
-API_VERSION = "v24.0"
+#: the pinned Graph API version (adops.connectors.versions); ADOPS_META_VERSION overrides it
+API_VERSION = versions.PINS["meta"].version
 #: Currencies whose minimum unit is the whole unit (Meta's "offset" 1); the rest use cents (100).
 WHOLE_UNIT_CURRENCIES = frozenset(
     {"CLP", "COP", "CRC", "HUF", "ISK", "IDR", "JPY", "KRW", "PYG", "TWD", "VND"}
@@ -109,6 +111,11 @@ class MetaClient(ApiClient):
         super().__init__(account, **kwargs)
         self.usage_wait = 0.0
 
+    @property
+    def version(self) -> str:
+        """The Graph API version in every path: ADOPS_META_VERSION, else the pin."""
+        return versions.version("meta")
+
     # ------------------------------------------------------------------ auth
 
     def can_refresh(self) -> bool:
@@ -124,6 +131,10 @@ class MetaClient(ApiClient):
         if self.access_token and self.expires_at and self.expires_at < renew_by and self.can_refresh():
             self.refresh()
         return super().token()
+
+    def token_url(self) -> str | None:
+        """The token exchange, under the Graph API version in use (ADOPS_META_TOKEN_URL overrides)."""
+        return os.environ.get("ADOPS_META_TOKEN_URL") or f"{self.base_url}/{self.version}/oauth/access_token"
 
     def refresh(self) -> None:
         """Exchange the current long-lived user token for a new one (Meta's only refresh flow)."""
@@ -198,6 +209,8 @@ class MetaClient(ApiClient):
             return PermissionDenied(
                 message + "; the token needs ads_read (and ads_management to write)", status=status
             )
+        if code == 2635:  # "You are calling a deprecated version of the Ads API"
+            return BadRequest(f"{message}; {versions.refused_hint('meta', self.version)}", status=status)
         if code in (1, 2) or err.get("is_transient") or status >= 500:
             return TransientError(message, retry_after=_retry_after(response), status=status)
         return BadRequest(message, status=status)
@@ -213,12 +226,12 @@ class MetaClient(ApiClient):
 
     def node(self, node_id: str, fields: str) -> dict[str, Any]:
         """GET /{node}?fields=...: one object (ad account, campaign, ad set, ad)."""
-        return dict(self.get(f"/{API_VERSION}/{node_id}", params={"fields": fields}))
+        return dict(self.get(f"/{self.version}/{node_id}", params={"fields": fields}))
 
     def edge(self, node_id: str, edge: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
         """GET /{node}/{edge}, following the `after` cursor while `paging.next` is present."""
         query = {"limit": self.page_size, **params}
-        path = f"/{API_VERSION}/{node_id}/{edge}"
+        path = f"/{self.version}/{node_id}/{edge}"
         while True:
             body = self.get(path, params=query)
             yield from body.get("data", [])
@@ -246,7 +259,7 @@ class MetaClient(ApiClient):
 
     def start_report(self, account_id: str, params: dict[str, Any]) -> str:
         """POST /act_{id}/insights: an async report run; returns its report_run_id."""
-        body = self.post(f"/{API_VERSION}/{account_id}/insights", data=params)
+        body = self.post(f"/{self.version}/{account_id}/insights", data=params)
         return str(body["report_run_id"])
 
     def report_status(self, report_run_id: str) -> dict[str, Any]:
@@ -270,12 +283,12 @@ class MetaClient(ApiClient):
 
     def update(self, node_id: str, values: dict[str, Any]) -> None:
         """POST /{node}: change fields of a campaign, ad set or ad."""
-        body = self.post(f"/{API_VERSION}/{node_id}", data=values)
+        body = self.post(f"/{self.version}/{node_id}", data=values)
         if not (isinstance(body, dict) and body.get("success")):
             raise BadRequest(f"meta: update of {node_id} was not confirmed")
 
     def create_campaign(self, account_id: str, values: dict[str, Any]) -> str:
-        body = self.post(f"/{API_VERSION}/{account_id}/campaigns", data=values)
+        body = self.post(f"/{self.version}/{account_id}/campaigns", data=values)
         return str(body["id"])
 
 

@@ -238,6 +238,13 @@ def status(platform: str, today: date | None = None, in_use: str | None = None) 
     return VersionStatus(platform, name, state, eol, days, estimated, overridden, source, message)
 
 
+def refused_hint(platform: str, name: str) -> str:
+    """What to tell a person when the platform refused version `name` as retired or unknown."""
+    known = release(platform, name)
+    when = f" (its end of life was {known.end_of_life.isoformat()})" if known and known.end_of_life else ""
+    return f"{platform} does not serve API {name}{when}: {_fix(platform, override(platform) is not None)}"
+
+
 def _fix(platform: str, overridden: bool) -> str:
     if platform == "linkedin":
         if overridden:

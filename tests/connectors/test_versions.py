@@ -13,9 +13,18 @@ import pytest
 
 from adops.config import AccountConfig
 from adops.connectors import BadRequest, NotConfigured, versions
+from adops.connectors.google_ads import GoogleAdsClient
 from adops.connectors.linkedin import LinkedInClient, LinkedInConnector
+from adops.connectors.meta import MetaClient
 from adops.connectors.retry import RetryPolicy
+from tests.connectors.fakes.google_ads import CLIENT, MANAGER, FakeGoogleAds
+from tests.connectors.fakes.google_ads import VERSIONS as GOOGLE_VERSIONS
+from tests.connectors.fakes.google_ads import make_app as google_app
 from tests.connectors.fakes.linkedin import FakeLinkedIn
+from tests.connectors.fakes.meta import ACCOUNT as META_ACCOUNT
+from tests.connectors.fakes.meta import VERSIONS as META_VERSIONS
+from tests.connectors.fakes.meta import MetaState
+from tests.connectors.fakes.meta import make_app as meta_app
 
 ACCOUNT = "508000001"
 
@@ -196,3 +205,180 @@ def test_a_bad_linkedin_override_is_a_configuration_error(
         versions.linkedin_version("https://api.linkedin.com")
     assert len(str(exc.value)) < 200
     assert os.environ["ADOPS_LINKEDIN_VERSION"] == value
+
+
+# ---------------------------------------------------------------------------- pins and status
+
+
+def test_every_pin_names_its_source_and_works_today() -> None:
+    for platform, pin in versions.PINS.items():
+        assert pin.source.startswith("https://"), platform
+        assert pin.released is None or pin.released <= date(2026, 12, 7)
+        stat = versions.status(platform, date(2026, 12, 7))
+        assert stat is not None and stat.state in ("ok", "unknown"), (platform, stat)
+    assert set(versions.PINS) == {"google_ads", "meta", "tiktok", "pinterest", "microsoft_ads"}
+
+
+def test_status_warns_sixty_days_before_the_end_and_errors_after_it() -> None:
+    eol = versions.PINS["google_ads"].end_of_life
+    assert eol is not None
+    ok = versions.status("google_ads", date(2027, 8, 1))
+    soon = versions.status("google_ads", date(2027, 8, 2))
+    last = versions.status("google_ads", date(2027, 9, 30))
+    gone = versions.status("google_ads", eol)
+    assert ok is not None and ok.state == "ok" and ok.message is None and ok.days_left == 61
+    assert soon is not None and soon.state == "expiring" and soon.days_left == 60
+    assert "about 2027-10-01 (in 60 days)" in (soon.message or "") and soon.estimated
+    assert last is not None and last.state == "expiring" and last.days_left == 1
+    assert gone is not None and gone.state == "expired" and "reached its end of life" in (gone.message or "")
+    assert "ADOPS_GOOGLE_ADS_VERSION" in (gone.message or "")
+    assert gone.to_dict()["end_of_life"] == "2027-10-01"
+
+
+def test_an_override_is_judged_by_its_own_dates(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ADOPS_META_VERSION", "v24.0")
+    stat = versions.status("meta", date(2026, 11, 24))
+    assert stat is not None and stat.state == "expired" and stat.overridden
+    assert stat.message is not None and "2026-11-10" in stat.message and "unset" in stat.message
+    monkeypatch.setenv("ADOPS_META_VERSION", "v25.0")
+    stat = versions.status("meta", date(2026, 12, 30))
+    assert stat is not None and stat.state == "expiring" and stat.days_left == 55
+    monkeypatch.setenv("ADOPS_META_VERSION", "v99.0")  # well formed, nothing known about it
+    stat = versions.status("meta", date(2026, 12, 30))
+    assert stat is not None and stat.state == "unknown" and stat.message is None
+
+
+def test_linkedin_status_follows_the_negotiated_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert versions.status("linkedin", date(2026, 11, 24)) is None  # nothing negotiated yet
+    stat = versions.status("linkedin", date(2026, 11, 24), in_use="202611")
+    assert stat is not None and stat.state == "ok" and stat.end_of_life == date(2027, 11, 15)
+    monkeypatch.setenv("ADOPS_LINKEDIN_VERSION", "202511")
+    stat = versions.status("linkedin", date(2026, 11, 24))
+    assert (
+        stat is not None
+        and stat.state == "expired"
+        and "unset ADOPS_LINKEDIN_VERSION" in (stat.message or "")
+    )
+
+
+@pytest.mark.parametrize(
+    ("platform", "value"),
+    [
+        ("meta", "24.0"),
+        ("meta", "v24"),
+        ("meta", "v24.0/../../me"),
+        ("meta", "v24.0?access_token=x"),
+        ("google_ads", "v26.1"),
+        ("google_ads", "V26"),
+        ("google_ads", "v26/customers"),
+        ("google_ads", "v" + "9" * 5000),
+    ],
+)
+def test_a_malformed_override_is_a_configuration_error(
+    platform: str, value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(versions.env_name(platform), value)
+    with pytest.raises(NotConfigured, match=versions.env_name(platform)) as exc:
+        versions.version(platform)
+    assert exc.value.kind == "config" and len(str(exc.value)) < 200
+
+
+def test_tiktok_pinterest_and_microsoft_have_no_override(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ADOPS_TIKTOK_VERSION", "v9.9")
+    assert versions.version("tiktok") == "v1.3" and versions.override("tiktok") is None
+
+
+# ---------------------------------------------------------------------------- Meta and Google Ads
+
+
+@pytest.fixture
+def meta(fake_server, monkeypatch: pytest.MonkeyPatch) -> Iterator[MetaState]:  # type: ignore[no-untyped-def]
+    state = MetaState()
+    with fake_server(meta_app(state)) as url:
+        monkeypatch.setenv("ADOPS_META_BASE_URL", url)
+        yield state
+
+
+def meta_client(**creds: str) -> MetaClient:
+    account = AccountConfig("meta", META_ACCOUNT, "api", None, {"access_token": "meta-token-1", **creds})
+    return MetaClient(account, policy=RetryPolicy(attempts=2))
+
+
+def test_the_meta_fake_refuses_expired_versions_with_error_2635(meta: MetaState) -> None:
+    assert meta.serves(versions.PINS["meta"].version)
+    assert not meta.serves("v24.0") and meta.serves("v25.0") and not meta.serves("v28.0")
+    meta.today = date(2027, 2, 23)
+    assert not meta.serves("v25.0") and meta.latest() == "v27.0"
+
+
+def test_meta_speaks_the_pin_and_an_expired_override_fails_clearly(
+    meta: MetaState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = meta_client()
+    assert client.node(META_ACCOUNT, "id,name")["id"] == META_ACCOUNT
+    assert meta.requests[-1][1] == META_ACCOUNT
+    monkeypatch.setenv("ADOPS_META_VERSION", "v24.0")
+    with pytest.raises(BadRequest) as exc:
+        client.node(META_ACCOUNT, "id,name")
+    text = str(exc.value)
+    assert "(2635)" in text and "latest version: v27.0" in text
+    assert "meta does not serve API v24.0 (its end of life was 2026-11-10)" in text
+    assert "ADOPS_META_VERSION" in text and "meta-token-1" not in text
+    monkeypatch.setenv("ADOPS_META_VERSION", "v25.0")
+    assert client.node(META_ACCOUNT, "id")["id"] == META_ACCOUNT
+    assert client.token_url() == f"{client.base_url}/v25.0/oauth/access_token"
+
+
+def test_a_malformed_meta_override_fails_the_request_as_configuration(
+    meta: MetaState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ADOPS_META_VERSION", "v24.0/../../oauth")
+    sent = len(meta.requests)
+    with pytest.raises(NotConfigured, match="ADOPS_META_VERSION"):
+        meta_client().node(META_ACCOUNT, "id")
+    assert len(meta.requests) == sent  # nothing reached the platform
+
+
+@pytest.fixture
+def google(fake_server, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGoogleAds]:  # type: ignore[no-untyped-def]
+    state = FakeGoogleAds()
+    with fake_server(google_app(state)) as url:
+        monkeypatch.setenv("ADOPS_GOOGLE_ADS_BASE_URL", url)
+        yield state
+
+
+def google_client() -> GoogleAdsClient:
+    creds = {"access_token": "access-good", "developer_token": "dev-token-123", "login_customer_id": MANAGER}
+    return GoogleAdsClient(
+        AccountConfig("google_ads", CLIENT, "api", None, creds), policy=RetryPolicy(attempts=2)
+    )
+
+
+def test_google_ads_sunset_versions_get_404_and_a_clear_message(
+    google: FakeGoogleAds, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    query = "SELECT customer.id FROM customer"
+    assert google_client().search_stream(CLIENT, query)
+    assert google.requests[-1]["path"].startswith(f"/{versions.PINS['google_ads'].version}/")
+    for sunset in ("v19", "v22"):
+        monkeypatch.setenv("ADOPS_GOOGLE_ADS_VERSION", sunset)
+        with pytest.raises(BadRequest) as exc:
+            google_client().search_stream(CLIENT, query)
+        assert exc.value.status == 404
+        assert f"google_ads does not serve API {sunset} (its end of life was" in str(exc.value)
+    monkeypatch.setenv("ADOPS_GOOGLE_ADS_VERSION", "v27")  # not released on the fake's today
+    with pytest.raises(BadRequest, match="does not serve API v27: set ADOPS_GOOGLE_ADS_VERSION"):
+        google_client().search_stream(CLIENT, query)
+    monkeypatch.setenv("ADOPS_GOOGLE_ADS_VERSION", "v25")
+    assert google_client().search_stream(CLIENT, query)
+
+
+def test_the_fakes_agree_with_the_documented_dates() -> None:
+    """The fakes are the platforms' published tables; versions.py must say the same."""
+    for name, (released, expires) in META_VERSIONS.items():
+        known = versions.release("meta", name)
+        assert known is not None and (known.released, known.end_of_life) == (released, expires), name
+    for name, (_, sunset) in GOOGLE_VERSIONS.items():
+        known = versions.release("google_ads", name)
+        if known is not None and not known.estimated:
+            assert known.end_of_life == sunset, name

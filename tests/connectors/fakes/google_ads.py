@@ -1,10 +1,14 @@
-"""A fake Google Ads API (REST v26) that checks requests the way the real one does.
+"""A fake Google Ads API (REST, the versions Google serves) that checks requests the way the real one does.
 
 It holds one manager and one client customer with campaigns, budgets, ad groups and ads, and
 daily metrics generated deterministically (`ad_stats`), so tests know the true numbers. It checks
 the `developer-token`, the bearer token, `login-customer-id` for the client under the manager, the
 API version in the path, and GAQL field names; it answers searchStream as a list of batches in
 proto3 JSON (camelCase, int64 as strings, default values left out) and mutates like the real API.
+
+Versions: `VERSIONS` holds each version's release and sunset. On the fake's `today` it serves the
+versions released and not yet sunset; any other version in the path gets what Google's front end
+answers for a path it does not know: HTTP 404 with its HTML "Error 404 (Not Found)" page.
 
 Faults: `faults` is a queue consumed by the next API requests ("429", "503", "expired",
 "malformed", "stream_error"); `fail_resources` fails every query FROM a resource (a permanent 403).
@@ -19,10 +23,28 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 VERSION = "v26"
+#: release and sunset (None: none announced yet) per version, from Google's sunset reminders and
+#: release notes; v23 and v24 are known to the month only.
+#: https://developers.google.com/google-ads/api/docs/sunset-dates
+VERSIONS: dict[str, tuple[date, date | None]] = {
+    "v19": (date(2025, 2, 26), date(2026, 2, 11)),
+    "v20": (date(2025, 6, 4), date(2026, 6, 10)),
+    "v21": (date(2025, 8, 1), date(2026, 8, 5)),
+    "v22": (date(2025, 10, 1), date(2026, 10, 7)),
+    "v23": (date(2026, 1, 1), None),
+    "v24": (date(2026, 4, 1), None),
+    "v25": (date(2026, 7, 22), None),
+    "v26": (date(2026, 10, 14), None),
+}
+NOT_FOUND_PAGE = (
+    "<!DOCTYPE html>\n<html lang=en>\n  <meta charset=utf-8>\n  <title>Error 404 (Not Found)!!1</title>\n"
+    "  <p><b>404.</b> <ins>That\u2019s an error.</ins>\n  <p>The requested URL <code>{path}</code> was not "
+    "found on this server.  <ins>That\u2019s all we know.</ins>\n"
+)
 MANAGER = "9876543210"
 CLIENT = "1234567890"
 
@@ -133,6 +155,12 @@ class FakeGoogleAds:
     batch_size: int = 20
     requests: list[dict[str, Any]] = field(default_factory=list)
     created: int = 0
+    #: the fake's "today", which decides the versions it serves
+    today: date = date(2026, 11, 24)
+
+    def serves(self, version: str) -> bool:
+        released, sunset = VERSIONS.get(version, (None, None))
+        return released is not None and released <= self.today and (sunset is None or self.today < sunset)
 
     def __post_init__(self) -> None:
         if not self.ads:
@@ -394,17 +422,8 @@ def make_app(fake: FakeGoogleAds) -> Starlette:
                 {"error": {"code": 404, "message": "Not Found", "status": "NOT_FOUND"}}, status_code=404
             )
         version, cid, service, method = m.groups()
-        if version != VERSION:
-            return JSONResponse(
-                {
-                    "error": {
-                        "code": 404,
-                        "message": f"API version {version} is not served",
-                        "status": "NOT_FOUND",
-                    }
-                },
-                status_code=404,
-            )
+        if not fake.serves(version):
+            return HTMLResponse(NOT_FOUND_PAGE.format(path=path), status_code=404)
         try:
             body = await request.json()
         except ValueError:

@@ -1,4 +1,4 @@
-"""A fake Meta Graph API (v24.0) for the Meta connector's tests.
+"""A fake Meta Graph API (Marketing API versions as Meta publishes them) for the Meta connector's tests.
 
 It holds one ad account with campaigns, ad sets and ads, and deterministic daily stats per ad
 (campaign rows are the sums of their ads' rows, as in Ads Manager). It checks requests the way the
@@ -8,6 +8,11 @@ with `time_increment=1` and a valid `level` on insights, cursors it issued, ODAX
 pages with cursors and `next`, `{"error": {"code", "error_subcode", "message", "type",
 "fbtrace_id"}}` errors (HTTP 400 as Meta sends most of them), async report runs that are
 "Job Running" on the first poll, and the usage headers.
+
+Versions: `VERSIONS` is Meta's Marketing API version table (release, expiration). A version is
+served from its release until its expiration, on the fake's `state.today`; any other version is
+refused with error #2635 in Meta's shape ("You are calling a deprecated version of the Ads API.
+Please update to the latest version: vNN.0.", type OAuthException, HTTP 400).
 
 Faults are queued in `state.faults` by the test: each is consumed by the next matching request.
 """
@@ -26,7 +31,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-VERSION = "v24.0"
+#: Marketing API versions: (release, expiration; None while Meta says "TBD").
+#: https://developers.facebook.com/documentation/ads-commerce/marketing-api/marketing-api-changelog/versions
+VERSIONS: dict[str, tuple[date, date | None]] = {
+    "v22.0": (date(2025, 1, 21), date(2026, 2, 19)),
+    "v23.0": (date(2025, 5, 29), date(2026, 6, 9)),
+    "v24.0": (date(2025, 10, 8), date(2026, 11, 10)),
+    "v25.0": (date(2026, 2, 18), date(2027, 2, 23)),
+    "v26.0": (date(2026, 7, 29), None),
+    "v27.0": (date(2026, 11, 4), None),
+}
 ACCOUNT = "act_100000000000001"
 FIRST_DAY = date(2026, 8, 1)
 LAST_DAY = date(2026, 11, 24)
@@ -74,6 +88,15 @@ class MetaState:
     expired_tokens: set[str] = field(default_factory=set)
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
     exchanges: int = 0
+    #: the fake's "today", which decides the versions it serves
+    today: date = date(2026, 11, 24)
+
+    def serves(self, version: str) -> bool:
+        released, expires = VERSIONS.get(version, (None, None))
+        return released is not None and released <= self.today and (expires is None or self.today < expires)
+
+    def latest(self) -> str:
+        return max((v for v in VERSIONS if self.serves(v)), key=lambda v: float(v[1:]))
 
     def __post_init__(self) -> None:
         if not self.campaigns:
@@ -300,7 +323,16 @@ def make_app(state: MetaState) -> Starlette:
                 return _fault_response(f.kind)
         return None
 
+    def deprecated(version: str) -> Response:
+        return graph_error(
+            2635,
+            "(#2635) You are calling a deprecated version of the Ads API. "
+            f"Please update to the latest version: {state.latest()}.",
+        )
+
     async def token_exchange(request: Request) -> Response:
+        if not state.serves(request.path_params["version"]):
+            return deprecated(request.path_params["version"])
         q = dict(request.query_params)
         if q.get("grant_type") != "fb_exchange_token":
             return graph_error(100, "Invalid grant_type")
@@ -319,10 +351,8 @@ def make_app(state: MetaState) -> Starlette:
         if request.method == "POST":
             params.update({k: str(v) for k, v in (await request.form()).items()})
         state.requests.append((request.method, path, params))
-        if version != VERSION:
-            return graph_error(
-                2635, f"(#2635) You are calling a deprecated version of the Ads API ({version})."
-            )
+        if not state.serves(version):
+            return deprecated(version)
         if "access_token" in params:
             token = params["access_token"]
         else:
@@ -583,7 +613,7 @@ def make_app(state: MetaState) -> Starlette:
 
     return Starlette(
         routes=[
-            Route(f"/{VERSION}/oauth/access_token", token_exchange, methods=["GET"]),
+            Route("/{version}/oauth/access_token", token_exchange, methods=["GET"]),
             Route("/{version}/{path:path}", graph, methods=["GET", "POST"]),
         ]
     )
