@@ -406,21 +406,28 @@ def _unique(table: pa.Table, keys: list[str]) -> pa.Table:
 
 
 def _reconvert_history(cfg: Config) -> dict[str, pa.Table]:
-    """Rows stored in another reporting currency, converted to the current one (empty when none).
+    """Stored rows whose conversion is out of date, converted again (empty when there are none).
 
-    They are published in the same snapshot as the sync's own rows, so readers never see the
-    warehouse mixing currencies in `spend_reporting`. Each account keeps its rate source (the
-    simulator's for sandbox accounts, the ECB's otherwise, also for accounts no longer configured).
-    A currency that cannot be converted stops the sync before anything is read or written.
+    Two cases: rows in another reporting currency (the setting changed), and rows of ECB accounts
+    converted with a carried-forward rate that a newer ECB file (`adops fx refresh`) has since
+    replaced with the day's own fixing. They are published in the same snapshot as the sync's
+    own rows, so readers never see `spend_reporting` mixing currencies. Each account keeps its
+    rate source (the simulator's for sandbox accounts, the ECB's otherwise, also for accounts no
+    longer configured). A currency that cannot be converted stops the sync before anything is
+    read or written.
     """
     reporting = cfg.reporting_currency
     sources = {(a.platform, a.id): fx.source_for(a) for a in workspace_accounts(cfg)}
+    replaced = _replaced_ecb_rates(reporting)
     out: dict[str, pa.Table] = {}
     used: list[pd.DataFrame] = []
     for name in ("campaign_daily", "ad_daily"):
-        frame = warehouse.query(
-            f"SELECT * FROM {name} WHERE reporting_currency IS DISTINCT FROM ?", [reporting]
-        )
+        sql = f"SELECT * FROM {name} WHERE reporting_currency IS DISTINCT FROM ?"
+        params: list[Any] = [reporting]
+        if replaced:
+            sql += " OR date >= ?"
+            params.append(min(day for day, _ in replaced))
+        frame = warehouse.query(sql, params)
         if frame.empty:
             continue
         frame["date"] = pd.to_datetime(frame["date"]).dt.date
@@ -429,11 +436,17 @@ def _reconvert_history(cfg: Config) -> dict[str, pa.Table]:
             ["platform", "account_id", "currency"], sort=False
         ):
             source = sources.get((str(platform), str(account_id))) or _ecb()
+            stale = rows["reporting_currency"].ne(reporting) | rows["reporting_currency"].isna()
+            if source.name == "ecb" and replaced:
+                stale |= pd.Series([(d, currency) in replaced for d in rows["date"]], index=rows.index)
+            rows = rows[stale]
+            if rows.empty:
+                continue
             convert = _Converter(source, str(currency), reporting)
             try:
                 rate = convert.rates_for(rows["date"])
             except fx.UnknownCurrency as exc:
-                stored = ", ".join(sorted(set(frame["reporting_currency"].dropna())))
+                stored = ", ".join(sorted(set(frame["reporting_currency"].dropna()) - {reporting}))
                 raise fx.UnknownCurrency(
                     exc.currency,
                     exc.source,
@@ -448,11 +461,36 @@ def _reconvert_history(cfg: Config) -> dict[str, pa.Table]:
             )
             parts.append(rows)
             used.append(convert.used())
-        out[name] = warehouse.validate(TABLES[name], pd.concat(parts, ignore_index=True))
+        if parts:
+            out[name] = warehouse.validate(TABLES[name], pd.concat(parts, ignore_index=True))
     if used:
-        out["fx_rates"] = _unique(
-            warehouse.validate(TABLES["fx_rates"], pd.concat(used)), list(TABLES["fx_rates"].key)
-        )
+        rates = pd.concat(used, ignore_index=True).drop_duplicates(list(TABLES["fx_rates"].key), keep="last")
+        out["fx_rates"] = warehouse.validate(TABLES["fx_rates"], rates)
+    return out
+
+
+def _replaced_ecb_rates(reporting: str) -> set[tuple[date, str]]:
+    """(day, currency) pairs stored with a carried-forward ECB rate that the ECB file in use now
+    answers differently (a refresh brought that day's own fixing)."""
+    carried = warehouse.query(
+        "SELECT date, currency, rate_to_reporting FROM fx_rates "
+        "WHERE source = 'ecb' AND reporting_currency = ? AND rate_date < date",
+        [reporting],
+    )
+    if carried.empty:
+        return set()
+    carried["date"] = pd.to_datetime(carried["date"]).dt.date
+    ecb, out = _ecb(), set()
+    for currency, group in carried.groupby("currency"):
+        try:
+            now = ecb.rates(str(currency), reporting, list(group["date"])).set_index("date")[
+                "rate_to_reporting"
+            ]
+        except fx.UnknownCurrency:
+            continue
+        for day, before in zip(group["date"], group["rate_to_reporting"], strict=True):
+            if abs(now[day] - before) > 1e-12 * abs(before):
+                out.add((day, str(currency)))
     return out
 
 

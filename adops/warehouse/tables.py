@@ -37,7 +37,17 @@ _METRIC_FIELDS = [
     pa.field("spend_reporting", pa.float64()),
     pa.field("conversion_value_reporting", pa.float64()),
 ]
-_PERF_COMPARE = ("impressions", "clicks", "spend", "conversions", "conversion_value", "spend_reporting")
+#: the reporting columns are compared too: a reporting-currency change rewrites rows whose spend did not move
+_PERF_COMPARE = (
+    "impressions",
+    "clicks",
+    "spend",
+    "conversions",
+    "conversion_value",
+    "spend_reporting",
+    "conversion_value_reporting",
+    "reporting_currency",
+)
 
 CAMPAIGN_DAILY = Table(
     "campaign_daily",
