@@ -6,13 +6,13 @@ when they issue a new one, so the new one must outlive the process that received
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 from pathlib import Path
 from typing import Any
 
 from adops import config
+from adops.store import locks
 
 
 def _path() -> Path:
@@ -29,8 +29,7 @@ def load(account_key: str) -> dict[str, Any]:
 def save(account_key: str, values: dict[str, Any]) -> None:
     path = _path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_suffix(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with locks.exclusive("tokens", wait=60):
         try:
             data = json.loads(path.read_text())
         except FileNotFoundError:

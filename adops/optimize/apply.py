@@ -13,10 +13,9 @@
 
 from __future__ import annotations
 
-import fcntl
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 
@@ -26,7 +25,7 @@ from adops import clock, config
 from adops.config import AccountConfig
 from adops.connectors import ConnectorError, connector_for, workspace_accounts
 from adops.optimize.plans import PlanError, get_plan, reference
-from adops.store import events
+from adops.store import events, locks
 from adops.store.db import session
 from adops.store.models import AuditEntry, BudgetPlan, BudgetPlanLine
 
@@ -131,19 +130,14 @@ def _exclusive(plan_id: int, dry_run: bool) -> Iterator[None]:
     if dry_run:
         yield
         return
-    locks = config.home() / "locks"
-    locks.mkdir(parents=True, exist_ok=True)
-    with open(locks / f"budget-plan-{plan_id}.lock", "w") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+    with ExitStack() as held:
+        try:  # a workspace lock (adops.store.locks): on PostgreSQL it holds across machines too
+            held.enter_context(locks.exclusive(f"budget-plan-{plan_id}"))
+        except locks.Busy:
             raise PlanError(
                 f"plan {plan_id} is being applied or rolled back by another run; try again when it ends"
             ) from None
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+        yield
 
 
 def _apply_plan(

@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from adops import config
+from adops import config, files
 
 _lock = threading.Lock()
 _engines: dict[str, Engine] = {}
@@ -37,7 +37,7 @@ def engine() -> Engine:
 
 def _create(target: str) -> Engine:
     if target.startswith("sqlite:///"):
-        Path(target.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        _private_sqlite(Path(target.removeprefix("sqlite:///")))
         eng = create_engine(target, connect_args={"timeout": 30, "check_same_thread": False})
 
         @event.listens_for(eng, "connect")
@@ -50,6 +50,18 @@ def _create(target: str) -> Engine:
 
         return eng
     return create_engine(target, pool_pre_ping=True)
+
+
+def _private_sqlite(path: Path) -> None:
+    """The store holds events, webhook payloads and the audit log: its files are the owner's only.
+
+    Created 0600 before SQLite opens it (SQLite gives its -wal and -shm files the database's mode),
+    and tightened if an older version left them readable by others.
+    """
+    files.private_dir(path.parent, tighten=False)
+    files.private_file(path)
+    for suffix in ("-wal", "-shm", "-journal"):
+        files.tighten_mode(path.with_name(path.name + suffix))
 
 
 def migrate(eng: Engine) -> None:

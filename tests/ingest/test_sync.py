@@ -174,8 +174,8 @@ def test_a_killed_sync_leaves_the_warehouse_as_it_was(
 
 
 def test_a_second_writer_waits_for_the_lock(workspace) -> None:  # type: ignore[no-untyped-def]
-    workspace.mkdir(parents=True, exist_ok=True)
-    with open(workspace / "sync.lock", "w") as held:
+    (workspace / "locks").mkdir(parents=True, exist_ok=True)
+    with open(workspace / "locks" / "warehouse-write.lock", "w") as held:  # adops.store.locks' file
         fcntl.flock(held, fcntl.LOCK_EX)
         with pytest.raises(SyncBusy):
             sync(wait_for_lock=0.3)

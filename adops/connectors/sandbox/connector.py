@@ -7,7 +7,6 @@ today on, and a rollback restores it.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from adops import clock, config
 from adops.connectors.base import AccountInfo, CampaignTemplate, Entity, Status
 from adops.connectors.errors import BadRequest, PermissionDenied
 from adops.connectors.sandbox.world import Account, World
+from adops.store import locks
 
 STATE_FILE = "sandbox.json"
 
@@ -76,8 +76,7 @@ def _read_state() -> dict[str, Any]:
 def _editing() -> Iterator[dict[str, Any]]:
     path = state_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_suffix(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with locks.exclusive("sandbox", wait=60):
         state = _read_state()
         yield state
         tmp = path.with_suffix(".tmp")
