@@ -233,3 +233,59 @@ def test_a_persistent_429_fails_that_account_within_the_budget_and_the_others_fi
     assert recorded["tiktok"].status == "failed" and recorded["tiktok"].error_kind == "rate_limit"
     assert recorded["tiktok"].attempts == len(fakes.tiktok.calls) == budget  # the real requests, no more
     assert recorded["meta"].attempts > 1 and recorded["google_ads"].attempts > 1
+
+
+def _history_with(new: dict[date, dict[str, str]]) -> bytes:
+    """The shipped ECB history plus some later fixings (newest first, as the ECB writes it)."""
+    with zipfile.ZipFile(CURRENCY_FILE) as archive:
+        text = archive.read(archive.namelist()[0]).decode()
+    header, *body = text.splitlines()
+    codes = [c.strip() for c in header.split(",")[1:]]
+    added = [
+        day.isoformat() + "," + ",".join(rates.get(c, "N/A") if c else "" for c in codes)
+        for day, rates in sorted(new.items(), reverse=True)
+    ]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("eurofxref-hist.csv", "\n".join([header, *added, *body]) + "\n")
+    return buf.getvalue()
+
+
+def test_after_a_refresh_rows_on_carried_forward_rates_get_the_days_own_fixing(
+    fakes: Fakes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import httpx
+
+    from adops.fx import ecb
+
+    assert sync(platforms=["meta"], since=date(2026, 10, 28), until=date(2026, 11, 10)).status == "success"
+    before = rows("campaign_daily").set_index(["campaign_id", "date"]).sort_index()
+    nov_5 = date(2026, 11, 5)
+    carried = before.xs(nov_5, level="date")
+    assert (
+        (carried.spend * ecb_rate(nov_5, "EUR", "USD")).round(2) - carried.spend_reporting
+    ).abs().max() < 0.006
+
+    fixings = {date(2026, 11, d): {"USD": "1.2500", "GBP": "0.9000"} for d in (2, 3, 4, 5, 6)}
+    body = _history_with(fixings)
+    ecb.refresh(
+        "https://ecb.example/hist.zip",
+        transport=httpx.MockTransport(lambda r: httpx.Response(200, content=body)),
+    )
+
+    # a sync of two later days also re-converts the days the new file now has fixings for
+    assert sync(platforms=["meta"], since=date(2026, 11, 9), until=date(2026, 11, 10)).status == "success"
+    after = rows("campaign_daily").set_index(["campaign_id", "date"]).sort_index()
+    assert len(after) == len(before)
+    for day in fixings:
+        got = after.xs(day, level="date")
+        assert ((got.spend * 1.25).round(2) - got.spend_reporting).abs().max() < 0.006, day
+    weekend = after.xs(date(2026, 11, 8), level="date")  # Sunday: the Friday's new fixing
+    assert ((weekend.spend * 1.25).round(2) - weekend.spend_reporting).abs().max() < 0.006
+    untouched = after.xs(date(2026, 10, 29), level="date")
+    pd.testing.assert_series_equal(
+        untouched.spend_reporting, before.xs(date(2026, 10, 29), level="date").spend_reporting
+    )
+    rates = rows("fx_rates").assign(rate_date=lambda f: pd.to_datetime(f["rate_date"]).dt.date)
+    nov_5_rate = rates[(rates.date == nov_5) & (rates.currency == "EUR")].iloc[0]
+    assert nov_5_rate.rate_date == nov_5 and nov_5_rate.rate_to_reporting == pytest.approx(1.25)
