@@ -44,7 +44,17 @@ def test_query_formats(demo: Path, capsys: pytest.CaptureFixture[str]) -> None:
         (["sync", "--platform", "myspace"], "--platform"),
         (["query", "SELECT 1", "--format", "xml"], "--format"),
         (["demo", "--days", "0"], "--days"),
+        (["demo", "--days", "-3"], "--days"),
         (["no-such-command"], "No such command"),
+        (["jobs", "--limit", "-5"], "--limit"),
+        (["jobs", "--limit", "0"], "--limit"),
+        (["jobs", "--limit", "many"], "--limit"),
+        (["plans", "list", "--limit", "0"], "--limit"),
+        (["serve", "--port", "0"], "--port"),
+        (["forecast", "--input", "x.csv", "--horizon", "0"], "--horizon"),
+        (["forecast", "--input", "x.csv", "--horizon", "7", "--workers", "0"], "--workers"),
+        (["optimize", "--input", "x.csv", "--budget", "1", "--bootstrap", "-1"], "--bootstrap"),
+        (["ab", "--input", "no-such-file.csv"], "no such file"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(
@@ -56,11 +66,40 @@ def test_bad_input_exits_2_with_one_line(
     assert "Traceback" not in err
 
 
-def test_bad_config_names_the_key(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
+# probe §3a: each bad adops.toml, through every command that reads it: exit 2, one line naming the key
+BAD_CONFIGS = [
+    ('reporting_currency = "usd"', "reporting_currency"),
+    ("lookback_days = 5", "lookback_days"),
+    ('schedules = "hourly"', "schedules"),
+    ("[notifications.slack]\nwebhook_url = 5", "notifications.slack.webhook_url"),
+    ('accounts = "meta"', "accounts: expected a list"),
+    ('[[schedules]]\nplatforms = "meta"', "schedules[0].platforms: expected a list"),
+    ('[[schedules]]\ncron = "61 * * * *"', "schedules[0].cron"),
+    ('[[accounts]]\nplatform = "meta"\nid = "act_1"\ntokn = "x"', "accounts[0].tokn"),
+    ("sandbox_seed = 1.9", "sandbox_seed"),
+    ("initial_history_days = true", "initial_history_days"),
+    ("max_parallel_accounts = 100000", "max_parallel_accounts"),
+    ('max_parallel_accounts = "four"', "max_parallel_accounts"),
+    ("[lookback_days]\nmeta = -5", "lookback_days.meta"),
+    ('notifications = "x"', "notifications"),
+    ('[[accounts]]\nplatform = "google_ads"\nid = "\'; DROP TABLE accounts; -- <b>x</b>"', "accounts[0].id"),
+    ("not toml at all", "adops.toml"),
+    (b"\xff\xfe\x00binary", "not UTF-8"),
+]
+
+
+@pytest.mark.parametrize("command", [["config", "show"], ["sync", "--json", "--platform", "meta"], ["jobs"]])
+@pytest.mark.parametrize(("text", "key"), BAD_CONFIGS, ids=[k for _, k in BAD_CONFIGS])
+def test_bad_config_exits_2_naming_the_key(
+    workspace: Path, capsys: pytest.CaptureFixture[str], command: list[str], text: str | bytes, key: str
+) -> None:
     workspace.mkdir(parents=True)
-    (workspace / "adops.toml").write_text('reporting_currency = "usd"\n')
-    code, _, err = run(["config", "show"], capsys)
-    assert code == 2 and "reporting_currency" in err
+    path = workspace / "adops.toml"
+    path.write_bytes(text) if isinstance(text, bytes) else path.write_text(text)
+    code, out, err = run(command, capsys)
+    assert code == 2, err
+    assert len(err.splitlines()) == 1 and err.startswith("error: ") and key in err
+    assert "Traceback" not in err and "<b>" not in err and out == ""
 
 
 def test_config_show_masks_secrets(
@@ -72,9 +111,15 @@ def test_config_show_masks_secrets(
         'access_token = "env:TT_TOKEN"\nclient_secret = "plain-secret"\n'
     )
     monkeypatch.setenv("TT_TOKEN", "tok-123")
+    monkeypatch.setenv("ADOPS_DATABASE_URL", "postgresql://ops:pw-in-url@db/adops?password=pw-in-query-4444")
     code, out, _ = run(["config", "show"], capsys)
     assert code == 0 and "tok-123" not in out and "plain-secret" not in out
-    assert json.loads(out)["accounts"][0]["credentials"]["client_secret"] == "***"
+    assert "pw-in-url" not in out and "pw-in-query-4444" not in out
+    shown = json.loads(out)
+    assert shown["accounts"][0]["credentials"] == {
+        "access_token": "env:TT_TOKEN (set)",
+        "client_secret": "***",
+    }
 
 
 def test_sync_json_and_query_in_a_fresh_process(workspace: Path) -> None:
@@ -93,7 +138,7 @@ def test_sync_json_and_query_in_a_fresh_process(workspace: Path) -> None:
     assert before == after and before[0]["n"] > 0
 
 
-def test_sync_busy_exits_2_with_one_line(
+def test_sync_busy_exits_1_with_one_line(
     workspace: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import adops.ingest
@@ -103,7 +148,7 @@ def test_sync_busy_exits_2_with_one_line(
 
     monkeypatch.setattr(adops.ingest, "sync", busy)
     code, _, err = run(["sync", "--json"], capsys)
-    assert code == 2 and err == "error: a sync is already running\n"
+    assert code == 1 and err == "error: a sync is already running\n"  # a Conflict: try again later
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("a bug")
@@ -132,3 +177,40 @@ def test_cli_starts_without_the_analytics_stack(start: str) -> None:
         [sys.executable, "-c", f"{start}\n{loaded}"], check=True, capture_output=True, text=True
     )
     assert done.stdout.splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["adops.experiments.cli", "adops.forecast.cli", "adops.optimize.cli", "adops.optimize.plans_cli"],
+)
+def test_sub_commands_do_not_import_the_root(module: str) -> None:
+    """No import circle: a sub-command module loads without `adops.cli` (the root mounts them)."""
+    code = f"import sys\nimport {module}\nassert 'adops.cli' not in sys.modules, 'imports the root'"
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+
+
+def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["--help"], capsys)
+    commands = [
+        "demo",
+        "sync",
+        "query",
+        "serve",
+        "jobs",
+        "config",
+        "connectors",
+        "ab",
+        "optimize",
+        "forecast",
+        "plans",
+    ]
+    assert code == 0 and all(f"  {c} " in out for c in commands)
+
+
+def test_jobs_limit_is_honoured(capsys: pytest.CaptureFixture[str]) -> None:
+    from adops.store import jobs
+
+    for _ in range(3):
+        jobs.enqueue("sync", {"n": _})
+    code, out, _ = run(["jobs", "--limit", "2"], capsys)
+    assert code == 0 and len(json.loads(out)) == 2

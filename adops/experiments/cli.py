@@ -17,56 +17,56 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from adops.cli_common import AsJson, emit_json, fail, input_csv, new_app
+from adops.errors import InputError
 from adops.experiments.defaults import DEFAULT_SEQUENTIAL_TUNING
 
 if TYPE_CHECKING:  # the readout (scipy) is imported when a CSV is read, not for `adops --help`
     from adops.experiments.readout import ExperimentReadout, MetricComparison, VariantCounts
 
-__all__ = ["AbInputError", "analyze_document", "parse_ab_csv", "read_ab_csv", "readout_document", "register"]
+__all__ = ["AbInputError", "analyze_document", "app", "parse_ab_csv", "read_ab_csv", "readout_document"]
 
 REQUIRED = ("variant", "users", "conversions")
 OPTIONAL = ("experiment", "weight", "revenue", "revenue_sum_squares")
 
 
-class AbInputError(ValueError):
+class AbInputError(InputError):
     """The CSV cannot be read as A/B counts; the message names the row or column."""
 
 
-def register(app: typer.Typer) -> None:
-    """Add the `ab` command to the `adops` app."""
+app = new_app("A/B test readouts from a CSV of counts.")
 
-    @app.command("ab")
-    def ab(
-        input: Annotated[
-            Path,
-            typer.Option(
-                "--input",
-                help="CSV: variant, users, conversions [, experiment, weight, "
-                "revenue, revenue_sum_squares]. First row per experiment = control.",
-            ),
-        ],
-        alpha: Annotated[float, typer.Option(help="Significance level; intervals are at 1 - alpha.")] = 0.05,
-        tuning: Annotated[
-            float, typer.Option(help="Sequential test: total users where its interval is tightest.")
-        ] = DEFAULT_SEQUENTIAL_TUNING,
-        as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
-    ) -> None:
-        """A/B test readout: relative lift with CI and p-value, chance to win, sequential test, SRM."""
-        from adops.cli import emit_json, fail, input_csv
 
-        if not 0 < alpha < 1:
-            fail(f"--alpha must be between 0 and 1, not {alpha}")
-        if not tuning > 0:
-            fail(f"--tuning must be positive, not {tuning}")
-        try:
-            experiments = read_ab_csv(input_csv(input))
-        except AbInputError as exc:
-            fail(f"{input}: {exc}")
-        document = analyze_document(experiments, alpha, tuning)
-        if as_json:
-            emit_json(document)
-        else:
-            typer.echo(_table(document))
+@app.command("ab")
+def ab(
+    input: Annotated[
+        Path,
+        typer.Option(
+            "--input",
+            help="CSV: variant, users, conversions [, experiment, weight, "
+            "revenue, revenue_sum_squares]. First row per experiment = control.",
+        ),
+    ],
+    alpha: Annotated[float, typer.Option(help="Significance level; intervals are at 1 - alpha.")] = 0.05,
+    tuning: Annotated[
+        float, typer.Option(help="Sequential test: total users where its interval is tightest.")
+    ] = DEFAULT_SEQUENTIAL_TUNING,
+    as_json: AsJson = False,
+) -> None:
+    """A/B test readout: relative lift with CI and p-value, chance to win, sequential test, SRM."""
+    if not 0 < alpha < 1:
+        fail(f"--alpha must be between 0 and 1, not {alpha}")
+    if not tuning > 0:
+        fail(f"--tuning must be positive, not {tuning}")
+    try:
+        experiments = read_ab_csv(input_csv(input))
+    except AbInputError as exc:
+        fail(f"{input}: {exc}")
+    document = analyze_document(experiments, alpha, tuning)
+    if as_json:
+        emit_json(document)
+    else:
+        typer.echo(_table(document))
 
 
 def read_ab_csv(path: Path) -> list[tuple[str | None, list[VariantCounts]]]:

@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from adops import clock
 from adops.config import PLATFORMS
+from adops.errors import InputError
 from adops.experiments.decision import WinnerRule
 from adops.store import events
 from adops.store.db import session
@@ -72,7 +73,7 @@ _UPDATABLE = {
 }
 
 
-class ExperimentError(ValueError):
+class ExperimentError(InputError):
     """An experiment that cannot be stored as given; the message says what to fix."""
 
 

@@ -7,46 +7,42 @@ from typing import Annotated
 
 import typer
 
+from adops.cli_common import AsJson, emit_json, fail, input_csv, new_app, progress_bar
 
-def register(app: typer.Typer) -> None:
-    """Add the `forecast` command to the adops CLI."""
-    app.command("forecast")(forecast)
+app = new_app("Forecast daily series from a CSV.")
 
 
+@app.command("forecast")
 def forecast(
     input: Annotated[Path, typer.Option("--input", help="CSV with columns ds, y and optionally series.")],
-    horizon: Annotated[int, typer.Option(help="Days to forecast after each series' last ds.")],
+    horizon: Annotated[
+        int, typer.Option(min=1, max=3660, help="Days to forecast after each series' last ds.")
+    ],
     interval: Annotated[float, typer.Option(help="Width of the prediction interval, in (0, 1).")] = 0.8,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+    as_json: AsJson = False,
     country: Annotated[str | None, typer.Option(help="Add this country's holidays (e.g. US, DE).")] = None,
     method: Annotated[
         str, typer.Option(help="auto (by backtest), prophet, prophet+ets, ets, reverting or snaive.")
     ] = "auto",
-    workers: Annotated[int | None, typer.Option(help="Parallel processes (default: one per core).")] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, max=256, help="Parallel processes (default: one per core).")
+    ] = None,
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Refit even when a cached model matches.")
     ] = False,
 ) -> None:
     """Forecast daily series: Prophet (ETS / seasonal naive for short series), with backtest accuracy."""
-    from adops.cli import emit_json, fail, input_csv, progress_bar
     from adops.forecast.core import METHODS, NEEDS_PARTS, ForecastConfig, forecast_many
-    from adops.forecast.inputs import InputError, read_series_csv
+    from adops.forecast.inputs import read_series_csv
 
-    if horizon < 1:
-        fail(f"--horizon must be at least 1 (got {horizon})")
     if not 0 < interval < 1:
         fail(f"--interval must be strictly between 0 and 1 (got {interval})")
     methods = [m for m in METHODS if m not in NEEDS_PARTS]  # a file of series has no parts
     if method not in methods:
         fail(f"--method must be one of {', '.join(methods)} (got {method})")
-    if workers is not None and workers < 1:
-        fail("--workers must be at least 1")
     if country is not None and not _known_country(country):
         fail(f"--country: no holiday calendar for '{country}' (use an ISO code such as US, GB, DE)")
-    try:
-        frames = read_series_csv(input_csv(input))
-    except InputError as exc:
-        fail(str(exc))
+    frames = read_series_csv(input_csv(input))  # its InputError names the row or column
     config = ForecastConfig(
         horizon=horizon,
         interval_width=interval,

@@ -11,11 +11,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from adops.errors import InputError  # a problem in the input file, worded for the person who made it
 from adops.forecast.core import MIN_DAYS
 
-
-class InputError(ValueError):
-    """A problem in the input file, worded for the person who made it."""
+__all__ = ["InputError", "read_series_csv"]
 
 
 def read_series_csv(path: Path) -> dict[str | None, pd.DataFrame]:

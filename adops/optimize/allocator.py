@@ -27,10 +27,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import minimize
 
+from adops.errors import InputError
 from adops.optimize.curves import HillCurves, hill, hill_derivative, inflection
 
 
-class InfeasibleBudget(ValueError):
+class InfeasibleBudget(InputError):
     """The bounds cannot meet the budget."""
 
 

@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from adops.cli_common import AsJson, emit_json, fail, input_csv, new_app
+
 
 class Objective(StrEnum):
     conversions = "conversions"
@@ -21,11 +23,10 @@ _CPA_HELP = "Treat the budget as a cap: spend only while the average CPA stays a
 _ROAS_HELP = "Treat the budget as a cap: spend only while the ROAS stays at or above this."
 
 
-def register(app: typer.Typer) -> None:
-    """Add the `optimize` command to the adops CLI."""
-    app.command("optimize")(optimize)
+app = new_app("Split a daily budget across channels.")
 
 
+@app.command("optimize")
 def optimize(
     input: Annotated[
         Path, typer.Option("--input", help="CSV: date, channel, spend, conversions[, revenue].")
@@ -39,52 +40,51 @@ def optimize(
     target_roas: Annotated[float | None, typer.Option("--target-roas", help=_ROAS_HELP)] = None,
     bootstrap: Annotated[
         int,
-        typer.Option(help="Posterior draws per curve, for the mean curve and the intervals (0: point fits)."),
+        typer.Option(
+            min=0,
+            max=10_000,
+            help="Posterior draws per curve, for the mean curve and the intervals (0: point fits).",
+        ),
     ] = 100,
     interval: Annotated[float, typer.Option(help="Width of the reported intervals.")] = 0.9,
     seed: Annotated[int, typer.Option(help="Seed of the posterior draws.")] = 0,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """Recommend how to split a daily budget across channels to maximise conversions or revenue."""
-    from adops.cli import emit_json, fail, input_csv
-    from adops.optimize.history import InputError, load_history, read_csv
+    from adops.optimize.history import load_history, read_csv
     from adops.optimize.recommend import check_request, fit_channels, plan
 
-    if bootstrap < 0:
-        fail("--bootstrap must be >= 0")
-    try:
-        histories = load_history(read_csv(input_csv(input)), objective.value)
-        current = {h.channel: h.current_spend for h in histories}
-        minimums = _parse_bounds(minimum or [], "--min", current)
-        maximums = _parse_bounds(maximum or [], "--max", current)
-        # everything that can be wrong with the request is reported before the (slower) curve fits
-        check_request(
-            list(current),
-            list(current.values()),
-            budget,
-            objective=objective.value,
-            minimums=minimums,
-            maximums=maximums,
-            locked=lock or [],
-            target_cpa=target_cpa,
-            target_roas=target_roas,
-            interval=interval,
-        )
-        fits = fit_channels(histories, n_boot=bootstrap, seed=seed)
-        result = plan(
-            fits,
-            budget,
-            objective=objective.value,
-            minimums=minimums,
-            maximums=maximums,
-            locked=lock or [],
-            target_cpa=target_cpa,
-            target_roas=target_roas,
-            interval=interval,
-            seed=seed,
-        )
-    except InputError as exc:
-        fail(str(exc))
+    # bad input raises adops.errors.InputError (the CSV's row or column, the option): exit 2, one line
+    histories = load_history(read_csv(input_csv(input)), objective.value)
+    current = {h.channel: h.current_spend for h in histories}
+    minimums = _parse_bounds(minimum or [], "--min", current)
+    maximums = _parse_bounds(maximum or [], "--max", current)
+    # everything that can be wrong with the request is reported before the (slower) curve fits
+    check_request(
+        list(current),
+        list(current.values()),
+        budget,
+        objective=objective.value,
+        minimums=minimums,
+        maximums=maximums,
+        locked=lock or [],
+        target_cpa=target_cpa,
+        target_roas=target_roas,
+        interval=interval,
+    )
+    fits = fit_channels(histories, n_boot=bootstrap, seed=seed)
+    result = plan(
+        fits,
+        budget,
+        objective=objective.value,
+        minimums=minimums,
+        maximums=maximums,
+        locked=lock or [],
+        target_cpa=target_cpa,
+        target_roas=target_roas,
+        interval=interval,
+        seed=seed,
+    )
     if as_json:
         emit_json(result.to_dict())
         return
@@ -107,8 +107,6 @@ def optimize(
 
 def _parse_bounds(values: list[str], option: str, current: dict[str, float]) -> dict[str, float]:
     """CH=V pairs: V a daily spend, or Vx a multiple of the channel's current spend."""
-    from adops.cli import fail
-
     out: dict[str, float] = {}
     for text in values:
         channel, sep, raw = text.rpartition("=")

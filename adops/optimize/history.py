@@ -14,13 +14,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from adops.errors import InputError  # bad input, said in one line that names the column or row
+
 REQUIRED = ("date", "channel", "spend", "conversions")
 OBJECTIVES = ("conversions", "revenue")
 CURRENT_WINDOW_DAYS = 28
 
 
-class InputError(ValueError):
-    """Bad input, said in one line that names the column or row."""
+__all__ = ["ChannelHistory", "InputError", "load_history", "read_csv"]
 
 
 @dataclass(frozen=True)

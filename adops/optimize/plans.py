@@ -13,6 +13,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from adops import config, warehouse
+from adops.errors import InputError, NotFound
 from adops.optimize.recommend import Recommendation
 from adops.optimize.sources import WarehouseHistory, restating_days_for
 from adops.store import events
@@ -23,8 +24,12 @@ STATUSES = ("draft", "approved", "applying", "applied", "rolled_back")
 DEFAULT_MAX_STEP = 0.3  # at most ±30% on a budget per day
 
 
-class PlanError(ValueError):
+class PlanError(InputError):
     """A plan that does not exist, or an action its status does not allow; the message says which."""
+
+
+class PlanNotFound(NotFound, PlanError):
+    """No budget plan has that id (exit 2, HTTP 404)."""
 
 
 def reference(plan_id: int) -> str:
@@ -257,7 +262,7 @@ def track_outcome(plan_id: int) -> dict[str, object]:
 def _load(s: object, plan_id: int) -> BudgetPlan:
     plan = s.get(BudgetPlan, plan_id)  # type: ignore[attr-defined]
     if plan is None:
-        raise PlanError(f"no budget plan {plan_id}")
+        raise PlanNotFound(f"no budget plan {plan_id}")
     return plan  # type: ignore[no-any-return]
 
 

@@ -7,12 +7,13 @@ the plan's status does not allow, an id that is not a number) exits 2 with one l
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+from adops.cli_common import AsJson, Limit, emit_json, fail, new_app
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -20,10 +21,7 @@ if TYPE_CHECKING:
     from adops.optimize.apply import ApplyResult
     from adops.store.models import BudgetPlan
 
-plans_app = typer.Typer(
-    help="Budget plans: list, show, approve, apply today's step, roll back, track the outcome.",
-    no_args_is_help=True,
-)
+plans_app = new_app("Budget plans: list, show, approve, apply today's step, roll back, track the outcome.")
 
 # the arguments several commands share
 PlanId = Annotated[
@@ -39,27 +37,17 @@ By = Annotated[
     ),
 ]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Rehearse: write the audit rows, change no budget.")]
-AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
-
-
-def register(app: typer.Typer) -> None:
-    """Add the `plans` commands to the adops CLI."""
-    app.add_typer(plans_app, name="plans")
 
 
 @plans_app.command("list")
 def list_(
-    limit: Annotated[int, typer.Option(help="How many, newest first.")] = 50,
+    limit: Limit = 50,
     as_json: AsJson = False,
 ) -> None:
     """List the latest budget plans, newest first."""
-    from adops.cli import emit_json, fail
     from adops.optimize.plans import list_plans
 
-    with _reported():
-        if limit < 1:
-            fail("--limit must be at least 1")
-        plans = list_plans(limit)
+    plans = list_plans(limit)
     if as_json:
         emit_json([_plan_summary(p) for p in plans])
         return
@@ -89,11 +77,9 @@ def show(
     as_json: AsJson = False,
 ) -> None:
     """Show a plan, its lines and its audit trail."""
-    from adops.cli import emit_json
     from adops.optimize.plans import audit_trail, get_plan, plan_lines
 
-    with _reported():
-        plan = get_plan(_parse_id(plan_id))
+    plan = get_plan(_parse_id(plan_id))
     lines, trail = plan_lines(plan), audit_trail(plan.id)
     if as_json:
         emit_json({"plan": _plan_detail(plan), "lines": _records(lines), "audit": _records(trail)})
@@ -171,8 +157,7 @@ def approve(
     """Approve a draft plan, so that it can be applied."""
     from adops.optimize import plans
 
-    with _reported():
-        plan = plans.approve(_parse_id(plan_id), by=_actor(by))
+    plan = plans.approve(_parse_id(plan_id), by=_actor(by))
     typer.echo(f"plan {plan.id} approved by {plan.approved_by}: apply it with `adops plans apply {plan.id}`")
 
 
@@ -190,8 +175,7 @@ def apply(
     """
     from adops.optimize.apply import apply_plan
 
-    with _reported():
-        result = apply_plan(_parse_id(plan_id), dry_run=dry_run, actor=_actor(by))
+    result = apply_plan(_parse_id(plan_id), dry_run=dry_run, actor=_actor(by))
     what = f"{len(result.changes)} budget change(s); {result.remaining} campaign(s) not yet at target."
     _report(result, what, as_json)
 
@@ -209,8 +193,7 @@ def rollback(
     """
     from adops.optimize.apply import rollback_plan
 
-    with _reported():
-        result = rollback_plan(_parse_id(plan_id), actor=_actor(by), dry_run=dry_run)
+    result = rollback_plan(_parse_id(plan_id), actor=_actor(by), dry_run=dry_run)
     restored = f"{len(result.changes)} budget(s) {'would be ' if dry_run else ''}restored."
     _report(result, restored, as_json)
 
@@ -225,12 +208,10 @@ def outcome(
     Daily means of spend and outcome from the warehouse, leaving out days still restating; the result
     is stored on the plan.
     """
-    from adops.cli import emit_json
     from adops.optimize.plans import get_plan, track_outcome
 
-    with _reported():
-        pid = _parse_id(plan_id)
-        result = track_outcome(pid)
+    pid = _parse_id(plan_id)
+    result = track_outcome(pid)
     if as_json:
         emit_json(_plain(result))
         return
@@ -271,23 +252,7 @@ def outcome(
 # ---------------------------------------------------------------------------- helpers
 
 
-@contextmanager
-def _reported() -> Iterator[None]:
-    """Bad input and plan errors as one line on stderr and exit 2, also when the app runs without
-    `adops.cli.main` (Typer's CliRunner, another host app)."""
-    from adops.cli import UsageProblem
-    from adops.optimize.plans import PlanError
-
-    try:
-        yield
-    except (UsageProblem, PlanError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-
-
 def _parse_id(text: str) -> int:
-    from adops.cli import fail
-
     try:
         value = int(text.strip())
     except ValueError:
@@ -298,8 +263,6 @@ def _parse_id(text: str) -> int:
 
 
 def _actor(name: str) -> str:
-    from adops.cli import fail
-
     if not name.strip():
         fail("--by must name who does it (it goes into the audit trail)")
     return name.strip()
@@ -307,7 +270,6 @@ def _actor(name: str) -> str:
 
 def _report(result: ApplyResult, what: str, as_json: bool) -> None:
     """A run's steps and its one-line summary (as on the Budget page); exit 1 when a change failed."""
-    from adops.cli import emit_json
 
     if as_json:
         emit_json(result.to_dict())
