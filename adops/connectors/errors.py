@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from adops.errors import ExternalError
 
-class ConnectorError(Exception):
+
+class ConnectorError(ExternalError):
     """Base of every connector failure. `kind` is what the sync run records."""
 
     kind = "error"

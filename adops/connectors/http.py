@@ -282,7 +282,7 @@ def _detail(body: Any) -> str:
 def require(account: AccountConfig, *names: str) -> dict[str, str]:
     """The named credentials, or NotConfigured listing exactly which are missing."""
     values = {n: account.credential(n) for n in names}
-    missing = [n for n, v in values.items() if not v]
+    missing = [account.missing(n) for n, v in values.items() if not v]
     if missing:
         raise NotConfigured(f"{account.key}: missing credentials: {', '.join(missing)}")
     return {n: str(v) for n, v in values.items()}

@@ -29,7 +29,7 @@ from adops import clock, config, fx, store, warehouse
 from adops.config import AccountConfig, Config
 from adops.connectors import ConnectorError, connector_for, workspace_accounts
 from adops.connectors.http import redact
-from adops.errors import AdopsError, InputError
+from adops.errors import AdopsError, Conflict, InputError
 from adops.store.models import SyncAccountRun, SyncRun, SyncState
 from adops.warehouse.tables import TABLES
 
@@ -41,7 +41,7 @@ MAX_WINDOW_DAYS = 1827
 MAX_ERROR_CHARS = 1000
 
 
-class SyncBusy(RuntimeError):
+class SyncBusy(Conflict):
     """Another sync holds the workspace's write lock."""
 
 

@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from adops import clock, store, warehouse
 from adops.scheduler import Scheduler
+from adops.sidecar.errors import ERROR_HANDLERS
 from adops.sidecar.webhooks import InvalidWebhook, verify
 from adops.store.models import WebhookReceipt
 
@@ -114,6 +115,7 @@ def create_app(scheduler: Scheduler | None = None) -> Starlette:
             Route("/webhooks/{source}", webhook, methods=["POST"]),
         ],
         lifespan=lifespan,
+        exception_handlers=ERROR_HANDLERS,
     )
 
 
