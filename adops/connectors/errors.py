@@ -15,6 +15,8 @@ class ConnectorError(ExternalError):
         super().__init__(message)
         self.retry_after = retry_after
         self.status = status
+        #: HTTP attempts the call made before it gave up (set by the retry layer; None: not retried)
+        self.attempts: int | None = None
 
 
 class AuthError(ConnectorError):
@@ -47,6 +49,12 @@ class TransientError(ConnectorError):
 
     kind = "transient"
     retryable = True
+
+
+class ReportFailed(ConnectorError):
+    """An async report ended in error on the platform, or was not ready within `report_seconds`."""
+
+    kind = "report"
 
 
 class NotConfigured(ConnectorError):

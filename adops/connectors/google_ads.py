@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-import time
-from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, ClassVar
 
 import httpx
@@ -49,6 +47,7 @@ from adops.connectors.errors import (
     TransientError,
 )
 from adops.connectors.http import ApiClient, require, retry_after
+from adops.connectors.reports import date_chunks
 
 #: the pinned API version (adops.connectors.versions); ADOPS_GOOGLE_ADS_VERSION overrides it
 API_VERSION = versions.PINS["google_ads"].version
@@ -105,15 +104,6 @@ def to_micros(amount: float) -> int:
 
 def from_micros(value: Any) -> float:
     return round(int(value or 0) / MICROS, 6)
-
-
-def date_chunks(since: date, until: date, days: int = CHUNK_DAYS) -> Iterator[tuple[date, date]]:
-    """Consecutive [start, end] windows of at most `days` days covering since..until."""
-    start = since
-    while start <= until:
-        end = min(start + timedelta(days=days - 1), until)
-        yield start, end
-        start = end + timedelta(days=1)
 
 
 def _retry_delay(text: str | None) -> float | None:
@@ -287,7 +277,7 @@ class GoogleAdsConnector:
     def campaign_daily(self, account_id: str, since: date, until: date) -> pd.DataFrame:
         currency = self._currency(account_id)
         rows = []
-        for start, end in date_chunks(since, until):
+        for start, end in date_chunks(since, until, CHUNK_DAYS):
             query = CAMPAIGN_DAILY_QUERY.format(since=start.isoformat(), until=end.isoformat())
             for r in self.client.search_stream(account_id, query):
                 c = r.get("campaign", {})
@@ -307,7 +297,7 @@ class GoogleAdsConnector:
     def ad_daily(self, account_id: str, since: date, until: date) -> pd.DataFrame:
         currency = self._currency(account_id)
         rows = []
-        for start, end in date_chunks(since, until):
+        for start, end in date_chunks(since, until, CHUNK_DAYS):
             query = AD_DAILY_QUERY.format(since=start.isoformat(), until=end.isoformat())
             for r in self.client.search_stream(account_id, query):
                 ad = r.get("adGroupAd", {}).get("ad", {})
@@ -586,4 +576,4 @@ def _failure_details(error: dict[str, Any]) -> tuple[list[str], list[str], float
 
 def connector(account: AccountConfig) -> GoogleAdsConnector:
     """The Google Ads connector for one configured customer."""
-    return GoogleAdsConnector(GoogleAdsClient(account, sleep=lambda seconds: time.sleep(seconds)))
+    return GoogleAdsConnector(GoogleAdsClient(account))

@@ -1,24 +1,33 @@
-"""What every real platform client shares: base URL, auth, retries, error mapping, token refresh.
+"""What every real platform client shares: base URL, auth, the one retry layer, paging, reports.
 
 A platform client subclasses `ApiClient`, sets `platform`, `default_base_url` (and `token_url` where
 OAuth2 refresh applies), and overrides `auth_headers()` and `error_for()` where the platform differs
-(Meta's error codes, TikTok's `{code, message, data}` envelope...). `request()` then gives it:
+(Meta's error codes, TikTok's `{code, message, data}` envelope...). It then gets:
 
 - `ADOPS_<PLATFORM>_BASE_URL` / `ADOPS_<PLATFORM>_TOKEN_URL` overrides, so tests talk to fake servers;
-- retries on 429, 5xx, timeouts and malformed bodies, with backoff that honours Retry-After
-  (`adops.connectors.retry`);
-- typed errors: AuthError, PermissionDenied, RateLimited, BadRequest, TransientError;
+- `request()`: the one place that retries (429, 5xx, timeouts, malformed bodies) within the
+  workspace's budget (`adops.connectors.retry`), counting every HTTP attempt in `attempts`;
+- `paginate()`: every item of a paged list, each page one request that is retried alone, so a
+  failure on page 3 resumes from page 3's cursor (strategies in `adops.connectors.paging`);
+- `await_report()`: poll an async report job with one bounded deadline (`report_seconds`);
+- `download()`: fetch a finished report file from a pre-signed URL, without our credentials;
+- typed errors: AuthError, PermissionDenied, RateLimited, BadRequest, TransientError, ReportFailed;
 - one OAuth2 refresh on an expired access token, with a rotated refresh token persisted;
-- secrets redacted from every error message.
+- secrets redacted from every error message, and a cap on the size of any answer.
 """
 
 from __future__ import annotations
 
+import itertools
+import math
 import os
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from email.utils import parsedate_to_datetime
+from typing import Any, ClassVar, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -31,8 +40,13 @@ from adops.connectors.errors import (
     NotConfigured,
     PermissionDenied,
     RateLimited,
+    ReportFailed,
     TransientError,
 )
+
+S = TypeVar("S")
+#: The next page's query parameters from a page's body and the query that fetched it; None: last page.
+NextPage = Callable[[Any, dict[str, Any]], dict[str, Any] | None]
 
 ENV_NAMES = {
     "google_ads": "GOOGLE_ADS",
@@ -43,6 +57,7 @@ ENV_NAMES = {
     "microsoft_ads": "MICROSOFT",
     "asana": "ASANA",
 }
+_DELTA_SECONDS = re.compile(r"\d{1,12}(\.\d{1,6})?")
 
 
 def base_url(platform: str, default: str) -> str:
@@ -57,21 +72,29 @@ def redact(text: str, secrets: list[str]) -> str:
     return text
 
 
-def retry_after(response: httpx.Response) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or an HTTP date)."""
-    value = response.headers.get("retry-after")
+def retry_after(response: httpx.Response, now: datetime | None = None) -> float | None:
+    """Seconds from a Retry-After header: delta-seconds ("0" is a real 0) or an HTTP date (past: 0).
+
+    Anything else (negative, not a number, a date that does not parse) is None: no hint."""
+    value = (response.headers.get("retry-after") or "").strip()
     if not value:
         return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        from email.utils import parsedate_to_datetime
-
-        return max((parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds(), 0.0)
-    except (TypeError, ValueError):
+    if _DELTA_SECONDS.fullmatch(value):
+        return float(value)
+    if len(value) > 64:
         return None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:  # "-0000": UTC by RFC 5322
+        when = when.replace(tzinfo=UTC)
+    seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    return max(seconds, 0.0) if math.isfinite(seconds) else None
+
+
+def _sleep(seconds: float) -> None:
+    time.sleep(seconds)  # looked up at call time, so tests can stub time.sleep
 
 
 class ApiClient:
@@ -82,24 +105,41 @@ class ApiClient:
     #: OAuth2 token endpoint for the refresh-token flow (None: the platform has none)
     default_token_url: ClassVar[str | None] = None
     timeout: ClassVar[float] = 60.0
+    #: seconds between polls of an async report: growing, the last one repeated
+    poll_intervals: ClassVar[tuple[float, ...]] = (1.0, 2.0, 5.0, 10.0, 15.0)
+    #: the largest answer read into memory (a report file included); larger ones are refused
+    max_body_bytes: ClassVar[int] = 512 * 1024 * 1024
+    #: a paged list longer than this many pages is refused (a server that never stops paging)
+    max_pages: ClassVar[int] = 10_000
 
     def __init__(
         self,
         account: AccountConfig,
         *,
-        policy: retry.RetryPolicy = retry.DEFAULT_POLICY,
-        sleep: Callable[[float], None] = time.sleep,
+        policy: retry.RetryPolicy | None = None,
+        sleep: Callable[[float], None] | None = None,
+        clock: Callable[[], float] | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
+        """`policy` defaults to the workspace's budget (`retry_attempts`, `retry_seconds`); `sleep`
+        and `clock` are injectable so tests can run a budget without waiting it out."""
         self.account = account
-        self.policy = policy
-        self.sleep = sleep
+        self.policy = policy or _workspace_policy()
+        self.sleep = sleep or _sleep
+        self.clock = clock or time.monotonic
+        #: HTTP requests this client sent to the platform, retries included (the sync records them)
+        self.attempts = 0
         self.base_url = base_url(self.platform, self.default_base_url)
         self.http = httpx.Client(base_url=self.base_url, timeout=self.timeout, transport=transport)
         self.access_token: str | None = account.credential("access_token")
         self.refresh_token: str | None = account.credential("refresh_token")
         self.expires_at: datetime | None = None
         self._load_rotated_tokens()
+
+    @property
+    def who(self) -> str:
+        """The platform and account, as every error names them."""
+        return f"{self.platform} {self.account.id}"
 
     # ------------------------------------------------------------------ for subclasses
 
@@ -109,65 +149,150 @@ class ApiClient:
 
     def error_for(self, response: httpx.Response, body: Any) -> ConnectorError | None:
         """The typed error a response means, or None when it succeeded. `body` is parsed JSON or None."""
-        status = response.status_code
-        if status < 400:
-            return None
-        message = f"{self.platform} {response.request.method} {response.request.url.path}: HTTP {status}"
-        detail = _detail(body)
-        if detail:
-            message += f": {detail}"
-        if status == 401:
-            return AuthError(message, status=status)
-        if status == 403:
-            return PermissionDenied(message, status=status)
-        if status == 429:
-            return RateLimited(message, retry_after=retry_after(response), status=status)
-        if status >= 500:
-            return TransientError(message, retry_after=retry_after(response), status=status)
-        return BadRequest(message, status=status)
+        return http_error(self.platform, response, body)
 
     # ------------------------------------------------------------------ requests
 
     def request(self, method: str, path: str, *, raw: bool = False, **kwargs: Any) -> Any:
-        """Send a request with retries; returns parsed JSON (or the response when `raw`)."""
-        refreshed = False
+        """Send one request through the retry layer; returns parsed JSON (or the response when `raw`).
+
+        Retries 429, 5xx, timeouts and malformed bodies within the policy's budget; refreshes an
+        expired access token once; never retries 400, 401 (after the refresh) or 403."""
         extra_headers = kwargs.pop("headers", {})
+        refreshed = False
 
         def attempt() -> Any:
             nonlocal refreshed
-            headers = {**self.auth_headers(), **extra_headers}
-            try:
-                response = self.http.request(method, path, headers=headers, **kwargs)
-            except httpx.TimeoutException as exc:
-                raise TransientError(f"{self.platform}: request timed out ({type(exc).__name__})") from None
-            except httpx.TransportError as exc:
-                raise TransientError(f"{self.platform}: connection failed ({type(exc).__name__})") from None
-            body = _json_or_none(response)
-            error = self.error_for(response, body)
-            if isinstance(error, AuthError) and not refreshed and self.can_refresh():
-                refreshed = True
-                self.refresh()
-                return attempt()
+            while True:
+                response, body = self._send(method, path, {**self.auth_headers(), **extra_headers}, kwargs)
+                error = self.error_for(response, body)
+                if isinstance(error, AuthError) and not refreshed and self.can_refresh():
+                    refreshed = True
+                    self.refresh()
+                    continue  # the same request once more, with the new token
+                break
             if error is not None:
                 raise type(error)(self.redact(str(error)), retry_after=error.retry_after, status=error.status)
             if raw:
                 return response
             if body is None and response.content:
-                raise TransientError(f"{self.platform} {path}: the response body is not valid JSON")
+                raise TransientError(
+                    f"{self.platform} {response.request.url.path}: the answer is not valid JSON"
+                )
             return body
 
-        try:
-            value, _ = retry.call(attempt, self.policy, self.sleep)
-        except ConnectorError as exc:
-            exc.args = (self.redact(str(exc)),)
-            raise
-        return value
+        return self._retrying(attempt)
 
     def get(self, path: str, **kwargs: Any) -> Any:
         return self.request("GET", path, **kwargs)
 
     def post(self, path: str, **kwargs: Any) -> Any:
         return self.request("POST", path, **kwargs)
+
+    def paginate(
+        self,
+        path: str,
+        params: dict[str, Any],
+        *,
+        items: Callable[[Any], Iterable[dict[str, Any]] | None],
+        next_page: NextPage,
+        method: str = "GET",
+    ) -> Iterator[dict[str, Any]]:
+        """Every item of a paged list. Each page is one `request()`, retried alone: a failure on page 3
+        asks page 3 again with the cursor page 2 gave, never page 1. `items` picks a page's items,
+        `next_page` the next page's parameters (`adops.connectors.paging` has the usual kinds)."""
+        query = dict(params)
+        for _ in range(self.max_pages):
+            body = self.request(method, path, params=query)
+            yield from items(body) or []
+            following = next_page(body, query)
+            if not following:
+                return
+            advanced = {**query, **following}
+            if advanced == query:
+                raise TransientError(f"{self.who}: {path} answered the same page again; paging stopped")
+            query = advanced
+        raise TransientError(f"{self.who}: {path} has more than {self.max_pages} pages; paging stopped")
+
+    def await_report(
+        self,
+        name: str,
+        poll: Callable[[], S],
+        *,
+        done: Callable[[S], bool],
+        failed: Callable[[S], str | None],
+    ) -> S:
+        """Poll an async report until `done`, within one deadline (`report_seconds` of the policy).
+
+        `failed` returns why a report ended in error (None while it may still finish). A report the
+        platform failed, or that is not ready by the deadline, raises ReportFailed; nothing retries
+        the whole report again behind this. Each poll is one `request()` with its own retries."""
+        started = self.clock()
+        deadline = started + self.policy.report_seconds
+        for polls in itertools.count():
+            status = poll()
+            if done(status):
+                return status
+            reason = failed(status)
+            if reason:
+                raise ReportFailed(f"{self.who}: report {name} {reason}")
+            wait = self.poll_intervals[min(polls, len(self.poll_intervals) - 1)]
+            if self.clock() + wait > deadline:
+                raise ReportFailed(
+                    f"{self.who}: report {name} was not ready after {self.clock() - started:.0f} s "
+                    f"({polls + 1} polls; report_seconds is {self.policy.report_seconds:.0f})"
+                )
+            self.sleep(wait)
+        raise AssertionError("unreachable")  # pragma: no cover - itertools.count() never ends
+
+    def download(self, url: str) -> bytes:
+        """A finished report file from a pre-signed URL, through the same retry layer. Our headers are
+        not sent (the URL carries its own signature, and tokens must not reach the storage host)."""
+        parts = urlsplit(url)
+        insecure_ok = urlsplit(self.base_url).scheme == "http"  # a local fake server in tests
+        if parts.scheme != "https" and not (parts.scheme == "http" and insecure_ok) or not parts.netloc:
+            raise BadRequest(f"{self.who}: refusing to download a report from a non-https URL")
+
+        def attempt() -> bytes:
+            response, body = self._send("GET", url, {}, {})
+            error = http_error(self.platform, response, body, what="report download")
+            if error is not None:
+                raise error
+            return response.content
+
+        return self._retrying(attempt)
+
+    # ------------------------------------------------------------------ the retry layer
+
+    def _retrying(self, attempt: Callable[[], S]) -> S:
+        try:
+            return retry.run(attempt, self.policy, who=self.who, sleep=self.sleep, clock=self.clock)
+        except ConnectorError as exc:
+            exc.args = (self.redact(str(exc)),)
+            raise
+
+    def _send(
+        self, method: str, url: str, headers: dict[str, str], kwargs: dict[str, Any]
+    ) -> tuple[httpx.Response, Any]:
+        """One HTTP request, counted; the answer read up to `max_body_bytes`; (response, JSON or None)."""
+        self.attempts += 1
+        try:
+            request = self.http.build_request(method, url, headers=headers, **kwargs)
+            streamed = self.http.send(request, stream=True)
+            try:
+                response = _read_capped(streamed, self.max_body_bytes)
+            finally:
+                streamed.close()
+        except httpx.TimeoutException as exc:
+            raise TransientError(f"{self.who}: request timed out ({type(exc).__name__})") from None
+        except httpx.TransportError as exc:
+            raise TransientError(f"{self.who}: connection failed ({type(exc).__name__})") from None
+        if response is None:
+            raise BadRequest(
+                f"{self.who}: the answer to {method} {request.url.path} is larger than "
+                f"{self.max_body_bytes // (1024 * 1024)} MiB; refused"
+            )
+        return response, _json_or_none(response)
 
     def redact(self, text: str) -> str:
         return redact(
@@ -256,6 +381,55 @@ class ApiClient:
                 "expires_at": self.expires_at.isoformat() if self.expires_at else None,
             },
         )
+
+
+def http_error(
+    platform: str, response: httpx.Response, body: Any, what: str | None = None
+) -> ConnectorError | None:
+    """The typed error an HTTP status means (the default mapping; platforms refine it)."""
+    status = response.status_code
+    if status < 400:
+        return None
+    message = f"{platform} {what or response.request.method + ' ' + response.request.url.path}: HTTP {status}"
+    detail = _detail(body)
+    if detail:
+        message += f": {detail}"
+    if status == 401:
+        return AuthError(message, status=status)
+    if status == 403:
+        return PermissionDenied(message, status=status)
+    if status == 429:
+        return RateLimited(message, retry_after=retry_after(response), status=status)
+    if status >= 500:
+        return TransientError(message, retry_after=retry_after(response), status=status)
+    return BadRequest(message, status=status)
+
+
+def _workspace_policy() -> retry.RetryPolicy:
+    from adops import config
+
+    return retry.RetryPolicy.from_config(config.load())
+
+
+def _read_capped(response: httpx.Response, limit: int) -> httpx.Response | None:
+    """The streamed response read into memory, or None when it is longer than `limit` bytes."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks, size = [], 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    headers = [
+        (k, v)
+        for k, v in response.headers.multi_items()
+        if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+    ]
+    return httpx.Response(
+        response.status_code, headers=headers, content=b"".join(chunks), request=response.request
+    )
 
 
 def _json_or_none(response: httpx.Response) -> Any:

@@ -25,7 +25,7 @@ import httpx
 import pandas as pd
 
 from adops.config import AccountConfig
-from adops.connectors import versions
+from adops.connectors import paging, versions
 from adops.connectors.base import (
     AD_COLUMNS,
     AD_DAILY_COLUMNS,
@@ -134,17 +134,14 @@ class LinkedInClient(ApiClient):
 
     def search(self, account_id: str, collection: str, finder: str = "search") -> list[dict[str, Any]]:
         """Every element of adCampaignGroups / adCampaigns / creatives, following `nextPageToken`."""
-        items: list[dict[str, Any]] = []
-        token: str | None = None
-        while True:
-            query = f"q={finder}&pageSize={PAGE_SIZE}" + (
-                f"&pageToken={quote(token, safe='')}" if token else ""
+        return list(
+            self.paginate(
+                f"/rest/adAccounts/{account_id}/{collection}",
+                {"q": finder, "pageSize": PAGE_SIZE},
+                items=paging.dig("elements"),
+                next_page=paging.cursor("pageToken", paging.dig("metadata", "nextPageToken")),
             )
-            body = self.get(f"/rest/adAccounts/{account_id}/{collection}?{query}")
-            items.extend(body.get("elements") or [])
-            token = (body.get("metadata") or {}).get("nextPageToken")
-            if not token:
-                return items
+        )
 
     def campaign_groups(self, account_id: str) -> list[dict[str, Any]]:
         return self.search(account_id, "adCampaignGroups")

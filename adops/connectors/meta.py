@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar
@@ -31,7 +30,7 @@ import httpx
 import pandas as pd
 
 from adops.config import AccountConfig
-from adops.connectors import tokens, versions
+from adops.connectors import paging, tokens, versions
 from adops.connectors.base import (
     AD_COLUMNS,
     CAMPAIGN_COLUMNS,
@@ -50,7 +49,8 @@ from adops.connectors.errors import (
     RateLimited,
     TransientError,
 )
-from adops.connectors.http import ApiClient, require
+from adops.connectors.http import ApiClient, require, retry_after
+from adops.connectors.reports import date_chunks
 
 #: the pinned Graph API version (adops.connectors.versions); ADOPS_META_VERSION overrides it
 API_VERSION = versions.PINS["meta"].version
@@ -98,10 +98,6 @@ class MetaClient(ApiClient):
     default_base_url = "https://graph.facebook.com"
     default_token_url = f"/{API_VERSION}/oauth/access_token"
     page_size: ClassVar[int] = 500
-    #: seconds between polls of an async report run
-    poll_interval: ClassVar[float] = 2.0
-    #: give up on a report run after this many polls
-    max_polls: ClassVar[int] = 300
     #: usage percentage from which the client pauses before the next call
     throttle_at: ClassVar[float] = 90.0
     #: exchange a long-lived token this long before it expires
@@ -197,8 +193,9 @@ class MetaClient(ApiClient):
         message = f"{where}: HTTP {response.status_code}" + (f": ({code}) {text}" if code or text else "")
         status = response.status_code
         if code in RATE_LIMIT_CODES or 80000 <= code <= 80099 or status == 429:
+            hint = retry_after(response)  # a Retry-After of 0 is honoured as 0
             wait = max(self.usage_wait, 60.0 if code in (4, 17, 32) else 0.0) or None
-            return RateLimited(message, retry_after=_retry_after(response) or wait, status=status)
+            return RateLimited(message, retry_after=wait if hint is None else hint, status=status)
         if code in (102, 190) or status == 401:
             if subcode == 463:
                 message += (
@@ -212,13 +209,14 @@ class MetaClient(ApiClient):
         if code == 2635:  # "You are calling a deprecated version of the Ads API"
             return BadRequest(f"{message}; {versions.refused_hint('meta', self.version)}", status=status)
         if code in (1, 2) or err.get("is_transient") or status >= 500:
-            return TransientError(message, retry_after=_retry_after(response), status=status)
+            return TransientError(message, retry_after=retry_after(response), status=status)
         return BadRequest(message, status=status)
 
     def request(self, method: str, path: str, *, raw: bool = False, **kwargs: Any) -> Any:
         value = super().request(method, path, raw=raw, **kwargs)
         if self.usage_wait > 0:
-            self.sleep(self.usage_wait)  # a meter is near 100%: pause before Meta throttles us
+            # a meter is near 100%: pause before Meta throttles us, never longer than a call's budget
+            self.sleep(min(self.usage_wait, self.policy.seconds))
             self.usage_wait = 0.0
         return value
 
@@ -230,16 +228,12 @@ class MetaClient(ApiClient):
 
     def edge(self, node_id: str, edge: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
         """GET /{node}/{edge}, following the `after` cursor while `paging.next` is present."""
-        query = {"limit": self.page_size, **params}
-        path = f"/{self.version}/{node_id}/{edge}"
-        while True:
-            body = self.get(path, params=query)
-            yield from body.get("data", [])
-            paging = body.get("paging") or {}
-            after = (paging.get("cursors") or {}).get("after")
-            if not paging.get("next") or not after:
-                return
-            query = {**query, "after": after}
+        return self.paginate(
+            f"/{self.version}/{node_id}/{edge}",
+            {"limit": self.page_size, **params},
+            items=paging.dig("data"),
+            next_page=paging.cursor("after", _after_cursor),
+        )
 
     def ad_account(self, account_id: str) -> dict[str, Any]:
         return self.node(account_id, "id,name,currency,timezone_name,account_status")
@@ -271,15 +265,20 @@ class MetaClient(ApiClient):
     def run_report(self, account_id: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         """Start an async report run, wait for it to complete, then read its rows."""
         run_id = self.start_report(account_id, params)
-        for _ in range(self.max_polls):
-            status = self.report_status(run_id)
-            state = status.get("async_status")
-            if state == "Job Completed" and int(status.get("async_percent_completion", 100)) >= 100:
-                return self.report_rows(run_id)
-            if state in ("Job Failed", "Job Skipped"):
-                raise TransientError(f"meta: report run {run_id} ended as '{state}'")
-            time.sleep(self.poll_interval)
-        raise TransientError(f"meta: report run {run_id} did not complete in time")
+        self.await_report(
+            run_id,
+            lambda: self.report_status(run_id),
+            done=lambda s: (
+                s.get("async_status") == "Job Completed"
+                and _int(s.get("async_percent_completion", 100)) >= 100
+            ),
+            failed=lambda s: (
+                f"ended as '{s['async_status']}'"
+                if s.get("async_status") in ("Job Failed", "Job Skipped")
+                else None
+            ),
+        )
+        return self.report_rows(run_id)
 
     def update(self, node_id: str, values: dict[str, Any]) -> None:
         """POST /{node}: change fields of a campaign, ad set or ad."""
@@ -477,10 +476,7 @@ class MetaConnector:
         fields = ",".join([*INSIGHT_IDS[level], *INSIGHT_METRICS])
         rows: list[dict[str, Any]] = []
         sync = (until - since).days + 1 <= self.sync_max_days
-        step = self.sync_max_days if sync else self.chunk_days
-        start = since
-        while start <= until:
-            end = min(start + timedelta(days=step - 1), until)
+        for start, end in date_chunks(since, until, self.sync_max_days if sync else self.chunk_days):
             params = {
                 "level": level,
                 "fields": fields,
@@ -491,7 +487,6 @@ class MetaConnector:
                 rows += self.client.insights(_act(account_id), params)
             else:
                 rows += self.client.run_report(_act(account_id), {**params, "limit": self.client.page_size})
-            start = end + timedelta(days=1)
         return rows
 
     def _metrics(self, row: dict[str, Any]) -> dict[str, Any]:
@@ -563,10 +558,10 @@ def _action_sum(actions: Any, wanted: list[str]) -> float:
     return total
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    from adops.connectors.http import retry_after
-
-    return retry_after(response)
+def _after_cursor(body: dict[str, Any]) -> Any:
+    """The `after` cursor of a Graph page, only while `paging.next` says there is another page."""
+    pages = body.get("paging") or {}
+    return (pages.get("cursors") or {}).get("after") if pages.get("next") else None
 
 
 def usage_wait(headers: httpx.Headers, threshold: float) -> float:

@@ -19,6 +19,7 @@ import httpx
 import pandas as pd
 
 from adops.config import AccountConfig
+from adops.connectors import paging
 from adops.connectors.base import (
     AD_COLUMNS,
     AD_DAILY_COLUMNS,
@@ -110,9 +111,9 @@ class TikTokClient(ApiClient):
         return {"Access-Token": self.token()}
 
     def error_for(self, response: httpx.Response, body: Any) -> ConnectorError | None:
-        if response.status_code >= 400 or not isinstance(body, dict):
+        if response.status_code >= 400 or body is None:  # no JSON at all: the shared layer says so
             return super().error_for(response, body)
-        if "code" not in body:
+        if not isinstance(body, dict) or "code" not in body:
             return TransientError(f"tiktok {response.request.url.path}: the answer has no envelope code")
         code = int(body.get("code") or 0)
         if code == 0:
@@ -180,15 +181,13 @@ class TikTokClient(ApiClient):
         return dict(body.get("data") or {})
 
     def pages(self, endpoint: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        """Every item of a paged list endpoint (`data.list` + `data.page_info`)."""
-        page = 1
-        while True:
-            data = self.data("GET", endpoint, params={**params, "page": page, "page_size": PAGE_SIZE})
-            yield from data.get("list") or []
-            info = data.get("page_info") or {}
-            if page >= int(info.get("total_page") or 1):
-                return
-            page += 1
+        """Every item of a paged list endpoint (`data.list`, counting `page` up to `data.page_info.total_page`)."""
+        return self.paginate(
+            f"{API}/{endpoint}",
+            {**params, "page": 1, "page_size": PAGE_SIZE},
+            items=paging.dig("data", "list"),
+            next_page=paging.page_number("page", paging.dig("data", "page_info", "total_page")),
+        )
 
     def advertiser_info(self, advertiser_id: str) -> dict[str, Any]:
         data = self.data(

@@ -31,9 +31,8 @@ import pandas as pd
 from sqlalchemy import select
 
 from adops import config
-from adops.connectors import Connector, connector_for, retry, workspace_accounts
+from adops.connectors import Connector, connector_for, workspace_accounts
 from adops.connectors.base import Status
-from adops.errors import Conflict
 from adops.experiments import store
 from adops.store import events
 from adops.store.db import session
@@ -44,7 +43,7 @@ __all__ = ["Action", "Outcome", "RolloutError", "RolloutPlan", "RolloutResult", 
 ActionKind = Literal["enable", "pause", "set_daily_budget"]
 
 
-class RolloutError(Conflict):
+class RolloutError(RuntimeError):
     """The rollout cannot be planned or approved as asked; the message says why."""
 
 
@@ -352,7 +351,7 @@ class _States:
 def _read(v: store.Variant, fn: Any) -> pd.DataFrame:
     connector = _connector(v.platform, v.account_id)
     try:
-        frame, _ = retry.call(lambda: fn(connector))
+        frame = fn(connector)  # the connector's HTTP layer retries each request; nothing retries again here
     except Exception as exc:
         raise RolloutError(f"could not read {v.platform} account {v.account_id}: {exc}") from exc
     return frame  # type: ignore[no-any-return]
@@ -368,15 +367,13 @@ def _connector(platform: str, account_id: str) -> Connector:
 
 
 def _apply(a: Action) -> str | float | None:
-    """Push one change through the account's connector (retried on transient errors); returns `before`."""
+    """Push one change through the account's connector (its HTTP layer retries transient errors); returns `before`."""
     connector = _connector(a.platform, a.account_id)
     if a.action == "set_daily_budget":
-        before, _ = retry.call(lambda: connector.set_daily_budget(a.account_id, a.entity_id, float(a.after)))
-        return before
+        return connector.set_daily_budget(a.account_id, a.entity_id, float(a.after))
     status: Status = "PAUSED" if a.action == "pause" else "ENABLED"
     entity: Any = a.entity
-    result, _ = retry.call(lambda: connector.set_status(a.account_id, entity, a.entity_id, status))
-    return result
+    return connector.set_status(a.account_id, entity, a.entity_id, status)
 
 
 def _audit(a: Action, actor: str, reference: str, dry_run: bool, status: str, error: str | None) -> int:

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from adops.config import AccountConfig
+from adops.connectors import paging
 from adops.connectors.errors import BadRequest, ConnectorError, PermissionDenied
 from adops.connectors.http import ApiClient
 
@@ -77,14 +78,12 @@ class AsanaClient(ApiClient):
 
     def items(self, path: str, params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
         """Every item of a list endpoint, following `next_page.offset`."""
-        query = {**(params or {}), "limit": PAGE_LIMIT}
-        while True:
-            body = self.request("GET", f"{API}{path}", params=query)
-            yield from body.get("data") or []
-            offset = (body.get("next_page") or {}).get("offset")
-            if not offset:
-                return
-            query = {**query, "offset": offset}
+        return self.paginate(
+            f"{API}{path}",
+            {**(params or {}), "limit": PAGE_LIMIT},
+            items=paging.dig("data"),
+            next_page=paging.cursor("offset", paging.dig("next_page", "offset")),
+        )
 
     def send(
         self, method: str, path: str, fields: dict[str, Any], opt_fields: list[str] | None = None

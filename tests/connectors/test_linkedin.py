@@ -217,9 +217,10 @@ def test_interrupted_sync_then_rerun_lands_each_row_once(
     window = (date(2026, 10, 20), date(2026, 11, 23))
     fake.fail("pivot=CREATIVE", "fatal")  # the ad-level report fails for good midway through the sync
     result = sync(platforms=["linkedin"], since=window[0], until=window[1])
-    assert result.status == "failed" and result.accounts[0].error_kind == "bad_request"
+    assert result.status == "partial" and result.accounts[0].ad_error_kind == "bad_request"
     after = landed("ad_daily")
-    assert len(after) == len(before) and len(landed("campaign_daily")) == 4 * 31  # nothing half-landed
+    assert len(after) == len(before)  # no ad rows half-landed; the campaign grain landed whole
+    assert len(landed("campaign_daily")) == 4 * (31 + 23)
     fake.faults.clear()
     assert sync(platforms=["linkedin"], since=window[0], until=window[1]).status == "success"
     whole = (first[0], window[1])

@@ -25,7 +25,6 @@ pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptio
 @pytest.fixture
 def fake(fake_server, monkeypatch: pytest.MonkeyPatch) -> Iterator[MetaState]:  # type: ignore[no-untyped-def]
     state = MetaState()
-    monkeypatch.setattr(MetaClient, "poll_interval", 0.0)
     with fake_server(make_app(state)) as url:
         monkeypatch.setenv("ADOPS_META_BASE_URL", url)
         monkeypatch.setenv("META_TOKEN", state.token)
