@@ -9,6 +9,12 @@ pages, analytics lists of `{"DATE", "<LEVEL>_ID", metrics...}`, reports that are
 the first poll then FINISHED with a download URL, `{"code", "message"}` errors, and bulk
 `{"items": [{"data", "exceptions"}]}` writes. OAuth2 refresh with HTTP Basic client auth rotates
 the refresh token.
+
+Report levels are Pinterest's documented ones (`MetricsReportingLevel` of the v5 reference: ADVERTISER,
+CAMPAIGN, AD_GROUP, PIN_PROMOTION, KEYWORD, PRODUCT_*, the *_TARGETING ones); anything else, "AD"
+included, gets the reference's 400 for this endpoint, `{"code": 400, "message": "Invalid ad account
+ads analytics parameters."}`. The fake builds CAMPAIGN and PIN_PROMOTION (ad) reports; a PIN_PROMOTION
+row is keyed by PIN_PROMOTION_ID and carries AD_ID, AD_GROUP_ID and CAMPAIGN_ID when asked for.
 """
 
 from __future__ import annotations
@@ -29,10 +35,19 @@ ACCOUNT = "549755885175"
 TODAY = date(2026, 11, 24)
 FIRST_DAY = date(2026, 3, 1)
 MICRO = 1_000_000
+#: MetricsReportingLevel, Pinterest API v5 (github.com/pinterest/api-description, v5/openapi.yaml)
+REPORT_LEVELS = {
+    "ADVERTISER", "ADVERTISER_TARGETING", "CAMPAIGN", "CAMPAIGN_TARGETING", "AD_GROUP",
+    "AD_GROUP_TARGETING", "PIN_PROMOTION", "PIN_PROMOTION_TARGETING", "KEYWORD", "PRODUCT_GROUP",
+    "PRODUCT_GROUP_TARGETING", "PRODUCT_ITEM", "PRODUCT_ITEM_TARGETING",
+}  # fmt: skip
+#: the id column of each level the fake builds ("AD": the synchronous /ads/analytics rows)
+ID_COLUMN = {"CAMPAIGN": "CAMPAIGN_ID", "AD": "AD_ID", "PIN_PROMOTION": "PIN_PROMOTION_ID"}
 COLUMNS = {
     "CAMPAIGN_ID",
     "AD_GROUP_ID",
     "AD_ID",
+    "PIN_PROMOTION_ID",
     "PAID_IMPRESSION",
     "CLICKTHROUGH_1",
     "SPEND_IN_MICRO_DOLLAR",
@@ -143,20 +158,21 @@ class PinterestState:
                 key = ad["campaign_id"] if level == "CAMPAIGN" else ad_id
                 if ids is not None and key not in ids:
                     continue
-                row = out.setdefault((key, day), {"DATE": day.isoformat(), f"{level}_ID": key})
-                if level == "AD":
-                    row["AD_GROUP_ID"], row["CAMPAIGN_ID"] = ad["ad_group_id"], ad["campaign_id"]
+                row = out.setdefault((key, day), {"DATE": day.isoformat(), ID_COLUMN[level]: key})
+                if level != "CAMPAIGN":
+                    row.update(AD_ID=ad_id, PIN_PROMOTION_ID=ad_id, AD_GROUP_ID=ad["ad_group_id"])
+                    row["CAMPAIGN_ID"] = ad["campaign_id"]
                 for k, v in stats.items():
                     row[k] = row.get(k, 0) + v
             day += timedelta(days=1)
-        keep = set(columns) | {"DATE", f"{level}_ID"}
+        keep = set(columns) | {"DATE", ID_COLUMN[level]}
         return [{k: v for k, v in r.items() if k in keep} for r in out.values()]
 
     def truth(self, level: str, since: date, until: date) -> list[dict[str, Any]]:
         """What the connector should land (default conversion event: CHECKOUT)."""
         return [
             {
-                "id": r[f"{level}_ID"],
+                "id": r[ID_COLUMN[level]],
                 "date": date.fromisoformat(r["DATE"]),
                 "impressions": r["PAID_IMPRESSION"],
                 "clicks": r["CLICKTHROUGH_1"],
@@ -329,8 +345,10 @@ def make_app(state: PinterestState) -> Starlette:
             return error(1, "This endpoint does not support URL query parameters", 400)
         if not isinstance(body, dict):
             return error(1, "Invalid request body", 400)
-        if body.get("level") not in ("CAMPAIGN", "AD", "AD_GROUP", "ADVERTISER"):
-            return error(1, "Invalid parameters: level", 400)
+        if not isinstance(body.get("level"), str) or body["level"] not in REPORT_LEVELS:
+            return error(400, "Invalid ad account ads analytics parameters.", 400)
+        if body["level"] not in ("CAMPAIGN", "PIN_PROMOTION"):
+            return error(1, "the fake builds CAMPAIGN and PIN_PROMOTION reports only", 400)
         if body.get("granularity") != "DAY":
             return error(1, "the fake serves DAY granularity only", 400)
         bad = check_columns(list(body.get("columns") or []))
@@ -343,7 +361,7 @@ def make_app(state: PinterestState) -> Starlette:
         rows = state.rows(body["level"], None, span[0], span[1], body["columns"])
         by_id: dict[str, list[dict[str, Any]]] = {}
         for r in rows:
-            by_id.setdefault(str(r[f"{body['level']}_ID"]), []).append(r)
+            by_id.setdefault(str(r[ID_COLUMN[body["level"]]]), []).append(r)
         state.reports[token] = {"polls": 0, "data": by_id}
         return JSONResponse({"report_status": "IN_PROGRESS", "token": token, "message": None})
 
