@@ -226,6 +226,7 @@ def _fetch_all(
                     "status": result.status,
                     "rows": result.rows,
                     "error": result.error,
+                    "ad_error": result.ad_error,
                     "done": done,
                     "total": len(accounts),
                 },
