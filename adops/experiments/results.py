@@ -42,6 +42,7 @@ __all__ = [
     "ExperimentResults",
     "MetricSpec",
     "PowerSummary",
+    "decide_winners",
     "entity_options",
     "readout",
     "refresh_status",
@@ -299,7 +300,11 @@ def readout(experiment: store.ExperimentRecord | int, until: date | None = None)
 
 
 def refresh_status(experiment_id: int) -> tuple[store.ExperimentRecord, ExperimentResults]:
-    """Read the experiment out and, when it is running and the winner rule holds, declare the winner."""
+    """Read the experiment out and, when it is running and the winner rule holds, declare the winner.
+
+    A write: it runs in the `experiments.decide` job after each sync (`decide_winners`), never while a
+    page renders; the A/B page reads with `readout` and declares only on its button.
+    """
     result = readout(experiment_id)
     exp = result.experiment
     if exp.status == "running" and result.decision.winner is not None:
@@ -308,6 +313,23 @@ def refresh_status(experiment_id: int) -> tuple[store.ExperimentRecord, Experime
         )
         result = replace(result, experiment=exp)
     return exp, result
+
+
+def decide_winners() -> list[dict[str, Any]]:
+    """Apply the winner rule to every running experiment; what the `experiments.decide` job does.
+
+    Returns one entry per running experiment: its id, name, the winner declared now (or None) and,
+    when the readout failed, the error. One failing experiment does not stop the others.
+    """
+    decided: list[dict[str, Any]] = []
+    for exp in store.list_experiments(status="running"):
+        try:
+            updated, _ = refresh_status(exp.id)
+        except store.ExperimentError as exc:
+            decided.append({"experiment_id": exp.id, "name": exp.name, "winner": None, "error": str(exc)})
+            continue
+        decided.append({"experiment_id": exp.id, "name": exp.name, "winner": updated.winner, "error": None})
+    return decided
 
 
 def entity_options(platform: str, account_id: str, level: str) -> pd.DataFrame:

@@ -53,6 +53,7 @@ def _run_sync(params: dict[str, Any], report: Callable[[float, str], None]) -> d
         from adops.optimize.fits import FitScope
 
         jobs.enqueue("optimize.fit", FitScope().to_params())
+        jobs.enqueue("experiments.decide", {})  # the winner rule reads the new data, not a page
     return {
         "run_id": result.run_id,
         "status": result.status,
@@ -66,6 +67,22 @@ def _run_maintenance(params: dict[str, Any], report: Callable[[float, str], None
     from adops.ingest import maintain
 
     return {"files_removed": maintain()}
+
+
+@runner("experiments.decide")
+def _run_decide(params: dict[str, Any], report: Callable[[float, str], None]) -> dict[str, Any]:
+    """The winner rule over every running experiment: a write, so a job after each sync, not a page."""
+    from adops.experiments.results import decide_winners
+
+    return {"experiments": decide_winners()}
+
+
+@runner("warehouse.delete_account")
+def _run_delete_account(params: dict[str, Any], report: Callable[[float, str], None]) -> dict[str, Any]:
+    """Purge one account's rows (Settings → remove account → purge): a warehouse write, so a job."""
+    from adops import warehouse
+
+    return {"removed": warehouse.delete_account(str(params["platform"]), str(params["account_id"]))}
 
 
 @runner("connectors.check")

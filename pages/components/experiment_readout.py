@@ -1,7 +1,8 @@
 """One experiment's readout: SRM banner, the winner rule's verdict, lift over time, power, totals.
 
-Everything comes from `adops.experiments.results.refresh_status`, which also declares the winner
-when the rule holds; the status controls and the rollout are in `rollout_panel`.
+Everything comes from `adops.experiments.results.readout`, which only reads: the winner rule is
+applied by the `experiments.decide` job after each sync, and an analyst declares with the button in
+`rollout_panel` (preselected with the rule's pick). The status controls and the rollout are there too.
 """
 
 from __future__ import annotations
@@ -29,10 +30,11 @@ def status_badge(status: str) -> None:
 def experiment_readout(experiment_id: int) -> None:
     """Draw the readout of one stored experiment."""
     try:
-        exp, res = results.refresh_status(experiment_id)
+        res = results.readout(experiment_id)
     except experiments.ExperimentError as exc:
         st.error(f"{exc}: pick another experiment.")
         return
+    exp = res.experiment
     st.subheader(exp.name)
     status_badge(exp.status)
     if exp.hypothesis:

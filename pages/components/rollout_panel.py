@@ -1,8 +1,9 @@
 """Status controls and the rollout of an experiment: start, stop, declare, rehearse, approve, audit.
 
 Planning reads every variant's status and budget from the platforms, and rehearsing or approving
-writes to them, so all three run in the sidecar as `experiment.rollout` jobs: the plan is read once,
-again on "Read the platforms again" and after every approval. The approve button sends the
+writes to them, so all three run in the sidecar as `experiment.rollout` jobs. The plan is read when
+an analyst declares the winner, on "Read the platforms" and after every approval: always on a
+click, never because the page was drawn (a page render writes nothing). The approve button sends the
 fingerprint of the plan on screen, so a plan that changed in between is refused rather than
 applied unseen.
 """
@@ -50,8 +51,14 @@ def status_controls(exp: experiments.ExperimentRecord, decision: Decision) -> No
         pick = cols[0].selectbox("Winner", names, index=suggested, key=f"{key}-winner")
         if decision.winner is None:
             cols[0].caption("The winner rule does not hold yet: declaring now is your call (it is logged).")
+        else:
+            cols[0].caption(
+                f"The winner rule picks {decision.winner}: the decision job after the next sync declares it, "
+                "or declare it now."
+            )
         if cols[1].button("Declare winner", key=f"{key}-declare"):
             experiments.declare_winner(exp.id, pick, actor=_user(), reason="declared on the A/B page")
+            jobs.enqueue(JOB, {"experiment_id": exp.id, "action": "plan"})  # the rollout plan, read next
             st.session_state[FLASH] = f"{pick} declared the winner of {exp.name}."
             st.rerun()
         if cols[2].button("Stop without a winner", key=f"{key}-stop"):
@@ -68,17 +75,18 @@ def rollout_panel(exp: experiments.ExperimentRecord) -> None:
     planned = next((j for j in mine if j.params["action"] == "plan"), None)
     last = next((j for j in mine if j.params["action"] != "plan"), None)
     busy = any(j.status in ACTIVE for j in mine)
-    # the plan is read from the platforms once, again on request and after every approval
-    approved_since = last is not None and last.params["action"] == "approve" and last.status not in ACTIVE
-    if planned is None or (approved_since and last is not None and last.id > planned.id):
-        planned = jobs.get(jobs.enqueue(JOB, {"experiment_id": exp.id, "action": "plan"}))
-        busy = True
-    if st.button("Read the platforms again", icon=":material/refresh:", key=f"{key}-refresh", disabled=busy):
+    label = "Read the platforms" if planned is None else "Read the platforms again"
+    if st.button(label, icon=":material/refresh:", key=f"{key}-refresh", disabled=busy):
         _enqueue(exp, "plan")
 
-    if planned is not None and planned.status == "failed":
+    if planned is None:
+        st.info(
+            "No rollout plan yet: **Read the platforms** reads each variant's status and budget (a sidecar "
+            "job) and shows what approval would change."
+        )
+    elif planned.status == "failed":
         st.error(f"The rollout cannot be planned: {failure(planned.error)}.")
-    elif planned is None or planned.status in ACTIVE:
+    elif planned.status in ACTIVE:
         _watch(exp.id, "Reading the variants' status and budgets from the platforms…")
     else:
         plan = rollout.RolloutPlan.from_dict(dict(planned.result or {}))
@@ -114,6 +122,8 @@ def _enqueue(exp: experiments.ExperimentRecord, action: str, actor: str = "", fi
     if action != "plan":
         params |= {"actor": actor, "fingerprint": fingerprint}
     jobs.enqueue(JOB, params)
+    if action == "approve":  # read the platforms again once it has run: what is left to change
+        jobs.enqueue(JOB, {"experiment_id": exp.id, "action": "plan"})
     st.rerun()
 
 

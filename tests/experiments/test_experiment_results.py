@@ -142,6 +142,41 @@ def test_at_the_planned_end_the_rule_declares_the_true_lifts_only(
     assert declared[0.15] == "new headline"  # the busiest test with a real lift is called
 
 
+@pytest.mark.slow
+def test_the_winner_rule_runs_as_a_job_after_each_sync_not_in_the_page(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from adops.scheduler import run_next
+    from adops.store import jobs
+
+    build_demo(days=60, seed=7, campaigns_per_account=(3, 5))
+    end = max(e.end for e in load_world().experiments)
+    monkeypatch.setenv("ADOPS_TODAY", (end + timedelta(days=1)).isoformat())
+    jobs.enqueue("sync", {"trigger": "test"})
+    assert run_next() is not None  # the sidecar's worker runs the sync
+    assert [j.kind for j in jobs.recent(3) if j.status == "queued"][:1] == ["experiments.decide"]
+
+    page = Path(__file__).resolve().parents[2] / "pages" / "ab_testing.py"
+    at = AppTest.from_file(str(page), default_timeout=120).run()
+    for exp, _ in planted():
+        at.selectbox(key="ab-experiment").set_value(exp.id).run()
+        assert not at.exception, at.exception
+    assert {e.status for e, _ in planted()} == {"running"}  # the page showed the verdicts, declared none
+
+    while run_next() is not None:
+        pass
+    (decide,) = jobs.recent(1, kind="experiments.decide")
+    assert decide.status == "done", decide.error
+    by_id = {d["experiment_id"]: d["winner"] for d in (decide.result or {})["experiments"]}
+    for exp, truth in planted():
+        assert by_id[exp.id] == exp.winner
+        if truth == 0:
+            assert exp.winner is None and exp.status == "running"
+    assert "new headline" in by_id.values()  # the busiest test with a real lift is called
+
+
 def test_a_lopsided_split_is_a_sample_ratio_mismatch_and_blocks_the_call(demo: Path) -> None:
     exp, _ = planted()[0]
     v = exp.control
