@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 import streamlit as st
-from streamlit_autorefresh import st_autorefresh
 
 from adops import config, warehouse
 from adops.analytics import overview
@@ -12,31 +11,26 @@ from adops.optimize import fits, plan
 from adops.optimize.fits import Fits, FitScope
 from adops.optimize.sources import LEVELS
 from adops.optimize.views import allocation_frame, curve_frame, scenario_frame, waterfall_frame
-from adops.sidecar.client import health
-from adops.store import jobs
 from pages.components.budget_plans import plans_panel
 from pages.components.formatting import PLATFORM_LABELS
 from pages.components.routing import through_app
+from pages.components.waiting import job_gate
 
 
 def fits_or_progress(scope: FitScope) -> Fits:
-    """The cached fits; otherwise queue the fit for the sidecar, show its progress and stop the page."""
+    """The cached fits; otherwise follow (or offer to start) the fit in the sidecar and stop the page."""
     found = fits.cached(scope)
     if found is not None:
         return found
-    job = jobs.get(jobs.enqueue("optimize.fit", scope.to_params()))
-    assert job is not None
-    st.progress(job.progress, text=f"Fitting response curves in the background… {job.message}")
-    st.caption(
-        "Fitting is done once per sync and scope; this page refreshes itself when the curves are ready."
+    job_gate(
+        "optimize.fit",
+        scope.to_params(),
+        what="Fitting response curves in the background",
+        start="Fit the response curves",
+        idle="No response curves for these filters on the current data yet. The default view is fitted "
+        "after every sync; **Fit the response curves** fits this one in the background (the sidecar).",
+        key="budget-fit",
     )
-    if job.status == "failed":
-        st.error(f"Fitting failed: {job.error}")
-    elif health() is None:
-        st.warning(
-            "The sidecar is not answering, so the fit waits. Start it with `adops serve` (or `make run`)."
-        )
-    st_autorefresh(interval=2000, key="fit-refresh")
     st.stop()
 
 

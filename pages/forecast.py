@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 import streamlit as st
-from streamlit_autorefresh import st_autorefresh
 
 from adops import config, warehouse
 from adops.forecast import METRICS, ForecastScope, accuracy_table, forecast_table, period_pacing
 from adops.forecast import jobs as forecast_jobs
-from adops.sidecar.client import health
-from adops.store import jobs
 from pages.components.formatting import PLATFORM_LABELS, compact
 from pages.components.projections import budget_panel, roas_panel
 from pages.components.routing import through_app
+from pages.components.waiting import job_gate
 
 LEVELS = ["platform", "account", "total", "campaign"]
 COUNTRIES = [None, "US", "GB", "DE", "FR", "CA", "AU", "JP"]
@@ -41,21 +39,15 @@ scope = ForecastScope(metric, level, tuple(platforms), horizon, interval, countr
 
 results = forecast_jobs.cached(scope)
 if results is None:
-    earlier = [j for j in jobs.recent(20, kind="forecast.run") if j.params == scope.to_params()]
-    if earlier and earlier[0].status == "failed":  # no retry loop: the user decides
-        st.error(f"Forecasting failed: {earlier[0].error}")
-        if st.button("Try again", key="fc-retry"):
-            jobs.enqueue("forecast.run", scope.to_params())
-            st.rerun()
-        st.stop()
-    job = jobs.get(jobs.enqueue("forecast.run", scope.to_params()))
-    assert job is not None
-    st.progress(job.progress, text=f"Forecasting in the background… {job.message}")
-    if health() is None:
-        st.warning(
-            "The sidecar is not answering, so the forecast waits. Start it with `adops serve` (or `make run`)."
-        )
-    st_autorefresh(interval=2000, key="fc-refresh")
+    job_gate(
+        "forecast.run",
+        scope.to_params(),
+        what="Forecasting in the background",
+        start="Forecast",
+        idle="No forecast of these settings on the current data yet. **Forecast** runs it in the background "
+        "(the sidecar): a few seconds to a minute, and it is kept until the next sync.",
+        key="fc-run",
+    )
     st.stop()
 if not results:
     st.info("No series with at least 14 days of history for these filters: widen the platforms or the scope.")

@@ -1,37 +1,29 @@
-"""Settings: the workspace's accounts and their sync health, add an account, check the connections."""
+"""Settings: the workspace's accounts and their sync health; add, edit or remove an account; check them.
 
-import re
+Drawing the page reads only. adops.toml is changed, and jobs are queued, in the callbacks of the
+buttons (`pages/components/accounts.py`); their outcome is shown on the next run.
+"""
 
 import pandas as pd
 import streamlit as st
-from streamlit_autorefresh import st_autorefresh
 
 from adops import config, ingest
-from adops.config import PLATFORMS, AccountConfig
-from adops.connectors import workspace_accounts
-from adops.sidecar.client import health
+from adops.config import PLATFORMS
+from adops.errors import ConfigError
 from adops.store import jobs
+from pages.components import accounts
 from pages.components.formatting import PLATFORM_LABELS
 from pages.components.routing import through_app
-
-CREDENTIALS = {
-    "access_token": "Access token",
-    "refresh_token": "Refresh token",
-    "client_id": "OAuth client id",
-    "client_secret": "OAuth client secret",
-    "developer_token": "Developer token (Google Ads, Microsoft)",
-    "login_customer_id": "Manager (login) customer id (Google Ads)",
-    "customer_id": "Customer id (Microsoft)",
-}
-ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+from pages.components.waiting import ACTIVE, failure, follow, queue
 
 through_app()
 st.title("Settings")
 try:
     cfg = config.load()
-except config.ConfigError as exc:
+except ConfigError as exc:
     st.error(f"adops.toml has a problem: {exc}. Fix the file in {config.home()} and reload this page.")
     st.stop()
+accounts.outcome()
 
 st.subheader("Accounts")
 if not cfg.accounts:
@@ -57,72 +49,114 @@ st.dataframe(
 
 with st.expander("Add an account", expanded=False), st.form("add-account", clear_on_submit=False):
     left, right = st.columns(2)
-    platform = left.selectbox("Platform", PLATFORMS, format_func=lambda p: PLATFORM_LABELS[p])
-    account_id = right.text_input(
-        "Account id", placeholder="the platform's own id, e.g. act_1234 or 1234567890"
+    left.selectbox(
+        "Platform", PLATFORMS, format_func=lambda p: PLATFORM_LABELS[p], key=accounts.ADD + "platform"
     )
-    name = left.text_input("Name (optional)")
-    connector = right.radio(
+    right.text_input(
+        "Account id",
+        placeholder="the platform's own id, e.g. act_1234 or 123-456-7890",
+        key=accounts.ADD + "id",
+        max_chars=accounts.MAX_ID,
+    )
+    left.text_input("Name (optional)", key=accounts.ADD + "name", max_chars=accounts.MAX_NAME)
+    right.radio(
         "Connector",
         ["api", "sandbox"],
         horizontal=True,
         help="api: the platform's real API; sandbox: the simulator",
+        key=accounts.ADD + "connector",
     )
     st.caption("Credentials are read from environment variables: give the variable's name, never the secret.")
-    env_names = {}
     columns = st.columns(2)
-    for i, (key, label) in enumerate(CREDENTIALS.items()):
-        env_names[key] = columns[i % 2].text_input(f"{label}: variable name", key=f"cred-{key}").strip()
-    keep_sandbox = st.checkbox(
-        "Keep syncing the sandbox accounts too", value=not cfg.accounts, disabled=bool(cfg.accounts)
-    )
-    submitted = st.form_submit_button("Add account")
-
-if submitted:
-    bad = [k for k, v in env_names.items() if v and not ENV_NAME.fullmatch(v)]
-    if not account_id.strip():
-        st.error("Account id is empty: enter the platform's own account id.")
-    elif bad:
-        st.error(
-            f"{', '.join(CREDENTIALS[k] for k in bad)}: give an environment variable name "
-            "(letters, digits and _), not the secret itself."
+    for i, (name, label) in enumerate(accounts.CREDENTIALS.items()):
+        columns[i % 2].text_input(
+            f"{label}: variable name", key=accounts.ADD + "cred-" + name, max_chars=accounts.MAX_ENV
         )
-    else:
-        new = [
-            AccountConfig(
-                platform,
-                account_id.strip(),
-                connector,
-                name.strip() or None,
-                {k: f"env:{v}" for k, v in env_names.items() if v},
+    st.checkbox(
+        "Keep syncing the sandbox accounts too",
+        value=not cfg.accounts,
+        disabled=bool(cfg.accounts),
+        key=accounts.ADD + "keep-sandbox",
+    )
+    st.form_submit_button("Add account", on_click=accounts.add, args=(cfg,))
+
+if cfg.accounts:
+    with st.expander("Edit or remove an account", expanded=False):
+        keys = [a.key for a in cfg.accounts]
+        by_key = {a.key: a for a in cfg.accounts}
+        chosen = st.selectbox(
+            "Account",
+            keys,
+            format_func=lambda k: (
+                f"{PLATFORM_LABELS[by_key[k].platform]} {by_key[k].id}"
+                + (f" ({by_key[k].name})" if by_key[k].name else "")
+            ),
+            key="edit-account",
+        )
+        account = by_key[chosen]
+        prefix = accounts.edit_prefix(account)
+        with st.form(f"edit-{account.key}"):
+            left, right = st.columns(2)
+            right.text_input("Account id", account.id, key=prefix + "id", max_chars=accounts.MAX_ID)
+            left.text_input("Name", account.name or "", key=prefix + "name", max_chars=accounts.MAX_NAME)
+            right.radio(
+                "Connector",
+                ["api", "sandbox"],
+                index=["api", "sandbox"].index(account.connector),
+                horizontal=True,
+                key=prefix + "connector",
             )
-        ]
-        if keep_sandbox and not cfg.accounts:
-            new = [*workspace_accounts(cfg), *new]
-        try:
-            config.add_accounts(new)
-        except config.ConfigError as exc:
-            st.error(f"Not added: {exc}.")
-        else:
-            st.success(f"Added {platform}:{account_id.strip()}. Run the check below, then sync.")
-            st.rerun()
+            st.caption(
+                "Credentials: the environment variable each is read from. Empty removes it; a value "
+                "written directly in adops.toml is kept unless you name a variable instead."
+            )
+            columns = st.columns(2)
+            for i, (name, label) in enumerate(accounts.CREDENTIALS.items()):
+                raw = account.credentials.get(name, "")
+                columns[i % 2].text_input(
+                    f"{label}: variable name",
+                    raw[4:] if raw.startswith("env:") else "",
+                    placeholder="(set in adops.toml)" if raw and not raw.startswith("env:") else "",
+                    key=prefix + "cred-" + name,
+                    max_chars=accounts.MAX_ENV,
+                )
+            st.form_submit_button("Save changes", on_click=accounts.save, args=(account,))
+        st.markdown("**Remove**")
+        st.radio(
+            "Its rows in the warehouse",
+            list(accounts.ROWS),
+            format_func=accounts.ROWS.__getitem__,
+            key=prefix + "rows",
+        )
+        st.checkbox(f"Yes, remove {account.key} from adops.toml", key=prefix + "confirm")
+        st.button(
+            "Remove account",
+            icon=":material/delete:",
+            disabled=not st.session_state.get(prefix + "confirm"),
+            on_click=accounts.remove,
+            args=(account,),
+            key=prefix + "remove",
+        )
+
+purges = [j for j in jobs.recent(5, kind=accounts.PURGE) if j.status in ACTIVE]
+if purges:
+    follow(purges[0].id, f"Purging {purges[0].params.get('platform')}:{purges[0].params.get('account_id')}")
 
 st.subheader("Check the connections")
 st.caption("Reads each account, its campaigns and yesterday's performance, and says exactly what is missing.")
 checks = jobs.recent(1, kind="connectors.check")
-active = bool(checks) and checks[0].status in ("queued", "running")
-if st.button("Run the check", icon=":material/fact_check:", disabled=active):
-    jobs.enqueue("connectors.check")
-    st.rerun()
+active = bool(checks) and checks[0].status in ACTIVE
+st.button(
+    "Run the check",
+    icon=":material/fact_check:",
+    disabled=active,
+    on_click=queue,
+    args=("connectors.check",),
+)
 if active:
-    st.progress(checks[0].progress, text=f"Checking… {checks[0].message}")
-    if health() is None:
-        st.warning(
-            "The sidecar is not answering, so the check waits. Start it with `adops serve` (or `make run`)."
-        )
-    st_autorefresh(interval=2000, key="check-refresh")
+    follow(checks[0].id, "Checking")
 elif checks and checks[0].status == "failed":
-    st.error(f"The check could not run: {checks[0].error}")
+    st.error(f"The check could not run: {failure(checks[0].error)}.")
 elif checks and checks[0].result:
     results = pd.DataFrame(checks[0].result["results"])
     failed = results[~results["ok"]]
@@ -144,6 +178,7 @@ st.json(
     {
         k: shown[k]
         for k in ("home", "warehouse", "database", "reporting_currency", "lookback_days", "schedules")
+        if k in shown
     },
     expanded=False,
 )

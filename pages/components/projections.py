@@ -1,13 +1,12 @@
 """Forecast page projections: ROAS to the month and quarter end, and what a budget change buys.
 
 Both need a second piece of background work — the companion metric's forecast, or the response
-curves of budget optimization — which the panels queue for the sidecar and wait for, without
-holding up the rest of the page.
+curves of budget optimization — which the panels offer to queue for the sidecar (a button) and
+wait for, without holding up the rest of the page.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 
 import streamlit as st
@@ -16,9 +15,8 @@ from adops.forecast import ForecastScope, SeriesForecast
 from adops.forecast import jobs as forecast_jobs
 from adops.forecast.report import budget_change, roas_projection
 from adops.optimize import fits
-from adops.store import jobs
 from pages.components.formatting import compact
-from pages.components.waiting import wait_for
+from pages.components.waiting import job_gate
 
 COMPANION = {"spend": "conversion_value", "conversion_value": "spend"}
 OBJECTIVE = {"conversions": "conversions", "conversion_value": "revenue"}
@@ -33,9 +31,13 @@ def roas_panel(scope: ForecastScope, fc: SeriesForecast) -> None:
     other = replace(scope, metric=COMPANION[scope.metric])
     companion = forecast_jobs.cached(other)
     if companion is None:
-        jobs.enqueue("forecast.run", other.to_params())
-        _wait(
-            lambda: forecast_jobs.cached(other) is not None, f"Forecasting {other.metric} in the background…"
+        job_gate(
+            "forecast.run",
+            other.to_params(),
+            what=f"Forecasting {other.metric} in the background",
+            start=f"Forecast {other.metric} too",
+            idle=f"ROAS needs the {other.metric} forecast of the same settings as well.",
+            key="fc-companion",
         )
         return
     match = next((r for r in companion if r.series == fc.series), None)
@@ -66,8 +68,14 @@ def budget_panel(scope: ForecastScope, fc: SeriesForecast, currency: str) -> Non
     fit_scope = fits.FitScope(scope.level, scope.platforms, (), OBJECTIVE[scope.metric])
     fitted = fits.cached(fit_scope)
     if fitted is None:
-        jobs.enqueue("optimize.fit", fit_scope.to_params())
-        _wait(lambda: fits.cached(fit_scope) is not None, "Fitting the response curves in the background…")
+        job_gate(
+            "optimize.fit",
+            fit_scope.to_params(),
+            what="Fitting the response curves in the background",
+            start="Fit the response curves",
+            idle="This needs the response curves of these platforms (budget optimization).",
+            key="fc-fit",
+        )
         return
     curve = next((c for c in fitted[1] if c.channel == fc.series), None)
     if curve is None:
@@ -89,7 +97,3 @@ def budget_panel(scope: ForecastScope, fc: SeriesForecast, currency: str) -> Non
             f"{new:,.0f}/day lies outside the daily spend this series has shown "
             f"({curve.curve.observed_min:,.0f} – {curve.curve.observed_max:,.0f}): the curve is extrapolated."
         )
-
-
-def _wait(ready: Callable[[], bool], message: str) -> None:
-    wait_for(lambda: None if ready() else (None, message))

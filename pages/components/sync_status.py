@@ -6,17 +6,14 @@ from datetime import datetime
 
 import pandas as pd
 import streamlit as st
-from streamlit_autorefresh import st_autorefresh
 
 from adops import ingest
-from adops.sidecar.client import health
 from adops.store import jobs
-
-ACTIVE = ("queued", "running")
+from pages.components.waiting import ACTIVE, follow, queue
 
 
 def sync_panel() -> None:
-    """Show the latest sync runs and queue a sync; refreshes itself while a sync job is active."""
+    """Show the latest sync runs and queue a sync (on the button); follows an active sync job."""
     runs = ingest.last_runs(5)
     active = [j for j in jobs.recent(5, kind="sync") if j.status in ACTIVE]
     left, right = st.columns([3, 1])
@@ -30,19 +27,16 @@ def sync_panel() -> None:
             )
         else:
             left.caption("No sync has run in this workspace yet.")
-    if right.button("Sync now", icon=":material/sync:", disabled=bool(active), width="stretch"):
-        jobs.enqueue("sync", {"trigger": "page"})
-        st.rerun()
+    right.button(
+        "Sync now",
+        icon=":material/sync:",
+        disabled=bool(active),
+        width="stretch",
+        on_click=queue,
+        args=("sync", {"trigger": "page"}),
+    )
     if active:
-        job = active[0]
-        st.progress(
-            min(max(job.progress, 0.0), 1.0), text=f"Sync job #{job.id} {job.status}: {job.message or '…'}"
-        )
-        if health() is None:
-            st.warning(
-                "The sidecar is not answering, so queued jobs wait. Start it with `adops serve` (or `make run`)."
-            )
-        st_autorefresh(interval=2000, key="sync-refresh")
+        follow(active[0].id, f"Sync job #{active[0].id}")
     with st.expander("Sync history and account health"):
         st.dataframe(
             pd.DataFrame(

@@ -1,15 +1,24 @@
-"""Waiting for the sidecar's background work without rerunning the whole page."""
+"""Waiting for the sidecar's background work: the one job-progress component and refresh mechanism.
+
+Every page that waits on a job uses these: `job_gate` for work a page needs but has not got (it
+follows the job when one runs, or offers a button to start it: a page render never queues work),
+`follow` for a job already known, and `wait_for` underneath, a fragment that polls every 1.5 s without
+recomputing the rest of the page and reruns the page once the work is done.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import streamlit as st
 
 from adops.sidecar.client import health
+from adops.store import jobs
 
 #: None when the work is done, else (fraction done or None, what is happening)
 Status = Callable[[], tuple[float | None, str] | None]
+ACTIVE = ("queued", "running")
 
 
 @st.fragment(run_every=1.5)
@@ -29,6 +38,47 @@ def wait_for(status: Status) -> None:
         st.warning(
             "The sidecar is not answering, so this waits. Start it with `adops serve` (or `make run`)."
         )
+
+
+def follow(job_id: int, what: str) -> None:
+    """One job's progress bar ("<what>… <its message>") until it ends; then the page reruns."""
+
+    def status() -> tuple[float | None, str] | None:
+        job = jobs.get(job_id)
+        if job is None or job.status not in ACTIVE:
+            return None
+        detail = job.message or ("waiting for the sidecar" if job.status == "queued" else "started")
+        return min(max(job.progress, 0.0), 1.0), f"{what}… {detail}"
+
+    wait_for(status)
+
+
+def job_gate(kind: str, params: dict[str, Any], *, what: str, start: str, idle: str, key: str) -> None:
+    """For a result that is not there yet: follow its job while one runs, else say why and offer a
+    button that queues it (the write happens in the button's callback, never while drawing)."""
+    mine = [j for j in jobs.recent(50, kind=kind) if j.params == params]
+    latest = mine[0] if mine else None
+    if latest is not None and latest.status in ACTIVE:
+        follow(latest.id, what)
+        return
+    failed = latest is not None and latest.status == "failed"
+    if failed:
+        st.error(f"{what} failed: {failure(latest.error if latest else None)}.")
+    else:
+        st.info(idle)
+    st.button(
+        "Try again" if failed else start,
+        key=key,
+        type="primary",
+        icon=":material/play_arrow:",
+        on_click=queue,
+        args=(kind, params),
+    )
+
+
+def queue(kind: str, params: dict[str, Any] | None = None) -> None:
+    """A button's callback that queues a job for the sidecar (the only way a page starts work)."""
+    jobs.enqueue(kind, params)
 
 
 def failure(error: str | None) -> str:

@@ -32,9 +32,12 @@ def test_demo_curves_allocation_and_plan_flow(
     at = AppTest.from_file(PAGE, default_timeout=120)
     at.run()
     at.multiselect(key="budget-platforms").set_value(["linkedin"]).run()
-    # no fits yet for this snapshot and scope: the page queued them for the sidecar and waits
+    # no fits yet for this snapshot and scope: the page offers to fit them; the button queues the job
     assert not at.exception, at.exception
-    assert not at.metric and jobs.recent(1, kind="optimize.fit")[0].status == "queued"
+    assert not at.metric and not jobs.recent(kind="optimize.fit")
+    at.button(key="budget-fit").click().run()
+    assert jobs.recent(1, kind="optimize.fit")[0].status == "queued"
+    assert any("Fitting response curves in the background" in p.text for p in at.get("progress"))
     assert any("sidecar is not answering" in w.value for w in at.warning)
     while run_next() is not None:  # what the sidecar's worker does
         pass

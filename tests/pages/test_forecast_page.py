@@ -1,4 +1,5 @@
-"""The Forecast page run headless with AppTest: empty state, the queued job, then chart, accuracy, pacing."""
+"""The Forecast page run headless with AppTest: empty state, the Forecast button and its job, then chart,
+accuracy, pacing."""
 
 from pathlib import Path
 
@@ -23,7 +24,7 @@ def test_empty_workspace_shows_a_helpful_empty_state() -> None:
 
 
 @pytest.mark.slow
-def test_queues_then_shows_forecast_accuracy_pacing(
+def test_forecast_button_queues_then_page_shows_forecast_accuracy_pacing(
     demo: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("ADOPS_DATABASE_URL", f"sqlite:///{tmp_path / 'store.sqlite'}")  # the demo is shared
@@ -32,13 +33,19 @@ def test_queues_then_shows_forecast_accuracy_pacing(
     store.reset()
     at = AppTest.from_file(PAGE, default_timeout=120).run()
     assert not at.exception, at.exception
+    assert not jobs.recent(kind="forecast.run")  # drawing the page queues nothing
+    assert any("No forecast of these settings" in i.value for i in at.info)
+    at.button(key="fc-run").click().run()
     job = jobs.recent(1, kind="forecast.run")[0]
     assert job.status == "queued" and ForecastScope.from_params(dict(job.params)).metric == "spend"
+    assert any("Forecasting in the background" in p.text for p in at.get("progress"))
+    assert any("sidecar is not answering" in w.value for w in at.warning)
     jobs.claim_next()
-    jobs.finish(job.id, error="unknown job kind 'forecast.run'")
-    at.run()  # a failed job is shown, not re-queued every refresh
-    assert any("Forecasting failed" in e.value for e in at.error)
+    jobs.finish(job.id, error="RuntimeError: the worker died")
+    at.run()  # a failed job is shown with its reason, not re-queued every refresh
+    assert any("Forecasting in the background failed: the worker died" in e.value for e in at.error)
     assert jobs.recent(1, kind="forecast.run")[0].id == job.id
+    assert at.button(key="fc-run").label == "Try again"
 
     ds = pd.date_range("2026-06-01", "2026-11-23")
     y = 1000 + 100 * np.sin(2 * np.pi * np.arange(len(ds)) / 7)
@@ -61,7 +68,9 @@ def test_queues_then_shows_forecast_accuracy_pacing(
     # a different budget needs the response curves: queued for the sidecar, then shown
     at.selectbox(key="fc-metric").set_value("conversions").run()
     assert not at.exception, at.exception
-    assert any("Fitting the response curves" in c.value for c in at.caption)
+    assert not jobs.recent(kind="optimize.fit")
+    at.button(key="fc-fit").click().run()
+    assert any("Fitting the response curves" in p.text for p in at.get("progress"))
     fit = jobs.recent(1, kind="optimize.fit")[0]
     assert fit.params["level"] == "platform" and fit.params["objective"] == "conversions"
     while run_next() is not None:

@@ -1,0 +1,58 @@
+"""A page render never writes: every page, drawn on a demo workspace, leaves the operational store,
+the warehouse and adops.toml exactly as they were (row counts per table, files and their mtimes)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from adops.experiments import store as experiments
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGES = ["overview", "ab_testing", "forecast", "budget", "settings"]
+
+
+def state(home: Path) -> dict[str, object]:
+    """Every table's row count in adops.sqlite, and every other workspace file with size and mtime."""
+    db = sqlite3.connect(f"file:{home / 'adops.sqlite'}?mode=ro", uri=True)
+    try:
+        tables = [r[0] for r in db.execute("select name from sqlite_master where type = 'table'")]
+        counts = {t: db.execute(f'select count(*) from "{t}"').fetchone()[0] for t in tables}
+        jobs = db.execute("select id, status from jobs order by id").fetchall()
+        exps = db.execute("select id, status from experiments order by id").fetchall()
+    finally:
+        db.close()
+    files = {
+        str(p.relative_to(home)): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in sorted(home.rglob("*"))
+        if p.is_file() and not p.name.startswith("adops.sqlite")  # the store is compared by its rows
+    }
+    return {"rows": counts, "jobs": jobs, "experiments": exps, "files": files}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", PAGES)
+def test_drawing_a_page_changes_nothing(demo: Path, page: str) -> None:
+    before = state(demo)
+    at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=120).run()
+    assert not at.exception, at.exception
+    if page == "ab_testing":  # every experiment's readout, where the winner rule may hold
+        for exp in experiments.list_experiments():
+            at.selectbox(key="ab-experiment").set_value(exp.id).run()
+            assert not at.exception, at.exception
+    assert state(demo) == before
+
+
+def test_the_whole_app_through_its_menu_changes_nothing(demo: Path) -> None:
+    """app.py with st.navigation, every page switched to in one session."""
+    before = state(demo)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert not at.exception, at.exception
+    for page in PAGES:
+        at.switch_page(f"pages/{page}.py").run()
+        assert not at.exception, (page, at.exception)
+        assert at.title and at.title[0].value, page
+    assert state(demo) == before
