@@ -16,7 +16,6 @@ Pinterest specifics handled here:
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar
@@ -26,6 +25,7 @@ import pandas as pd
 
 from adops import clock
 from adops.config import AccountConfig
+from adops.connectors import paging
 from adops.connectors.base import (
     AD_COLUMNS,
     CAMPAIGN_COLUMNS,
@@ -38,6 +38,7 @@ from adops.connectors.base import (
 )
 from adops.connectors.errors import BadRequest, ConnectorError, RateLimited, TransientError
 from adops.connectors.http import ApiClient, require
+from adops.connectors.reports import date_chunks, json_document
 
 API = "/v5"
 MICRO = 1_000_000
@@ -79,8 +80,6 @@ class PinterestClient(ApiClient):
     page_size: ClassVar[int] = 250
     #: ids per synchronous analytics call (Pinterest's limit)
     max_ids: ClassVar[int] = 250
-    poll_interval: ClassVar[float] = 3.0
-    max_polls: ClassVar[int] = 200
 
     # ------------------------------------------------------------------ auth and errors
 
@@ -110,14 +109,12 @@ class PinterestClient(ApiClient):
 
     def items(self, path: str, params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
         """GET a list endpoint, following `bookmark` until Pinterest returns none."""
-        query: dict[str, Any] = {"page_size": self.page_size, **(params or {})}
-        while True:
-            body = self.get(path, params=query)
-            yield from body.get("items", [])
-            bookmark = body.get("bookmark")
-            if not bookmark:
-                return
-            query = {**query, "bookmark": bookmark}
+        return self.paginate(
+            path,
+            {"page_size": self.page_size, **(params or {})},
+            items=paging.dig("items"),
+            next_page=paging.cursor("bookmark", paging.dig("bookmark")),
+        )
 
     def ad_account(self, account_id: str) -> dict[str, Any]:
         return dict(self.get(f"{API}/ad_accounts/{account_id}"))
@@ -157,31 +154,20 @@ class PinterestClient(ApiClient):
     def report(self, account_id: str, token: str) -> dict[str, Any]:
         return dict(self.get(f"{API}/ad_accounts/{account_id}/reports", params={"token": token}))
 
-    def download(self, url: str) -> Any:
-        """Fetch a finished report file (a pre-signed URL: no Authorization header)."""
-        try:
-            response = self.http.get(url)
-        except httpx.HTTPError as exc:
-            raise TransientError(f"pinterest: report download failed ({type(exc).__name__})") from None
-        if response.status_code >= 400:
-            raise TransientError(f"pinterest: report download failed: HTTP {response.status_code}")
-        try:
-            return response.json()
-        except ValueError:
-            raise TransientError("pinterest: the report file is not valid JSON") from None
-
     def run_report(self, account_id: str, request: dict[str, Any]) -> list[dict[str, Any]]:
-        """Create an async report, poll until FINISHED, download it and flatten its rows."""
+        """Create an async report, poll until FINISHED, download the JSON file and flatten its rows."""
         token = self.create_report(account_id, request)
-        for _ in range(self.max_polls):
-            status = self.report(account_id, token)
-            state = status.get("report_status")
-            if state == "FINISHED":
-                return _flatten(self.download(str(status["url"])))
-            if state in ("FAILED", "CANCELLED", "EXPIRED", "DOES_NOT_EXIST"):
-                raise TransientError(f"pinterest: report {state.lower()}")
-            time.sleep(self.poll_interval)
-        raise TransientError("pinterest: the report did not finish in time")
+        status = self.await_report(
+            token,
+            lambda: self.report(account_id, token),
+            done=lambda s: s.get("report_status") == "FINISHED",
+            failed=lambda s: (
+                f"ended as {s['report_status']}"
+                if s.get("report_status") in ("FAILED", "CANCELLED", "EXPIRED", "DOES_NOT_EXIST")
+                else None
+            ),
+        )
+        return _flatten(json_document(self.download(str(status.get("url") or "")), self.who))
 
     def patch(self, account_id: str, kind: str, updates: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """PATCH /ad_accounts/{id}/{campaigns|ad_groups|ads}: bulk update; per-item exceptions raise."""
@@ -403,9 +389,7 @@ class PinterestConnector:
         if recent and (until - since).days + 1 <= self.sync_max_days:
             return self.client.analytics(account_id, level, ids, since, until, columns)
         rows: list[dict[str, Any]] = []
-        start = since
-        while start <= until:
-            end = min(start + timedelta(days=self.report_days - 1), until)
+        for start, end in date_chunks(since, until, self.report_days):
             request = {
                 "start_date": start.isoformat(),
                 "end_date": end.isoformat(),
@@ -415,7 +399,6 @@ class PinterestConnector:
                 "report_format": "JSON",
             }
             rows += self.client.run_report(account_id, request)
-            start = end + timedelta(days=1)
         return rows
 
     def _metrics(self, row: dict[str, Any]) -> dict[str, Any]:
@@ -457,12 +440,16 @@ def _micros(value: Any) -> float | None:
 
 def _flatten(report: Any) -> list[dict[str, Any]]:
     """A JSON report's rows: `{"<entity id>": [rows...]}` (or a plain list) -> one list."""
-    if isinstance(report, list):
-        return [dict(r) for r in report]
-    rows: list[dict[str, Any]] = []
-    for entries in (report or {}).values():
-        rows += [dict(r) for r in entries]
-    return rows
+    groups = (
+        [report]
+        if isinstance(report, list)
+        else list((report or {}).values())
+        if isinstance(report, dict)
+        else None
+    )
+    if groups is None or not all(isinstance(g, list) and all(isinstance(r, dict) for r in g) for g in groups):
+        raise TransientError("pinterest: the report file is not a list of rows per entity")
+    return [dict(r) for group in groups for r in group]
 
 
 def _bulk_items(body: Any, what: str) -> list[dict[str, Any]]:
