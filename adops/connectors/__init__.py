@@ -18,6 +18,7 @@ from adops.connectors.errors import (
     NotConfigured,
     PermissionDenied,
     RateLimited,
+    ReportFailed,
     TransientError,
 )
 
@@ -73,6 +74,7 @@ __all__ = [
     "NotConfigured",
     "PermissionDenied",
     "RateLimited",
+    "ReportFailed",
     "TransientError",
     "connector_for",
     "workspace_accounts",

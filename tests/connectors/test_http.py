@@ -130,3 +130,134 @@ def test_rate_limit_error_after_the_last_attempt(fake_server, monkeypatch: pytes
                 "/x"
             )
         assert exc.value.retry_after == 1
+
+
+# ---------------------------------------------------------------------------- the shared layer
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now, self.sleeps = 0.0, []  # type: ignore[var-annotated]
+
+    def __call__(self) -> float:
+        return float(self.now)
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def shared_app(state: dict) -> Starlette:
+    async def status(request: Request) -> JSONResponse:
+        state["hits"] = state.get("hits", 0) + 1
+        code = int(request.path_params["code"])
+        return JSONResponse({"message": f"answer {code}"}, status_code=code)
+
+    async def huge(request: Request) -> PlainTextResponse:
+        return PlainTextResponse("x" * 5000)
+
+    async def same_cursor(request: Request) -> JSONResponse:
+        state["pages"] = state.get("pages", 0) + 1
+        return JSONResponse({"items": [{"n": state["pages"]}], "bookmark": "again"})
+
+    async def report_file(request: Request) -> PlainTextResponse:
+        state["file_auth"] = request.headers.get("authorization")
+        return PlainTextResponse("a,b\n1,2\n")
+
+    return Starlette(
+        routes=[
+            Route("/status/{code}", status),
+            Route("/huge", huge),
+            Route("/same", same_cursor),
+            Route("/file.csv", report_file),
+        ]
+    )
+
+
+@pytest.mark.parametrize("code", [400, 401, 403, 404])
+def test_client_errors_are_sent_once(fake_server, monkeypatch: pytest.MonkeyPatch, code: int) -> None:  # type: ignore[no-untyped-def]
+    state: dict = {}
+    with fake_server(shared_app(state)) as url:
+        monkeypatch.setenv("ADOPS_PINTEREST_BASE_URL", url)
+        client = Client(account(access_token="tok-12345"), sleep=lambda s: None)
+        with pytest.raises((BadRequest, AuthError, PermissionDenied)):
+            client.get(f"/status/{code}")
+    assert state["hits"] == 1 and client.attempts == 1
+
+
+def test_oversized_answers_are_refused_not_read(fake_server, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    with fake_server(shared_app({})) as url:
+        monkeypatch.setenv("ADOPS_PINTEREST_BASE_URL", url)
+        client = Client(account(access_token="tok-12345"), sleep=lambda s: None)
+        client.max_body_bytes = 1000  # type: ignore[misc]
+        with pytest.raises(BadRequest, match="larger than"):
+            client.get("/huge")
+        assert client.attempts == 1
+
+
+def test_paging_that_never_advances_is_stopped(fake_server, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from adops.connectors import TransientError, paging
+
+    state: dict = {}
+    with fake_server(shared_app(state)) as url:
+        monkeypatch.setenv("ADOPS_PINTEREST_BASE_URL", url)
+        client = Client(account(access_token="tok-12345"), sleep=lambda s: None)
+        pages = client.paginate(
+            "/same",
+            {},
+            items=paging.dig("items"),
+            next_page=paging.cursor("bookmark", paging.dig("bookmark")),
+        )
+        with pytest.raises(TransientError, match="same page again"):
+            list(pages)
+    assert state["pages"] == 2  # the first page, then the same cursor once more: stop
+
+
+def test_downloads_carry_no_credentials_and_only_from_https(
+    fake_server, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    state: dict = {}
+    with fake_server(shared_app(state)) as url:
+        monkeypatch.setenv("ADOPS_PINTEREST_BASE_URL", url)
+        client = Client(account(access_token="tok-12345"), sleep=lambda s: None)
+        assert client.download(f"{url}/file.csv") == b"a,b\n1,2\n"
+        assert state["file_auth"] is None  # the token never leaves for the storage host
+        monkeypatch.setenv("ADOPS_PINTEREST_BASE_URL", "https://api.pinterest.com")
+        strict = Client(account(access_token="tok-12345"), sleep=lambda s: None)
+        for hostile in (f"{url}/file.csv", "file:///etc/passwd", "ftp://x/y", "https://"):
+            with pytest.raises(BadRequest, match="non-https"):
+                strict.download(hostile)
+
+
+def test_await_report_has_one_deadline_and_names_failures() -> None:
+    from adops.connectors import ReportFailed
+
+    clock = Clock()
+    client = Client(
+        account(access_token="tok-12345"),
+        sleep=clock.sleep,
+        clock=clock,
+        policy=RetryPolicy(report_seconds=30),
+    )
+    polls = []
+
+    def poll() -> dict:
+        polls.append(1)
+        return {"state": "RUNNING"}
+
+    with pytest.raises(
+        ReportFailed, match=r"report r1 was not ready after 18 s \(5 polls; report_seconds is 30\)"
+    ):
+        client.await_report("r1", poll, done=lambda s: s["state"] == "DONE", failed=lambda s: None)
+    assert clock.sleeps == [1.0, 2.0, 5.0, 10.0] and len(polls) == 5  # a 15 s wait would pass 30 s
+    with pytest.raises(ReportFailed, match="report r2 ended as FAILED"):
+        client.await_report(
+            "r2", lambda: {"state": "FAILED"}, done=lambda s: False, failed=lambda s: f"ended as {s['state']}"
+        )
+    status = {"n": 0}
+
+    def finishing() -> dict:
+        status["n"] += 1
+        return {"state": "DONE" if status["n"] == 3 else "RUNNING"}
+
+    assert client.await_report("r3", finishing, done=lambda s: s["state"] == "DONE", failed=lambda s: None)

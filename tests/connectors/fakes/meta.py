@@ -66,7 +66,7 @@ INSIGHT_FIELDS = {"campaign_id", "campaign_name", "adset_id", "ad_id", "ad_name"
 class Fault:
     """One injected failure: `kind` on the next request whose path ends with `match`."""
 
-    kind: str  # rate_limit | user_limit | http_429 | server_error | malformed | permanent | permission
+    kind: str  # rate_limit | user_limit | http_429 | http_429:<Retry-After> | server_error | malformed | permanent | permission
     match: str = ""
     times: int = 1
     skip: int = 0  # let this many matching requests through first
@@ -642,6 +642,13 @@ def _fault_response(kind: str) -> Response:
     if kind == "http_429":
         return JSONResponse(
             {"error": {"message": "slow down", "code": 4}}, status_code=429, headers={"Retry-After": "7"}
+        )
+    if kind.startswith("http_429:"):  # a proxy's bare 429: "http_429:" without Retry-After, "http_429:0", ...
+        value = kind.split(":", 1)[1]
+        return JSONResponse(
+            {"error": {"message": "Too Many Requests"}},
+            status_code=429,
+            headers={"Retry-After": value} if value else {},
         )
     if kind == "server_error":
         return graph_error(
