@@ -44,7 +44,9 @@ def build_demo(
             s.execute(delete(SyncState))
         init_state(seed, today, campaigns_per_account)
         with warehouse.rebuilding():
-            result = sync(since=today - timedelta(days=days - 1), trigger="demo", progress=progress)
+            result = sync(
+                since=today - timedelta(days=days - 1), trigger="demo", progress=progress, reconvert=False
+            )
             if result.status == "failed":  # raising here keeps the previous warehouse published
                 first = next((a.error for a in result.accounts if a.error), "no account synced")
                 raise ExternalError(f"the demo build failed ({first}); the warehouse is unchanged")

@@ -99,10 +99,13 @@ def sync(
     trigger: str = "cli",
     progress: Progress | None = None,
     wait_for_lock: float = 600.0,
+    reconvert: bool = True,
 ) -> SyncResult:
     """Sync the workspace's accounts (optionally only some platforms) into the warehouse.
 
-    Raises InputError for a window that is inverted, in the future or too long, and an
+    With `reconvert` (the default), stored rows whose reporting-currency conversion is out of
+    date are converted again in the same snapshot; a build that replaces the warehouse passes
+    False. Raises InputError for a window that is inverted, in the future or too long, and an
     UnknownCurrency (ConfigError) when history in another reporting currency cannot be converted.
     """
     check_window(since, until)
@@ -122,7 +125,7 @@ def sync(
             },
         )
         try:
-            history = _reconvert_history(cfg)
+            history = _reconvert_history(cfg) if reconvert else {}
             results, batches = _fetch_all(cfg, accounts, since, until, run_id, progress)
             merged = _concat(batches, history)
             if merged:

@@ -119,3 +119,12 @@ def test_rows_whose_spend_does_not_change_are_relabelled_too(monkeypatch: pytest
     rate = EcbRates.current().rates("USD", "EUR", [day]).rate_to_reporting.iloc[0]
     assert got.reporting_currency == "EUR" and got.spend_reporting == 0.0
     assert got.conversion_value_reporting == pytest.approx(round(10 * rate, 2))
+
+
+def test_a_demo_rebuilt_in_another_currency_keeps_nothing_of_the_old_warehouse(
+    small_demo: date, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ADOPS_REPORTING_CURRENCY", "EUR")
+    assert build_demo(days=5, seed=5, campaigns_per_account=(2, 3)).status == "success"
+    frame = daily("campaign_daily")
+    assert set(frame.reporting_currency) == {"EUR"} and frame.date.min() == TODAY - timedelta(days=4)
