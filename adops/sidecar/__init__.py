@@ -18,7 +18,11 @@ def run(host: str = "127.0.0.1", port: int = 8765) -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line per worker poll
-    uvicorn.run(create_app(Scheduler()), host=host, port=port, log_level="info", timeout_graceful_shutdown=5)
+    from adops.sidecar.server import Server
+
+    app = create_app(Scheduler(), host=host)
+    config = uvicorn.Config(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=5)
+    Server(config, app).run()
 
 
 __all__ = ["create_app", "run"]

@@ -1,45 +1,198 @@
-"""Standard Webhooks v1 verification: HMAC-SHA256 over "id.timestamp.body", keyed by whsec_ secret."""
+"""Incoming Standard Webhooks: `POST /webhooks/{source}`, verified with the `standardwebhooks` library.
+
+Each source has its own secret, `ADOPS_WEBHOOK_SECRET_<SOURCE>` (the source name upper-cased,
+`-` as `_`), falling back to `ADOPS_WEBHOOK_SECRET`; a variable may hold several `whsec_…`
+secrets separated by spaces while one is rotated out, and a delivery may carry several
+signatures. The headers and the secret are checked before the body is read, the body is capped
+at 1 MB as it streams in, the timestamp must be within 5 minutes of now, and the receipt
+(webhook-id, source, body) and its `webhook.received` event are stored in one transaction before
+the 2xx. A webhook-id is processed once whatever the source: the same delivery again answers 200
+`{"duplicate": true}`, the same id sent to another source is refused (409).
+"""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
+import asyncio
+import functools
+import json
+import os
+import re
 import time
+from datetime import UTC, datetime
+from typing import Any
 
-TOLERANCE_S = 300
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from standardwebhooks.webhooks import EmptyWebhookSecretError, Webhook, WebhookVerificationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse
 
+from adops import clock, store
+from adops.errors import AdopsError, ConfigError, Conflict, NotFound
+from adops.sidecar.hub import Hub
+from adops.sidecar.limits import Unauthorized, parse_json, read_body, utf8
+from adops.store.models import Event, WebhookReceipt
 
-class InvalidWebhook(ValueError):
-    """Missing headers, a stale timestamp, or no signature that matches."""
+TOLERANCE_S = 300  # what standardwebhooks enforces; checked here first so a stale replay is refused unread
+_SOURCE = re.compile(r"[a-z0-9][a-z0-9_\-]{0,63}")
+_ID = re.compile(r"[\x21-\x7e]{1,200}")  # printable ASCII, as the spec's msg_… ids are
+_SIGNATURE = re.compile(r"v1,[A-Za-z0-9+/]{1,200}={0,2}")
+_MAX_SIGNATURE_HEADER = 4096
+_PARSE_IN_THREAD = 64 * 1024
 
 
 def sign(secret: str, webhook_id: str, timestamp: int, body: bytes) -> str:
     """The `v1,<base64>` signature a sender puts in `webhook-signature`."""
-    key = base64.b64decode(secret.removeprefix("whsec_"))
-    mac = hmac.new(key, f"{webhook_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
-    return "v1," + base64.b64encode(mac).decode()
+    return Webhook(secret).sign(webhook_id, datetime.fromtimestamp(timestamp, tz=UTC), body.decode())
 
 
-def verify(secret: str, headers: dict[str, str], body: bytes, now: float | None = None) -> str:
-    """Check a delivery and return its webhook id, or raise InvalidWebhook."""
-    webhook_id = headers.get("webhook-id")
-    stamp = headers.get("webhook-timestamp")
-    signatures = headers.get("webhook-signature")
-    if not (webhook_id and stamp and signatures):
-        raise InvalidWebhook("missing webhook-id, webhook-timestamp or webhook-signature header")
+def secret_variable(source: str) -> str:
+    """The environment variable holding a source's own secret."""
+    return "ADOPS_WEBHOOK_SECRET_" + source.upper().replace("-", "_")
+
+
+def secrets_for(source: str) -> tuple[str, str]:
+    """(the secrets' text, the variable it came from) for a source; ('', …) when none is set."""
+    own = secret_variable(source)
+    if os.environ.get(own, "").strip():
+        return os.environ[own], own
+    return os.environ.get("ADOPS_WEBHOOK_SECRET", ""), "ADOPS_WEBHOOK_SECRET"
+
+
+def check_headers(headers: dict[str, str], now: float | None = None) -> tuple[str, int]:
+    """The webhook-id and timestamp, from well-formed headers within the tolerance; else Unauthorized."""
+    webhook_id = headers.get("webhook-id", "")
+    stamp = headers.get("webhook-timestamp", "")
+    signature = headers.get("webhook-signature", "")
+    if not (webhook_id and stamp and signature):
+        raise Unauthorized("missing webhook-id, webhook-timestamp or webhook-signature header")
+    if not _ID.fullmatch(webhook_id):
+        raise Unauthorized("webhook-id must be 1-200 printable ASCII characters")
+    if not (stamp.isascii() and stamp.isdigit()) or len(stamp) > 12:
+        raise Unauthorized("webhook-timestamp must be whole seconds since 1970")
+    if len(signature) > _MAX_SIGNATURE_HEADER:
+        raise Unauthorized("webhook-signature is too long")
+    timestamp = int(stamp)
+    if abs((time.time() if now is None else now) - timestamp) > TOLERANCE_S:
+        raise Unauthorized("webhook-timestamp is more than 5 minutes away from now")
+    return webhook_id, timestamp
+
+
+def verify(secrets: str, variable: str, headers: dict[str, str], text: str) -> None:
+    """Pass when one of the secrets signed this body (any of the listed signatures); else Unauthorized."""
+    # Only well-formed v1 signatures reach the library (it fails on any other shape, the spec says skip).
+    signatures = [s for s in headers["webhook-signature"].split() if _SIGNATURE.fullmatch(s)]
+    if not signatures:
+        raise Unauthorized("webhook-signature has no v1,<base64> signature")
+    subset = {
+        "webhook-id": headers["webhook-id"],
+        "webhook-timestamp": headers["webhook-timestamp"],
+        "webhook-signature": " ".join(signatures),
+    }
+    for secret in secrets.split():
+        try:
+            _webhook(secret).verify(text, subset, json_parse=False)
+            return
+        except WebhookVerificationError:
+            continue
+        except ValueError:  # base64 with bad padding (binascii.Error is a ValueError)
+            raise Unauthorized("webhook-signature is malformed") from None
+    raise Unauthorized("no signature matches")
+
+
+@functools.lru_cache(maxsize=64)
+def _webhook(secret: str) -> Webhook:
     try:
-        timestamp = int(stamp)
-    except ValueError:
-        raise InvalidWebhook("webhook-timestamp is not an integer") from None
-    if abs((now or time.time()) - timestamp) > TOLERANCE_S:
-        raise InvalidWebhook("webhook-timestamp is more than 5 minutes away from now")
+        return Webhook(secret)
+    except (ValueError, EmptyWebhookSecretError):
+        raise ConfigError("a webhook secret is not a whsec_ base64 key") from None
+
+
+async def receive(request: Request, hub: Hub | None = None) -> JSONResponse:
+    """The /webhooks/{source} endpoint."""
     try:
-        expected = sign(secret, webhook_id, timestamp, body).split(",", 1)[1]
-    except (ValueError, base64.binascii.Error):  # type: ignore[attr-defined]
-        raise InvalidWebhook("ADOPS_WEBHOOK_SECRET is not a valid whsec_ base64 key") from None
-    for candidate in signatures.split():
-        version, _, value = candidate.partition(",")
-        if version == "v1" and hmac.compare_digest(value, expected):
-            return webhook_id
-    raise InvalidWebhook("no signature matches")
+        return await _receive(request, hub)
+    except AdopsError as exc:
+        return JSONResponse({"error": str(exc)}, status_code=exc.http_status)
+
+
+async def _receive(request: Request, hub: Hub | None) -> JSONResponse:
+    source = request.path_params["source"]
+    if not _SOURCE.fullmatch(source):
+        raise NotFound("unknown webhook source: names are 1-64 of a-z 0-9 _ -")
+    secrets, variable = secrets_for(source)
+    if not secrets.strip():
+        raise Unauthorized(f"webhooks are disabled for {source}: set {variable} or ADOPS_WEBHOOK_SECRET")
+    for secret in secrets.split():
+        _webhook(secret)  # a broken secret is a setting to fix (500 naming the kind), not the sender's fault
+    headers = {k: v for k, v in request.headers.items() if k.startswith("webhook-")}
+    webhook_id, _ = check_headers(headers)
+    body = await read_body(request)
+    text = utf8(body)
+    try:
+        verify(secrets, variable, headers, text)
+    except ConfigError:
+        raise ConfigError(f"{variable} is not a whsec_ base64 key") from None
+    payload = await asyncio.to_thread(parse_json, text) if len(text) > _PARSE_IN_THREAD else parse_json(text)
+    event_id, duplicate = await asyncio.to_thread(record, source, webhook_id, text, payload)
+    if duplicate:
+        return JSONResponse({"duplicate": True, "id": event_id}, status_code=200)
+    if hub is not None:
+        hub.offer(event_id, "webhook.received", _event_json(source, webhook_id, payload))
+    return JSONResponse({"id": event_id}, status_code=202)
+
+
+def record(source: str, webhook_id: str, body: str, payload: Any) -> tuple[int, bool]:
+    """Store the receipt and its event together: (event id, False), or (the first one's id, True) for a redelivery.
+
+    The webhook-id is unique across sources (the receipts' index), so a concurrent redelivery
+    fails the insert and is answered as the duplicate it is.
+    """
+    try:
+        with store.session() as s:
+            seen = _seen(s, webhook_id, source)
+            if seen is not None:
+                return seen, True
+            event = Event(
+                type="webhook.received",
+                data=_event_data(source, webhook_id, payload),
+                created_at=datetime.now(UTC),
+            )
+            s.add(event)
+            s.flush()
+            s.add(
+                WebhookReceipt(
+                    source=source,
+                    webhook_id=webhook_id,
+                    received_at=clock.now(),
+                    event_id=event.id,
+                    body=body,
+                )
+            )
+            s.flush()
+            return int(event.id), False
+    except IntegrityError:
+        with store.session() as s:
+            seen = _seen(s, webhook_id, source)
+        if seen is None:
+            raise
+        return seen, True
+
+
+def _seen(s: Any, webhook_id: str, source: str) -> int | None:
+    row = s.execute(
+        select(WebhookReceipt.source, WebhookReceipt.event_id).where(WebhookReceipt.webhook_id == webhook_id)
+    ).first()
+    if row is None:
+        return None
+    if row.source != source:
+        raise Conflict("this webhook-id was already received from another source")
+    return int(row.event_id)
+
+
+def _event_data(source: str, webhook_id: str, payload: Any) -> dict[str, Any]:
+    return {"source": source, "webhook_id": webhook_id, "payload": payload}
+
+
+def _event_json(source: str, webhook_id: str, payload: Any) -> str:
+    return json.dumps(_event_data(source, webhook_id, payload))

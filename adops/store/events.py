@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Text, func, or_, select, type_coerce
 
-from adops.store.db import session
+from adops.store.db import engine, session
 from adops.store.models import Event
 
 
@@ -27,6 +28,34 @@ def after(last_id: int = 0, limit: int = 500, types: tuple[str, ...] = ()) -> li
         if types:
             q = q.where(Event.type.in_(types))
         return list(s.scalars(q))
+
+
+def feed(
+    after_id: int = 0, limit: int = 500, types: tuple[str, ...] = (), prefixes: tuple[str, ...] = ()
+) -> list[tuple[int, str, str]]:
+    """(id, type, data as JSON text) of the events above `after_id`, oldest first, for the SSE hub.
+
+    The stored JSON is passed through as text (no parse and re-dump per event), and the type
+    filter runs in SQL: `types` are exact names, `prefixes` match the start of the type.
+    """
+    q = (
+        select(Event.id, Event.type, type_coerce(Event.data, Text))
+        .where(Event.id > after_id)
+        .order_by(Event.id)
+        .limit(limit)
+    )
+    if types or prefixes:
+        q = q.where(_type_filter(types, prefixes))
+    with engine().connect() as conn:
+        rows = conn.execute(q).all()
+    return [(int(i), str(t), d if isinstance(d, str) else json.dumps(d)) for i, t, d in rows]
+
+
+def _type_filter(types: tuple[str, ...], prefixes: tuple[str, ...]) -> ColumnElement[bool]:
+    clauses: list[ColumnElement[bool]] = [Event.type.startswith(p, autoescape=True) for p in prefixes]
+    if types:
+        clauses.append(Event.type.in_(types))
+    return or_(*clauses)
 
 
 def recent(limit: int = 50, prefix: str = "") -> list[Event]:

@@ -1,0 +1,299 @@
+"""The SSE hub: one reader of the event log fanning out to every connected client.
+
+Events are stored first (the event log in the operational store), then sent. One task per
+process reads what is new since the last id it saw, whoever wrote it (this sidecar, the CLI, a
+page), and appends each batch to bounded per-client buffers; each client's response writes its
+buffer out. Batches are flushed every few milliseconds (more clients, longer batches: the cost of a
+flush grows with the clients, the cost of an event does not), a frame is encoded once per batch
+and type filter, and a client that cannot keep up is dropped rather than slowing the others (its
+browser reconnects with Last-Event-ID and misses nothing).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from adops.errors import Conflict, InputError
+from adops.store import events as event_log
+
+log = logging.getLogger(__name__)
+
+Row = tuple[int, str, str]  # id, type, data as JSON text
+
+HEARTBEAT_S = 15.0
+MAX_CLIENTS = 2000
+MAX_PENDING_BYTES = 8 * 1024 * 1024  # a client further behind than this is dropped
+MAX_PENDING_CHUNKS = 2000
+POLL_S = 0.02  # how often the store is read for events other processes wrote
+READ_LIMIT = 500  # rows per read of the store
+MAX_TYPES = 20
+_TYPE_PATTERN = re.compile(r"[A-Za-z0-9_.:\-]{1,100}\*?")
+PING = b": ping\n\n"
+
+
+class HubFull(Conflict):
+    """The sidecar already serves as many event streams as it allows."""
+
+    http_status = 503
+
+
+def flush_interval(clients: int) -> float:
+    """Seconds between two flushes: ~2 ms for a few clients up to 20 ms for a thousand or more.
+
+    A flush wakes every client, so its cost grows with the clients; batching longer when there
+    are many keeps the total cost bounded while the latency stays within one interval.
+    """
+    return min(0.02, max(0.002, clients * 0.00002))
+
+
+@dataclass(frozen=True)
+class TypeFilter:
+    """Which event types a client wants: exact names, and prefixes written with a trailing `*`."""
+
+    exact: frozenset[str] = frozenset()
+    prefixes: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, text: str | None) -> TypeFilter | None:
+        """`?types=a,b.*` → a filter; empty → None (everything). Raises InputError when malformed."""
+        names = [t.strip() for t in (text or "").split(",") if t.strip()]
+        if not names:
+            return None
+        if len(names) > MAX_TYPES:
+            raise InputError(f"types: at most {MAX_TYPES} names")
+        bad = next((n for n in names if not _TYPE_PATTERN.fullmatch(n)), None)
+        if bad is not None:
+            raise InputError("types: names are letters, digits and _ . : - (a trailing * for a prefix)")
+        exact = frozenset(n for n in names if not n.endswith("*"))
+        prefixes = tuple(sorted({n[:-1] for n in names if n.endswith("*")}))
+        return cls(exact, prefixes)
+
+    def matches(self, event_type: str) -> bool:
+        return event_type in self.exact or any(event_type.startswith(p) for p in self.prefixes)
+
+    def sql(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(exact names, prefixes) as `store.events.feed` takes them."""
+        return tuple(sorted(self.exact)), self.prefixes
+
+
+def encode(row: Row) -> bytes:
+    """One SSE frame; the data is the stored JSON text (one line), the type one line."""
+    event_id, event_type, data = row
+    if "\n" in data or "\r" in data:
+        data = json.dumps(json.loads(data))
+    event_type = event_type.replace("\r", " ").replace("\n", " ")
+    return f"id: {event_id}\nevent: {event_type}\ndata: {data}\n\n".encode()
+
+
+@dataclass(eq=False)
+class Subscriber:
+    """One connected client: its filter and the frames waiting to be written to it."""
+
+    types: TypeFilter | None
+    floor: int  # the hub's last id when it joined: later events arrive live, earlier ones by replay
+    max_bytes: int = MAX_PENDING_BYTES
+    max_chunks: int = MAX_PENDING_CHUNKS
+    pending: list[bytes] = field(default_factory=list)
+    pending_bytes: int = 0
+    closed: bool = False
+    dropped: bool = False  # closed for being too slow: what is queued is abandoned
+    reason: str = ""
+    writer: asyncio.Task[Any] | None = (
+        None  # the response task, cancelled if it is stuck writing when dropped
+    )
+    writing: bool = False
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def push(self, chunk: bytes) -> bool:
+        """Queue a chunk; False (and the client is dropped) when it is too far behind."""
+        if self.closed:
+            return False
+        if self.pending and (
+            len(self.pending) >= self.max_chunks or self.pending_bytes + len(chunk) > self.max_bytes
+        ):  # one batch is always taken, however large: a client that keeps up is never dropped
+            self.drop()
+            return False
+        self.pending.append(chunk)
+        self.pending_bytes += len(chunk)
+        self._wake.set()
+        return True
+
+    def drop(self) -> None:
+        """Give up on a client that does not read: free its buffer and stop a write stuck on its socket."""
+        if self.closed:
+            return
+        self.close("too slow: dropped, reconnect with Last-Event-ID")
+        self.dropped = True
+        self.pending.clear()
+        self.pending_bytes = 0
+        if self.writing and self.writer is not None:
+            self.writer.cancel()
+
+    def close(self, reason: str = "closed") -> None:
+        if not self.closed:
+            self.closed, self.reason = True, reason
+            self._wake.set()
+
+    async def take(self) -> bytes | None:
+        """Everything queued so far as one chunk (waiting for some), or None once closed."""
+        while not self.pending:
+            if self.closed:
+                return None
+            self._wake.clear()
+            await self._wake.wait()
+        if self.dropped:
+            return None
+        chunk = self.pending[0] if len(self.pending) == 1 else b"".join(self.pending)
+        self.pending.clear()
+        self.pending_bytes = 0
+        return chunk
+
+
+class Hub:
+    """The one reader of new events in this process, and the fan-out to its SSE clients."""
+
+    def __init__(
+        self,
+        *,
+        reader: Callable[[int, int], list[Row]] | None = None,
+        last_id: Callable[[], int] | None = None,
+        poll_s: float = POLL_S,
+        heartbeat_s: float = HEARTBEAT_S,
+        max_clients: int = MAX_CLIENTS,
+        max_pending_bytes: int = MAX_PENDING_BYTES,
+    ) -> None:
+        self._read = reader or (lambda after, limit: event_log.feed(after, limit))
+        self._last_id = last_id or event_log.last_id
+        self.poll_s = poll_s
+        self.heartbeat_s = heartbeat_s
+        self.max_clients = max_clients
+        self.max_pending_bytes = max_pending_bytes
+        self.last = 0  # the highest id fanned out (every lower one too)
+        self.clients: set[Subscriber] = set()
+        self.dropped = 0
+        self.sent_events = 0
+        self._rows: list[Row] = []  # read or offered, not yet flushed
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    async def start(self) -> None:
+        """Begin at the newest stored event: clients ask for history by Last-Event-ID."""
+        self.last = await asyncio.to_thread(self._last_id)
+        self._stopping = False
+        self._task = asyncio.create_task(self._run(), name="adops-sse-hub")
+
+    async def stop(self) -> None:
+        """End every stream (clients reconnect to the next sidecar) and the reader task."""
+        self._stopping = True
+        self.close_all("the sidecar is shutting down")
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def close_all(self, reason: str) -> None:
+        """End every stream and accept no new one (the server is stopping)."""
+        self._stopping = True
+        for sub in list(self.clients):
+            sub.close(reason)
+        self.clients.clear()
+
+    def subscribe(self, types: TypeFilter | None) -> Subscriber:
+        """A new client, live from now; raises HubFull beyond the cap."""
+        if self._stopping:
+            raise HubFull("the sidecar is shutting down; reconnect shortly")
+        if len(self.clients) >= self.max_clients:
+            raise HubFull(f"too many event streams (at most {self.max_clients}); retry later")
+        sub = Subscriber(types, self.last, max_bytes=self.max_pending_bytes)
+        self.clients.add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscriber) -> None:
+        sub.close()
+        self.clients.discard(sub)
+
+    def offer(self, event_id: int, event_type: str, data_json: str) -> None:
+        """An event this process has just stored: queue it without reading it back when it is next in line."""
+        if event_id == self._next_id():
+            self._rows.append((event_id, event_type, data_json))
+        self._wake.set()  # out of line (another writer got the id before): the reader fetches the gap
+
+    def nudge(self) -> None:
+        """Something was stored: read the store now rather than at the next poll."""
+        self._wake.set()
+
+    def stats(self) -> dict[str, int]:
+        return {"clients": len(self.clients), "last_id": self.last, "dropped": self.dropped}
+
+    def _next_id(self) -> int:
+        return (self._rows[-1][0] if self._rows else self.last) + 1
+
+    async def _run(self) -> None:
+        next_ping = time.monotonic() + self.heartbeat_s
+        last_flush = 0.0
+        while True:
+            try:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.poll_s)
+                self._wake.clear()
+                # Batch: wait out the rest of the flush interval, collecting offers meanwhile.
+                pause = last_flush + flush_interval(len(self.clients)) - time.monotonic()
+                if pause > 0:
+                    await asyncio.sleep(pause)
+                self._wake.clear()
+                after = self._rows[-1][0] if self._rows else self.last
+                rows = await asyncio.to_thread(self._read, after, READ_LIMIT)
+                self._rows.extend(r for r in rows if r[0] > (self._rows[-1][0] if self._rows else self.last))
+                if len(rows) >= READ_LIMIT:
+                    self._wake.set()  # more to read
+                now = time.monotonic()
+                if self._rows:
+                    self._flush(self._rows)
+                    self._rows = []
+                    last_flush = now
+                if now >= next_ping:
+                    self._broadcast(PING)
+                    next_ping = now + self.heartbeat_s
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the store may be briefly unavailable: keep serving, read again later
+                log.exception("event hub: reading new events failed")
+                await asyncio.sleep(1.0)
+
+    def _flush(self, rows: Sequence[Row]) -> None:
+        """Append a batch to every client, encoded once per distinct filter."""
+        frames = [encode(r) for r in rows]
+        everything = b"".join(frames)
+        by_filter: dict[TypeFilter, bytes] = {}
+        self.last = rows[-1][0]
+        self.sent_events += len(rows)
+        for sub in list(self.clients):
+            if sub.types is None:
+                chunk = everything
+            else:
+                chunk = by_filter.get(sub.types)  # type: ignore[assignment]
+                if chunk is None:
+                    chunk = by_filter[sub.types] = _select(sub.types, rows, frames)
+            if chunk and not sub.push(chunk):
+                self.dropped += 1
+                self.clients.discard(sub)
+
+    def _broadcast(self, chunk: bytes) -> None:
+        for sub in list(self.clients):
+            if not sub.push(chunk):
+                self.dropped += 1
+                self.clients.discard(sub)
+
+
+def _select(types: TypeFilter, rows: Iterable[Row], frames: Iterable[bytes]) -> bytes:
+    return b"".join(f for r, f in zip(rows, frames, strict=True) if types.matches(r[1]))
