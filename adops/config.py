@@ -108,6 +108,8 @@ class Config:
     #: the one retry layer (each HTTP call to a platform): at most this many attempts within this many seconds
     retry_attempts: int = 6
     retry_seconds: float = 120.0
+    #: one deadline per async report, from its creation to its last poll
+    report_seconds: float = 900.0
     schedules: tuple[SyncSchedule, ...] = (SyncSchedule(),)
     #: typed `[notifications]` (slack, discord, email, rules); None when built by code without a file
     notifications: Notifications | None = None
@@ -159,6 +161,7 @@ def _config(s: Settings, root: Path, env: Any) -> Config:
         initial_history_days=s.initial_history_days,
         retry_attempts=s.retry_attempts,
         retry_seconds=float(s.retry_seconds),
+        report_seconds=float(s.report_seconds),
         schedules=tuple(SyncSchedule(x.cron, tuple(x.platforms)) for x in s.schedules),
         notifications=s.notifications,
         webhooks=s.webhooks,
@@ -211,6 +214,7 @@ def masked(config: Config) -> dict[str, Any]:
         "initial_history_days": config.initial_history_days,
         "retry_attempts": config.retry_attempts,
         "retry_seconds": config.retry_seconds,
+        "report_seconds": config.report_seconds,
         "lookback_days": dict(config.lookback_days),
         "schedules": [{"cron": s.cron, "platforms": list(s.platforms)} for s in config.schedules],
         "accounts": [

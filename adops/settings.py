@@ -269,6 +269,8 @@ class Settings(BaseSettings):
     #: the one retry layer (each HTTP call to a platform): at most this many attempts within this many seconds
     retry_attempts: Annotated[int, Field(ge=1, le=20)] = 6
     retry_seconds: Annotated[float, Field(gt=0, le=3600)] = 120.0
+    #: seconds one async report (Meta, Pinterest, Microsoft) may take from creation to its last poll
+    report_seconds: Annotated[float, Field(gt=0, le=21600)] = 900.0
     schedules: list[Schedule] = Field(default_factory=lambda: [Schedule()])
     notifications: Notifications = Field(default_factory=Notifications)
     webhooks: Webhooks = Field(default_factory=Webhooks)

@@ -48,11 +48,11 @@ class RetryPolicy:
 
     @classmethod
     def from_config(cls, cfg: Config) -> RetryPolicy:
-        """The workspace's budget: `retry_attempts`, `retry_seconds` (and `report_seconds` when set)."""
+        """The workspace's budget: `retry_attempts`, `retry_seconds` and `report_seconds`."""
         return cls(
             attempts=cfg.retry_attempts,
             seconds=float(cfg.retry_seconds),
-            report_seconds=float(getattr(cfg, "report_seconds", cls.report_seconds)),
+            report_seconds=float(cfg.report_seconds),
         )
 
 

@@ -53,7 +53,9 @@ def test_retry_after_is_honoured_and_backoff_is_jittered_without_it() -> None:
     assert go(fn, t, initial_backoff=1, jitter=1) == "ok"
     assert len(calls) == 4
     assert t.sleeps[0] == 7  # the server's wait, not ours
-    assert 2 <= t.sleeps[1] <= 3 and 4 <= t.sleeps[2] <= 5  # 1 s doubled per attempt, plus up to 1 s of jitter
+    assert (
+        2 <= t.sleeps[1] <= 3 and 4 <= t.sleeps[2] <= 5
+    )  # 1 s doubled per attempt, plus up to 1 s of jitter
 
 
 def test_retry_after_zero_is_a_real_zero() -> None:
@@ -129,6 +131,21 @@ def test_hostile_hints_neither_hang_nor_crash() -> None:
 
 
 def test_policy_from_the_workspace_config(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    policy = RetryPolicy.from_config(Config(home=tmp_path, retry_attempts=3, retry_seconds=45.0))
-    assert (policy.attempts, policy.seconds) == (3, 45.0)
+    cfg = Config(home=tmp_path, retry_attempts=3, retry_seconds=45.0, report_seconds=300.0)
+    policy = RetryPolicy.from_config(cfg)
+    assert (policy.attempts, policy.seconds, policy.report_seconds) == (3, 45.0, 300.0)
     assert RetryPolicy() == RetryPolicy(attempts=6, seconds=120.0)  # the documented defaults
+
+
+def test_the_three_settings_are_read_and_checked_from_adops_toml(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from adops import config
+    from adops.errors import ConfigError
+
+    monkeypatch.setenv("ADOPS_HOME", str(tmp_path))
+    (tmp_path / "adops.toml").write_text("retry_attempts = 4\nretry_seconds = 30\nreport_seconds = 600\n")
+    policy = RetryPolicy.from_config(config.load())
+    assert (policy.attempts, policy.seconds, policy.report_seconds) == (4, 30.0, 600.0)
+    for bad in ("report_seconds = 0", 'report_seconds = "long"', "retry_attempts = 0", "retry_seconds = -1"):
+        (tmp_path / "adops.toml").write_text(bad + "\n")
+        with pytest.raises(ConfigError, match=bad.split()[0]):
+            config.load()
