@@ -31,6 +31,7 @@ from adops.cli_common import (
 from adops.errors import AdopsError
 from adops.experiments.cli import app as ab_app
 from adops.forecast.cli import app as forecast_app
+from adops.fx.cli import app as fx_app
 from adops.optimize.cli import app as optimize_app
 from adops.optimize.plans_cli import plans_app
 
@@ -44,6 +45,7 @@ app.add_typer(connectors_app, name="connectors")
 for analytics in (ab_app, optimize_app, forecast_app):
     app.add_typer(analytics)  # merged: `adops ab`, `adops optimize`, `adops forecast`
 app.add_typer(plans_app, name="plans")
+app.add_typer(fx_app, name="fx")
 
 
 # ---------------------------------------------------------------------------- workspace

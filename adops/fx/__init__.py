@@ -14,12 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import pandas as pd
-
-from adops.config import AccountConfig
 from adops.errors import ConfigError
+
+if TYPE_CHECKING:  # imported on use: `adops fx --help` stays fast
+    import pandas as pd
+
+    from adops.config import AccountConfig
 
 #: the columns every source returns, and that `fx_rates` stores
 COLUMNS = ["date", "currency", "reporting_currency", "rate_to_reporting", "source", "rate_date"]
@@ -67,6 +69,8 @@ def source_for(account: AccountConfig) -> RateSource:
 
 def empty() -> pd.DataFrame:
     """An empty frame with the rate columns."""
+    import pandas as pd
+
     return pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
 
 
