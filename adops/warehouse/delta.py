@@ -233,34 +233,35 @@ def delete_account(platform: str, account_id: str, wait: float = WRITE_WAIT_S) -
 
 
 def repair(wait: float = WRITE_WAIT_S) -> dict[str, Any]:
-    """Rebuild a lost or unreadable manifest from the Delta logs, and rewrite the tables whose files
-    hold view-typed strings (written by an older version), so every file has the table's schema.
+    """Make the manifest whole and every file the table's own types; safe to run at any time.
+
+    A missing or unreadable manifest is rebuilt from the Delta logs (`manifest: rebuilt`); tables on
+    disk that a readable manifest does not name are added at their latest version (`completed`).
+    Tables whose files hold view-typed strings (written by an older version) or an older schema are
+    rewritten whole (`rewritten`). Everything lands in one new snapshot.
     """
     from adops.store import locks
 
     with locks.exclusive(locks.WAREHOUSE_WRITE, wait=wait, busy=_BUSY):
         published = _read_manifest()
-        current = published if published is not None else _recover()
-        versions = dict(current.versions)
+        versions = dict(published.versions) if published is not None else {}
+        added = {k: v for k, v in _recover().versions.items() if k not in versions}
+        versions.update(added)
         rewritten = []
-        for name, version in current.versions.items():
+        for name, version in sorted(versions.items()):
             table = TABLES.get(name)
             if table is None:
                 continue
             dt = _open_at(table, version)
-            stale = _delta_schema(dt) != table.schema
-            if stale or _has_view_files(dt):
-                rows = _align(
-                    dt.to_pyarrow_dataset(schema=reader_schema(_delta_schema(dt))).to_table(), table.schema
-                )
-                versions[name] = _replace(table, rows)
+            stored = _delta_schema(dt)
+            if stored != table.schema or _has_view_files(dt):
+                data = dt.to_pyarrow_dataset(schema=reader_schema(stored)).to_table()
+                versions[name] = _replace(table, _align(data, table.schema))
                 rewritten.append(name)
-        snap = _publish(versions) if published is None or rewritten else current
-    return {
-        "manifest": "rebuilt" if published is None else "ok",
-        "rewritten": rewritten,
-        "versions": snap.versions,
-    }
+        state = "rebuilt" if published is None else "completed" if added else "ok"
+        snap = _publish(versions) if state != "ok" or rewritten else published
+    assert snap is not None
+    return {"manifest": state, "rewritten": rewritten, "versions": snap.versions}
 
 
 def compact(min_files: int = 16, keep_hours: int = 168, wait: float = WRITE_WAIT_S) -> dict[str, int]:
@@ -300,10 +301,9 @@ def _upsert(table: Table, data: pa.Table, published: int | None) -> int:
     uri = _uri(table)
     if not DeltaTable.is_deltatable(uri):
         return _write(table, _sorted(table, data), mode="overwrite")
-    if published is None:
-        # created by a writer that died before its first publish: those rows were never published
-        return _replace(table, data)
-    dt = _open_at(table, published)
+    # a table the manifest does not name (a writer died before its first publish, or the manifest
+    # lost it) is merged into as it stands: never overwritten
+    dt = _open_at(table, published) if published is not None else DeltaTable(uri)
     stored = _delta_schema(dt)
     dataset = dt.to_pyarrow_dataset(schema=reader_schema(stored))
     if stored != table.schema:
