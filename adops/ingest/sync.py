@@ -13,6 +13,7 @@ changes only restated values. One failing account never stops the others, and on
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -39,6 +40,7 @@ LATEST_TIME_ZONE = "Pacific/Kiritimati"
 #: the longest window one sync reads (five years of days)
 MAX_WINDOW_DAYS = 1827
 MAX_ERROR_CHARS = 1000
+ISO_CODE = re.compile(r"[A-Z]{3}")
 
 
 class SyncBusy(Conflict):
@@ -332,6 +334,9 @@ class _Converter:
     and remembers every rate it used (they land in `fx_rates`)."""
 
     def __init__(self, source: fx.RateSource, currency: str, reporting: str) -> None:
+        if not (isinstance(currency, str) and ISO_CODE.fullmatch(currency)):
+            shown = repr(currency)[:20]  # whatever the platform sent, named but never at length
+            raise fx.UnknownCurrency(shown, source.name, "the platform did not give a 3-letter ISO 4217 code")
         self.source, self.currency, self.reporting = source, currency, reporting
         self.table = fx.empty()
 

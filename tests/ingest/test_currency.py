@@ -289,3 +289,19 @@ def test_after_a_refresh_rows_on_carried_forward_rates_get_the_days_own_fixing(
     rates = rows("fx_rates").assign(rate_date=lambda f: pd.to_datetime(f["rate_date"]).dt.date)
     nov_5_rate = rates[(rates.date == nov_5) & (rates.currency == "EUR")].iloc[0]
     assert nov_5_rate.rate_date == nov_5 and nov_5_rate.rate_to_reporting == pytest.approx(1.25)
+
+
+@pytest.mark.parametrize("currency", ["", "euro", "EURO", "<script>alert(1)</script>", "X" * 5000, "BRL"])
+def test_a_currency_the_platform_sends_is_checked_before_it_is_used(fakes: Fakes, currency: str) -> None:
+    fakes.meta.currency = currency
+    result = sync(platforms=["meta", "google_ads"], since=SINCE, until=UNTIL)
+    meta_result = next(a for a in result.accounts if a.platform == "meta")
+    if currency == "BRL":  # quoted by the ECB: converted like any other
+        assert meta_result.status == "success"
+        frame = rows("campaign_daily")
+        brl = frame[frame.currency == "BRL"]
+        assert len(brl) > 0 and brl.spend_reporting.notna().all()
+        return
+    assert meta_result.status == "failed" and meta_result.error_kind == "fx"
+    assert "ISO 4217" in (meta_result.error or "") and len(meta_result.error or "") < 300
+    assert set(rows("campaign_daily").platform) == {"google_ads"}
