@@ -16,6 +16,7 @@ import pandas as pd
 
 from adops import clock, warehouse
 from adops.analytics.kpis import add_kpis, kpi
+from adops.errors import InputError
 
 SUMS = """
     sum(impressions)::DOUBLE AS impressions, sum(clicks)::DOUBLE AS clicks,
@@ -34,7 +35,7 @@ class Filters:
 
     def __post_init__(self) -> None:
         if self.start > self.end:
-            raise ValueError(f"the start date {self.start} is after the end date {self.end}")
+            raise InputError(f"the start date {self.start} is after the end date {self.end}")
 
     @property
     def previous(self) -> Filters:

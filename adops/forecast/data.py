@@ -15,6 +15,8 @@ from typing import Literal
 
 import pandas as pd
 
+from adops.errors import InputError
+
 Level = Literal["total", "platform", "account", "campaign"]
 
 METRICS = {
@@ -89,9 +91,9 @@ def daily_parts(
 
 def _checked(metric: str, level: str) -> str:
     if metric not in METRICS:
-        raise ValueError(f"unknown metric {metric!r}; one of {', '.join(METRICS)}")
+        raise InputError(f"unknown metric {metric!r}; one of {', '.join(METRICS)}")
     if level not in LEVELS:
-        raise ValueError(f"unknown level {level!r}; one of {', '.join(LEVELS)}")
+        raise InputError(f"unknown level {level!r}; one of {', '.join(LEVELS)}")
     return level
 
 

@@ -15,6 +15,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from adops import config
+from adops.errors import InputError
 from adops.store import jobs
 
 log = logging.getLogger("adops.scheduler")
@@ -135,7 +136,7 @@ def _run_budget_plan(params: dict[str, Any], report: Callable[[float, str], None
     elif action in ("apply", "dry_run"):
         result = apply_plan(plan_id, dry_run=action == "dry_run", actor=actor, progress=progress)
     else:
-        raise ValueError(f"unknown budget plan action {action!r}; dry_run, apply or rollback")
+        raise InputError(f"unknown budget plan action {action!r}; dry_run, apply or rollback")
     return result.to_dict()
 
 
@@ -148,7 +149,7 @@ def _run_rollout(params: dict[str, Any], report: Callable[[float, str], None]) -
     if action == "plan":
         return rollout.plan(experiment_id).to_dict()
     if action not in ("rehearse", "approve"):
-        raise ValueError(f"unknown rollout action {action!r}; plan, rehearse or approve")
+        raise InputError(f"unknown rollout action {action!r}; plan, rehearse or approve")
     result = rollout.run(
         experiment_id,
         str(params.get("actor", "")),

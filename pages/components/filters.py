@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from adops.analytics.overview import Filters, default_range
+from adops.errors import InputError
 from pages.components.formatting import PLATFORM_LABELS
 
 
@@ -39,6 +40,6 @@ def filter_bar(bounds: tuple[date, date], accounts: pd.DataFrame, key: str = "fi
         return None
     try:
         return Filters(picked[0], picked[1], tuple(platforms), tuple(chosen))
-    except ValueError as exc:
+    except InputError as exc:
         st.error(f"{exc}: pick a start date on or before the end date.")
         return None

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from adops import warehouse
+from adops.errors import InputError
 from adops.forecast import ForecastConfig, daily_parts, daily_series, forecast_many
 
 
@@ -25,7 +26,7 @@ def test_daily_series_from_the_warehouse_forecast(demo: Path) -> None:
     accounts = daily_series("conversions", level="account", platforms=["meta"])
     assert accounts and all(k is not None and k.startswith("meta:") for k in accounts)
     assert list(daily_series("clicks", level="total")) == [None]
-    with pytest.raises(ValueError, match="unknown metric"):
+    with pytest.raises(InputError, match="unknown metric"):
         daily_series("ctr")
 
     # each account's parts are its campaigns: they add up to the account, with their spend beside
