@@ -81,7 +81,9 @@ def check_headers(headers: dict[str, str], now: float | None = None) -> tuple[st
 def verify(secrets: str, variable: str, headers: dict[str, str], text: str) -> None:
     """Pass when one of the secrets signed this body (any of the listed signatures); else Unauthorized."""
     # Only well-formed v1 signatures reach the library (it fails on any other shape, the spec says skip).
-    signatures = [s for s in headers["webhook-signature"].split() if _SIGNATURE.fullmatch(s)]
+    signatures = [
+        s for s in headers["webhook-signature"].split() if _SIGNATURE.fullmatch(s) and (len(s) - 3) % 4 == 0
+    ]
     if not signatures:
         raise Unauthorized("webhook-signature has no v1,<base64> signature")
     subset = {
