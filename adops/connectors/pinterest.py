@@ -25,7 +25,7 @@ import pandas as pd
 
 from adops import clock
 from adops.config import AccountConfig
-from adops.connectors import paging
+from adops.connectors import paging, versions
 from adops.connectors.base import (
     AD_COLUMNS,
     CAMPAIGN_COLUMNS,
@@ -40,7 +40,7 @@ from adops.connectors.errors import BadRequest, ConnectorError, RateLimited, Tra
 from adops.connectors.http import ApiClient, require
 from adops.connectors.reports import date_chunks, json_document
 
-API = "/v5"
+API = f"/{versions.PINS['pinterest'].version}"  # v5 (adops.connectors.versions)
 MICRO = 1_000_000
 #: conversion event -> (count column, value column or None)
 CONVERSION_EVENTS = {

@@ -19,7 +19,7 @@ import httpx
 import pandas as pd
 
 from adops.config import AccountConfig
-from adops.connectors import paging
+from adops.connectors import paging, versions
 from adops.connectors.base import (
     AD_COLUMNS,
     AD_DAILY_COLUMNS,
@@ -40,7 +40,7 @@ from adops.connectors.errors import (
 )
 from adops.connectors.http import ApiClient, retry_after
 
-API = "/open_api/v1.3"
+API = f"/open_api/{versions.PINS['tiktok'].version}"  # v1.3 (adops.connectors.versions)
 PAGE_SIZE = 1000  # the largest page the API serves
 MAX_REPORT_DAYS = 30  # stat_time_day reports cover at most 30 days per request
 MAX_IDS = 100  # ids per status/update call and per report id filter

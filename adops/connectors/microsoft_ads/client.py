@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import httpx
 
 from adops.config import AccountConfig
+from adops.connectors import versions
 from adops.connectors.errors import (
     AuthError,
     BadRequest,
@@ -41,10 +42,11 @@ HOSTS = {
         "reporting": "https://reporting.api.sandbox.bingads.microsoft.com",
     },
 }
+VERSION = versions.PINS["microsoft_ads"].version  # v13 (adops.connectors.versions)
 SERVICE_PATHS = {
-    "customer": "/CustomerManagement/v13",
-    "campaign": "/CampaignManagement/v13",
-    "reporting": "/Reporting/v13",
+    "customer": f"/CustomerManagement/{VERSION}",
+    "campaign": f"/CampaignManagement/{VERSION}",
+    "reporting": f"/Reporting/{VERSION}",
 }
 CAMPAIGN_TYPES = "Search Shopping Audience PerformanceMax"
 AD_TYPES = [
