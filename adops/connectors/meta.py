@@ -1,4 +1,4 @@
-"""Meta (Facebook/Instagram) Marketing API client and connector, Graph API v24.0.
+"""Meta (Facebook/Instagram) Marketing API client and connector (the Graph API version: adops.connectors.versions).
 
 Reads the ad account, campaigns, ad sets, ads (with creative fields) and daily insights at
 campaign and ad level; writes budgets, statuses, bids and paused campaigns. Short insight windows
