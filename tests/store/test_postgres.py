@@ -87,3 +87,56 @@ def test_store_and_sync_on_postgres(postgres_url: str, monkeypatch: pytest.Monke
     assert result.status == "success" and result.rows > 0
     assert store.engine().url.render_as_string(hide_password=True).startswith("postgresql")
     assert not (Path(os.environ["ADOPS_HOME"]) / "adops.sqlite").exists()
+
+
+def test_workspace_locks_are_advisory_locks_on_postgres(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two machines sharing the store share its locks: a holder elsewhere (another process with its
+    own ADOPS_HOME) makes this one wait, and a holder that dies releases the lock with its connection."""
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+
+    from sqlalchemy import text
+
+    from adops.store import locks
+
+    monkeypatch.setenv("ADOPS_DATABASE_URL", postgres_url)
+    store.reset()
+    assert locks.backend() == "postgres"
+    holder = textwrap.dedent("""
+        import sys, time
+        from adops.store import locks
+        with locks.exclusive("warehouse-write"):
+            print("held", flush=True)
+            time.sleep(600)
+    """)
+    elsewhere = Path(tempfile.mkdtemp(prefix="adops-other-home-"))
+    proc = subprocess.Popen(
+        [sys.executable, "-c", holder],
+        env={**os.environ, "ADOPS_HOME": str(elsewhere)},  # another machine: nothing shared but the store
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
+        with store.engine().connect() as conn:
+            held = conn.execute(
+                text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")
+            ).scalar()
+        assert held == 1
+        with pytest.raises(locks.Busy), locks.exclusive("warehouse-write", wait=0.3):
+            pass
+        with locks.exclusive("tokens"):  # another name is free
+            pass
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+        with locks.exclusive("warehouse-write", wait=30), locks.exclusive("warehouse-write"):  # re-entrant
+            pass
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        shutil.rmtree(elsewhere, ignore_errors=True)
+    assert not (Path(os.environ["ADOPS_HOME"]) / "locks").exists()  # no file locks on this backend
