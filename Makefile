@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export ADOPS_HOME ?= $(CURDIR)/data
+# `make run PORT=8600 SIDECAR_PORT=8766` when the default ports are taken
+PORT ?= 8501
+SIDECAR_PORT ?= 8765
 
 .PHONY: install run test lint typecheck pytest bench clean-data
 
@@ -17,7 +20,7 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $(STAMP)
 
 run: install
-	$(BIN)/python -m adops.launcher
+	$(BIN)/python -m adops.launcher --port $(PORT) --sidecar-port $(SIDECAR_PORT)
 
 lint: install
 	$(BIN)/ruff check adops pages tests benchmarks app.py
