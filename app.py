@@ -6,7 +6,10 @@ opened first on a fresh server still runs through this file.
 
 import streamlit as st
 
-st.set_page_config(page_title="Ad Ops Command Center", page_icon=":material/monitoring:", layout="wide")
+# The browser tab's icon is an emoji (Streamlit draws it as an inline SVG). A `:material/…:` page icon
+# would make every page fetch the favicon from a Google fonts host; the menu's `:material/…:` icons
+# below are drawn with the Material Symbols font Streamlit serves itself.
+st.set_page_config(page_title="Ad Ops Command Center", page_icon="📊", layout="wide")
 
 navigation = st.navigation(
     {
