@@ -21,7 +21,6 @@ from adops.cli_common import (
     Platforms,
     account_progress,
     emit_json,
-    fail,
     new_app,
     parse_date,
     progress_bar,
@@ -34,6 +33,7 @@ from adops.forecast.cli import app as forecast_app
 from adops.fx.cli import app as fx_app
 from adops.optimize.cli import app as optimize_app
 from adops.optimize.plans_cli import plans_app
+from adops.warehouse.cli import app as warehouse_app
 
 app = new_app(
     "Ad Ops Command Center: sync, query and analyse advertising across six ad platforms.", name="adops"
@@ -46,6 +46,7 @@ for analytics in (ab_app, optimize_app, forecast_app):
     app.add_typer(analytics)  # merged: `adops ab`, `adops optimize`, `adops forecast`
 app.add_typer(plans_app, name="plans")
 app.add_typer(fx_app, name="fx")
+app.add_typer(warehouse_app, name="warehouse")
 
 
 # ---------------------------------------------------------------------------- workspace
@@ -152,19 +153,19 @@ class Format(StrEnum):
 
 @app.command()
 def query(
-    sql: Annotated[str, typer.Argument(help="A read-only SQL statement over the warehouse views.")],
+    sql: Annotated[str, typer.Argument(help="One SELECT statement over the warehouse views.")],
     format: Annotated[Format, typer.Option(help="Output format.")] = Format.table,
+    max_rows: Annotated[
+        int, typer.Option(min=0, help="Refuse a result with more rows than this (0: no limit).")
+    ] = 100_000,
+    timeout: Annotated[
+        float, typer.Option(min=0, help="Stop the query after this many seconds (0: no limit).")
+    ] = 300.0,
 ) -> None:
-    """Run read-only SQL over the warehouse (campaign_daily, ad_daily, accounts, campaigns, ads, fx_rates)."""
-    import duckdb
-
+    """Run one read-only SELECT over the warehouse (campaign_daily, ad_daily, accounts, campaigns, ads, fx_rates)."""
     from adops import warehouse
 
-    try:
-        warehouse.ensure_read_only(sql)
-        frame = warehouse.connect().execute(sql).df()
-    except duckdb.Error as exc:
-        fail(str(exc).splitlines()[0])
+    frame = warehouse.query(sql, max_rows=max_rows or None, timeout=timeout or None, cached=False)
     if format is Format.json:
         sys.stdout.write(frame.to_json(orient="records", date_format="iso") + "\n")
     elif format is Format.csv:

@@ -6,28 +6,35 @@ con = warehouse.connect()   # a DuckDB connection with one view per table, pinne
 
 Reading accepts one SELECT on a connection that reaches no file; writers (`commit`,
 `delete_account`, `compact`, `repair`) hold the workspace's `warehouse-write` lock.
+The names below are imported on first use (`adops.lazy`): `adops warehouse --help` loads neither
+DuckDB nor pandas.
 """
 
-from adops.warehouse.delta import (
-    READ_ONLY_SETTINGS,
-    QueryError,
-    ReadOnlyError,
-    SchemaError,
-    Snapshot,
-    WriteConflict,
-    commit,
-    compact,
-    conform,
-    connect,
-    delete_account,
-    ensure_read_only,
-    query,
-    rebuilding,
-    repair,
-    snapshot,
-    validate,
-)
-from adops.warehouse.tables import ROLLUPS, TABLES, Table
+from typing import TYPE_CHECKING
+
+from adops.lazy import export_lazily
+
+if TYPE_CHECKING:
+    from adops.warehouse.delta import (
+        READ_ONLY_SETTINGS,
+        QueryError,
+        ReadOnlyError,
+        SchemaError,
+        Snapshot,
+        WriteConflict,
+        commit,
+        compact,
+        conform,
+        connect,
+        delete_account,
+        ensure_read_only,
+        query,
+        rebuilding,
+        repair,
+        snapshot,
+        validate,
+    )
+    from adops.warehouse.tables import ROLLUPS, TABLES, Table
 
 __all__ = [
     "READ_ONLY_SETTINGS",
@@ -51,3 +58,29 @@ __all__ = [
     "snapshot",
     "validate",
 ]
+
+export_lazily(
+    __name__,
+    {
+        "delta": [
+            "READ_ONLY_SETTINGS",
+            "QueryError",
+            "ReadOnlyError",
+            "SchemaError",
+            "Snapshot",
+            "WriteConflict",
+            "commit",
+            "compact",
+            "conform",
+            "connect",
+            "delete_account",
+            "ensure_read_only",
+            "query",
+            "rebuilding",
+            "repair",
+            "snapshot",
+            "validate",
+        ],
+        "tables": ["ROLLUPS", "TABLES", "Table"],
+    },
+)

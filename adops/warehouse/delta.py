@@ -245,7 +245,7 @@ def repair(wait: float = WRITE_WAIT_S) -> dict[str, Any]:
     with locks.exclusive(locks.WAREHOUSE_WRITE, wait=wait, busy=_BUSY):
         published = _read_manifest()
         versions = dict(published.versions) if published is not None else {}
-        added = {k: v for k, v in _recover().versions.items() if k not in versions}
+        added = {k: v for k, v in _latest_versions().items() if k not in versions}
         versions.update(added)
         rewritten = []
         for name, version in sorted(versions.items()):
@@ -455,11 +455,7 @@ def _recover() -> Snapshot:
     No tables: the empty snapshot. The token is derived from the versions, so caches stay valid
     while nothing changes.
     """
-    versions = {}
-    for name, table in TABLES.items():
-        version = _latest_version(_uri(table))
-        if version is not None:
-            versions[name] = version
+    versions = _latest_versions()
     if not versions:
         return Snapshot({})
     digest = hashlib.blake2b(json.dumps(versions, sort_keys=True).encode(), digest_size=8).hexdigest()
@@ -473,6 +469,16 @@ def _recover() -> Snapshot:
 
 
 _warned: set[str] = set()
+
+
+def _latest_versions() -> dict[str, int]:
+    """Each table on disk at its newest loadable version."""
+    versions = {}
+    for name, table in TABLES.items():
+        version = _latest_version(_uri(table))
+        if version is not None:
+            versions[name] = version
+    return versions
 
 
 def _latest_version(uri: str) -> int | None:
@@ -582,7 +588,9 @@ def query(
             relation = relation.limit(max_rows + 1)
         frame = relation.df()
     except duckdb.InterruptException:
-        raise QueryError(f"the query ran longer than {timeout:g} s and was stopped") from None
+        raise QueryError(
+            f"the query ran longer than {timeout:g} s and was stopped (timeout, --timeout)"
+        ) from None
     except duckdb.Error as exc:
         raise QueryError(str(exc).splitlines()[0]) from None
     finally:
@@ -591,7 +599,8 @@ def query(
         con.close()
     if max_rows is not None and len(frame) > max_rows:
         raise QueryError(
-            f"the result has more than {max_rows:,} rows: aggregate, add a LIMIT, or raise the row limit"
+            f"the result has more than {max_rows:,} rows: aggregate, add a LIMIT, "
+            "or raise the row limit (max_rows, --max-rows)"
         )
     return frame
 
@@ -648,5 +657,5 @@ def ensure_read_only(sql: str) -> None:
     kind = statements[0].type
     if kind != duckdb.StatementType.SELECT:
         raise ReadOnlyError(
-            f"the warehouse is read-only here: a {kind.name.lower()} statement is not allowed (only SELECT)"
+            f"the warehouse is read-only here: {kind.name} statements are not allowed, only one SELECT"
         )

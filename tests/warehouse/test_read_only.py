@@ -14,6 +14,7 @@ import pytest
 from adops import warehouse
 from adops.errors import InputError
 from adops.warehouse import QueryError, ReadOnlyError
+from adops.warehouse.delta import MAX_SQL_CHARS
 from tests.warehouse.support import rows
 
 
@@ -177,7 +178,7 @@ def test_a_notebook_brings_its_own_frames_by_registering_them(filled: Path) -> N
         ("  ;  -- nothing", "no SQL statement"),
         ("SELEKT 1", "does not parse"),
         ("SELECT 'unterminated", "does not parse"),
-        ("SELECT 1 " + " " * warehouse.delta.MAX_SQL_CHARS, "limit is"),
+        ("SELECT 1 " + " " * MAX_SQL_CHARS, "limit is"),
         ("SELECT " + "1 + " * 40_000 + "1", "limit is"),
     ],
     ids=["empty", "blank", "misspelt", "unterminated", "padded", "oversized"],
