@@ -7,6 +7,7 @@ from adops.experiments import store as experiments
 from pages.components.ab_calculator import ab_calculator
 from pages.components.experiment_form import experiment_form
 from pages.components.experiment_readout import experiment_readout
+from pages.components.formatting import PLATFORM_LABELS
 from pages.components.rollout_panel import FLASH, flash
 from pages.components.routing import through_app
 
@@ -40,7 +41,9 @@ with tab_list:
                 "status": e.status,
                 "primary metric": experiments.METRIC_NAMES[e.primary_metric],
                 "variants": len(e.variants),
-                "platforms": ", ".join(sorted({v.platform for v in e.variants})),
+                "platforms": ", ".join(
+                    sorted({PLATFORM_LABELS.get(v.platform, v.platform) for v in e.variants})
+                ),
                 "start": e.start_date,
                 "end": e.end_date,
             }

@@ -7,9 +7,9 @@ import streamlit as st
 
 from adops import config
 from adops.analytics import overview
-from adops.analytics.kpis import LABELS, higher_is_better
+from adops.analytics.kpis import KPIS, LABELS, higher_is_better
 from pages.components.filters import filter_bar
-from pages.components.formatting import PLATFORM_COLORS, PLATFORM_LABELS, fmt
+from pages.components.formatting import PLATFORM_COLORS, PLATFORM_LABELS, fmt, kpi_column
 from pages.components.routing import through_app
 from pages.components.sync_status import sync_panel
 
@@ -34,10 +34,11 @@ tiles = overview.tiles(filters)
 for column, tile in zip(st.columns(len(tiles)), tiles, strict=True):
     column.metric(
         LABELS[tile.kpi],
-        fmt(tile.kpi, tile.value, currency),
+        fmt(tile.kpi, tile.value, currency, short=True),
         delta=None if math.isnan(tile.change) else f"{tile.change:+.1%}",
         delta_color="normal" if higher_is_better(tile.kpi) else "inverse",
-        help=f"Previous {(filters.end - filters.start).days + 1} days: {fmt(tile.kpi, tile.previous, currency)}",
+        help=f"{fmt(tile.kpi, tile.value, currency)}; previous {(filters.end - filters.start).days + 1} days: "
+        f"{fmt(tile.kpi, tile.previous, currency)}",
     )
 
 daily = overview.daily_by_platform(filters)
@@ -76,39 +77,12 @@ st.caption("The last days' conversions still restate: platforms add late convers
 st.subheader("Platforms")
 table = overview.by_platform(filters)
 table["platform"] = table["platform"].map(lambda p: PLATFORM_LABELS.get(p, p))
+columns = ["spend", "impressions", "clicks", "conversions", "conversion_value", *KPIS]
 st.dataframe(
-    table[
-        [
-            "platform",
-            "spend",
-            "impressions",
-            "clicks",
-            "conversions",
-            "conversion_value",
-            "ctr",
-            "cpc",
-            "cpm",
-            "cpa",
-            "roas",
-            "cvr",
-        ]
-    ],
+    table[["platform", *columns]],
     hide_index=True,
     width="stretch",
-    column_config={
-        "platform": "Platform",
-        "spend": st.column_config.NumberColumn(f"Spend ({currency})", format="%,.0f"),
-        "impressions": st.column_config.NumberColumn("Impressions", format="%,.0f"),
-        "clicks": st.column_config.NumberColumn("Clicks", format="%,.0f"),
-        "conversions": st.column_config.NumberColumn("Conversions", format="%,.1f"),
-        "conversion_value": st.column_config.NumberColumn(f"Value ({currency})", format="%,.0f"),
-        "ctr": st.column_config.NumberColumn("CTR", format="percent"),
-        "cpc": st.column_config.NumberColumn("CPC", format="%.2f"),
-        "cpm": st.column_config.NumberColumn("CPM", format="%.2f"),
-        "cpa": st.column_config.NumberColumn("CPA", format="%.2f"),
-        "roas": st.column_config.NumberColumn("ROAS", format="%.2f"),
-        "cvr": st.column_config.NumberColumn("Conv. rate", format="percent"),
-    },
+    column_config={"platform": "Platform", **{c: kpi_column(c, currency) for c in columns}},
 )
 st.download_button("Download platform table (CSV)", table.to_csv(index=False), "platforms.csv", "text/csv")
 st.download_button(

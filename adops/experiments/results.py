@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from adops import clock, warehouse
+from adops.analytics import kpis
 from adops.experiments import store
 from adops.experiments.corrections import holm_with_gaps
 from adops.experiments.decision import Decision, VariantEvidence, decide
@@ -64,15 +65,31 @@ class MetricSpec:
     inverse: bool = False  # lower is better (CPA, CPC)
 
 
+def _kpi_spec(key: str, per_unit: bool) -> MetricSpec:
+    """An experiment metric that is one of the house KPIs: its formula and direction from
+    adops.analytics.kpis (defined once), in this module's column names (`value` is conversion value)."""
+    numerator, denominator, scale, _ = kpis.KPIS[key]
+    assert scale == 1.0, key  # per-mille KPIs (CPM) are not experiment metrics
+    column = {"conversion_value": "value"}
+    return MetricSpec(
+        key,
+        store.METRIC_NAMES[key],
+        column.get(numerator, numerator),
+        column.get(denominator, denominator),
+        per_unit,
+        inverse=not kpis.higher_is_better(key),
+    )
+
+
 METRICS: dict[str, MetricSpec] = {
-    "cvr": MetricSpec("cvr", store.METRIC_NAMES["cvr"], "conversions", "clicks", True),
-    "ctr": MetricSpec("ctr", store.METRIC_NAMES["ctr"], "clicks", "impressions", True),
+    "cvr": _kpi_spec("cvr", per_unit=True),
+    "ctr": _kpi_spec("ctr", per_unit=True),
     "value_per_click": MetricSpec(
         "value_per_click", store.METRIC_NAMES["value_per_click"], "value", "clicks", False
     ),
-    "cpa": MetricSpec("cpa", store.METRIC_NAMES["cpa"], "spend", "conversions", False, inverse=True),
-    "roas": MetricSpec("roas", store.METRIC_NAMES["roas"], "value", "spend", False),
-    "cpc": MetricSpec("cpc", store.METRIC_NAMES["cpc"], "spend", "clicks", False, inverse=True),
+    "cpa": _kpi_spec("cpa", per_unit=False),
+    "roas": _kpi_spec("roas", per_unit=False),
+    "cpc": _kpi_spec("cpc", per_unit=False),
 }
 _UNIT_NAMES = {"clicks": "clicks", "impressions": "impressions"}
 

@@ -12,11 +12,12 @@ import math
 import pandas as pd
 import streamlit as st
 
+from adops.analytics.kpis import KINDS
 from adops.experiments import results
 from adops.experiments import store as experiments
 from pages.components.ab_calculator import p_text
 from pages.components.ab_charts import lift_over_time
-from pages.components.formatting import PLATFORM_LABELS
+from pages.components.formatting import PLATFORM_LABELS, fmt, kpi_column
 from pages.components.rollout_panel import status_controls
 
 STATUS_COLORS = {"draft": "gray", "running": "blue", "stopped": "orange", "rolled out": "violet"}
@@ -102,8 +103,8 @@ def experiment_readout(experiment_id: int) -> None:
             hide_index=True,
             width="stretch",
             column_config={
-                c: st.column_config.NumberColumn(format=PCT)
-                for c in ("cvr", "ctr", "observed_share", "planned_share")
+                **{c: kpi_column(c, res.currency) for c in res.totals.columns if c in KINDS},
+                **{c: st.column_config.NumberColumn(format=PCT) for c in ("observed_share", "planned_share")},
             },
         )
         csv = res.ab_csv()
@@ -234,7 +235,8 @@ def _rate(res: results.ExperimentResults, row: int) -> str:
     value = res.totals.iloc[row][res.metric.key]
     if pd.isna(value):
         return "–"
-    return f"{value:.2%}" if res.metric.key in ("cvr", "ctr") else f"{value:,.2f}"
+    key = res.metric.key
+    return fmt(key, float(value), res.currency) if key in KINDS else f"{res.currency} {value:,.2f}"
 
 
 def _days(days: int | None) -> str:

@@ -1,10 +1,15 @@
-"""Labels and number formats shared by the pages."""
+"""Labels and number formats shared by the pages: platforms here, KPIs from adops.analytics.kpis."""
 
 from __future__ import annotations
 
-import math
+from typing import Any
 
+import streamlit as st
+
+from adops.analytics.kpis import column_format, compact, format_value, label
 from adops.config import PLATFORM_NAMES
+
+__all__ = ["PLATFORM_COLORS", "PLATFORM_LABELS", "compact", "fmt", "kpi_column"]
 
 PLATFORM_LABELS = PLATFORM_NAMES
 PLATFORM_COLORS = {
@@ -17,23 +22,11 @@ PLATFORM_COLORS = {
 }
 
 
-def fmt(kpi: str, value: float, currency: str = "USD") -> str:
-    """A KPI value as people read it: money with the currency, rates as percentages."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    if kpi in ("spend", "conversion_value", "cpa", "cpc", "cpm"):
-        return f"{currency} {value:,.2f}" if abs(value) < 1000 else f"{currency} {value:,.0f}"
-    if kpi in ("ctr", "cvr"):
-        return f"{value:.2%}"
-    if kpi == "roas":
-        return f"{value:.2f}×"
-    return f"{value:,.0f}"
+def fmt(kpi: str, value: float | None, currency: str = "USD", short: bool = False) -> str:
+    """A KPI value as people read it (adops.analytics.kpis defines the formats once)."""
+    return format_value(kpi, value, currency, short=short)
 
 
-def compact(value: float) -> str:
-    """A large number short enough for a metric tile: 950, 12.3k, 4.71M, 1.2B."""
-    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= limit * 0.9995:  # 999,999 reads 1M, not 1e+03k
-            text = f"{value / limit:.3g}"
-            return f"{text}{suffix}" if "e" not in text else f"{value / limit:,.0f}{suffix}"
-    return f"{value:,.0f}"
+def kpi_column(name: str, currency: str) -> Any:
+    """A table column for a metric or KPI: its label (with the currency for money) and its format."""
+    return st.column_config.NumberColumn(label(name, currency), format=column_format(name))  # type: ignore[arg-type]

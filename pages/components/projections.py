@@ -15,7 +15,7 @@ from adops.forecast import ForecastScope, SeriesForecast
 from adops.forecast import jobs as forecast_jobs
 from adops.forecast.report import budget_change, roas_projection
 from adops.optimize import fits
-from pages.components.formatting import compact
+from pages.components.formatting import compact, fmt
 from pages.components.waiting import job_gate
 
 COMPANION = {"spend": "conversion_value", "conversion_value": "spend"}
@@ -53,7 +53,7 @@ def roas_panel(scope: ForecastScope, fc: SeriesForecast) -> None:
             continue
         col.metric(
             f"ROAS this {period}",
-            f"{p.value:.2f}",
+            fmt("roas", p.value),
             help=f"{p.interval_width:.0%} interval {p.lower:.2f} – {p.upper:.2f}; actuals to date plus the forecast",
         )
     st.caption("The two metrics are forecast separately, so the interval is on the wide side.")

@@ -64,7 +64,7 @@ def test_forecast_button_queues_then_page_shows_forecast_accuracy_pacing(
 
     # projections: ROAS pairs spend with the conversion value forecast (here the same series again)
     roas = [m for m in at.metric if m.label.startswith("ROAS this")]
-    assert [m.label for m in roas] == ["ROAS this month", "ROAS this quarter"] and roas[0].value == "1.00"
+    assert [m.label for m in roas] == ["ROAS this month", "ROAS this quarter"] and roas[0].value == "1.00×"
     # a different budget needs the response curves: queued for the sidecar, then shown
     at.selectbox(key="fc-metric").set_value("conversions").run()
     assert not at.exception, at.exception
