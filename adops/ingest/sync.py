@@ -13,8 +13,10 @@ changes only restated values. One failing account never stops the others, and on
 
 from __future__ import annotations
 
+import logging
 import re
 import time
+import traceback
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
@@ -33,6 +35,8 @@ from adops.connectors.http import redact
 from adops.errors import AdopsError, Conflict, InputError
 from adops.store.models import SyncAccountRun, SyncRun, SyncState
 from adops.warehouse.tables import TABLES
+
+log = logging.getLogger(__name__)
 
 PER_ACCOUNT_TABLES = ("accounts", "campaigns", "ads", "campaign_daily", "ad_daily")
 #: the time zone whose "today" is the latest on Earth: a window past its today is in the future
@@ -317,6 +321,11 @@ def _describe(exc: BaseException, account: AccountConfig) -> tuple[str, str]:
     text = " ".join(redact(text, [account.credential(k) or "" for k in account.credentials]).split())
     if kind == "rate_limit" and "rate limited" not in text:
         text = f"{account.platform} {account.id}: rate limited: {text}"
+    if (
+        kind == "internal"
+    ):  # a bug, not a platform's answer: where it happened, for the log (no message: secrets)
+        where = "".join(traceback.format_tb(exc.__traceback__))
+        log.error("sync of %s:%s failed: %s\n%s", account.platform, account.id, text[:MAX_ERROR_CHARS], where)
     return str(kind), text[:MAX_ERROR_CHARS]
 
 

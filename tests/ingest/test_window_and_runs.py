@@ -77,3 +77,44 @@ def test_runs_left_running_by_a_killed_sync_are_closed_at_the_next_start() -> No
     assert runs[result.run_id].status == "success"
     started = [e for e in store.events.after(0) if e.type == "sync.started"][-1]
     assert started.data["closed_interrupted"] == [1]
+
+
+def test_a_bug_in_one_account_fails_only_that_account_and_no_secret_is_shown(
+    workspace, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:  # type: ignore[no-untyped-def]
+    import importlib
+    import logging
+
+    from adops.connectors.sandbox import load_world
+
+    sync_module = importlib.import_module("adops.ingest.sync")
+    ids = [a.id for a in load_world().accounts if a.platform == "tiktok"]
+    assert len(ids) >= 2
+    workspace.mkdir(parents=True, exist_ok=True)
+    (workspace / "adops.toml").write_text(
+        "".join(
+            f'[[accounts]]\nplatform = "tiktok"\nid = "{i}"\nconnector = "sandbox"\n'
+            '[accounts.credentials]\naccess_token = "env:TT_SECRET"\n'
+            for i in ids
+        )
+    )
+    secret = "tt-secret-value-123456"
+    monkeypatch.setenv("TT_SECRET", secret)
+    real = sync_module.connector_for
+
+    def buggy(account):  # type: ignore[no-untyped-def]
+        inner = real(account)
+        if account.id == ids[0]:
+            monkeypatch.setattr(inner, "campaigns", lambda _id: {}[f"token={secret}"])
+        return inner
+
+    monkeypatch.setattr(sync_module, "connector_for", buggy)
+    with caplog.at_level(logging.ERROR, logger="adops.ingest.sync"):
+        result = sync(since=TODAY - timedelta(days=2), until=TODAY)
+    by_id = {a.account_id: a for a in result.accounts}
+    assert result.status == "partial"
+    assert by_id[ids[0]].status == "failed" and by_id[ids[0]].error_kind == "internal"
+    assert "KeyError" in (by_id[ids[0]].error or "") and secret not in (by_id[ids[0]].error or "")
+    assert all(by_id[i].status == "success" for i in ids[1:])
+    assert "test_window_and_runs.py" in caplog.text and secret not in caplog.text  # where, not what
+    assert all(secret not in str(e.data) for e in store.events.after(0))
