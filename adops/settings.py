@@ -121,16 +121,18 @@ class Schedule(_Table):
     @field_validator("cron")
     @classmethod
     def _parses(cls, value: str) -> str:
-        from apscheduler.triggers.cron import CronTrigger  # the scheduler's own parser: what it accepts
+        from datetime import UTC, datetime
+
+        from croniter import croniter  # the parser DBOS's scheduler uses: what it accepts
 
         fields = value.split()
         if len(fields) != 5:
             raise PydanticCustomError(
                 "cron", "expected 5 cron fields (minute hour day month weekday), got {n}", {"n": len(fields)}
             )
-        try:
-            CronTrigger.from_crontab(value, timezone="UTC")
-        except ValueError as exc:
+        try:  # a date that never comes (30 February) is refused too, not only a bad field
+            croniter(value, datetime(2000, 1, 1, tzinfo=UTC)).get_next(datetime)
+        except (ValueError, KeyError) as exc:
             raise PydanticCustomError("cron", "{reason}", {"reason": str(exc)}) from None
         return value
 
@@ -231,6 +233,8 @@ class Environment(BaseSettings):
     database_url: str = ""
     sidecar_url: str = "http://127.0.0.1:8765"
     warehouse_uri: str | None = None
+    #: the durable jobs' (DBOS) system database; default: beside the store (see adops.jobs.system)
+    jobs_database_url: str = ""
 
 
 #: each environment setting and the variable it is read from (for messages and docs)
