@@ -27,7 +27,9 @@ def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
 
 
 def serve_download(monkeypatch: pytest.MonkeyPatch, handler) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(ecb, "refresh", functools.partial(ecb.refresh, transport=httpx.MockTransport(handler)))
+    monkeypatch.setattr(
+        ecb, "refresh", functools.partial(ecb.refresh, transport=httpx.MockTransport(handler))
+    )
 
 
 def history(last: date) -> bytes:
@@ -47,7 +49,9 @@ def test_status_names_the_shipped_file_and_says_it_is_old(capsys: pytest.Capture
     assert code == 0 and "ECB rates to 2026-10-30 (shipped" in out
 
 
-def test_refresh_then_status(workspace: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_refresh_then_status(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     seen: list[str] = []
 
     def ecb_site(request: httpx.Request) -> httpx.Response:
