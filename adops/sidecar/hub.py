@@ -21,6 +21,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import Engine
+
+from adops import store
 from adops.errors import Conflict, InputError
 from adops.store import events as event_log
 
@@ -170,8 +173,9 @@ class Hub:
         max_clients: int = MAX_CLIENTS,
         max_pending_bytes: int = MAX_PENDING_BYTES,
     ) -> None:
-        self._read = reader or (lambda after, limit: event_log.feed(after, limit))
-        self._last_id = last_id or event_log.last_id
+        self.engine: Engine | None = None  # the workspace's store, resolved once at start
+        self._read = reader or (lambda after, limit: event_log.feed(after, limit, bind=self.engine))
+        self._last_id = last_id or (lambda: event_log.last_id(bind=self.engine))
         self.poll_s = poll_s
         self.heartbeat_s = heartbeat_s
         self.max_clients = max_clients
@@ -187,6 +191,7 @@ class Hub:
 
     async def start(self) -> None:
         """Begin at the newest stored event: clients ask for history by Last-Event-ID."""
+        self.engine = await asyncio.to_thread(store.engine)
         self.last = await asyncio.to_thread(self._last_id)
         self._stopping = False
         self._task = asyncio.create_task(self._run(), name="adops-sse-hub")

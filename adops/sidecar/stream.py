@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import re
+from functools import partial
 from typing import Any
 
 from starlette.middleware.cors import CORSMiddleware
@@ -115,7 +116,7 @@ async def _post(request: Request, hub: Hub) -> JSONResponse:
     data = payload.get("data", {})
     if not isinstance(data, dict):
         raise InputError("data must be a JSON object")
-    event_id = await asyncio.to_thread(event_log.publish, event_type, data)
+    event_id = await asyncio.to_thread(partial(event_log.publish, event_type, data, bind=hub.engine))
     hub.offer(event_id, event_type, json.dumps(data))
     return JSONResponse({"id": event_id}, status_code=201)
 
@@ -147,6 +148,9 @@ class EventStream(Response):
                 await self._replay(send)
             while (chunk := await sub.take()) is not None:
                 await self._write(send, chunk)
+            if sub.dropped:  # its socket may be full: a last write could wait forever
+                _dropped_here.set(True)
+                return
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         except asyncio.CancelledError:
             if not sub.dropped:
@@ -173,7 +177,9 @@ class EventStream(Response):
         cursor, floor = self.after or 0, self.sub.floor
         exact, prefixes = self.sub.types.sql() if self.sub.types else ((), ())
         while cursor < floor and not self.sub.closed:
-            rows = await asyncio.to_thread(event_log.feed, cursor, REPLAY_PAGE, exact, prefixes)
+            rows = await asyncio.to_thread(
+                partial(event_log.feed, cursor, REPLAY_PAGE, exact, prefixes, bind=self.hub.engine)
+            )
             rows = [r for r in rows if r[0] <= floor]
             if not rows:
                 return

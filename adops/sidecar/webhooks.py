@@ -21,8 +21,9 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from standardwebhooks.webhooks import EmptyWebhookSecretError, Webhook, WebhookVerificationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -136,7 +137,10 @@ async def _receive(request: Request, hub: Hub | None) -> JSONResponse:
     except ConfigError:
         raise ConfigError(f"{variable} is not a whsec_ base64 key") from None
     payload = await asyncio.to_thread(parse_json, text) if len(text) > _PARSE_IN_THREAD else parse_json(text)
-    event_id, duplicate = await asyncio.to_thread(record, source, webhook_id, text, payload)
+    bind = hub.engine if hub is not None else None
+    event_id, duplicate = await asyncio.to_thread(
+        functools.partial(record, source, webhook_id, text, payload, bind=bind)
+    )
     if duplicate:
         return JSONResponse({"duplicate": True, "id": event_id}, status_code=200)
     if hub is not None:
@@ -144,14 +148,17 @@ async def _receive(request: Request, hub: Hub | None) -> JSONResponse:
     return JSONResponse({"id": event_id}, status_code=202)
 
 
-def record(source: str, webhook_id: str, body: str, payload: Any) -> tuple[int, bool]:
+def record(
+    source: str, webhook_id: str, body: str, payload: Any, *, bind: Engine | None = None
+) -> tuple[int, bool]:
     """Store the receipt and its event together: (event id, False), or (the first one's id, True) for a redelivery.
 
     The webhook-id is unique across sources (the receipts' index), so a concurrent redelivery
     fails the insert and is answered as the duplicate it is.
     """
+    bind = bind or store.engine()
     try:
-        with store.session() as s:
+        with Session(bind, expire_on_commit=False) as s, s.begin():
             seen = _seen(s, webhook_id, source)
             if seen is not None:
                 return seen, True
@@ -174,7 +181,7 @@ def record(source: str, webhook_id: str, body: str, payload: Any) -> tuple[int, 
             s.flush()
             return int(event.id), False
     except IntegrityError:
-        with store.session() as s:
+        with Session(bind) as s:
             seen = _seen(s, webhook_id, source)
         if seen is None:
             raise

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, func, or_, select, type_coerce
+from sqlalchemy import ColumnElement, Engine, Text, func, or_, select, type_coerce
+from sqlalchemy.orm import Session
 
 from adops.store.db import engine, session
 from adops.store.models import Event
 
 
-def publish(type: str, data: dict[str, Any] | None = None) -> int:
-    """Store an event and return its id."""
-    with session() as s:
+def publish(type: str, data: dict[str, Any] | None = None, *, bind: Engine | None = None) -> int:
+    """Store an event and return its id.
+
+    `bind`: an engine the caller already holds (the sidecar resolves its workspace once, which
+    saves reading the settings on every event of a busy stream).
+    """
+    with session() if bind is None else _session(bind) as s:
         ev = Event(type=type, data=data or {}, created_at=datetime.now(UTC))
         s.add(ev)
         s.flush()
@@ -31,7 +38,12 @@ def after(last_id: int = 0, limit: int = 500, types: tuple[str, ...] = ()) -> li
 
 
 def feed(
-    after_id: int = 0, limit: int = 500, types: tuple[str, ...] = (), prefixes: tuple[str, ...] = ()
+    after_id: int = 0,
+    limit: int = 500,
+    types: tuple[str, ...] = (),
+    prefixes: tuple[str, ...] = (),
+    *,
+    bind: Engine | None = None,
 ) -> list[tuple[int, str, str]]:
     """(id, type, data as JSON text) of the events above `after_id`, oldest first, for the SSE hub.
 
@@ -46,7 +58,7 @@ def feed(
     )
     if types or prefixes:
         q = q.where(_type_filter(types, prefixes))
-    with engine().connect() as conn:
+    with (bind or engine()).connect() as conn:
         rows = conn.execute(q).all()
     return [(int(i), str(t), d if isinstance(d, str) else json.dumps(d)) for i, t, d in rows]
 
@@ -67,6 +79,13 @@ def recent(limit: int = 50, prefix: str = "") -> list[Event]:
         return list(s.scalars(q))
 
 
-def last_id() -> int:
-    with session() as s:
-        return int(s.scalar(select(func.max(Event.id))) or 0)
+def last_id(*, bind: Engine | None = None) -> int:
+    """The newest event's id (0 for none)."""
+    with (bind or engine()).connect() as conn:
+        return int(conn.scalar(select(func.max(Event.id))) or 0)
+
+
+@contextmanager
+def _session(bind: Engine) -> Iterator[Session]:
+    with Session(bind, expire_on_commit=False) as s, s.begin():
+        yield s

@@ -34,6 +34,22 @@ def data_frames(response: httpx.Response, n: int) -> list[Frame]:
     return out
 
 
+@pytest.fixture
+def uvicorn_log(caplog: pytest.LogCaptureFixture) -> Iterator[Callable[[], None]]:
+    """Call it after start(): uvicorn's own log is captured too (it neither propagates to the
+    root logger caplog watches, and it resets its handlers when a server is configured)."""
+    names = ("uvicorn", "uvicorn.error", "asyncio")
+
+    def attach() -> None:
+        caplog.set_level(logging.INFO)
+        for name in names:
+            logging.getLogger(name).addHandler(caplog.handler)
+
+    yield attach
+    for name in names:
+        logging.getLogger(name).removeHandler(caplog.handler)
+
+
 def opened(response: httpx.Response) -> Iterator[Frame]:
     """The frames after the opening comment (by then the client is subscribed)."""
     it = frames(response.iter_lines())
@@ -106,8 +122,11 @@ def test_heartbeat_comes_while_nothing_happens(start: Start) -> None:
     assert Hub().heartbeat_s <= 15
 
 
-def test_a_slow_client_is_dropped_and_the_others_get_everything(start: Start) -> None:
+def test_a_slow_client_is_dropped_and_the_others_get_everything(
+    start: Start, caplog: pytest.LogCaptureFixture, uvicorn_log: Callable[[], None]
+) -> None:
     live = start(hub=Hub(poll_s=0.01, max_pending_bytes=1024 * 1024))
+    uvicorn_log()
     slow = socket.socket()
     slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     slow.connect(("127.0.0.1", live.port))
@@ -127,6 +146,8 @@ def test_a_slow_client_is_dropped_and_the_others_get_everything(start: Start) ->
                     received.append(next(it).id)  # type: ignore[arg-type]
             assert live.hub.dropped == 1 and len(live.hub.clients) == 1  # the slow one is gone
         assert received == ids
+        errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+        assert not errors  # dropping is expected: no "returned without completing response" noise
     finally:
         slow.close()
 
@@ -168,14 +189,14 @@ def test_the_client_cap_answers_503(start: Start) -> None:
 
 
 def test_a_client_leaving_mid_replay_leaves_no_warning(
-    start: Start, caplog: pytest.LogCaptureFixture
+    start: Start, caplog: pytest.LogCaptureFixture, uvicorn_log: Callable[[], None]
 ) -> None:
     for _ in range(3):
         events.publish("demo.bulk", {"blob": "y" * 2000})
     first = events.feed(0, 1)[0][0]
     bulk(3000)
     live = start()
-    caplog.set_level(logging.INFO)
+    uvicorn_log()
     with httpx.stream("GET", f"{live.url}/events", headers={"Last-Event-ID": str(first)}, timeout=10) as r:
         next(f for f in frames(r.iter_lines()) if f.id is not None)  # mid-replay: close now
     deadline = time.monotonic() + 10
