@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -13,7 +14,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from adops import store, warehouse
-from adops.scheduler import Scheduler
+from adops.jobs.worker import Worker
 from adops.sidecar import webhooks
 from adops.sidecar.auth import is_loopback
 from adops.sidecar.errors import ERROR_HANDLERS
@@ -21,10 +22,8 @@ from adops.sidecar.hub import Hub
 from adops.sidecar.stream import events_app
 
 
-def create_app(
-    scheduler: Scheduler | None = None, *, host: str = "127.0.0.1", hub: Hub | None = None
-) -> Starlette:
-    """The Starlette app; with a scheduler, it starts and stops with the app.
+def create_app(worker: Worker | None = None, *, host: str = "127.0.0.1", hub: Hub | None = None) -> Starlette:
+    """The Starlette app; with a jobs worker (`adops.jobs.worker`), DBOS starts and stops with it.
 
     `host` is the interface the server binds: GET /events is open on loopback only, and needs
     the API token (or an app-minted events token) anywhere else.
@@ -35,11 +34,13 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         store.engine()
         await hub.start()
-        if scheduler:
-            scheduler.start()
-        yield
-        if scheduler:
-            scheduler.shutdown()
+        if worker and not worker.running:  # DBOS's sync API refuses a running event loop: use a thread
+            await asyncio.to_thread(worker.start)
+        try:
+            yield
+        finally:
+            if worker:
+                await asyncio.to_thread(worker.stop)
         await hub.stop()
 
     async def health(request: Request) -> JSONResponse:
@@ -55,7 +56,7 @@ def create_app(
             checks["warehouse"] = {"status": "ok", "tables": warehouse.snapshot().versions}
         except Exception as exc:
             ok, checks["warehouse"] = False, {"status": f"error: {type(exc).__name__}"}
-        checks["scheduler"] = scheduler.status() if scheduler else {"running": False}
+        checks["jobs"] = await asyncio.to_thread(worker.status) if worker else {"running": False}
         checks["events"] = hub.stats()
         return JSONResponse({"status": "ok" if ok else "degraded", **checks}, status_code=200 if ok else 503)
 
