@@ -75,3 +75,10 @@ def test_private_writes_are_atomic_and_0600(tmp_path: Path) -> None:
     files.write_private(target, "a = 2\n")
     assert target.read_text() == "a = 2\n" and mode(target) == 0o600
     assert [p.name for p in target.parent.iterdir()] == ["adops.toml"]  # no temp file left
+
+
+def test_adops_toml_is_written_0600(workspace: Path) -> None:
+    from adops import config
+
+    config.add_accounts([config.AccountConfig(platform="meta", id="act_123", connector="sandbox")])
+    assert mode(workspace / "adops.toml") == 0o600
