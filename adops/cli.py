@@ -17,7 +17,6 @@ from typer._click.exceptions import NoArgsIsHelpError, UsageError
 
 from adops.cli_common import (
     AsJson,
-    Limit,
     Platforms,
     account_progress,
     emit_json,
@@ -31,6 +30,7 @@ from adops.errors import AdopsError
 from adops.experiments.cli import app as ab_app
 from adops.forecast.cli import app as forecast_app
 from adops.fx.cli import app as fx_app
+from adops.jobs.cli import app as jobs_app
 from adops.optimize.cli import app as optimize_app
 from adops.optimize.plans_cli import plans_app
 from adops.warehouse.cli import app as warehouse_app
@@ -46,6 +46,7 @@ for analytics in (ab_app, optimize_app, forecast_app):
     app.add_typer(analytics)  # merged: `adops ab`, `adops optimize`, `adops forecast`
 app.add_typer(plans_app, name="plans")
 app.add_typer(fx_app, name="fx")
+app.add_typer(jobs_app, name="jobs")
 app.add_typer(warehouse_app, name="warehouse")
 
 
@@ -183,28 +184,6 @@ def serve(
     from adops.sidecar import run
 
     run(host=host, port=port)
-
-
-@app.command()
-def jobs(limit: Limit = 20) -> None:
-    """List recent background jobs and their state (JSON)."""
-    from adops.store import jobs as job_store
-
-    emit_json(
-        [
-            {
-                "id": j.id,
-                "kind": j.kind,
-                "status": j.status,
-                "progress": j.progress,
-                "message": j.message,
-                "created_at": j.created_at,
-                "finished_at": j.finished_at,
-                "error": j.error,
-            }
-            for j in job_store.recent(limit)
-        ]
-    )
 
 
 # ---------------------------------------------------------------------------- entry point

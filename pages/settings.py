@@ -7,10 +7,9 @@ buttons (`pages/components/accounts.py`); their outcome is shown on the next run
 import pandas as pd
 import streamlit as st
 
-from adops import config, ingest
+from adops import config, ingest, jobs
 from adops.config import PLATFORMS
 from adops.errors import ConfigError
-from adops.store import jobs
 from pages.components import accounts
 from pages.components.formatting import PLATFORM_LABELS
 from pages.components.routing import through_app

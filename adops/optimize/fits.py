@@ -2,8 +2,8 @@
 
 Fitting hundreds of campaigns takes a minute or more, so pages never do it on a rerun: they ask for
 `cached(scope)`, and when the fits for the current warehouse snapshot are missing they queue an
-`optimize.fit` job (`adops.scheduler` runs it). The sidecar also fits the default scope after every
-sync, so the Budget page usually opens on fits that are ready.
+`optimize.fit` job (the sidecar runs it on the compute queue, `adops.jobs`). The sidecar also fits
+the default scope after every sync, so the Budget page usually opens on fits that are ready.
 """
 
 from __future__ import annotations

@@ -12,11 +12,10 @@ import re
 
 import streamlit as st
 
-from adops import config
+from adops import config, jobs
 from adops.config import AccountConfig, Config, normalize_account_id
 from adops.connectors import workspace_accounts
 from adops.errors import AdopsError, InputError
-from adops.store import jobs
 
 ADD = "add-account-"
 OUTCOME = "settings-outcome"

@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from adops import jobs
 from adops.optimize.plans import (
     PlanError,
     approve,
@@ -22,7 +23,6 @@ from adops.optimize.plans import (
 )
 from adops.optimize.recommend import Recommendation
 from adops.optimize.sources import WarehouseHistory
-from adops.store import jobs
 from pages.components.waiting import failure, wait_for
 
 
@@ -115,7 +115,7 @@ def plans_panel(rec: Recommendation, history: WarehouseHistory, scope: str, curr
 _ACTIONS = {"dry_run": "Dry run", "apply": "Today's step", "rollback": "Rollback"}
 
 
-def _watch(job_id: int) -> None:
+def _watch(job_id: str) -> None:
     def status() -> tuple[float | None, str] | None:
         job = jobs.get(job_id)
         if job is None or job.status not in ("queued", "running"):

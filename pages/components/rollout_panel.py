@@ -15,9 +15,9 @@ from typing import Any
 
 import streamlit as st
 
+from adops import jobs
 from adops.experiments import Decision, rollout
 from adops.experiments import store as experiments
-from adops.store import jobs
 from pages.components.waiting import failure, wait_for
 
 FLASH = "ab-flash"

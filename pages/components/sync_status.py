@@ -7,8 +7,7 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from adops import ingest
-from adops.store import jobs
+from adops import ingest, jobs
 from pages.components.waiting import ACTIVE, follow, queue
 
 
@@ -36,7 +35,7 @@ def sync_panel() -> None:
         args=("sync", {"trigger": "page"}),
     )
     if active:
-        follow(active[0].id, f"Sync job #{active[0].id}")
+        follow(active[0].id, f"Sync job {active[0].id}")
     with st.expander("Sync history and account health"):
         st.dataframe(
             pd.DataFrame(

@@ -13,8 +13,8 @@ from typing import Any
 
 import streamlit as st
 
+from adops import jobs
 from adops.sidecar.client import health
-from adops.store import jobs
 
 #: None when the work is done, else (fraction done or None, what is happening)
 Status = Callable[[], tuple[float | None, str] | None]
@@ -40,14 +40,15 @@ def wait_for(status: Status) -> None:
         )
 
 
-def follow(job_id: int, what: str) -> None:
-    """One job's progress bar ("<what>… <its message>") until it ends; then the page reruns."""
+def follow(job_id: str, what: str) -> None:
+    """One job's progress bar ("<what>… <its message>") until it ends; then the page reruns.
+    A queued job says why it waits: its place in its queue and what runs ahead of it."""
 
     def status() -> tuple[float | None, str] | None:
         job = jobs.get(job_id)
         if job is None or job.status not in ACTIVE:
             return None
-        detail = job.message or ("waiting for the sidecar" if job.status == "queued" else "started")
+        detail = job.message or ("started" if job.status == "running" else _why_waiting(job_id))
         return min(max(job.progress, 0.0), 1.0), f"{what}… {detail}"
 
     wait_for(status)
@@ -79,6 +80,11 @@ def job_gate(kind: str, params: dict[str, Any], *, what: str, start: str, idle: 
 def queue(kind: str, params: dict[str, Any] | None = None) -> None:
     """A button's callback that queues a job for the sidecar (the only way a page starts work)."""
     jobs.enqueue(kind, params)
+
+
+def _why_waiting(job_id: str) -> str:
+    wait = jobs.waiting(job_id)
+    return f"queued: {wait.explain()}" if wait else "waiting for the sidecar"
 
 
 def failure(error: str | None) -> str:
