@@ -143,3 +143,25 @@ def test_a_demo_build_whose_sync_fails_keeps_the_warehouse(
         demo.build_demo(days=3)
     assert warehouse.snapshot() == snap  # not emptied by the rebuild
     assert counts()["campaign_daily:act_1"] == 3
+
+
+def test_a_colliding_writer_gets_a_conflict_not_a_traceback(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two workspaces with their own stores sharing one ADOPS_WAREHOUSE_URI do not share a lock."""
+    from deltalake.exceptions import CommitFailedError
+
+    from adops.errors import Conflict
+    from adops.warehouse import delta
+
+    warehouse.commit(two_accounts())
+    snap = warehouse.snapshot()
+
+    def collide(*_: object, **__: object) -> None:
+        raise CommitFailedError("Transaction failed: version already exists: 1")
+
+    monkeypatch.setattr(delta, "write_deltalake", collide)
+    with pytest.raises(warehouse.WriteConflict, match="another writer committed") as caught:
+        warehouse.commit({"campaign_daily": rows(1, day="2026-11-05")})
+    assert isinstance(caught.value, Conflict) and caught.value.exit_code == 1
+    assert warehouse.snapshot() == snap
