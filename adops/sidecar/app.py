@@ -20,6 +20,7 @@ from adops.sidecar.auth import is_loopback
 from adops.sidecar.errors import ERROR_HANDLERS
 from adops.sidecar.hub import Hub
 from adops.sidecar.stream import events_app
+from adops.sidecar.writer import EventWriter
 
 
 def create_app(worker: Worker | None = None, *, host: str = "127.0.0.1", hub: Hub | None = None) -> Starlette:
@@ -29,11 +30,13 @@ def create_app(worker: Worker | None = None, *, host: str = "127.0.0.1", hub: Hu
     the API token (or an app-minted events token) anywhere else.
     """
     hub = hub or Hub()
+    writer = EventWriter(lambda: hub.engine or store.engine())
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         store.engine()
         await hub.start()
+        writer.start()
         if worker and not worker.running:  # DBOS's sync API refuses a running event loop: use a thread
             await asyncio.to_thread(worker.start)
         try:
@@ -41,6 +44,7 @@ def create_app(worker: Worker | None = None, *, host: str = "127.0.0.1", hub: Hu
         finally:
             if worker:
                 await asyncio.to_thread(worker.stop)
+            await writer.stop()
         await hub.stop()
 
     async def health(request: Request) -> JSONResponse:
@@ -66,7 +70,7 @@ def create_app(worker: Worker | None = None, *, host: str = "127.0.0.1", hub: Hu
     app = Starlette(
         routes=[
             Route("/health", health),
-            Route("/events", events_app(hub, open_read=is_loopback(host))),
+            Route("/events", events_app(hub, open_read=is_loopback(host), writer=writer)),
             Route("/webhooks/{source}", webhook, methods=["POST"]),
         ],
         lifespan=lifespan,

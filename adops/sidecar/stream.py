@@ -26,8 +26,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from adops.errors import AdopsError, InputError
 from adops.sidecar import auth
+from adops.sidecar.errors import adops_error
 from adops.sidecar.hub import Hub, Subscriber, TypeFilter, encode
 from adops.sidecar.limits import Unauthorized, parse_json, read_body, utf8
+from adops.sidecar.writer import EventWriter
 from adops.store import events as event_log
 
 DEFAULT_APP_ORIGINS = ("http://127.0.0.1:8501", "http://localhost:8501")
@@ -45,10 +47,11 @@ def app_origins() -> list[str]:
     return given or list(DEFAULT_APP_ORIGINS)
 
 
-def events_app(hub: Hub, *, open_read: bool) -> ASGIApp:
+def events_app(hub: Hub, *, open_read: bool, writer: EventWriter | None = None) -> ASGIApp:
     """The /events endpoint (GET and POST) with CORS for the app's origins on GET.
 
-    `open_read`: GET needs no credential (the sidecar listens on loopback only).
+    `open_read`: GET needs no credential (the sidecar listens on loopback only). `writer`
+    stores POSTed events in batches (else each is stored on its own).
     """
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
@@ -58,14 +61,15 @@ def events_app(hub: Hub, *, open_read: bool) -> ASGIApp:
             if request.method == "GET":
                 response = await _open_stream(request, hub, open_read)
             elif request.method == "POST":
-                response = await _post(request, hub)
+                response = await _post(request, hub, writer)
             else:
                 response = JSONResponse(
                     {"error": "use GET or POST"}, status_code=405, headers={"Allow": "GET, POST"}
                 )
-        except AdopsError as exc:
-            headers = {"Retry-After": "5"} if exc.http_status == 503 else None
-            response = JSONResponse({"error": str(exc)}, status_code=exc.http_status, headers=headers)
+        except AdopsError as exc:  # the sidecar's one error reply, plus when to come back for a 503
+            response = await adops_error(request, exc)
+            if exc.http_status == 503:
+                response.headers["Retry-After"] = "5"
         await response(scope, receive, send)
 
     return CORSMiddleware(
@@ -102,7 +106,7 @@ def _event_id(value: str | None) -> int | None:
     return int(value)
 
 
-async def _post(request: Request, hub: Hub) -> JSONResponse:
+async def _post(request: Request, hub: Hub, writer: EventWriter | None) -> JSONResponse:
     if not auth.bearer_ok(request.headers.get("authorization")):
         raise Unauthorized("missing or bad bearer token")
     body = await read_body(request)
@@ -116,7 +120,10 @@ async def _post(request: Request, hub: Hub) -> JSONResponse:
     data = payload.get("data", {})
     if not isinstance(data, dict):
         raise InputError("data must be a JSON object")
-    event_id = await asyncio.to_thread(partial(event_log.publish, event_type, data, bind=hub.engine))
+    if writer is not None:
+        event_id = await writer.publish(event_type, data)
+    else:
+        event_id = await asyncio.to_thread(partial(event_log.publish, event_type, data, bind=hub.engine))
     hub.offer(event_id, event_type, json.dumps(data))
     return JSONResponse({"id": event_id}, status_code=201)
 

@@ -29,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from adops import clock, store
-from adops.errors import AdopsError, ConfigError, Conflict, NotFound
+from adops.errors import ConfigError, Conflict, NotFound
 from adops.sidecar.hub import Hub
 from adops.sidecar.limits import Unauthorized, parse_json, read_body, utf8
 from adops.store.models import Event, WebhookReceipt
@@ -112,14 +112,7 @@ def _webhook(secret: str) -> Webhook:
 
 
 async def receive(request: Request, hub: Hub | None = None) -> JSONResponse:
-    """The /webhooks/{source} endpoint."""
-    try:
-        return await _receive(request, hub)
-    except AdopsError as exc:
-        return JSONResponse({"error": str(exc)}, status_code=exc.http_status)
-
-
-async def _receive(request: Request, hub: Hub | None) -> JSONResponse:
+    """The /webhooks/{source} endpoint; refusals are `adops.errors` kinds, answered by the app's handler."""
     source = request.path_params["source"]
     if not _SOURCE.fullmatch(source):
         raise NotFound("unknown webhook source: names are 1-64 of a-z 0-9 _ -")

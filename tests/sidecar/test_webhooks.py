@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from adops import store
-from adops.sidecar.webhooks import record, secret_variable, sign
+from adops.sidecar.limits import Unauthorized
+from adops.sidecar.webhooks import check_headers, record, secret_variable, sign
 from adops.store.models import WebhookReceipt
 from tests.sidecar.conftest import SECRET, Live, raw_request
 
@@ -91,9 +92,9 @@ def test_every_bad_signature_is_a_401_and_stores_nothing(live: Live, case: str) 
     elif case.startswith("no "):
         del headers[case.removeprefix("no ")]
     elif case == "stale timestamp":
-        headers = signed(stamp=now - 301)
+        headers = signed(stamp=now - 360)  # (the exact edge: test_the_tolerance_edge)
     elif case == "future timestamp":
-        headers = signed(stamp=now + 301)
+        headers = signed(stamp=now + 360)
     elif case == "400-digit timestamp":
         headers["webhook-timestamp"] = "9" * 400
     elif case == "float timestamp":
@@ -110,6 +111,15 @@ def test_every_bad_signature_is_a_401_and_stores_nothing(live: Live, case: str) 
     assert response.status_code == 401, response.text
     assert "error" in response.json()
     assert received() == []
+
+
+def test_the_tolerance_edge() -> None:
+    headers = signed(stamp=1_000_000)
+    for now in (1_000_000 - 300, 1_000_000 + 300):
+        assert check_headers(headers, now=now) == ("msg_1", 1_000_000)
+    for now in (1_000_000 - 301, 1_000_000 + 301):
+        with pytest.raises(Unauthorized, match="5 minutes"):
+            check_headers(headers, now=now)
 
 
 def test_timestamps_within_five_minutes_either_way_pass(live: Live) -> None:
@@ -174,7 +184,7 @@ def test_without_any_secret_webhooks_are_refused_before_the_body(
 def test_a_broken_secret_is_a_setting_error_not_a_crash(live: Live, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ADOPS_WEBHOOK_SECRET", "whsec_***not-base64***")
     response = post(live, BODY, signed(secret=SECRET))
-    assert response.status_code == 500 and "whsec_" in response.json()["error"]
+    assert response.status_code == 500 and response.json()["kind"] == "config"
     assert "not-base64" not in response.text  # the secret is never echoed
 
 
