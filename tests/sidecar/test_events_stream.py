@@ -423,3 +423,39 @@ def test_hub_cap_and_filters() -> None:
     assert TypeFilter.parse("") is None
     assert encode((7, "x\ny", '{"a":\n1}')) == b'id: 7\nevent: x y\ndata: {"a": 1}\n\n'
     assert flush_interval(1) < flush_interval(1000) <= 0.02
+
+
+def test_the_writer_stores_concurrent_posts_together_and_answers_each() -> None:
+    from adops import store
+    from adops.sidecar.writer import EventWriter
+
+    async def scenario() -> list[int]:
+        writer = EventWriter(store.engine)
+        writer.start()
+        try:
+            return list(await asyncio.gather(*(writer.publish("w.t", {"n": n}) for n in range(200))))
+        finally:
+            await writer.stop()
+
+    ids = asyncio.run(scenario())
+    assert len(set(ids)) == 200
+    stored = {r[0]: json.loads(r[2])["n"] for r in events.feed(0, 500)}
+    assert [stored[i] for i in ids] == list(range(200))  # each caller got its own event's id
+
+
+def test_a_failing_store_fails_every_waiting_post() -> None:
+    from sqlalchemy import create_engine
+
+    from adops.sidecar.writer import EventWriter
+
+    async def scenario() -> list[object]:
+        writer = EventWriter(lambda: create_engine("sqlite:///:memory:"))  # no events table
+        writer.start()
+        try:
+            return list(
+                await asyncio.gather(*(writer.publish("x", {}) for _ in range(3)), return_exceptions=True)
+            )
+        finally:
+            await writer.stop()
+
+    assert all(isinstance(r, Exception) for r in asyncio.run(scenario()))
