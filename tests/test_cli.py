@@ -208,9 +208,9 @@ def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_jobs_limit_is_honoured(capsys: pytest.CaptureFixture[str]) -> None:
-    from adops.store import jobs
+    from adops import jobs
 
-    for _ in range(3):
-        jobs.enqueue("sync", {"n": _})
+    for platform in ("meta", "tiktok", "linkedin"):
+        jobs.enqueue("sync", {"platforms": [platform]})
     code, out, _ = run(["jobs", "--limit", "2"], capsys)
     assert code == 0 and len(json.loads(out)) == 2

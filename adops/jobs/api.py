@@ -176,10 +176,12 @@ def run_schedule(name: str) -> str:
 
 def get(job_id: str) -> Job | None:
     """The job with this id, or None."""
+    if not system.exists():
+        return None
     found = system.client().list_workflows(
         workflow_ids=[_checked_id(job_id)], load_input=True, load_output=True
     )
-    return _job(found[0]) if found else None
+    return _job(found[0], last_message=True) if found else None
 
 
 def recent(limit: int = 20, kind: str | None = None, status: str | None = None) -> list[Job]:
@@ -189,6 +191,8 @@ def recent(limit: int = 20, kind: str | None = None, status: str | None = None) 
     names = [kinds.kind(kind).name] if kind else [k.name for k in KINDS.values() if k.public]
     if status is not None and status not in STATUSES:
         raise InputError(f"unknown job status {str(status)[:40]!r}; one of {', '.join(STATUSES)}")
+    if not system.exists():
+        return []
     rows = system.client().list_workflows(
         name=names,
         status=_TO_DBOS[status] if status else None,
@@ -202,6 +206,8 @@ def recent(limit: int = 20, kind: str | None = None, status: str | None = None) 
 
 def steps(job_id: str) -> list[Step]:
     """The job's finished steps, in order, with their errors."""
+    if not system.exists():
+        return []
     rows = system.client().list_workflow_steps(_checked_id(job_id), load_output=True)
     return [
         Step(
@@ -233,7 +239,7 @@ def waiting(job_id: str) -> Wait | None:
 
 def schedule_states() -> list[ScheduleState]:
     """The workspace's schedules with their state in DBOS."""
-    stored = {s["schedule_name"]: s for s in system.client().list_schedules()}
+    stored = {s["schedule_name"]: s for s in system.client().list_schedules()} if system.exists() else {}
     out = []
     for spec in schedules.specs():
         row = stored.get(spec.name)
@@ -310,6 +316,8 @@ def prune(days: int = schedules.RETENTION_DAYS, batch: int = 1000) -> int:
     if not 0 <= int(days) <= 36_500:
         raise InputError(f"days must be between 0 and 36,500, not {days}")
     cutoff = (datetime.now(UTC) - timedelta(days=int(days))).isoformat()
+    if not system.exists():
+        return 0
     client = system.client()
     deleted = 0
     while True:
@@ -348,7 +356,9 @@ def _checked_id(job_id: str) -> str:
     return text
 
 
-def _job(w: Any) -> Job:
+def _job(w: Any, last_message: bool = False) -> Job:
+    """A DBOS workflow status as a Job; the progress event is read for running jobs (and, with
+    `last_message`, for finished ones: what the job last said)."""
     status = _FROM_DBOS.get(str(w.status), str(w.status).lower())
     params: dict[str, Any] = {}
     args = (w.input or {}).get("args") if isinstance(w.input, dict) else None
@@ -356,7 +366,9 @@ def _job(w: Any) -> Job:
         params = dict(args[1])
     elif args and isinstance(args[0], dict):
         params = dict(args[0])
-    fraction, message = (1.0, "") if status in FINISHED else _progress(w.workflow_id, status)
+    fraction, message = _progress(w.workflow_id) if status == "running" or last_message else (0.0, "")
+    if status in FINISHED:
+        fraction = 1.0
     spec = KINDS.get(str(w.name))
     return Job(
         id=str(w.workflow_id),
@@ -376,9 +388,7 @@ def _job(w: Any) -> Job:
     )
 
 
-def _progress(job_id: str, status: str) -> tuple[float, str]:
-    if status != "running":
-        return 0.0, ""
+def _progress(job_id: str) -> tuple[float, str]:
     value = system.client().get_event(job_id, "progress", timeout_seconds=0)
     if not isinstance(value, dict):
         return 0.0, ""

@@ -39,19 +39,31 @@ _migrated: set[str] = set()
 
 
 def url() -> str:
-    """The system database's URL for the current workspace."""
+    """The system database's URL for the current workspace (its adops.toml is checked on the way,
+    like the store's: a bad setting is reported before any job is read or queued)."""
     from adops.settings import environment
 
+    cfg = config.load()
     env = environment()
     if env.jobs_database_url:
         return env.jobs_database_url
-    if env.database_url.startswith(("postgresql", "postgres:")):
-        return env.database_url
-    return f"sqlite:///{config.home() / FILE}"
+    if cfg.database_url.startswith(("postgresql", "postgres:")):
+        return cfg.database_url
+    return f"sqlite:///{cfg.home / FILE}"
 
 
 def is_sqlite(target: str) -> bool:
     return target.startswith("sqlite")
+
+
+def exists() -> bool:
+    """Whether the workspace has a jobs database yet. A reader (a page, `adops jobs`) finds no jobs
+    in one that was never made, and does not make it: drawing a page writes nothing."""
+    target = url()
+    if not is_sqlite(target):
+        return True
+    path = Path(target.removeprefix("sqlite:///"))
+    return path.is_file() and path.stat().st_size > 0
 
 
 def engine(target: str, pool_size: int = 5) -> Engine | None:

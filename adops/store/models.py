@@ -1,4 +1,8 @@
-"""Tables of the operational store: events, jobs, sync runs and state, the audit log, experiments and budget plans."""
+"""Tables of the operational store: events, sync runs and state, the audit log, experiments and budget plans.
+
+Background jobs live in DBOS's own database (`adops.jobs`); the `jobs` table the first schema made is
+no longer written (a later migration may drop it).
+"""
 
 from __future__ import annotations
 
@@ -20,23 +24,6 @@ class Event(Base):
     type: Mapped[str] = mapped_column(String(100), index=True)
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
-class Job(Base):
-    """A unit of background work, queued by pages or the CLI and run by the sidecar."""
-
-    __tablename__ = "jobs"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    kind: Mapped[str] = mapped_column(String(50), index=True)
-    params: Mapped[dict] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(20), index=True, default="queued")
-    progress: Mapped[float] = mapped_column(Float, default=0.0)
-    message: Mapped[str] = mapped_column(Text, default="")
-    result: Mapped[dict | None] = mapped_column(JSON, nullable=True)
-    error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class SyncRun(Base):

@@ -19,7 +19,7 @@ from adops.optimize.plans import PlanError, approve, audit_trail, get_plan, save
 from adops.optimize.sources import warehouse_history
 from adops.store import events
 from adops.store.db import session
-from adops.store.models import BudgetPlan, BudgetPlanLine, Job
+from adops.store.models import BudgetPlan, BudgetPlanLine
 
 PLATFORM = "meta"
 
@@ -128,16 +128,13 @@ def test_apply_moves_budgets_in_daily_steps_and_rollback_restores(
 def test_runs_as_sidecar_jobs_with_progress_and_clear_failures(
     sandbox_plan: tuple[int, str, dict[str, float]],
 ) -> None:
-    from adops.scheduler import run_next
+    from adops import jobs
+    from tests.jobs.support import run as run_job
 
     plan_id, account_id, before = sandbox_plan
 
-    def run(action: str) -> Job:
-        job_id = store.jobs.enqueue("budget_plan.run", {"plan_id": plan_id, "action": action, "actor": "ops"})
-        assert run_next() == job_id
-        job = store.jobs.get(job_id)
-        assert job is not None
-        return job
+    def run(action: str) -> jobs.Job:
+        return run_job(jobs.enqueue("budget_plan.run", {"plan_id": plan_id, "action": action, "actor": "ops"}))
 
     dry = run("dry_run")
     assert dry.status == "done" and dry.progress == 1.0 and dry.message == f"{PLATFORM}:{account_id}"
@@ -210,11 +207,11 @@ def test_plan_from_the_warehouse_is_saved_with_its_campaigns(
 def test_fits_are_cached_per_snapshot_and_queued_after_a_sync(workspace) -> None:  # type: ignore[no-untyped-def]
     from datetime import date
 
-    from adops import store
+    from adops import jobs
     from adops.connectors.sandbox import init_state
     from adops.ingest import sync as run_sync
     from adops.optimize import fits
-    from adops.scheduler import run_next
+    from tests.jobs.support import run
 
     init_state(3, date(2026, 11, 24), (3, 4))
     run_sync(platforms=["meta"], since=date(2026, 5, 1))
@@ -224,8 +221,7 @@ def test_fits_are_cached_per_snapshot_and_queued_after_a_sync(workspace) -> None
     assert curves and fits.cached(scope) is not None
     assert {c.channel for c in fits.cached(scope)[1]} == {c.channel for c in curves}  # type: ignore[index]
     # a sync job changes the snapshot: the cache misses, and the default scope is queued for fitting
-    job = store.jobs.enqueue("sync", {"platforms": ["meta"], "until": "2026-11-25"})
-    assert run_next() == job
+    assert run(jobs.enqueue("sync", {"platforms": ["meta"], "until": "2026-11-24"})).status == "done"
     assert fits.cached(scope) is None
-    queued = store.jobs.recent(1, kind="optimize.fit")[0]
+    queued = jobs.recent(1, kind="optimize.fit")[0]
     assert queued.status == "queued" and queued.params == fits.FitScope().to_params()

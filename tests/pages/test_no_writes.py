@@ -16,21 +16,22 @@ PAGES = ["overview", "ab_testing", "forecast", "budget", "settings"]
 
 
 def state(home: Path) -> dict[str, object]:
-    """Every table's row count in adops.sqlite, and every other workspace file with size and mtime."""
-    db = sqlite3.connect(f"file:{home / 'adops.sqlite'}?mode=ro", uri=True)
-    try:
-        tables = [r[0] for r in db.execute("select name from sqlite_master where type = 'table'")]
-        counts = {t: db.execute(f'select count(*) from "{t}"').fetchone()[0] for t in tables}
-        jobs = db.execute("select id, status from jobs order by id").fetchall()
-        exps = db.execute("select id, status from experiments order by id").fetchall()
-    finally:
-        db.close()
+    """Every table's rows in each SQLite database of the workspace (the store, the job system), and
+    every other workspace file with its size and mtime."""
+    databases = {}
+    for path in sorted(home.glob("*.sqlite")):
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            tables = [r[0] for r in db.execute("select name from sqlite_master where type = 'table'")]
+            databases[path.name] = {t: db.execute(f'select * from "{t}"').fetchall() for t in tables}
+        finally:
+            db.close()
     files = {
         str(p.relative_to(home)): (p.stat().st_size, p.stat().st_mtime_ns)
         for p in sorted(home.rglob("*"))
-        if p.is_file() and not p.name.startswith("adops.sqlite")  # the store is compared by its rows
+        if p.is_file() and ".sqlite" not in p.name  # databases are compared by their rows
     }
-    return {"rows": counts, "jobs": jobs, "experiments": exps, "files": files}
+    return {"databases": databases, "files": files}
 
 
 @pytest.mark.slow

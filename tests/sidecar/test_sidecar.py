@@ -1,4 +1,4 @@
-"""The sidecar's HTTP contract: health, event ingress, SSE replay, Standard Webhooks, the job worker."""
+"""The sidecar's HTTP contract: health, event ingress, SSE replay, Standard Webhooks (jobs: tests/jobs)."""
 
 import json
 import threading
@@ -11,7 +11,6 @@ import uvicorn
 from starlette.testclient import TestClient
 
 from adops import store
-from adops.scheduler import run_next
 from adops.sidecar import create_app
 from adops.sidecar.webhooks import sign
 
@@ -104,21 +103,3 @@ def test_sse_replays_after_last_event_id_then_streams_live() -> None:
         thread.join(5)
     assert [s[0] for s in seen[:2]] == ids[3:]
     assert seen[2][1] == "demo.tick" and seen[2][2] == {"n": 99}
-
-
-def test_the_worker_runs_a_queued_sync_job(workspace) -> None:  # type: ignore[no-untyped-def]
-    from datetime import date
-
-    from adops.connectors.sandbox import init_state
-
-    init_state(5, date(2026, 11, 24), (2, 3))
-    job_id = store.jobs.enqueue("sync", {"platforms": ["pinterest"], "since": "2026-11-01"})
-    assert run_next() == job_id
-    job = store.jobs.get(job_id)
-    assert job is not None and job.status == "done" and job.result["status"] == "success"  # type: ignore[index]
-    progress = [e for e in store.events.after(0) if e.type == "job.progress"]
-    assert progress and progress[-1].data["progress"] == 1.0
-    fit = store.jobs.recent(1, kind="optimize.fit")[0]  # a sync warms the Budget page's curves
-    assert fit.status == "queued" and run_next() == fit.id and store.jobs.get(fit.id).status == "done"  # type: ignore[union-attr]
-    unknown = store.jobs.enqueue("teleport")
-    assert run_next() == unknown and store.jobs.get(unknown).status == "failed"  # type: ignore[union-attr]

@@ -80,8 +80,12 @@ def test_store_and_sync_on_postgres(postgres_url: str, monkeypatch: pytest.Monke
     assert {"events", "jobs", "sync_runs", "sync_state"} <= set(inspect(store.engine()).get_table_names())
     first, second = store.events.publish("a", {"x": 1}), store.events.publish("b", {"x": 2})
     assert [e.type for e in store.events.after(first - 1)] == ["a", "b"] and second > first
-    job = store.jobs.enqueue("sync", {"platforms": ["linkedin"]})
-    assert store.jobs.claim_next().id == job  # type: ignore[union-attr]
+    from adops import jobs  # DBOS keeps the jobs in the same database, in its own `dbos` schema
+
+    job = jobs.enqueue("sync", {"platforms": ["linkedin"]})
+    assert jobs.enqueue("sync", {"platforms": ["linkedin"], "trigger": "page"}) == job
+    assert jobs.get(job).status == "queued" and jobs.system.url() == postgres_url  # type: ignore[union-attr]
+    assert "dbos" in inspect(store.engine()).get_schema_names()
     init_state(3, date(2026, 11, 24), (2, 3))
     result = sync(platforms=["linkedin"], since=date(2026, 11, 1))
     assert result.status == "success" and result.rows > 0

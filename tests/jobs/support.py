@@ -1,0 +1,71 @@
+"""Running queued jobs inside a test, one at a time, the way the sidecar would.
+
+DBOS is launched in the test process for the current workspace (relaunched when a test moves to
+another one: ~0.15 s), listening to none of the real queues, so what a page or a sync queues stays
+queued until the test runs it with `run(job_id)` or `run_next()`. Running a job moves it to a
+private test queue the launched DBOS does listen to, then waits for it to end.
+"""
+
+from __future__ import annotations
+
+import atexit
+import time
+
+from adops import jobs
+from adops.jobs import kinds, system
+
+TEST_QUEUE = "tests-run"
+_launched: dict[str, str] = {}
+
+
+def launch() -> None:
+    """DBOS for the current workspace, in this process (no real queue listened to)."""
+    from dbos import DBOS
+
+    from adops.jobs import workflows  # noqa: F401  (registers the workflows)
+
+    target = system.url()
+    if _launched.get("url") == target:
+        return
+    if _launched:
+        DBOS.destroy(workflow_completion_timeout_sec=0)
+        _launched.clear()
+    system.migrate(target)
+    DBOS(config=system.dbos_config(target, notification_listener_polling_interval_sec=0.05))  # type: ignore[arg-type]
+    DBOS.listen_queues([TEST_QUEUE])
+    DBOS.launch()
+    DBOS.register_queue(TEST_QUEUE, polling_interval_sec=0.05, on_conflict="always_update")
+    _launched["url"] = target
+
+
+def run(job_id: str, timeout: float = 120.0) -> jobs.Job:
+    """Run one queued job to its end (done or failed) and return it."""
+    from dbos import DBOS
+
+    launch()
+    DBOS.resume_workflow(job_id, queue_name=TEST_QUEUE)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = jobs.get(job_id)
+        if job is not None and job.status not in jobs.ACTIVE:
+            return job
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} did not end within {timeout}s")
+
+
+def run_next(kind: str | None = None) -> str | None:
+    """Run the oldest queued job (of `kind`) to its end; its id, or None when nothing is queued."""
+    queued = [j for j in jobs.recent(200, kind=kind, status="queued") if j.queue in kinds.QUEUES]
+    if not queued:
+        return None
+    oldest = min(queued, key=lambda j: (j.created_at, j.id))
+    run(oldest.id)
+    return oldest.id
+
+
+@atexit.register
+def _stop() -> None:
+    if _launched:
+        from dbos import DBOS
+
+        DBOS.destroy(workflow_completion_timeout_sec=0)
