@@ -21,9 +21,8 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 from standardwebhooks.webhooks import EmptyWebhookSecretError, Webhook, WebhookVerificationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -40,6 +39,8 @@ _ID = re.compile(r"[\x21-\x7e]{1,200}")  # printable ASCII, as the spec's msg_â€
 _SIGNATURE = re.compile(r"v1,[A-Za-z0-9+/]{1,200}={0,2}")
 _MAX_SIGNATURE_HEADER = 4096
 _PARSE_IN_THREAD = 64 * 1024
+_INSERT_EVENT = insert(Event).returning(Event.id)
+_INSERT_RECEIPT = insert(WebhookReceipt)
 
 
 def sign(secret: str, webhook_id: str, timestamp: int, body: bytes) -> str:
@@ -151,31 +152,29 @@ def record(
     """
     bind = bind or store.engine()
     try:
-        with Session(bind, expire_on_commit=False) as s, s.begin():
-            seen = _seen(s, webhook_id, source)
-            if seen is not None:
-                return seen, True
-            event = Event(
-                type="webhook.received",
-                data=_event_data(source, webhook_id, payload),
-                created_at=datetime.now(UTC),
+        with bind.begin() as conn:  # built once, run with parameters: this runs for every delivery
+            event_id = conn.execute(
+                _INSERT_EVENT,
+                {
+                    "type": "webhook.received",
+                    "data": _event_data(source, webhook_id, payload),
+                    "created_at": datetime.now(UTC),
+                },
+            ).scalar_one()
+            conn.execute(
+                _INSERT_RECEIPT,
+                {
+                    "source": source,
+                    "webhook_id": webhook_id,
+                    "received_at": clock.now(),
+                    "event_id": event_id,
+                    "body": body,
+                },
             )
-            s.add(event)
-            s.flush()
-            s.add(
-                WebhookReceipt(
-                    source=source,
-                    webhook_id=webhook_id,
-                    received_at=clock.now(),
-                    event_id=event.id,
-                    body=body,
-                )
-            )
-            s.flush()
-            return int(event.id), False
-    except IntegrityError:
-        with Session(bind) as s:
-            seen = _seen(s, webhook_id, source)
+            return int(event_id), False
+    except IntegrityError:  # the id is known (the whole transaction, event too, is rolled back)
+        with bind.connect() as conn:
+            seen = _seen(conn, webhook_id, source)
         if seen is None:
             raise
         return seen, True
