@@ -20,6 +20,7 @@ navigation = st.navigation(
             st.Page("pages/budget.py", title="Budget", icon=":material/savings:"),
         ],
         "Workspace": [
+            st.Page("pages/jobs.py", title="Jobs", icon=":material/work_history:"),
             st.Page("pages/settings.py", title="Settings", icon=":material/settings:"),
         ],
     }

@@ -176,11 +176,10 @@ def run_schedule(name: str) -> str:
 
 def get(job_id: str) -> Job | None:
     """The job with this id, or None."""
+    job_id = _checked_id(job_id)
     if not system.exists():
         return None
-    found = system.client().list_workflows(
-        workflow_ids=[_checked_id(job_id)], load_input=True, load_output=True
-    )
+    found = system.client().list_workflows(workflow_ids=[job_id], load_input=True, load_output=True)
     return _job(found[0], last_message=True) if found else None
 
 
@@ -201,14 +200,15 @@ def recent(limit: int = 20, kind: str | None = None, status: str | None = None) 
         load_input=True,
         load_output=True,
     )
-    return [_job(w) for w in rows]
+    return sorted((_job(w) for w in rows), key=_order, reverse=True)
 
 
 def steps(job_id: str) -> list[Step]:
     """The job's finished steps, in order, with their errors."""
+    job_id = _checked_id(job_id)
     if not system.exists():
         return []
-    rows = system.client().list_workflow_steps(_checked_id(job_id), load_output=True)
+    rows = system.client().list_workflow_steps(job_id, load_output=True)
     return [
         Step(
             number=int(s["function_id"]),
@@ -228,9 +228,7 @@ def waiting(job_id: str) -> Wait | None:
     if job is None or job.status != "queued" or job.queue not in kinds.QUEUES:
         return None
     rows = system.client().list_queued_workflows(queue_name=job.queue, load_input=True, load_output=False)
-    jobs = sorted(
-        (_job(w) for w in rows), key=lambda j: (j.created_at or datetime.min.replace(tzinfo=UTC), j.id)
-    )
+    jobs = sorted((_job(w) for w in rows), key=_order)
     running = [j for j in jobs if j.status == "running"]
     queued = [j for j in jobs if j.status == "queued"]
     position = next((i for i, j in enumerate(queued, start=1) if j.id == job.id), len(queued) + 1)
@@ -335,6 +333,11 @@ def prune(days: int = schedules.RETENTION_DAYS, batch: int = 1000) -> int:
 
 
 # ---------------------------------------------------------------------------- internals
+
+
+def _order(job: Job) -> tuple[datetime, str]:
+    """Oldest first, as the queue takes them (creation second, then the id's millisecond)."""
+    return job.created_at or datetime.min.replace(tzinfo=UTC), kinds.id_time(job.id)
 
 
 def _existing(job_id: str) -> Job:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -129,8 +130,19 @@ def dedupe_key(name: str, params: dict[str, Any]) -> str:
 
 
 def new_id(name: str) -> str:
-    """A job id people can read and sort: `sync-20261207-101502-a3f9c1` (kind, UTC time, random)."""
-    return f"{name}-{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+    """A job id people can read and sort: `sync-20261207-101502.348-a3f9c1` (kind, UTC time to the
+    millisecond, random). DBOS stores creation times in whole seconds; the id orders within one."""
+    now = datetime.now(UTC)
+    return f"{name}-{now:%Y%m%d-%H%M%S}.{now.microsecond // 1000:03d}-{secrets.token_hex(3)}"
+
+
+_ID_TIME = re.compile(r"-(\d{8}-\d{6}\.\d{3})-[0-9a-f]{6}$")
+
+
+def id_time(job_id: str) -> str:
+    """The creation time written into an id by `new_id` ("" for ids made elsewhere), for ordering."""
+    found = _ID_TIME.search(job_id)
+    return found.group(1) if found else ""
 
 
 def options(

@@ -58,7 +58,7 @@ def run_next(kind: str | None = None) -> str | None:
     queued = [j for j in jobs.recent(200, kind=kind, status="queued") if j.queue in kinds.QUEUES]
     if not queued:
         return None
-    oldest = min(queued, key=lambda j: (j.created_at, j.id))
+    oldest = min(queued, key=lambda j: (j.created_at, kinds.id_time(j.id)))
     run(oldest.id)
     return oldest.id
 
