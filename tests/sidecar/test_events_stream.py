@@ -459,3 +459,18 @@ def test_a_failing_store_fails_every_waiting_post() -> None:
             await writer.stop()
 
     assert all(isinstance(r, Exception) for r in asyncio.run(scenario()))
+
+
+def test_the_app_builds_its_browser_feed_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    from urllib.parse import parse_qs, urlsplit
+
+    from adops.sidecar.client import events_url
+
+    monkeypatch.setenv("ADOPS_SIDECAR_URL", "http://127.0.0.1:8765")
+    monkeypatch.delenv("ADOPS_API_TOKEN", raising=False)
+    assert events_url() == "http://127.0.0.1:8765/events"
+    monkeypatch.setenv("ADOPS_API_TOKEN", "secret-api-token")
+    url = events_url(types=["job.*", "sync.finished"], since=41)
+    query = parse_qs(urlsplit(url).query)
+    assert query["types"] == ["job.*,sync.finished"] and query["since"] == ["41"]
+    assert auth.events_token_ok(query["token"][0]) and "secret-api-token" not in url
