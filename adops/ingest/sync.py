@@ -39,8 +39,6 @@ from adops.warehouse.tables import TABLES
 log = logging.getLogger(__name__)
 
 PER_ACCOUNT_TABLES = ("accounts", "campaigns", "ads", "campaign_daily", "ad_daily")
-#: the time zone whose "today" is the latest on Earth: a window past its today is in the future
-LATEST_TIME_ZONE = "Pacific/Kiritimati"
 #: the longest window one sync reads (five years of days)
 MAX_WINDOW_DAYS = 1827
 MAX_ERROR_CHARS = 1000
@@ -164,10 +162,10 @@ def sync(
 def check_window(since: date | None, until: date | None) -> None:
     """Refuse a window no platform can answer: inverted, starting or ending in the future, or too long.
 
-    "The future" is after today anywhere on Earth (UTC+14), so an account far east of UTC can
-    still read its own today.
+    "The future" is after tomorrow in UTC: an account east of UTC (up to UTC+14) may already be
+    living tomorrow, and reads its own today.
     """
-    latest = clock.today(LATEST_TIME_ZONE)
+    latest = clock.today() + timedelta(days=1)
     if since and until and since > until:
         raise InputError(f"--since {since} is after --until {until}")
     for option, day in (("--since", since), ("--until", until)):

@@ -34,9 +34,10 @@ def test_impossible_windows_are_input_errors(since: date | None, until: date | N
 
 
 def test_tomorrow_is_allowed_for_accounts_east_of_utc(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("ADOPS_TODAY")
     from adops.ingest.sync import check_window
 
+    check_window(TODAY + timedelta(days=1), TODAY + timedelta(days=1))  # with the frozen clock
+    monkeypatch.delenv("ADOPS_TODAY")
     check_window(clock.today("Pacific/Kiritimati"), None)  # today in UTC+14 is not the future
 
 
