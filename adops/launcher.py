@@ -90,6 +90,7 @@ def run(port: int, sidecar_port: int) -> int:
         if subprocess.run([sys.executable, "-m", "adops.cli", "demo"]).returncode != 0:
             print("adops-run: building the demo workspace failed (see above)", file=sys.stderr)
             return 1
+        warm_up()
     sidecar = f"http://{HOST}:{sidecar_port}"
     env = {**os.environ, "ADOPS_SIDECAR_URL": sidecar}
     streamlit = Path(sys.executable).parent / "streamlit"
@@ -118,6 +119,16 @@ def run(port: int, sidecar_port: int) -> int:
     print(f"adops-run: {name} stopped (exit {failed.returncode}); stopping the other", file=sys.stderr)
     stop_groups(children)
     return 1
+
+
+def warm_up() -> None:
+    """Queue what the sidecar does after a sync for the demo just built (outside a sync job): the
+    Budget page's default response curves and the experiments' winner rule."""
+    from adops import jobs
+    from adops.optimize.fits import FitScope
+
+    jobs.enqueue("optimize.fit", FitScope().to_params())
+    jobs.enqueue("experiments.decide", {})
 
 
 def stop_groups(children: list[subprocess.Popen[bytes]], grace: float = GRACE_S) -> None:

@@ -28,7 +28,7 @@ def fits_or_progress(scope: FitScope) -> Fits:
         what="Fitting response curves in the background",
         start="Fit the response curves",
         idle="No response curves for these filters on the current data yet. The default view is fitted "
-        "after every sync; **Fit the response curves** fits this one in the background (the sidecar).",
+        "after each sync the sidecar runs; **Fit the response curves** fits this one in the background.",
         key="budget-fit",
     )
     st.stop()

@@ -8,7 +8,7 @@ import streamlit as st
 from adops import config, warehouse
 from adops.forecast import METRICS, ForecastScope, accuracy_table, forecast_table, period_pacing
 from adops.forecast import jobs as forecast_jobs
-from pages.components.formatting import PLATFORM_LABELS, compact
+from pages.components.formatting import PLATFORM_LABELS, fmt
 from pages.components.projections import budget_panel, roas_panel
 from pages.components.routing import through_app
 from pages.components.waiting import job_gate
@@ -22,7 +22,7 @@ if "campaign_daily" not in warehouse.snapshot().versions:
     st.info("The warehouse is empty. Sync your accounts, or build the demo workspace with `adops demo`.")
     st.stop()
 
-c1, c2, c3, c4, c5, c6 = st.columns([1.2, 1, 2, 1.2, 0.8, 0.8])
+c1, c2, c3, c4, c5, c6 = st.columns([1.2, 1, 2, 1.2, 0.8, 1])
 metric = c1.selectbox("Metric", list(METRICS), key="fc-metric")
 level = c2.selectbox("Scope", LEVELS, key="fc-level")
 platforms = c3.multiselect(
@@ -54,7 +54,9 @@ if not results:
     st.stop()
 
 by_name = {r.series or "total": r for r in results}
-chosen = st.selectbox("Series", list(by_name), key="fc-series")
+chosen = st.selectbox(
+    "Series", list(by_name), format_func=lambda name: PLATFORM_LABELS.get(name, name), key="fc-series"
+)
 fc = by_name[chosen]
 currency = config.load().reporting_currency
 unit = f" ({currency})" if metric in ("spend", "conversion_value") else ""
@@ -128,11 +130,15 @@ with right:
         cols = st.columns(3)
         cols[0].metric(
             f"{period.title()} to {p.end[5:]}",
-            compact(p.projected_total),
+            fmt(metric, p.projected_total, currency, short=True),
             help=f"Projected {p.projected_total:,.0f} by {p.end}; "
             f"{p.interval_width:.0%} interval {p.lower:,.0f} – {p.upper:,.0f}",
         )
-        cols[1].metric("Actual so far", compact(p.actual_to_date), help=f"{p.actual_to_date:,.0f}")
+        cols[1].metric(
+            "Actual so far",
+            fmt(metric, p.actual_to_date, currency, short=True),
+            help=fmt(metric, p.actual_to_date, currency),
+        )
         if p.prob_over_budget is not None and p.projected_vs_budget is not None:
             cols[2].metric(
                 "Chance over budget",

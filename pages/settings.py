@@ -22,16 +22,18 @@ try:
 except ConfigError as exc:
     st.error(f"adops.toml has a problem: {exc}. Fix the file in {config.home()} and reload this page.")
     st.stop()
-accounts.outcome()
 
 st.subheader("Accounts")
+note = st.container()  # always there, so adding the first account does not shift what follows
 if not cfg.accounts:
-    st.info(
+    note.info(
         "No accounts are configured, so the workspace syncs the sandbox: 14 simulated accounts on six "
         "platforms. Adding an account below lists accounts explicitly in adops.toml."
     )
+health = ingest.account_health()
+health["platform"] = health["platform"].map(lambda p: PLATFORM_LABELS.get(p, p))
 st.dataframe(
-    ingest.account_health(),
+    health,
     hide_index=True,
     width="stretch",
     column_config={
@@ -46,7 +48,10 @@ st.dataframe(
     },
 )
 
-with st.expander("Add an account", expanded=False), st.form("add-account", clear_on_submit=False):
+with st.expander("Add an account", expanded=False):
+    accounts.outcome("add")
+    form = st.form("add-account", clear_on_submit=False)
+with form:
     left, right = st.columns(2)
     left.selectbox(
         "Platform", PLATFORMS, format_func=lambda p: PLATFORM_LABELS[p], key=accounts.ADD + "platform"
@@ -79,6 +84,7 @@ with st.expander("Add an account", expanded=False), st.form("add-account", clear
     )
     st.form_submit_button("Add account", on_click=accounts.add, args=(cfg,))
 
+accounts.outcome("edit")  # here, not inside: removing the last account removes the expander
 if cfg.accounts:
     with st.expander("Edit or remove an account", expanded=False):
         keys = [a.key for a in cfg.accounts]

@@ -123,9 +123,9 @@ def test_stopping_kills_the_whole_group_even_a_worker_ignoring_sigterm() -> None
 def test_sigterm_to_the_launcher_stops_both_servers_and_their_forecast_workers(
     workspace: Path, tmp_path: Path
 ) -> None:
+    from adops import jobs
     from adops.forecast import ForecastScope
     from adops.ingest import build_demo
-    from adops.store import jobs
 
     build_demo(days=60, seed=7, campaigns_per_account=(3, 5))
     port, sidecar_port = free_port(), free_port()

@@ -37,13 +37,22 @@ ROWS = {
 }
 
 
-def outcome() -> None:
-    """Show what the last action did (or why it did nothing), once."""
-    kind, message = st.session_state.pop(OUTCOME, (None, ""))
+def outcome(section: str) -> None:
+    """Show what the last action of this section ("add" or "edit") did, or why it did nothing, once.
+
+    Always one container, message or not: the elements after it keep their place, so the expander
+    the user is working in stays open on the rerun that shows the message.
+    """
+    box = st.container()
+    stored = st.session_state.get(OUTCOME)
+    if not stored or stored[0] != section:
+        return
+    _, kind, message = st.session_state.pop(OUTCOME)
     if kind == "success":
-        st.success(message)
-    elif kind == "error":
-        st.error(message)
+        box.success(message)
+        st.toast(message, icon="✅")  # seen wherever the page is scrolled, and if the expander closed
+    else:
+        box.error(message)
 
 
 def edit_prefix(account: AccountConfig) -> str:
@@ -99,7 +108,7 @@ def save(account: AccountConfig) -> None:
             credentials=credentials,
         )
     except AdopsError as exc:
-        return _error(f"Not saved: {exc}.")
+        return _error(f"Not saved: {exc}.", "edit")
     key = f"{account.platform}:{account_id}"
     moved = (
         f" Rows synced under {account.key} stay in the warehouse; remove and purge that id if unwanted."
@@ -108,18 +117,18 @@ def save(account: AccountConfig) -> None:
     )
     if key != account.key:
         state["edit-account"] = key
-    _success(f"Saved {key}.{moved}")
+    _success(f"Saved {key}.{moved}", "edit")
 
 
 def remove(account: AccountConfig) -> None:
     """The "Remove account" callback: take it out of adops.toml, and queue the purge if chosen."""
     prefix = edit_prefix(account)
     if not st.session_state.get(prefix + "confirm"):
-        return _error("Not removed: tick the confirmation first.")
+        return _error("Not removed: tick the confirmation first.", "edit")
     try:
         left = config.remove_account(account.key)
     except AdopsError as exc:
-        return _error(f"Not removed: {exc}.")
+        return _error(f"Not removed: {exc}.", "edit")
     st.session_state.pop("edit-account", None)
     if st.session_state.get(prefix + "rows") == "purge":
         jobs.enqueue(PURGE, {"platform": account.platform, "account_id": account.id})
@@ -127,7 +136,7 @@ def remove(account: AccountConfig) -> None:
     else:
         rows = "its synced rows stay in the warehouse and in the reports"
     sandbox = "" if left.accounts else " adops.toml lists no account now, so the workspace syncs the sandbox."
-    _success(f"Removed {account.key} from adops.toml; {rows}.{sandbox}")
+    _success(f"Removed {account.key} from adops.toml; {rows}.{sandbox}", "edit")
 
 
 def _env_references(prefix: str, existing: dict[str, str]) -> dict[str, str]:
@@ -156,9 +165,9 @@ def _check_name(name: str) -> None:
         raise InputError(f"the name must be at most {MAX_NAME} printable characters")
 
 
-def _error(message: str) -> None:
-    st.session_state[OUTCOME] = ("error", message)
+def _error(message: str, section: str = "add") -> None:
+    st.session_state[OUTCOME] = (section, "error", message)
 
 
-def _success(message: str) -> None:
-    st.session_state[OUTCOME] = ("success", message)
+def _success(message: str, section: str = "add") -> None:
+    st.session_state[OUTCOME] = (section, "success", message)

@@ -2,8 +2,9 @@
 
 Planning reads every variant's status and budget from the platforms, and rehearsing or approving
 writes to them, so all three run in the sidecar as `experiment.rollout` jobs. The plan is read when
-an analyst declares the winner, on "Read the platforms" and after every approval: always on a
-click, never because the page was drawn (a page render writes nothing). The approve button sends the
+an analyst declares the winner and on "Read the platforms (again)": always on a click, never
+because the page was drawn (a page render writes nothing); after an approval the page asks for that
+click instead of showing the old plan. The approve button sends the
 fingerprint of the plan on screen, so a plan that changed in between is refused rather than
 applied unseen.
 """
@@ -88,6 +89,10 @@ def rollout_panel(exp: experiments.ExperimentRecord) -> None:
         st.error(f"The rollout cannot be planned: {failure(planned.error)}.")
     elif planned.status in ACTIVE:
         _watch(exp.id, "Reading the variants' status and budgets from the platforms…")
+    elif _applied_since(last, planned):
+        st.info(
+            "Applied since this plan was read: **Read the platforms again** to see what is left to change."
+        )
     else:
         plan = rollout.RolloutPlan.from_dict(dict(planned.result or {}))
         if not plan.actions:
@@ -122,9 +127,17 @@ def _enqueue(exp: experiments.ExperimentRecord, action: str, actor: str = "", fi
     if action != "plan":
         params |= {"actor": actor, "fingerprint": fingerprint}
     jobs.enqueue(JOB, params)
-    if action == "approve":  # read the platforms again once it has run: what is left to change
-        jobs.enqueue(JOB, {"experiment_id": exp.id, "action": "plan"})
     st.rerun()
+
+
+def _applied_since(last: Any, planned: Any) -> bool:
+    """Whether an approval ran after the plan on screen was read (the plan is then out of date)."""
+    return (
+        last is not None
+        and last.params["action"] == "approve"
+        and last.status not in ACTIVE
+        and last.created_at > planned.created_at
+    )
 
 
 def _last_run(exp: experiments.ExperimentRecord, job: Any) -> None:

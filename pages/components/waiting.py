@@ -22,9 +22,14 @@ ACTIVE = ("queued", "running")
 
 
 @st.fragment(run_every=1.5)
-def wait_for(status: Status) -> None:
+def wait_for(status: Status, waiting_for_sidecar: Callable[[], bool] | None = None) -> None:
     """Show the work's progress, polled in a fragment (the page's heavier parts are not recomputed),
-    and rerun the whole page once it is done: what it shows changes then."""
+    and rerun the whole page once it is done: what it shows changes then.
+
+    The "sidecar is not answering" warning is checked only while `waiting_for_sidecar()` says the
+    work has not been picked up (default: always): a running job proves the sidecar is alive, even
+    when it is too busy to answer /health within half a second.
+    """
     now = status()
     if now is None:
         st.rerun()
@@ -34,7 +39,7 @@ def wait_for(status: Status) -> None:
         st.caption(message)
     else:
         st.progress(fraction, text=message)
-    if health() is None:
+    if (waiting_for_sidecar is None or waiting_for_sidecar()) and health() is None:
         st.warning(
             "The sidecar is not answering, so this waits. Start it with `adops serve` (or `make run`)."
         )
@@ -44,14 +49,17 @@ def follow(job_id: str, what: str) -> None:
     """One job's progress bar ("<what>… <its message>") until it ends; then the page reruns.
     A queued job says why it waits: its place in its queue and what runs ahead of it."""
 
+    seen: dict[str, str] = {}
+
     def status() -> tuple[float | None, str] | None:
         job = jobs.get(job_id)
         if job is None or job.status not in ACTIVE:
             return None
+        seen["status"] = job.status
         detail = job.message or ("started" if job.status == "running" else _why_waiting(job_id))
         return min(max(job.progress, 0.0), 1.0), f"{what}… {detail}"
 
-    wait_for(status)
+    wait_for(status, lambda: seen.get("status") != "running")
 
 
 def job_gate(kind: str, params: dict[str, Any], *, what: str, start: str, idle: str, key: str) -> None:

@@ -148,8 +148,8 @@ def test_the_winner_rule_runs_as_a_job_after_each_sync_not_in_the_page(
 ) -> None:
     from streamlit.testing.v1 import AppTest
 
-    from adops.scheduler import run_next
-    from adops.store import jobs
+    from adops import jobs
+    from tests.jobs.support import run_next
 
     build_demo(days=60, seed=7, campaigns_per_account=(3, 5))
     end = max(e.end for e in load_world().experiments)

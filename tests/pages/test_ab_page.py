@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from adops import jobs
 from adops.connectors.sandbox import SandboxConnector, init_state, load_world
 from adops.experiments import store
 from adops.experiments.cli import analyze_document, read_ab_csv
-from adops.store import jobs
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "ab_testing.py")
 CSV = """experiment,variant,users,conversions,weight
@@ -193,14 +193,16 @@ def test_declare_rehearse_and_approve_a_rollout_on_the_page() -> None:
     assert ads.loc[ads.ad_id == e.control_ad, "status"].iloc[0] == "PAUSED"
     assert store.get(exp_key).status == "rolled out"  # type: ignore[union-attr]
     assert any("Rolled out new headline" in s for s in texts(at.success))
-    drain(at)  # after the approval the platforms are read again: nothing left to change
+    assert any("Applied since this plan was read" in i for i in texts(at.info))
+    at.button(key=f"{key}-refresh").click().run()  # read the platforms again: nothing left to change
+    drain(at)
     assert any("Nothing left to change" in i for i in texts(at.info))
     trail = next(d.value for d in at.dataframe if "dry_run" in d.value)  # the audit trail
     assert list(trail["status"]) == ["applied", "rehearsed"] and list(trail["dry_run"]) == [False, True]
 
 
 def test_an_approval_of_a_plan_that_changed_since_is_refused() -> None:
-    from adops.scheduler import run_next
+    from tests.jobs.support import run_next
 
     init_state(7, date(2026, 11, 24), (3, 5))
     e = load_world().experiments[0]
@@ -233,7 +235,7 @@ def test_an_approval_of_a_plan_that_changed_since_is_refused() -> None:
 
 def drain(at: AppTest) -> None:
     """Run the queued jobs as the sidecar's worker would, then rerun the page."""
-    from adops.scheduler import run_next
+    from tests.jobs.support import run_next
 
     while run_next() is not None:
         pass

@@ -5,9 +5,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from adops import store
-from adops.scheduler import run_next
-from adops.store import jobs
+from adops import jobs, store
+from tests.jobs.support import run_next
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "budget.py")
 
@@ -29,14 +28,16 @@ def test_demo_curves_allocation_and_plan_flow(
     # the demo workspace is shared: plans and audit rows go to this test's own store
     monkeypatch.setenv("ADOPS_DATABASE_URL", f"sqlite:///{tmp_path / 'store.sqlite'}")
     store.reset()
+    earlier = {j.id for j in jobs.recent(100, kind="optimize.fit")}  # the demo home is shared
     at = AppTest.from_file(PAGE, default_timeout=120)
     at.run()
     at.multiselect(key="budget-platforms").set_value(["linkedin"]).run()
     # no fits yet for this snapshot and scope: the page offers to fit them; the button queues the job
     assert not at.exception, at.exception
-    assert not at.metric and not jobs.recent(kind="optimize.fit")
+    assert not at.metric and {j.id for j in jobs.recent(100, kind="optimize.fit")} == earlier
     at.button(key="budget-fit").click().run()
-    assert jobs.recent(1, kind="optimize.fit")[0].status == "queued"
+    fit = jobs.recent(1, kind="optimize.fit")[0]
+    assert fit.id not in earlier and fit.status == "queued"
     assert any("Fitting response curves in the background" in p.text for p in at.get("progress"))
     assert any("sidecar is not answering" in w.value for w in at.warning)
     while run_next() is not None:  # what the sidecar's worker does

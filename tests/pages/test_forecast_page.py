@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from adops import jobs
 from adops.forecast import ForecastConfig, ForecastScope, forecast_many
 from adops.forecast import jobs as forecast_jobs
-from adops.scheduler import run_next
-from adops.store import jobs
+from tests.jobs.support import run_next
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "forecast.py")
 
@@ -31,17 +31,22 @@ def test_forecast_button_queues_then_page_shows_forecast_accuracy_pacing(
     from adops import store
 
     store.reset()
+    earlier = {j.id for j in jobs.recent(100, kind="forecast.run")}  # the demo home is shared
     at = AppTest.from_file(PAGE, default_timeout=120).run()
     assert not at.exception, at.exception
-    assert not jobs.recent(kind="forecast.run")  # drawing the page queues nothing
+    assert {j.id for j in jobs.recent(100, kind="forecast.run")} == earlier  # drawing queues nothing
     assert any("No forecast of these settings" in i.value for i in at.info)
     at.button(key="fc-run").click().run()
     job = jobs.recent(1, kind="forecast.run")[0]
-    assert job.status == "queued" and ForecastScope.from_params(dict(job.params)).metric == "spend"
+    assert job.id not in earlier and job.status == "queued" and ForecastScope.from_params(dict(job.params)).metric == "spend"
     assert any("Forecasting in the background" in p.text for p in at.get("progress"))
     assert any("sidecar is not answering" in w.value for w in at.warning)
-    jobs.claim_next()
-    jobs.finish(job.id, error="RuntimeError: the worker died")
+
+    def dies(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the worker died")
+
+    monkeypatch.setattr(forecast_jobs, "run", dies)
+    assert run_next() == job.id and jobs.get(job.id).status == "failed"  # type: ignore[union-attr]
     at.run()  # a failed job is shown with its reason, not re-queued every refresh
     assert any("Forecasting in the background failed: the worker died" in e.value for e in at.error)
     assert jobs.recent(1, kind="forecast.run")[0].id == job.id
@@ -66,9 +71,10 @@ def test_forecast_button_queues_then_page_shows_forecast_accuracy_pacing(
     roas = [m for m in at.metric if m.label.startswith("ROAS this")]
     assert [m.label for m in roas] == ["ROAS this month", "ROAS this quarter"] and roas[0].value == "1.00×"
     # a different budget needs the response curves: queued for the sidecar, then shown
+    fits = {j.id for j in jobs.recent(100, kind="optimize.fit")}
     at.selectbox(key="fc-metric").set_value("conversions").run()
     assert not at.exception, at.exception
-    assert not jobs.recent(kind="optimize.fit")
+    assert {j.id for j in jobs.recent(100, kind="optimize.fit")} == fits
     at.button(key="fc-fit").click().run()
     assert any("Fitting the response curves" in p.text for p in at.get("progress"))
     fit = jobs.recent(1, kind="optimize.fit")[0]

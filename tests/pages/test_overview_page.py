@@ -4,7 +4,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from adops.store import jobs
+from adops import jobs
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "overview.py")
 

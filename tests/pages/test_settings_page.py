@@ -6,11 +6,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from adops import config, warehouse
+from adops import config, jobs, warehouse
 from adops.ingest import sync
-from adops.scheduler import run_next
-from adops.store import jobs
 from pages.components.accounts import ADD
+from tests.jobs.support import run_next
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "settings.py")
 TWO_SANDBOX_ACCOUNTS = (
