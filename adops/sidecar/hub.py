@@ -36,6 +36,7 @@ MAX_CLIENTS = 2000
 MAX_PENDING_BYTES = 8 * 1024 * 1024  # a client further behind than this is dropped
 MAX_PENDING_CHUNKS = 2000
 POLL_S = 0.02  # how often the store is read for events other processes wrote
+GAP_WAIT_S = 2.0  # how long a missing id holds back the events after it (not with SQLite)
 READ_LIMIT = 500  # rows per read of the store
 MAX_TYPES = 20
 _TYPE_PATTERN = re.compile(r"[A-Za-z0-9_.:\-]{1,100}\*?")
@@ -172,6 +173,8 @@ class Hub:
         heartbeat_s: float = HEARTBEAT_S,
         max_clients: int = MAX_CLIENTS,
         max_pending_bytes: int = MAX_PENDING_BYTES,
+        hold_gaps: bool | None = None,
+        gap_wait_s: float = GAP_WAIT_S,
     ) -> None:
         self.engine: Engine | None = None  # the workspace's store, resolved once at start
         self._read = reader or (lambda after, limit: event_log.feed(after, limit, bind=self.engine))
@@ -180,6 +183,9 @@ class Hub:
         self.heartbeat_s = heartbeat_s
         self.max_clients = max_clients
         self.max_pending_bytes = max_pending_bytes
+        self.hold_gaps = hold_gaps  # None: decided at start, by the store (not SQLite: hold)
+        self.gap_wait_s = gap_wait_s
+        self._gaps: dict[int, float] = {}  # missing id -> when first seen missing
         self.last = 0  # the highest id fanned out (every lower one too)
         self.clients: set[Subscriber] = set()
         self.dropped = 0
@@ -192,6 +198,8 @@ class Hub:
     async def start(self) -> None:
         """Begin at the newest stored event: clients ask for history by Last-Event-ID."""
         self.engine = await asyncio.to_thread(store.engine)
+        if self.hold_gaps is None:  # SQLite commits one writer at a time: ids appear in order
+            self.hold_gaps = self.engine.dialect.name != "sqlite"
         self.last = await asyncio.to_thread(self._last_id)
         self._stopping = False
         self._task = asyncio.create_task(self._run(), name="adops-sse-hub")
@@ -258,10 +266,12 @@ class Hub:
                 self._wake.clear()
                 after = self._rows[-1][0] if self._rows else self.last
                 rows = await asyncio.to_thread(self._read, after, READ_LIMIT)
-                self._rows.extend(r for r in rows if r[0] > (self._rows[-1][0] if self._rows else self.last))
-                if len(rows) >= READ_LIMIT:
-                    self._wake.set()  # more to read
                 now = time.monotonic()
+                fresh = [r for r in rows if r[0] > (self._rows[-1][0] if self._rows else self.last)]
+                ready = self._in_order(fresh, now) if self.hold_gaps else fresh
+                self._rows.extend(ready)
+                if len(rows) >= READ_LIMIT:
+                    self._wake.set()  # more to read (a gap is looked at again at the next poll)
                 if self._rows:
                     self._flush(self._rows)
                     self._rows = []
@@ -274,6 +284,24 @@ class Hub:
             except Exception:  # the store may be briefly unavailable: keep serving, read again later
                 log.exception("event hub: reading new events failed")
                 await asyncio.sleep(1.0)
+
+    def _in_order(self, rows: list[Row], now: float) -> list[Row]:
+        """The rows up to the first gap in the ids, unless that gap is older than `gap_wait_s`.
+
+        With PostgreSQL two transactions can commit out of id order: a missing id is usually an
+        event still being stored. Holding back what follows it for a moment keeps every client's
+        stream in id order, so Last-Event-ID never skips it. A gap that stays (a rolled-back
+        insert) is passed after the wait.
+        """
+        expected = (self._rows[-1][0] if self._rows else self.last) + 1
+        for i, row in enumerate(rows):
+            if row[0] != expected:
+                since = self._gaps.setdefault(expected, now)
+                if now - since < self.gap_wait_s:
+                    return rows[:i]
+            expected = row[0] + 1
+        self._gaps = {k: v for k, v in self._gaps.items() if k >= expected}
+        return rows
 
     def _flush(self, rows: Sequence[Row]) -> None:
         """Append a batch to every client, encoded once per distinct filter."""

@@ -21,7 +21,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from standardwebhooks.webhooks import EmptyWebhookSecretError, Webhook, WebhookVerificationError
 from starlette.requests import Request
@@ -41,6 +41,11 @@ _MAX_SIGNATURE_HEADER = 4096
 _PARSE_IN_THREAD = 64 * 1024
 _INSERT_EVENT = insert(Event).returning(Event.id)
 _INSERT_RECEIPT = insert(WebhookReceipt)
+_LINK_RECEIPT = (
+    update(WebhookReceipt)
+    .where(WebhookReceipt.webhook_id == bindparam("wid"))
+    .values(event_id=bindparam("event_id"))
+)
 
 
 def sign(secret: str, webhook_id: str, timestamp: int, body: bytes) -> str:
@@ -153,6 +158,17 @@ def record(
     bind = bind or store.engine()
     try:
         with bind.begin() as conn:  # built once, run with parameters: this runs for every delivery
+            # The receipt first: a known id fails here, before an event id is drawn (no gap in the ids).
+            conn.execute(
+                _INSERT_RECEIPT,
+                {
+                    "source": source,
+                    "webhook_id": webhook_id,
+                    "received_at": clock.now(),
+                    "event_id": 0,
+                    "body": body,
+                },
+            )
             event_id = conn.execute(
                 _INSERT_EVENT,
                 {
@@ -161,18 +177,9 @@ def record(
                     "created_at": datetime.now(UTC),
                 },
             ).scalar_one()
-            conn.execute(
-                _INSERT_RECEIPT,
-                {
-                    "source": source,
-                    "webhook_id": webhook_id,
-                    "received_at": clock.now(),
-                    "event_id": event_id,
-                    "body": body,
-                },
-            )
+            conn.execute(_LINK_RECEIPT, {"wid": webhook_id, "event_id": event_id})
             return int(event_id), False
-    except IntegrityError:  # the id is known (the whole transaction, event too, is rolled back)
+    except IntegrityError:  # the id is known: nothing was stored
         with bind.connect() as conn:
             seen = _seen(conn, webhook_id, source)
         if seen is None:

@@ -474,3 +474,37 @@ def test_the_app_builds_its_browser_feed_url(monkeypatch: pytest.MonkeyPatch) ->
     query = parse_qs(urlsplit(url).query)
     assert query["types"] == ["job.*,sync.finished"] and query["since"] == ["41"]
     assert auth.events_token_ok(query["token"][0]) and "secret-api-token" not in url
+
+
+def test_hub_holds_events_behind_a_missing_id_until_it_commits_or_times_out() -> None:
+    """PostgreSQL may show id 3 before id 2 commits: clients still get 1, 2, 3 in order."""
+    visible: list[tuple[int, str, str]] = []
+
+    async def scenario() -> list[bytes]:
+        hub = Hub(
+            reader=lambda after, limit: [r for r in sorted(visible) if r[0] > after][:limit],
+            last_id=lambda: 0,
+            poll_s=0.005,
+            hold_gaps=True,
+            gap_wait_s=0.3,
+        )
+        await hub.start()
+        sub = hub.subscribe(None)
+        got: list[bytes] = []
+        visible.extend([(1, "a", "{}"), (3, "a", "{}")])  # 2 is still being stored
+        got.append(await asyncio.wait_for(sub.take(), 5))  # type: ignore[arg-type]
+        await asyncio.sleep(0.05)
+        assert not sub.pending  # 3 is held back
+        visible.append((2, "a", "{}"))
+        got.append(await asyncio.wait_for(sub.take(), 5))  # type: ignore[arg-type]
+        visible.append((5, "a", "{}"))  # 4 never comes (a rolled-back insert): passed after the wait
+        got.append(await asyncio.wait_for(sub.take(), 5))  # type: ignore[arg-type]
+        await hub.stop()
+        return got
+
+    chunks = asyncio.run(scenario())
+    ids = [
+        int(line[4:]) for chunk in chunks for line in chunk.decode().splitlines() if line.startswith("id: ")
+    ]
+    assert ids == [1, 2, 3, 5]
+    assert b"id: 3" not in chunks[0]
