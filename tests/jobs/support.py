@@ -31,6 +31,7 @@ def launch() -> None:
         DBOS.destroy(workflow_completion_timeout_sec=0)
         _launched.clear()
     system.migrate(target)
+    _drop_closed_log_streams()
     DBOS(config=system.dbos_config(target, notification_listener_polling_interval_sec=0.05))  # type: ignore[arg-type]
     DBOS.listen_queues([TEST_QUEUE])
     DBOS.launch()
@@ -61,6 +62,18 @@ def run_next(kind: str | None = None) -> str | None:
     oldest = min(queued, key=lambda j: (j.created_at, kinds.id_time(j.id)))
     run(oldest.id)
     return oldest.id
+
+
+def _drop_closed_log_streams() -> None:
+    """DBOS logs to the stderr it found first; under pytest's capture that stream closes with its
+    test, and the next launch would fail flushing it."""
+    import logging
+
+    for name in ("dbos", ""):
+        logger = logging.getLogger(name)
+        for handler in list(logger.handlers):
+            if getattr(getattr(handler, "stream", None), "closed", False):
+                logger.removeHandler(handler)
 
 
 @atexit.register
