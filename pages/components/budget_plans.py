@@ -23,7 +23,7 @@ from adops.optimize.plans import (
 )
 from adops.optimize.recommend import Recommendation
 from adops.optimize.sources import WarehouseHistory
-from pages.components.waiting import failure, wait_for
+from pages.components.waiting import failure, follow
 
 
 def plans_panel(rec: Recommendation, history: WarehouseHistory, scope: str, currency: str) -> None:
@@ -115,21 +115,11 @@ def plans_panel(rec: Recommendation, history: WarehouseHistory, scope: str, curr
 _ACTIONS = {"dry_run": "Dry run", "apply": "Today's step", "rollback": "Rollback"}
 
 
-def _watch(job_id: str) -> None:
-    def status() -> tuple[float | None, str] | None:
-        job = jobs.get(job_id)
-        if job is None or job.status not in ("queued", "running"):
-            return None  # the plan's status, buttons and the run's result change: the page reruns
-        return job.progress, f"{_ACTIONS[job.params['action']]} in the background… {job.message}"
-
-    wait_for(status)
-
-
 def _last_run(job: Any) -> None:
     """The plan's latest run: its progress while the sidecar works, then its result or its error."""
     what = _ACTIONS[job.params["action"]]
     if job.status in ("queued", "running"):
-        _watch(job.id)
+        follow(job.id, f"{what} in the background")
         return
     if job.status == "failed":
         st.error(f"{what} did not run: {failure(job.error)}.")
