@@ -204,6 +204,22 @@ class _ExpectedIncomplete(logging.Filter):
         return not (_dropped_here.get() and "without completing response" in record.getMessage())
 
 
+class _RedactToken(logging.Filter):
+    """Keep the events token of `GET /events?token=…` out of the access log (it grants reading)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(isinstance(a, str) and "token=" in a for a in record.args):
+            record.args = tuple(
+                _TOKEN_PARAM.sub(r"\1***", a) if isinstance(a, str) else a for a in record.args
+            )
+        return True
+
+
+_TOKEN_PARAM = re.compile(r"((?:^|[?&])token=)[^&\s]*")
+_access_log = logging.getLogger("uvicorn.access")
+if not any(isinstance(f, _RedactToken) for f in _access_log.filters):
+    _access_log.addFilter(_RedactToken())
+
 _dropped_here: contextvars.ContextVar[bool] = contextvars.ContextVar("adops_sse_dropped", default=False)
 _uvicorn_log = logging.getLogger("uvicorn.error")
 if not any(isinstance(f, _ExpectedIncomplete) for f in _uvicorn_log.filters):

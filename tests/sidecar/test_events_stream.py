@@ -508,3 +508,17 @@ def test_hub_holds_events_behind_a_missing_id_until_it_commits_or_times_out() ->
     ]
     assert ids == [1, 2, 3, 5]
     assert b"id: 3" not in chunks[0]
+
+
+def test_the_events_token_never_reaches_the_access_log() -> None:
+    import adops.sidecar.stream  # noqa: F401  (installs the filter)
+
+    token = "1999999999.abcdef0123"
+    record = logging.LogRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5", "GET", f"/events?types=a&token={token}&since=3", "1.1", 200), None,
+    )  # fmt: skip
+    for f in logging.getLogger("uvicorn.access").filters:
+        f.filter(record)
+    line = record.getMessage()
+    assert token not in line and "token=***" in line and "since=3" in line

@@ -19,8 +19,9 @@ pytestmark = _pg_marks
 
 
 def test_webhook_receipts_and_the_feed_on_postgres(
-    postgres_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:  # noqa: F811
+    postgres_url: str,  # noqa: F811  (the imported fixture)
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("ADOPS_DATABASE_URL", postgres_url)
     store.reset()
     event_id, duplicate = record("meta", "pg_1", '{"a": 1}', {"a": 1})
