@@ -155,7 +155,7 @@ def enqueue(kind: str, params: dict[str, Any] | None = None, *, dedupe: bool = T
         raise InputError(f"{kind} jobs are queued by the sidecar only")
     checked = kinds.checked_params(params)
     options = kinds.options(kind, checked, dedupe=dedupe)
-    handle = system.client().enqueue(options, checked)  # type: ignore[arg-type]
+    handle: Any = system.client().enqueue(options, checked)  # type: ignore[arg-type]
     job_id = str(handle.get_workflow_id())
     if job_id == options["workflow_id"]:
         _publish("job.queued", {"job_id": job_id, "kind": kind, "queue": spec.queue})

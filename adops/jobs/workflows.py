@@ -94,7 +94,7 @@ def _publish(type: str, data: dict[str, Any]) -> int:
 def enqueue_child(kind: str, params: dict[str, Any]) -> str:
     """Queue a job from inside a workflow (recorded, so a recovered parent does not queue it twice);
     an identical job already queued or running is returned instead."""
-    handle = DBOS.enqueue_workflow_with_options(options(kind, params), params)
+    handle = DBOS.enqueue_workflow_with_options(options(kind, params), params)  # type: ignore[arg-type]
     return str(handle.get_workflow_id())
 
 
