@@ -36,6 +36,8 @@ def launch() -> None:
     DBOS.listen_queues([TEST_QUEUE])
     DBOS.launch()
     DBOS.register_queue(TEST_QUEUE, polling_interval_sec=0.05, on_conflict="always_update")
+    for q in kinds.QUEUES.values():  # declared (schedules name them), not listened to
+        DBOS.register_queue(q.name, global_concurrency=q.concurrency, on_conflict="always_update")
     _launched["url"] = target
 
 
