@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from adops import config, jobs
+from adops import jobs
 from adops.jobs import schedules, worker
 from tests.jobs.support import launch, run
 
@@ -40,10 +40,7 @@ def test_schedules_follow_the_file_and_stale_ones_go(workspace: Path) -> None:
     assert sorted(s["schedule_name"] for s in DBOS.list_schedules()) == ["maintenance", "retention", "sync-1"]
     states = {s.spec.name: s for s in jobs.schedule_states()}
     assert states["sync-1"].status == "ACTIVE" and states["sync-1"].spec.cron == "30 2 * * *"
-    assert (
-        states["sync-1"].next_run == datetime(2026, 12, 8, 2, 30, tzinfo=UTC)
-        or states["sync-1"].next_run.minute == 30
-    )
+    assert (states["sync-1"].next_run.hour, states["sync-1"].next_run.minute) == (2, 30)
 
 
 def test_a_tick_queues_its_job_once_while_that_work_waits(workspace: Path) -> None:
@@ -65,4 +62,3 @@ def test_a_tick_queues_its_job_once_while_that_work_waits(workspace: Path) -> No
     maintenance = schedules.find("maintenance")
     assert maintenance is not None and maintenance.next_run(datetime(2026, 12, 7, 4, tzinfo=UTC)).hour == 3
     assert run(jobs.run_schedule("maintenance")).status == "done"
-    assert config.load().schedules[0].cron == "0 * * * *"
