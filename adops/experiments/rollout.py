@@ -33,6 +33,7 @@ from sqlalchemy import select
 from adops import config
 from adops.connectors import Connector, connector_for, workspace_accounts
 from adops.connectors.base import Status
+from adops.errors import Conflict
 from adops.experiments import store
 from adops.store import events
 from adops.store.db import session
@@ -43,7 +44,7 @@ __all__ = ["Action", "Outcome", "RolloutError", "RolloutPlan", "RolloutResult", 
 ActionKind = Literal["enable", "pause", "set_daily_budget"]
 
 
-class RolloutError(RuntimeError):
+class RolloutError(Conflict):
     """The rollout cannot be planned or approved as asked; the message says why."""
 
 
