@@ -242,3 +242,70 @@ class BudgetPlanLine(Base):
         String(20), default="pending"
     )  # pending|moving|done|skipped|rolled_back
     plan: Mapped[BudgetPlan] = relationship(back_populates="lines")
+
+
+class WebhookDelivery(Base):
+    """One event sent to one outgoing endpoint (Standard Webhooks), with where its attempts stand.
+
+    `status`: pending (an attempt is due or running), delivered, failed (the schedule ran out or the
+    endpoint left the settings), refused (the SSRF rule), disabled (the endpoint answered 410). The
+    delivery's durable retry loop is the DBOS workflow `workflow_id` (`adops.notify.deliveries`).
+    """
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (UniqueConstraint("event_id", "endpoint"),)
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    endpoint: Mapped[str] = mapped_column(String(2000), index=True)
+    event_id: Mapped[int] = mapped_column(Integer)
+    event_type: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20), index=True, default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    workflow_id: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class WebhookEndpointState(Base):
+    """What the deliverer learnt about an endpoint: disabled after a 410 until re-enabled."""
+
+    __tablename__ = "webhook_endpoint_states"
+    endpoint: Mapped[str] = mapped_column(String(2000), primary_key=True)
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class Notification(Base):
+    """A message for a chat or mail channel: one per (event, channel), or a digest of held ones.
+
+    `status`: pending, sending, sent, held (quiet hours or the channel's rate limit; a later
+    digest carries it), digested, failed. `digest_id` names the digest row that carried a held one.
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("event_id", "channel"),
+        Index("ix_notifications_channel_status", "channel", "status"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: a digest
+    event_type: Mapped[str] = mapped_column(String(100))
+    channel: Mapped[str] = mapped_column(String(20))
+    severity: Mapped[str] = mapped_column(String(20), default="info")
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    digest_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
+
+
+class DispatchCursor(Base):
+    """How far a reader of the event log has got (the sidecar's delivery dispatcher)."""
+
+    __tablename__ = "dispatch_cursors"
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    last_event_id: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
