@@ -134,7 +134,9 @@ def test_runs_as_sidecar_jobs_with_progress_and_clear_failures(
     plan_id, account_id, before = sandbox_plan
 
     def run(action: str) -> jobs.Job:
-        return run_job(jobs.enqueue("budget_plan.run", {"plan_id": plan_id, "action": action, "actor": "ops"}))
+        return run_job(
+            jobs.enqueue("budget_plan.run", {"plan_id": plan_id, "action": action, "actor": "ops"})
+        )
 
     dry = run("dry_run")
     assert dry.status == "done" and dry.progress == 1.0 and dry.message == f"{PLATFORM}:{account_id}"
