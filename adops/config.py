@@ -190,6 +190,12 @@ _SHOWN = {
     "events",
     "channels",
     "min_severity",
+    "start",
+    "end",
+    "timezone",
+    "messages",
+    "per_minutes",
+    "timeout_seconds",
 }
 #: query parameters of a database URL that carry no secret
 _SHOWN_QUERY = {"sslmode", "connect_timeout", "application_name", "target_session_attrs", "mode", "cache"}

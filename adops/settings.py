@@ -168,6 +168,36 @@ class Email(_Table):
     ]
     username: Secret | None = None
     password: Secret | None = None
+    #: a PEM file of the CA that signed the server's certificate (a private relay); default: the system's
+    ca_file: Annotated[str, Field(min_length=1, max_length=1000)] | None = None
+    timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 30.0
+
+
+class QuietHours(_Table):
+    """`[notifications.quiet_hours]`: when messages below `min_severity` wait for the digest after."""
+
+    start: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+    end: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+    timezone: Annotated[str, Field(min_length=1, max_length=64)] = "UTC"
+    min_severity: Severity = "critical"  # this and above are sent even in quiet hours
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise PydanticCustomError("timezone", "not an IANA time zone such as Europe/Berlin") from None
+        return value
+
+
+class RateLimit(_Table):
+    """`[notifications.rate_limit]`: at most `messages` per channel in `per_minutes`; the rest go in a digest."""
+
+    messages: Annotated[int, Field(ge=1, le=10_000)] = 20
+    per_minutes: Annotated[int, Field(ge=1, le=1440)] = 60
 
 
 class Rule(_Table):
@@ -185,6 +215,31 @@ class Notifications(_Table):
     discord: Discord | None = None
     email: Email | None = None
     rules: list[Rule] = Field(default_factory=list)
+    quiet_hours: QuietHours | None = None
+    rate_limit: RateLimit = Field(default_factory=RateLimit)
+    #: Jinja2 text per event type (or `default`, `digest`): the message body
+    templates: dict[
+        Annotated[str, Field(min_length=1, max_length=200)],
+        Annotated[str, Field(min_length=1, max_length=4000)],
+    ] = Field(default_factory=dict)
+
+    @field_validator("templates")
+    @classmethod
+    def _templates_parse(cls, value: dict[str, str]) -> dict[str, str]:
+        from jinja2 import TemplateSyntaxError
+        from jinja2.sandbox import SandboxedEnvironment
+
+        env = SandboxedEnvironment()
+        for name, text in value.items():
+            try:
+                env.parse(text)
+            except TemplateSyntaxError as exc:
+                raise PydanticCustomError(
+                    "template",
+                    "template {name!r}: {reason} (line {line})",
+                    {"name": name, "reason": exc.message or "", "line": exc.lineno},
+                ) from None
+        return value
 
 
 class Endpoint(_Table):

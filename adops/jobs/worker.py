@@ -62,6 +62,7 @@ class Worker:
         from dbos import DBOS
 
         from adops.jobs import workflows
+        from adops.notify import deliveries, notifications  # noqa: F401  (their workflows, before launch)
 
         self.url = system.url()
         system.migrate(self.url)

@@ -7,18 +7,20 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from adops import store, warehouse
+from adops import store
 from adops.jobs.worker import Worker
+from adops.notify.dispatcher import Dispatcher
 from adops.sidecar import webhooks
 from adops.sidecar.auth import is_loopback
 from adops.sidecar.errors import ERROR_HANDLERS
+from adops.sidecar.health import report as health_report
 from adops.sidecar.hub import Hub
+from adops.sidecar.metrics import endpoint as metrics_endpoint
 from adops.sidecar.stream import events_app
 from adops.sidecar.writer import EventWriter
 
@@ -39,30 +41,29 @@ def create_app(worker: Worker | None = None, *, host: str = "127.0.0.1", hub: Hu
         writer.start()
         if worker and not worker.running:  # DBOS's sync API refuses a running event loop: use a thread
             await asyncio.to_thread(worker.start)
+        if worker and worker.running and app.state.dispatcher is None:  # outgoing webhooks, notifications
+            app.state.dispatcher = Dispatcher()
+            await app.state.dispatcher.start()
         try:
             yield
         finally:
+            if app.state.dispatcher is not None:
+                await app.state.dispatcher.stop()
+                app.state.dispatcher = None
             if worker:
                 await asyncio.to_thread(worker.stop)
             await writer.stop()
         await hub.stop()
 
     async def health(request: Request) -> JSONResponse:
-        checks: dict[str, Any] = {}
-        ok = True
-        try:
-            with store.session() as s:
-                s.execute(text("SELECT 1"))
-            checks["store"] = "ok"
-        except Exception as exc:
-            ok, checks["store"] = False, f"error: {type(exc).__name__}"
-        try:
-            checks["warehouse"] = {"status": "ok", "tables": warehouse.snapshot().versions}
-        except Exception as exc:
-            ok, checks["warehouse"] = False, {"status": f"error: {type(exc).__name__}"}
-        checks["jobs"] = await asyncio.to_thread(worker.status) if worker else {"running": False}
-        checks["events"] = hub.stats()
-        return JSONResponse({"status": "ok" if ok else "degraded", **checks}, status_code=200 if ok else 503)
+        body, status = await health_report(worker, hub, app.state.dispatcher)
+        return JSONResponse(body, status_code=status)
+
+    async def metrics(request: Request) -> Response:
+        async def read() -> dict[str, Any]:
+            return await live_values(worker, hub)
+
+        return await metrics_endpoint(request, read)
 
     async def webhook(request: Request) -> JSONResponse:
         return await webhooks.receive(request, hub)
@@ -70,6 +71,7 @@ def create_app(worker: Worker | None = None, *, host: str = "127.0.0.1", hub: Hu
     app = Starlette(
         routes=[
             Route("/health", health),
+            Route("/metrics", metrics),
             Route("/events", events_app(hub, open_read=is_loopback(host), writer=writer)),
             Route("/webhooks/{source}", webhook, methods=["POST"]),
         ],
@@ -77,4 +79,23 @@ def create_app(worker: Worker | None = None, *, host: str = "127.0.0.1", hub: Hu
         exception_handlers=ERROR_HANDLERS,
     )
     app.state.hub = hub
+    app.state.dispatcher = None
     return app
+
+
+async def live_values(worker: Worker | None, hub: Hub) -> dict[str, Any]:
+    """The gauges /metrics reads when scraped."""
+    from adops.sidecar.health import held_and_backlog
+
+    status = await asyncio.to_thread(worker.status) if worker else {"running": False}
+    backlog, oldest, held = await asyncio.to_thread(held_and_backlog)
+    stats = hub.stats()
+    return {
+        "queues": status.get("queues", {}),
+        "dbos": 1 if status.get("running") else 0,
+        "clients": stats["clients"],
+        "dropped": stats["dropped"],
+        "backlog": backlog,
+        "oldest_pending_s": oldest,
+        "held": held,
+    }
