@@ -31,6 +31,7 @@ from adops.experiments.cli import app as ab_app
 from adops.forecast.cli import app as forecast_app
 from adops.fx.cli import app as fx_app
 from adops.jobs.cli import app as jobs_app
+from adops.notify.cli import notify_app, webhooks_app
 from adops.optimize.cli import app as optimize_app
 from adops.optimize.plans_cli import plans_app
 from adops.warehouse.cli import app as warehouse_app
@@ -48,6 +49,8 @@ app.add_typer(plans_app, name="plans")
 app.add_typer(fx_app, name="fx")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(warehouse_app, name="warehouse")
+app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(notify_app, name="notify")
 
 
 # ---------------------------------------------------------------------------- workspace

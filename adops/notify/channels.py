@@ -144,20 +144,22 @@ def discord_payload(message: Message) -> dict[str, Any]:
     return {"username": "adops", "embeds": [embed], "allowed_mentions": {"parse": []}}
 
 
-def _fit(embed: dict[str, Any]) -> None:
-    """Keep an embed's characters within Discord's 6,000 by shortening its description."""
+def _fit(embed: dict[str, Any], limit: int = 6000) -> None:
+    """Keep an embed within Discord's 6,000 characters: fields go first (from the end), then the
+    description is shortened."""
 
-    def total() -> int:
+    def others() -> int:
         return (
             len(embed["title"])
-            + len(embed["description"])
             + sum(len(f["name"]) + len(f["value"]) for f in embed["fields"])
             + len(embed.get("footer", {}).get("text", ""))
         )
 
-    over = total() - 6000
-    if over > 0:
-        embed["description"] = embed["description"][: max(0, len(embed["description"]) - over - 1)] + "…"
+    while embed["fields"] and others() + min(len(embed["description"]), 1000) > limit:
+        embed["fields"].pop()
+    room = limit - others()
+    if len(embed["description"]) > room:
+        embed["description"] = embed["description"][: max(0, room - 1)] + "…"
 
 
 async def discord(url: str, message: Message) -> Sent:
