@@ -236,7 +236,7 @@ class Notifications(_Table):
             except TemplateSyntaxError as exc:
                 raise PydanticCustomError(
                     "template",
-                    "template {name!r}: {reason} (line {line})",
+                    "template '{name}': {reason} (line {line})",
                     {"name": name, "reason": exc.message or "", "line": exc.lineno},
                 ) from None
         return value
