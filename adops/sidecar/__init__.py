@@ -22,8 +22,9 @@ def run(host: str = "127.0.0.1", port: int = 8765) -> None:
     import uvicorn
 
     from adops.jobs.worker import Worker
+    from adops.sidecar import logs
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure()  # JSON lines; no access line per /health or /metrics poll
     logging.getLogger("dbos").setLevel(logging.WARNING)  # not a line per launch detail
     from adops.sidecar.server import Server
 
@@ -32,7 +33,9 @@ def run(host: str = "127.0.0.1", port: int = 8765) -> None:
     try:
         worker.start()
         app = create_app(worker, host=host)
-        config = uvicorn.Config(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=5)
+        config = uvicorn.Config(
+            app, host=host, port=port, log_level="info", log_config=None, timeout_graceful_shutdown=5
+        )
         logging.getLogger("adops.sidecar").info("sidecar on http://%s:%d", host, sock.getsockname()[1])
         Server(config, app).run(sockets=[sock])
     finally:

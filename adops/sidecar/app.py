@@ -15,7 +15,7 @@ from starlette.routing import Route
 from adops import store
 from adops.jobs.worker import Worker
 from adops.notify.dispatcher import Dispatcher
-from adops.sidecar import webhooks
+from adops.sidecar import logs, webhooks
 from adops.sidecar.auth import is_loopback
 from adops.sidecar.errors import ERROR_HANDLERS
 from adops.sidecar.health import report as health_report
@@ -32,6 +32,7 @@ def create_app(worker: Worker | None = None, *, host: str = "127.0.0.1", hub: Hu
     the API token (or an app-minted events token) anywhere else.
     """
     hub = hub or Hub()
+    logs.quiet_polls()
     writer = EventWriter(lambda: hub.engine or store.engine())
 
     @asynccontextmanager
