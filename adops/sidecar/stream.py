@@ -212,6 +212,9 @@ class _RedactToken(logging.Filter):
             record.args = tuple(
                 _TOKEN_PARAM.sub(r"\1***", a) if isinstance(a, str) else a for a in record.args
             )
+        path = getattr(record, "path", None)  # the structured field the JSON log adds (adops.sidecar.logs)
+        if isinstance(path, str) and "token=" in path:
+            record.path = _TOKEN_PARAM.sub(r"\1***", path)
         return True
 
 
