@@ -266,38 +266,51 @@ def _delivery(row: WebhookDelivery) -> Delivery:
 
 
 @DBOS.workflow(name=WORKFLOW, max_recovery_attempts=MAX_RECOVERY_ATTEMPTS)
-async def delivery_workflow(delivery: str, schedule: list[float] | None = None) -> dict[str, Any]:
-    """Attempt a delivery on the schedule until it is answered 2xx, refused, disabled or out of attempts.
+async def delivery_workflow(
+    delivery: str, schedule: list[float] | None = None, first: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The retries of a delivery: attempts on the schedule until a 2xx, a refusal, a 410 or the end.
 
-    `schedule` (seconds before each attempt) defaults to Svix's; tests pass a short one. It is the
-    workflow's input, so a recovered run keeps the schedule it started with.
+    The dispatcher makes the first attempt itself (most deliveries need no other) and starts this
+    workflow only when it must be retried, passing that first outcome (`first`), which the
+    workflow's first step records. `schedule` (seconds before each attempt) defaults to Svix's;
+    tests pass a short one. Both are the workflow's input, so a recovered run keeps them.
     """
     plan = list(schedule) if schedule else list(outgoing.SCHEDULE)
-    attempt = 0
-    while True:
-        attempt += 1
+    attempt = 1
+    if first is not None:
         outcome: dict[str, Any] = await DBOS.run_step_async(
+            StepOptions(name="attempt 1"), record_step, delivery, first
+        )
+    else:
+        outcome = await DBOS.run_step_async(StepOptions(name="attempt 1"), attempt_once, delivery, 1, plan)
+    while outcome["delay"] is not None:
+        await DBOS.sleep_async(float(outcome["delay"]))
+        attempt += 1
+        outcome = await DBOS.run_step_async(
             StepOptions(name=f"attempt {attempt}"), attempt_once, delivery, attempt, plan
         )
-        if outcome["delay"] is None:
-            return outcome
-        await DBOS.sleep_async(float(outcome["delay"]))
+    return outcome
 
 
 async def attempt_once(delivery: str, attempt: int, schedule: list[float]) -> dict[str, Any]:
-    """One attempt: read the delivery, its event and endpoint, POST, record the answer.
+    """One attempt and its record. Safe to repeat (a crash mid-attempt sends again with the same
+    `webhook-id`, which receivers deduplicate on)."""
+    outcome = await attempt_only(delivery, attempt, schedule)
+    return await record_step(delivery, outcome)
 
-    Returns `{"status", "code", "delay"}`; `delay` None ends the workflow. Safe to repeat (a
-    crash mid-attempt sends again with the same `webhook-id`, which receivers deduplicate on).
-    """
-    bind = store.engine()
+
+async def attempt_only(delivery: str, attempt: int, schedule: list[float]) -> dict[str, Any]:
+    """Read the delivery, its event and endpoint, and POST: `{"status", "code", "delay", "error", ...}`
+    (`delay` None: nothing more to try). Records nothing."""
+    bind = _engine()
+    now = datetime.now(UTC)
     row, event = await asyncio.to_thread(_load, bind, delivery)
     if row is None:
-        return {"status": "failed", "code": None, "delay": None, "error": "the delivery is gone"}
-    cfg = config.load()
+        return _outcome("failed", None, None, "the delivery is gone", "", now, False)
+    cfg = _settings()
     hooks = cfg.webhooks
     endpoint = next((e for e in (hooks.endpoints if hooks else []) if e.url == row["endpoint"]), None)
-    now = datetime.now(UTC)
     answer: outgoing.Answer | None = None
     if event is None:
         status, error = "failed", "its event is no longer in the event log"
@@ -323,19 +336,88 @@ async def attempt_once(delivery: str, attempt: int, schedule: list[float]) -> di
         delay = outgoing.next_delay(attempt, answer, tuple(schedule))
         status = "pending" if delay is not None else "failed"
     code = answer.status_code if answer else None
-    await asyncio.to_thread(_record, bind, delivery, status, code, error, delay, now, answer is not None)
-    if status == "disabled" and code == 410:
-        await asyncio.to_thread(disable_endpoint, row["endpoint"], "answered 410 Gone", bind)
+    return _outcome(status, code, delay, error, row["endpoint"], now, answer is not None)
+
+
+async def record_step(delivery: str, outcome: dict[str, Any], only_if_queued: bool = False) -> dict[str, Any]:
+    """Write an attempt's outcome to the log (and disable the endpoint on a 410)."""
+    bind = _engine()
+    now = datetime.fromisoformat(outcome["at"])
+    await asyncio.to_thread(
+        _record,
+        bind,
+        delivery,
+        outcome["status"],
+        outcome["code"],
+        outcome["error"],
+        outcome["delay"],
+        now,
+        outcome["attempted"],
+        only_if_queued,
+    )
+    if outcome["status"] == "disabled" and outcome["code"] == 410:
+        await asyncio.to_thread(disable_endpoint, outcome["endpoint"], "answered 410 Gone", bind)
         from adops.store import events
 
         await asyncio.to_thread(
             events.publish,
             "webhook.endpoint_disabled",
-            {"endpoint_key": endpoint_key(row["endpoint"]), "delivery_id": delivery, "severity": "warning"},
+            {
+                "endpoint_key": endpoint_key(outcome["endpoint"]),
+                "delivery_id": delivery,
+                "severity": "warning",
+            },
             bind=bind,
         )
-    _count(status)
-    return {"status": status, "code": code, "delay": delay, "error": error}
+    _count(outcome["status"])
+    return outcome
+
+
+def _outcome(
+    status: str,
+    code: int | None,
+    delay: float | None,
+    error: str | None,
+    endpoint: str,
+    at: datetime,
+    attempted: bool,
+) -> dict[str, Any]:
+    return {
+        "status": status,
+        "code": code,
+        "delay": delay,
+        "error": error,
+        "endpoint": endpoint,
+        "at": at.isoformat(),
+        "attempted": attempted,
+    }
+
+
+# the workflow steps resolve the workspace per call; cache it briefly (settings cost ~0.7 ms a load)
+_cache: dict[str, tuple[float, Any]] = {}
+_CACHE_S = 1.0
+
+
+def _settings() -> config.Config:
+    return _cached("settings", config.load)
+
+
+def _engine() -> Engine:
+    return _cached("engine", store.engine)
+
+
+def _cached(name: str, make: Any) -> Any:
+    import os
+    import time
+
+    key = f"{name}:{os.environ.get('ADOPS_HOME')}:{os.environ.get('ADOPS_DATABASE_URL')}"
+    hit = _cache.get(key)
+    now = time.monotonic()
+    if hit is not None and now - hit[0] < _CACHE_S:
+        return hit[1]
+    value = make()
+    _cache[key] = (now, value)
+    return value
 
 
 def _judge(answer: outgoing.Answer) -> tuple[str, str | None]:
@@ -377,11 +459,15 @@ def _record(
     delay: float | None,
     now: datetime,
     attempted: bool = True,
+    only_if_queued: bool = False,
 ) -> None:
+    where = [WebhookDelivery.id == delivery]
+    if only_if_queued:  # the dispatcher's first attempt: a crash since then left it queued, or not
+        where.append(WebhookDelivery.status == "queued")
     with bind.begin() as conn:
         conn.execute(
             update(WebhookDelivery)
-            .where(WebhookDelivery.id == delivery)
+            .where(*where)
             .values(
                 status=status,
                 attempts=WebhookDelivery.attempts + (1 if attempted else 0),

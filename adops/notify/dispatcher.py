@@ -34,6 +34,7 @@ CURSOR = "deliveries"
 POLL_S = 0.25
 BATCH = 500
 DIGEST_EVERY_S = 30.0
+FIRST_ATTEMPTS_AT_ONCE = 64
 
 
 class Dispatcher:
@@ -139,14 +140,10 @@ class Dispatcher:
 
         assert self.engine is not None
         todo = await asyncio.to_thread(deliveries.queued, self.engine, self.batch)
-        started: list[str] = []
-        for delivery, workflow_id in todo:
-            if workflow_id not in self._started:
-                with SetWorkflowID(workflow_id):
-                    await DBOS.start_workflow_async(deliveries.delivery_workflow, delivery, self.schedule)
-                self._remember(workflow_id)
-            started.append(delivery)
-        await asyncio.to_thread(deliveries.mark_started, self.engine, started)
+        fresh = [(d, w) for d, w in todo if w not in self._started]
+        if fresh:
+            gate = asyncio.Semaphore(FIRST_ATTEMPTS_AT_ONCE)
+            await asyncio.gather(*(self._first_attempt(d, w, gate) for d, w in fresh))
         for note_id, workflow_id in await asyncio.to_thread(notifications.queued, self.engine, self.batch):
             if workflow_id not in self._started:
                 with SetWorkflowID(workflow_id):
@@ -155,6 +152,27 @@ class Dispatcher:
                     )
                 self._remember(workflow_id)
             await asyncio.to_thread(notifications.mark_started, self.engine, note_id)
+
+    async def _first_attempt(self, delivery: str, workflow_id: str, gate: asyncio.Semaphore) -> None:
+        """Try a planned delivery once, here; only one to retry gets its durable workflow.
+
+        Until this attempt is recorded (or its workflow started) the delivery stays `queued`, so
+        a crash in between makes the next dispatcher try it again (the same `webhook-id`).
+        """
+        from dbos import DBOS, SetWorkflowID
+
+        async with gate:
+            outcome = await deliveries.attempt_only(
+                delivery, 1, self.schedule or list(deliveries.outgoing.SCHEDULE)
+            )
+            if outcome["delay"] is None:
+                await deliveries.record_step(delivery, outcome, only_if_queued=True)
+            else:
+                with SetWorkflowID(workflow_id):
+                    await DBOS.start_workflow_async(
+                        deliveries.delivery_workflow, delivery, self.schedule, outcome
+                    )
+            self._remember(workflow_id)
 
     def _remember(self, workflow_id: str) -> None:
         if len(self._started) > 100_000:
