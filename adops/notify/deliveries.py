@@ -321,13 +321,14 @@ async def attempt_only(delivery: str, attempt: int, schedule: list[float]) -> di
     else:
         try:
             signer = outgoing.signer(outgoing.resolve_secret(endpoint.secret))
+            target = outgoing.resolve_url(row["endpoint"])
         except ConfigError as exc:
             status, error = "failed", str(exc)
         else:
             body = outgoing.body_of(event[0], event[1], event[2], event[3])
             headers = outgoing.headers_for(signer, webhook_id(delivery), body, now)
             answer = await outgoing.post(
-                guard(tuple(hooks.allow_hosts) if hooks else ()), row["endpoint"], headers, body, now
+                guard(tuple(hooks.allow_hosts) if hooks else ()), target, headers, body, now
             )
             status, error = _judge(answer)
     delay: float | None = None

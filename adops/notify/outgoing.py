@@ -58,6 +58,16 @@ def resolve_secret(value: str | None) -> str:
     return value
 
 
+def resolve_url(value: str) -> str:
+    """The endpoint's URL (`env:NAME` read now, so a URL holding a token stays out of the file and the log)."""
+    if not value.startswith("env:"):
+        return value
+    found = os.environ.get(value[4:], "").strip()
+    if not found:
+        raise ConfigError(f"the endpoint's URL variable {value[4:]} is not set")
+    return found
+
+
 def signer(secret: str) -> Webhook:
     try:
         return Webhook(secret)
