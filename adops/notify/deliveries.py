@@ -312,6 +312,7 @@ async def attempt_only(delivery: str, attempt: int, schedule: list[float]) -> di
     hooks = cfg.webhooks
     endpoint = next((e for e in (hooks.endpoints if hooks else []) if e.url == row["endpoint"]), None)
     answer: outgoing.Answer | None = None
+    error: str | None
     if event is None:
         status, error = "failed", "its event is no longer in the event log"
     elif endpoint is None:

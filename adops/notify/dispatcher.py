@@ -21,7 +21,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from adops import config, metrics, store
@@ -237,9 +237,7 @@ def _cursor(bind: Engine) -> int:
     try:
         with bind.begin() as conn:
             conn.execute(
-                DispatchCursor.__table__.insert().values(
-                    name=CURSOR, last_event_id=newest, updated_at=datetime.now(UTC)
-                )
+                insert(DispatchCursor).values(name=CURSOR, last_event_id=newest, updated_at=datetime.now(UTC))
             )
     except IntegrityError:
         return _cursor(bind)

@@ -226,7 +226,7 @@ def _message(bind: Engine, cfg: config.Config, note_id: int) -> tuple[str, templ
         ).first()
     data = ev.data if ev is not None else {}
     context = templates.event_context(
-        note.event_id, note.event_type, note.severity, _iso(ev.created_at) if ev else "", data
+        note.event_id, note.event_type, note.severity, (_iso(ev.created_at) if ev else None) or "", data
     )
     return note.channel, templates.for_event(tmpl, context)
 

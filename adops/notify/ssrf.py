@@ -24,7 +24,7 @@ from adops.errors import ConfigError
 __all__ = ["Guard", "SSRFGuardError", "guard", "refusal"]
 
 _ALL_PORTS = frozenset(range(1, 65536))
-_EVERYWHERE = ("0.0.0.0/0", "::/0")
+_EVERYWHERE = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
 
 
 @dataclass(frozen=True)
@@ -39,11 +39,11 @@ class Guard:
     def from_allow_hosts(cls, allow_hosts: Iterable[str] = ()) -> Guard:
         """Build the rule from `[webhooks] allow_hosts` (names, addresses or networks)."""
         names: set[str] = set()
-        networks: list[str] = []
+        networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
         for entry in allow_hosts:
             text = entry.strip().lower().strip("[]")
             try:
-                networks.append(str(ipaddress.ip_network(text, strict=False)))
+                networks.append(ipaddress.ip_network(text, strict=False))
             except ValueError:
                 if not text or any(c in text for c in "/:@ ?#"):
                     raise ConfigError(
