@@ -60,6 +60,7 @@ def configure(level: int = logging.INFO, stream: Any = None) -> logging.Handler:
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # not a line per migration plugin
     quiet_polls()
     return handler
 
