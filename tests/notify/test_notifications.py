@@ -46,7 +46,11 @@ def test_rules_route_by_type_and_severity(workspace: Path) -> None:
     assert rules.severity_of({"severity": "critical"}) == "critical"
     assert rules.severity_of({"severity": "apocalyptic"}) == "info"
     assert rules.severity_of(["not", "a", "dict"]) == "info"
-    assert rules.matches(["*"], "x") and rules.matches(["sync.*"], "sync.failed") and not rules.matches(["sync"], "sync.x")
+    assert (
+        rules.matches(["*"], "x")
+        and rules.matches(["sync.*"], "sync.failed")
+        and not rules.matches(["sync"], "sync.x")
+    )
 
 
 def test_quiet_hours_across_midnight_let_critical_through(workspace: Path) -> None:
@@ -78,7 +82,9 @@ def test_bad_notification_settings_name_the_key(workspace: Path, table: str, nee
 
 
 def test_templates_render_in_the_sandbox() -> None:
-    event = templates.event_context(5, "anomaly.detected", "warning", "2026-12-07T00:00:00+00:00", {"metric": "cpa"})
+    event = templates.event_context(
+        5, "anomaly.detected", "warning", "2026-12-07T00:00:00+00:00", {"metric": "cpa"}
+    )
     msg = templates.for_event({"anomaly.detected": "{{ event.data.metric | upper }} moved"}, event)
     assert msg.text == "CPA moved" and msg.title == "WARNING: anomaly.detected"
     assert "metric: cpa" in templates.for_event({}, event).text
@@ -113,13 +119,18 @@ def test_rate_limit_holds_then_one_digest_carries_the_rest(
 ) -> None:
     fake = Slack()
     receiver.handler = fake
-    slack_config(workspace, receiver.url + SLACK_PATH, "[notifications.rate_limit]\nmessages = 2\nper_minutes = 60\n")
+    slack_config(
+        workspace, receiver.url + SLACK_PATH, "[notifications.rate_limit]\nmessages = 2\nper_minutes = 60\n"
+    )
     d = Dispatcher(notify_schedule=[0, 0.05], digest_every_s=3600)
     loop.run(d.start(background=False))
     for i in range(5):
         events.publish("anomaly.detected", {"n": i, "severity": "warning"})
     loop.run(d.step())
-    wait_for(lambda: len([n for n in notifications.recent() if n["status"] in ("sent", "held")]) == 5, what="decided")
+    wait_for(
+        lambda: len([n for n in notifications.recent() if n["status"] in ("sent", "held")]) == 5,
+        what="decided",
+    )
     by_status = sorted(n["status"] for n in notifications.recent())
     assert by_status == ["held", "held", "held", "sent", "sent"]
     assert len(fake.messages) == 2
