@@ -254,7 +254,10 @@ def test_interrupted_sync_then_rerun_lands_once(
     configure(workspace)
     fake.faults.append(Fault("permanent", "reports", times=100, skip=3))  # later report calls fail for good
     failed = sync(platforms=["pinterest"], since=SINCE, until=UNTIL)
-    assert failed.status in ("partial", "failed")  # which grain meets the failing report depends on the window
+    assert failed.status in (
+        "partial",
+        "failed",
+    )  # which grain meets the failing report depends on the window
     assert "bad_request" in (failed.accounts[0].error_kind, failed.accounts[0].ad_error_kind)
     fake.faults.clear()
 

@@ -38,7 +38,11 @@ def test_forecast_button_queues_then_page_shows_forecast_accuracy_pacing(
     assert any("No forecast of these settings" in i.value for i in at.info)
     at.button(key="fc-run").click().run()
     job = jobs.recent(1, kind="forecast.run")[0]
-    assert job.id not in earlier and job.status == "queued" and ForecastScope.from_params(dict(job.params)).metric == "spend"
+    assert (
+        job.id not in earlier
+        and job.status == "queued"
+        and ForecastScope.from_params(dict(job.params)).metric == "spend"
+    )
     assert any("Forecasting in the background" in p.text for p in at.get("progress"))
     assert any("sidecar is not answering" in w.value for w in at.warning)
 
