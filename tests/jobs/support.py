@@ -1,58 +1,61 @@
 """Running queued jobs inside a test, one at a time, the way the sidecar would.
 
-DBOS is launched in the test process for the current workspace (relaunched when a test moves to
-another one: ~0.15 s), listening to none of the real queues, so what a page or a sync queues stays
-queued until the test runs it with `run(job_id)` or `run_next()`. Running a job moves it to a
-private test queue the launched DBOS does listen to, then waits for it to end.
+DBOS is launched in the test process for the current workspace only while a job runs (`run`) or a
+test needs it (`launched()`): ~0.15 s. It listens to none of the real queues, so what a page or a
+sync queues stays queued until the test runs it with `run(job_id)` or `run_next()`. Running a job
+moves it to a private test queue the launched DBOS does listen to, then waits for it to end.
+
+DBOS is stopped again afterwards on purpose: its threads would make later tests' forecasts use the
+fork server (`adops.forecast.core._context`), started then with whatever page AppTest left as
+`__main__`.
 """
 
 from __future__ import annotations
 
-import atexit
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from adops import jobs
 from adops.jobs import kinds, system
 
 TEST_QUEUE = "tests-run"
-_launched: dict[str, str] = {}
 
 
-def launch() -> None:
-    """DBOS for the current workspace, in this process (no real queue listened to)."""
+@contextmanager
+def launched() -> Iterator[None]:
+    """DBOS for the current workspace, in this process, for the block (no real queue listened to)."""
     from dbos import DBOS
 
     from adops.jobs import workflows  # noqa: F401  (registers the workflows)
 
     target = system.url()
-    if _launched.get("url") == target:
-        return
-    if _launched:
-        DBOS.destroy(workflow_completion_timeout_sec=0)
-        _launched.clear()
     system.migrate(target)
     _drop_closed_log_streams()
     DBOS(config=system.dbos_config(target, notification_listener_polling_interval_sec=0.05))  # type: ignore[arg-type]
-    DBOS.listen_queues([TEST_QUEUE])
-    DBOS.launch()
-    DBOS.register_queue(TEST_QUEUE, polling_interval_sec=0.05, on_conflict="always_update")
-    for q in kinds.QUEUES.values():  # declared (schedules name them), not listened to
-        DBOS.register_queue(q.name, global_concurrency=q.concurrency, on_conflict="always_update")
-    _launched["url"] = target
+    try:
+        DBOS.listen_queues([TEST_QUEUE])
+        DBOS.launch()
+        DBOS.register_queue(TEST_QUEUE, polling_interval_sec=0.05, on_conflict="always_update")
+        for q in kinds.QUEUES.values():  # declared (schedules name them), not listened to
+            DBOS.register_queue(q.name, global_concurrency=q.concurrency, on_conflict="always_update")
+        yield
+    finally:
+        DBOS.destroy(workflow_completion_timeout_sec=0)
 
 
 def run(job_id: str, timeout: float = 120.0) -> jobs.Job:
     """Run one queued job to its end (done or failed) and return it."""
     from dbos import DBOS
 
-    launch()
-    DBOS.resume_workflow(job_id, queue_name=TEST_QUEUE)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = jobs.get(job_id)
-        if job is not None and job.status not in jobs.ACTIVE:
-            return job
-        time.sleep(0.05)
+    with launched():
+        DBOS.resume_workflow(job_id, queue_name=TEST_QUEUE)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            job = jobs.get(job_id)
+            if job is not None and job.status not in jobs.ACTIVE:
+                return job
+            time.sleep(0.05)
     raise AssertionError(f"job {job_id} did not end within {timeout}s")
 
 
@@ -76,11 +79,3 @@ def _drop_closed_log_streams() -> None:
         for handler in list(logger.handlers):
             if getattr(getattr(handler, "stream", None), "closed", False):
                 logger.removeHandler(handler)
-
-
-@atexit.register
-def _stop() -> None:
-    if _launched:
-        from dbos import DBOS
-
-        DBOS.destroy(workflow_completion_timeout_sec=0)
