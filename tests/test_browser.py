@@ -51,6 +51,7 @@ def test_command_center_in_a_real_browser(workspace: Path, tmp_path: Path) -> No
             expect(table).to_be_visible(timeout=30_000)
             for name in ("Spend", "Conversions", "CPA", "ROAS", "CTR"):
                 expect(page.get_by_test_id("stMetricLabel").filter(has_text=name).first).to_be_visible()
+            expect(page.locator(".legendtext").first).to_be_visible(timeout=30_000)  # charts draw last
             legend = page.locator(".legendtext").all_text_contents()
             assert set(PLATFORMS) <= set(legend), legend
             page.screenshot(path=str(tmp_path / "overview.png"), full_page=True)
