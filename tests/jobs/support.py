@@ -12,6 +12,7 @@ fork server (`adops.forecast.core._context`), started then with whatever page Ap
 
 from __future__ import annotations
 
+import atexit
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,14 +23,51 @@ from adops.jobs import kinds, system
 TEST_QUEUE = "tests-run"
 
 
+_launched: dict[str, str] = {}  # the workspace a kept launch (`launch()`) serves
+
+
+def launch() -> None:
+    """Launch DBOS for the current workspace and keep it (until `stop()`, or a launch for another
+    workspace). Prefer `launched()`: a kept launch's threads outlive the test (see the module)."""
+    target = system.url()
+    if _launched.get("url") == target:
+        return
+    stop()
+    _start(target)
+    _launched["url"] = target
+
+
+def stop() -> None:
+    """Stop a kept launch, if there is one."""
+    if _launched:
+        from dbos import DBOS
+
+        DBOS.destroy(workflow_completion_timeout_sec=0)
+        _launched.clear()
+
+
 @contextmanager
 def launched() -> Iterator[None]:
-    """DBOS for the current workspace, in this process, for the block (no real queue listened to)."""
+    """DBOS for the current workspace for the block (a kept launch for it is used as it is)."""
+    from dbos import DBOS
+
+    target = system.url()
+    if _launched.get("url") == target:
+        yield
+        return
+    stop()
+    _start(target)
+    try:
+        yield
+    finally:
+        DBOS.destroy(workflow_completion_timeout_sec=0)
+
+
+def _start(target: str) -> None:
     from dbos import DBOS
 
     from adops.jobs import workflows  # noqa: F401  (registers the workflows)
 
-    target = system.url()
     system.migrate(target)
     _drop_closed_log_streams()
     DBOS(config=system.dbos_config(target, notification_listener_polling_interval_sec=0.05))  # type: ignore[arg-type]
@@ -39,9 +77,9 @@ def launched() -> Iterator[None]:
         DBOS.register_queue(TEST_QUEUE, polling_interval_sec=0.05, on_conflict="always_update")
         for q in kinds.QUEUES.values():  # declared (schedules name them), not listened to
             DBOS.register_queue(q.name, global_concurrency=q.concurrency, on_conflict="always_update")
-        yield
-    finally:
+    except BaseException:
         DBOS.destroy(workflow_completion_timeout_sec=0)
+        raise
 
 
 def run(job_id: str, timeout: float = 120.0) -> jobs.Job:
@@ -79,3 +117,6 @@ def _drop_closed_log_streams() -> None:
         for handler in list(logger.handlers):
             if getattr(getattr(handler, "stream", None), "closed", False):
                 logger.removeHandler(handler)
+
+
+atexit.register(stop)
