@@ -82,3 +82,15 @@ def test_adops_toml_is_written_0600(workspace: Path) -> None:
 
     config.add_accounts([config.AccountConfig(platform="meta", id="act_123", connector="sandbox")])
     assert mode(workspace / "adops.toml") == 0o600
+
+
+def test_the_sandbox_state_is_written_0600(workspace: Path) -> None:
+    from datetime import date
+
+    from adops.connectors.sandbox import connector
+
+    connector.init_state(seed=3, anchor=date(2026, 12, 1))
+    assert mode(connector.state_path()) == 0o600
+    with connector._editing() as state:  # every later change rewrites it
+        state["budgets"]["probe"] = []
+    assert mode(connector.state_path()) == 0o600

@@ -8,7 +8,6 @@ today on, and a rollback restores it.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -17,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from adops import clock, config
+from adops import clock, config, files
 from adops.connectors.base import AccountInfo, CampaignTemplate, Entity, Status
 from adops.connectors.errors import BadRequest, PermissionDenied
 from adops.connectors.sandbox.world import Account, World
@@ -32,8 +31,6 @@ def state_path() -> Path:
 
 def init_state(seed: int, anchor: date, campaigns_per_account: tuple[int, int] = (10, 60)) -> None:
     """Start a fresh simulated world (used by `adops demo`)."""
-    path = state_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
     state = {
         "seed": seed,
         "anchor": anchor.isoformat(),
@@ -43,7 +40,7 @@ def init_state(seed: int, anchor: date, campaigns_per_account: tuple[int, int] =
         "bids": {},
         "created": [],
     }
-    path.write_text(json.dumps(state, indent=1))
+    files.write_private(state_path(), json.dumps(state, indent=1))
 
 
 def load_world() -> World:
@@ -74,14 +71,10 @@ def _read_state() -> dict[str, Any]:
 
 @contextmanager
 def _editing() -> Iterator[dict[str, Any]]:
-    path = state_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
     with locks.exclusive("sandbox", wait=60):
         state = _read_state()
         yield state
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(state, indent=1))
-        os.replace(tmp, path)
+        files.write_private(state_path(), json.dumps(state, indent=1))
 
 
 class SandboxConnector:
