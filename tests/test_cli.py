@@ -8,16 +8,7 @@ from pathlib import Path
 import pytest
 
 from adops.cli import main
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
+from tests.cli_support import run
 
 
 def test_query_formats(demo: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,22 +10,12 @@ from typing import Any
 
 import pytest
 
-from adops.cli import main
 from adops.experiments import SampleMeanStatistic, TwoSidedTTest, proportion
+from tests.cli_support import run
 
 REQUIRED_VARIANT_KEYS = [
     "variant", "users", "conversions", "rate", "lift", "lift_ci_low", "lift_ci_high", "p_value", "chance_to_win",
 ]  # fmt: skip
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def write(tmp_path: Path, text: str, name: str = "ab.csv") -> Path:

@@ -10,17 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from adops.cli import main
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
+from tests.cli_support import run
 
 
 def csv_text(days: int = 28, series: list[str] | None = None, start: str = "2026-10-01") -> str:

@@ -12,18 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from adops.cli import main
 from adops.fx import ecb
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
+from tests.cli_support import run
 
 
 def serve_download(monkeypatch: pytest.MonkeyPatch, handler) -> None:  # type: ignore[no-untyped-def]

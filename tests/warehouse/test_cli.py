@@ -10,18 +10,8 @@ from pathlib import Path
 import pytest
 
 from adops import warehouse
-from adops.cli import main
+from tests.cli_support import run
 from tests.warehouse.support import rows
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 @pytest.fixture
