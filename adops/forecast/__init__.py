@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from adops.forecast.backtest import Backtest
     from adops.forecast.core import (
         MIN_DAYS,
-        ForecastConfig,
         SeriesForecast,
         default_cache_dir,
         forecast_many,
@@ -28,6 +27,7 @@ if TYPE_CHECKING:
     from adops.forecast.data import METRICS, daily_parts, daily_series
     from adops.forecast.jobs import ForecastScope
     from adops.forecast.metrics import coverage, mase, seasonal_naive_scale, smape
+    from adops.forecast.options import ForecastConfig
     from adops.forecast.pacing import (
         BudgetOutcome,
         Pacing,
@@ -76,7 +76,6 @@ export_lazily(
         "backtest": ["Backtest"],
         "core": [
             "MIN_DAYS",
-            "ForecastConfig",
             "SeriesForecast",
             "default_cache_dir",
             "forecast_many",
@@ -86,6 +85,7 @@ export_lazily(
         "data": ["METRICS", "daily_parts", "daily_series"],
         "jobs": ["ForecastScope"],
         "metrics": ["coverage", "mase", "seasonal_naive_scale", "smape"],
+        "options": ["ForecastConfig"],
         "pacing": [
             "BudgetOutcome",
             "Pacing",

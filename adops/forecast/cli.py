@@ -32,8 +32,9 @@ def forecast(
     ] = False,
 ) -> None:
     """Forecast daily series: Prophet (ETS / seasonal naive for short series), with backtest accuracy."""
-    from adops.forecast.core import METHODS, NEEDS_PARTS, ForecastConfig, forecast_many
+    from adops.forecast.core import NEEDS_PARTS, forecast_many
     from adops.forecast.inputs import read_series_csv
+    from adops.forecast.options import METHODS, ForecastConfig
 
     if not 0 < interval < 1:
         fail(f"--interval must be strictly between 0 and 1 (got {interval})")

@@ -19,8 +19,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from adops.forecast.core import ForecastConfig, SeriesForecast, default_cache_dir, forecast_many
+from adops.forecast.core import SeriesForecast, default_cache_dir, forecast_many
 from adops.forecast.data import daily_parts, daily_series
+from adops.forecast.options import ForecastConfig
 
 
 @dataclass(frozen=True)

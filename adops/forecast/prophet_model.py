@@ -17,7 +17,7 @@ import pandas as pd
 if TYPE_CHECKING:
     from prophet import Prophet
 
-    from adops.forecast.core import ForecastConfig
+    from adops.forecast.options import ForecastConfig
 
 
 def quiet() -> None:
