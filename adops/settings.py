@@ -255,11 +255,109 @@ class Endpoint(_Table):
         return _http_url(value)
 
 
+def _trigger_check(check: Any, value: Any) -> Any:
+    """Run an `adops.jobs.triggers` check (imported when used); its ConfigError as this key's error."""
+    try:
+        return check(value)
+    except ConfigError as exc:
+        raise PydanticCustomError("webhook_rule", "{reason}", {"reason": str(exc)}) from None
+
+
+def _payload_path(value: str) -> str:
+    from adops.jobs import triggers
+
+    return str(_trigger_check(triggers.check_path, value))
+
+
+def _match_value(value: Any) -> Any:
+    if not isinstance(value, str | int | bool) or (isinstance(value, str) and len(value) > 500):
+        raise PydanticCustomError(
+            "match_value", "expected text (at most 500 characters), a whole number or true/false"
+        )
+    return value
+
+
+PayloadPath = Annotated[str, Field(max_length=600), AfterValidator(_payload_path)]
+MatchValue = Annotated[Any, AfterValidator(_match_value)]
+
+
+class WebhookRule(_Table):
+    """An entry of `events` in `[[webhooks.sources]]`: a payload that matches starts a job."""
+
+    #: exact values at payload paths (top-level keys or dotted paths); empty: every delivery
+    match: Annotated[dict[PayloadPath, MatchValue], Field(max_length=20)] = Field(default_factory=dict)
+    job: Annotated[str, Field(min_length=1, max_length=100)]
+    #: the job's params; a value "{{ path }}" takes the payload's value (the path listed in `fields`)
+    params: dict[Annotated[str, Field(max_length=100)], Any] = Field(default_factory=dict)
+
+    @field_validator("job")
+    @classmethod
+    def _kind(cls, value: str) -> str:
+        from adops.jobs import triggers
+
+        return str(_trigger_check(triggers.check_kind, value))
+
+    @field_validator("params")
+    @classmethod
+    def _params(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        from adops.jobs import triggers
+
+        kind = info.data.get("job")
+        if kind is None:  # the kind itself was wrong: that error is reported
+            return value
+        return dict(_trigger_check(lambda v: triggers.check_params(kind, v), value))
+
+
+class WebhookSource(_Table):
+    """`[[webhooks.sources]]`: an incoming webhook source, its secret and the jobs its deliveries start."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_\-]{0,63}$")]
+    #: `env:NAME` (or the literal whsec_ key); unset: ADOPS_WEBHOOK_SECRET_<NAME>, then ADOPS_WEBHOOK_SECRET
+    secret: Secret | None = None
+    #: the payload paths templates may read
+    fields: Annotated[list[PayloadPath], Field(max_length=50)] = Field(default_factory=list)
+    events: Annotated[list[WebhookRule], Field(max_length=50)] = Field(default_factory=list)
+
+    @field_validator("events")
+    @classmethod
+    def _templates_read_listed_fields(
+        cls, value: list[WebhookRule], info: ValidationInfo
+    ) -> list[WebhookRule]:
+        from adops.jobs import triggers
+
+        allowed = set(info.data.get("fields") or [])
+        for i, rule in enumerate(value):
+            for where, path in _trigger_check(lambda p: list(triggers.placeholders(p)), rule.params):
+                if path not in allowed:
+                    listed = ", ".join(sorted(allowed)) or "none"
+                    raise PydanticCustomError(
+                        "webhook_rule",
+                        "rule {i}, params.{where}: '{path}' is not one of this source's fields (listed: {listed})",
+                        {"i": i, "where": where, "path": path, "listed": listed},
+                    )
+        return value
+
+
 class Webhooks(_Table):
-    """`[webhooks]`: outgoing endpoints, and the private hosts they may reach."""
+    """`[webhooks]`: outgoing endpoints, the private hosts they may reach, and incoming sources."""
 
     endpoints: list[Endpoint] = Field(default_factory=list)
     allow_hosts: list[Annotated[str, Field(min_length=1, max_length=255)]] = Field(default_factory=list)
+    sources: Annotated[list[WebhookSource], Field(max_length=100)] = Field(default_factory=list)
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_sources(cls, value: list[WebhookSource]) -> list[WebhookSource]:
+        seen: dict[str, int] = {}
+        for i, s in enumerate(value):
+            if s.name in seen:
+                raise PydanticCustomError(
+                    "duplicate",
+                    "[{i}] repeats the source '{name}' of [{first}]",
+                    {"i": i, "name": s.name, "first": seen[s.name]},
+                )
+            seen[s.name] = i
+        return value
 
 
 class Asana(_Table):

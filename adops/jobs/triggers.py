@@ -1,0 +1,451 @@
+"""Incoming webhooks that start jobs: the rules of `[[webhooks.sources]]` in adops.toml.
+
+A source (the `{source}` of `POST /webhooks/{source}`) lists rules. A rule matches a delivery's JSON
+payload on exact values (a top-level key or a dotted path into nested objects, same JSON type) and
+names a job kind with its params. A param written `"{{ path }}"` (the whole string, nothing around
+it) takes the payload's value at that path; the path must be one of the source's `fields`, and the
+value a plain scalar (text up to 200 characters, a number, true/false). Nothing is evaluated: there
+is no template language, only whole-value substitution, and the result passes the kind's own strict
+parameter model (platform names included) before anything is queued.
+
+Only work that reads and rebuilds can be started this way (syncs, connection checks, winner
+decisions, maintenance): a signed delivery is not a person approving a budget change or a purge.
+
+Each matching rule's job gets an id derived from the webhook-id and the rule's place, and what a
+delivery started is recorded as a `webhook.triggered` (or `webhook.rejected`) event, so a
+redelivery, or a replay after a crash between the receipt and the job, never starts a second job.
+The enqueue uses the same de-duplication as "Sync now": work already queued or running is joined.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
+
+from adops.errors import ConfigError, InputError
+from adops.platforms import PLATFORMS
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from adops.settings import WebhookSource
+
+#: a payload path: keys joined by dots, each a letter or _ then letters, digits, _ or -
+PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,63}(\.[A-Za-z_][A-Za-z0-9_\-]{0,63}){0,7}")
+_PLACEHOLDER = re.compile(r"\{\{\s*(\S+?)\s*\}\}")
+_TEMPLATE_MARKS = ("{{", "}}", "{%", "%}", "{#", "#}")
+#: the longest payload text a template takes (an id, a platform name, a date)
+MAX_VALUE_CHARS = 200
+_MAX_INT = 2**53
+TRIGGERED = "webhook.triggered"
+REJECTED = "webhook.rejected"
+
+
+# ---------------------------------------------------------------------------- each kind's params
+
+
+def _platform(value: str) -> str:
+    if value not in PLATFORMS:
+        raise PydanticCustomError(
+            "platform", "unknown platform; one of {known}", {"known": ", ".join(PLATFORMS)}
+        )
+    return value
+
+
+def _day(value: str) -> str:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise PydanticCustomError("date", "not a date (YYYY-MM-DD)") from None
+    return value
+
+
+Platform = Annotated[str, Field(max_length=40), AfterValidator(_platform)]
+Day = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$"), AfterValidator(_day)]
+
+
+class _Params(BaseModel):
+    """A job's params as a webhook may set them: strict types, unknown keys refused."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    def to_params(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True)
+
+
+class SyncParams(_Params):
+    """`sync`: which platforms (none: all) and an optional window."""
+
+    platforms: Annotated[list[Platform], Field(max_length=len(PLATFORMS))] = Field(default_factory=list)
+    since: Day | None = None
+    until: Day | None = None
+
+    @model_validator(mode="after")
+    def _window(self) -> SyncParams:
+        if self.since and self.until and self.since > self.until:
+            raise PydanticCustomError("window", "since is after until")
+        return self
+
+    def to_params(self) -> dict[str, Any]:
+        return {**super().to_params(), "platforms": sorted(set(self.platforms)), "trigger": "webhook"}
+
+
+class CheckParams(_Params):
+    """`connectors.check`: which platforms' accounts (none: all)."""
+
+    platforms: Annotated[list[Platform], Field(max_length=len(PLATFORMS))] = Field(default_factory=list)
+
+    def to_params(self) -> dict[str, Any]:
+        return {"platforms": sorted(set(self.platforms))}
+
+
+class NoParams(_Params):
+    """A kind that takes no params."""
+
+
+#: the kinds a webhook may start, each with its parameter model
+TRIGGERABLE: dict[str, type[_Params]] = {
+    "sync": SyncParams,
+    "connectors.check": CheckParams,
+    "experiments.decide": NoParams,
+    "warehouse.maintain": NoParams,
+}
+
+
+def check_kind(name: str) -> str:
+    """A job kind a webhook may start; ConfigError naming the allowed ones otherwise."""
+    from adops.jobs import kinds
+
+    try:
+        kinds.kind(name)
+    except InputError as exc:
+        raise ConfigError(str(exc)) from None
+    if name not in TRIGGERABLE:
+        raise ConfigError(
+            f"{name} jobs cannot be started by a webhook (they change platforms, delete data or take"
+            f" long); one of {', '.join(TRIGGERABLE)}"
+        )
+    return name
+
+
+def check_path(path: str) -> str:
+    """A payload path (`type`, `data.object.platform`); ConfigError otherwise."""
+    if not PATH.fullmatch(path):
+        raise ConfigError(
+            f"{path[:80]!r} is not a payload path: keys of letters, digits, _ or - joined by dots (at most 8)"
+        )
+    return path
+
+
+def placeholders(value: Any, where: str = "") -> Iterable[tuple[str, str]]:
+    """(where, path) of each `{{ path }}` in a params template; ConfigError for any other use of braces."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from placeholders(v, f"{where}.{k}" if where else str(k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from placeholders(v, f"{where}[{i}]")
+    elif isinstance(value, str) and any(mark in value for mark in _TEMPLATE_MARKS):
+        found = _PLACEHOLDER.fullmatch(value)
+        if found is None or not PATH.fullmatch(found.group(1)):
+            raise ConfigError(
+                f"{where or 'value'}: a template is a whole value '{{{{ field }}}}' naming a payload path;"
+                " nothing else is evaluated"
+            )
+        yield where, found.group(1)
+
+
+def check_params(kind: str, params: dict[str, Any]) -> dict[str, Any]:
+    """A rule's params template, checked for `kind`: known keys, plain values, well-formed
+    templates, and the fixed (untemplated) values valid for the kind; ConfigError naming the key."""
+    model = TRIGGERABLE.get(kind)
+    if model is None:  # the kind itself is reported
+        return params
+    for key in params:
+        if key not in model.model_fields:
+            known = ", ".join(model.model_fields) or "none"
+            raise ConfigError(f"{key}: {kind} jobs take no such param (known: {known})")
+    _plain(params, "")
+    templated = {re.split(r"[.\[]", where, maxsplit=1)[0] for where, _ in placeholders(params)}
+    fixed = {k: v for k, v in params.items() if k not in templated}
+    try:
+        model.model_validate(fixed)
+    except ValidationError as exc:
+        raise ConfigError(_first_error(exc, "")) from None
+    return params
+
+
+def _plain(value: Any, where: str) -> None:
+    """Only JSON values in params (TOML dates and times would not survive the job's JSON input)."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _plain(v, f"{where}.{k}" if where else str(k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _plain(v, f"{where}[{i}]")
+    elif not isinstance(value, str | int | float | bool) or (
+        isinstance(value, float) and not math.isfinite(value)
+    ):
+        raise ConfigError(f"{where or 'value'}: expected text, a number, true/false, a list or a table")
+
+
+def _first_error(exc: ValidationError, where: str = "params") -> str:
+    error = exc.errors(include_url=False)[0]
+    for part in error["loc"]:
+        where += f"[{part}]" if isinstance(part, int) else (f".{part}" if where else str(part))
+    return f"{where}: {error['msg']}" if where else str(error["msg"])
+
+
+# ---------------------------------------------------------------------------- matching a payload
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule of a source, compiled: match these exact values, then start `kind` with `params`."""
+
+    index: int
+    kind: str
+    match: tuple[tuple[tuple[str, ...], Any], ...]
+    params: dict[str, Any]
+
+    def matches(self, payload: Any) -> bool:
+        for path, expected in self.match:
+            found, value = value_at(payload, path)
+            if not found or type(value) is not type(expected) or value != expected:
+                return False
+        return True
+
+
+@dataclass(frozen=True)
+class Source:
+    """A configured webhook source: its secret setting (None: the environment's) and its rules."""
+
+    name: str
+    secret: str | None
+    rules: tuple[Rule, ...] = ()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one matching rule asks for: a job with validated params, or why it was refused."""
+
+    rule: int
+    kind: str
+    params: dict[str, Any] | None = None
+    error: str | None = None
+
+
+def compile_source(table: WebhookSource) -> Source:
+    """The runtime form of a `[[webhooks.sources]]` table (already validated when the settings loaded)."""
+    rules = tuple(
+        Rule(
+            i,
+            r.job,
+            tuple((tuple(path.split(".")), value) for path, value in r.match.items()),
+            dict(r.params),
+        )
+        for i, r in enumerate(table.events)
+    )
+    return Source(table.name, table.secret, rules)
+
+
+def plan(rules: Iterable[Rule], payload: Any) -> list[Outcome]:
+    """The outcome of every rule that matches the payload, in order (none: the delivery is only received)."""
+    out = []
+    for rule in rules:
+        if not rule.matches(payload):
+            continue
+        try:
+            params = render(rule.params, payload)
+            model = TRIGGERABLE[rule.kind]
+            checked = model.model_validate(params).to_params()
+        except InputError as exc:
+            out.append(Outcome(rule.index, rule.kind, error=str(exc)))
+            continue
+        except ValidationError as exc:
+            out.append(Outcome(rule.index, rule.kind, error=_first_error(exc)))
+            continue
+        out.append(Outcome(rule.index, rule.kind, params=checked))
+    return out
+
+
+def value_at(payload: Any, path: tuple[str, ...]) -> tuple[bool, Any]:
+    """(found, value) at a path of object keys (lists are not indexed)."""
+    value = payload
+    for key in path:
+        if not isinstance(value, dict) or key not in value:
+            return False, None
+        value = value[key]
+    return True, value
+
+
+def render(template: Any, payload: Any, where: str = "params") -> Any:
+    """The params with each `{{ path }}` replaced by the payload's scalar there; InputError when a
+    field is missing or is not a plain scalar (text, number, true/false)."""
+    if isinstance(template, dict):
+        return {k: render(v, payload, f"{where}.{k}") for k, v in template.items()}
+    if isinstance(template, list):
+        return [render(v, payload, f"{where}[{i}]") for i, v in enumerate(template)]
+    if not isinstance(template, str):
+        return template
+    found = _PLACEHOLDER.fullmatch(template)
+    if found is None:
+        return template
+    path = found.group(1)
+    present, value = value_at(payload, tuple(path.split(".")))
+    if not present:
+        raise InputError(f"{where}: the payload has no field {path}")
+    return _scalar(value, path)
+
+
+def _scalar(value: Any, path: str) -> Any:
+    if isinstance(value, bool) or (isinstance(value, int) and abs(value) <= _MAX_INT):
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    if isinstance(value, str):
+        if len(value) > MAX_VALUE_CHARS:
+            raise InputError(f"payload field {path} is {len(value):,} characters; at most {MAX_VALUE_CHARS}")
+        if not value.isprintable():
+            raise InputError(f"payload field {path} holds control characters")
+        return value
+    what = "a number out of range" if isinstance(value, int) else f"a {type(value).__name__}"
+    raise InputError(f"payload field {path} is {what}; only text, numbers and true/false are used")
+
+
+def job_id(kind: str, webhook_id: str, rule: int) -> str:
+    """The id of the job rule `rule` starts for this delivery: the same for every redelivery."""
+    digest = hashlib.sha256(f"{webhook_id}\n{rule}".encode()).hexdigest()[:24]
+    return f"{kind}-webhook-{digest}"
+
+
+# ---------------------------------------------------------------------------- the configured sources
+
+_lock = threading.Lock()
+_cache: dict[str, tuple[Any, dict[str, Source]]] = {}
+
+
+def sources() -> dict[str, Source]:
+    """The workspace's configured webhook sources by name, read again when adops.toml changes."""
+    from adops import config
+
+    path = config.home() / "adops.toml"
+    stamp = _stamp(path)
+    with _lock:
+        hit = _cache.get(str(path))
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
+    cfg = config.load(path)
+    found = {s.name: compile_source(s) for s in (cfg.webhooks.sources if cfg.webhooks else [])}
+    with _lock:
+        _cache[str(path)] = (stamp, found)
+    return found
+
+
+def source(name: str) -> Source | None:
+    return sources().get(name)
+
+
+def _stamp(path: Path) -> Any:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+# ---------------------------------------------------------------------------- starting the jobs
+
+
+@dataclass
+class Fired:
+    """What a delivery started: job ids, and the events stored (for the sidecar's hub)."""
+
+    jobs: list[str] = field(default_factory=list)
+    events: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
+
+
+def fire(
+    name: str,
+    webhook_id: str,
+    payload: Any,
+    receipt_event: int,
+    *,
+    bind: Engine | None = None,
+    enqueue: Callable[..., str] | None = None,
+) -> Fired:
+    """Start the jobs a stored delivery asks for (once per delivery and rule), recording each outcome.
+
+    `receipt_event` is the id of the delivery's `webhook.received` event: outcomes are looked up
+    after it, so a redelivery only does what the first attempt did not get to.
+    """
+    fired = Fired()
+    found = source(name)
+    if found is None or not found.rules:
+        return fired
+    outcomes = plan(found.rules, payload)
+    if not outcomes:
+        return fired
+    done = _recorded(webhook_id, receipt_event, bind)
+    if enqueue is None:
+        from adops.jobs.api import enqueue as start
+    else:
+        start = enqueue
+    for outcome in outcomes:
+        if outcome.rule in done:
+            seen_type, seen = done[outcome.rule]
+            if seen_type == TRIGGERED:
+                fired.jobs.append(str(seen.get("job_id")))
+            continue
+        data: dict[str, Any] = {
+            "source": name,
+            "webhook_id": webhook_id,
+            "rule": outcome.rule,
+            "job": outcome.kind,
+        }
+        if outcome.params is None:
+            kind, data = REJECTED, {**data, "error": outcome.error, "severity": "warning"}
+        else:
+            wanted = job_id(outcome.kind, webhook_id, outcome.rule)
+            got = start(outcome.kind, outcome.params, job_id=wanted)
+            kind, data = TRIGGERED, {**data, "job_id": got, "joined": got != wanted}
+            fired.jobs.append(got)
+        fired.events.append((_publish(kind, data, bind), kind, data))
+    return fired
+
+
+def _recorded(
+    webhook_id: str, receipt_event: int, bind: Engine | None
+) -> dict[int, tuple[str, dict[str, Any]]]:
+    """The outcomes already recorded for this delivery, by rule."""
+    from sqlalchemy import select
+
+    from adops import store
+    from adops.store.models import Event
+
+    query = (
+        select(Event.type, Event.data)
+        .where(Event.id > receipt_event, Event.type.in_((TRIGGERED, REJECTED)))
+        .where(Event.data["webhook_id"].as_string() == webhook_id)
+        .order_by(Event.id)
+        .limit(100)
+    )
+    with (bind or store.engine()).connect() as conn:
+        rows = conn.execute(query).all()
+    return {int(r.data["rule"]): (str(r.type), dict(r.data)) for r in rows if isinstance(r.data, dict)}
+
+
+def _publish(kind: str, data: dict[str, Any], bind: Engine | None) -> int:
+    from adops.store import events
+
+    return events.publish(kind, data, bind=bind)
