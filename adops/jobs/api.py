@@ -142,8 +142,13 @@ class ScheduleState:
 # ---------------------------------------------------------------------------- starting work
 
 
-def enqueue(kind: str, params: dict[str, Any] | None = None, *, dedupe: bool = True) -> str:
+def enqueue(
+    kind: str, params: dict[str, Any] | None = None, *, dedupe: bool = True, job_id: str | None = None
+) -> str:
     """Queue a job for the sidecar and return its id.
+
+    `job_id` fixes the id (an incoming webhook derives it from the delivery): asking again with
+    the same id returns that job, never a second one.
 
     With `dedupe` (the default), a request for work already queued or running returns that job's
     id instead: a second "Sync now", or one while the hourly sync runs, attaches to it. A job the
@@ -154,7 +159,7 @@ def enqueue(kind: str, params: dict[str, Any] | None = None, *, dedupe: bool = T
     if not spec.public:
         raise InputError(f"{kind} jobs are queued by the sidecar only")
     checked = kinds.checked_params(params)
-    options = kinds.options(kind, checked, dedupe=dedupe)
+    options = kinds.options(kind, checked, _checked_id(job_id) if job_id else None, dedupe=dedupe)
     handle: Any = system.client().enqueue(options, checked)  # type: ignore[arg-type]
     job_id = str(handle.get_workflow_id())
     if job_id == options["workflow_id"]:
