@@ -8,6 +8,10 @@ at 1 MB as it streams in, the timestamp must be within 5 minutes of now, and the
 (webhook-id, source, body) and its `webhook.received` event are stored in one transaction before
 the 2xx. A webhook-id is processed once whatever the source: the same delivery again answers 200
 `{"duplicate": true}`, the same id sent to another source is refused (409).
+
+A source configured in `[[webhooks.sources]]` may have its own secret there, and rules whose
+matching deliveries start jobs (`adops.jobs.triggers`), once per delivery, after the receipt is
+stored and before the 2xx: the answer lists the jobs started (`"jobs"`).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from starlette.responses import JSONResponse
 
 from adops import clock, store
 from adops.errors import ConfigError, Conflict, NotFound
+from adops.jobs import triggers
 from adops.sidecar.hub import Hub
 from adops.sidecar.limits import Unauthorized, parse_json, read_body, utf8
 from adops.store.models import Event, WebhookReceipt
@@ -59,7 +64,20 @@ def secret_variable(source: str) -> str:
 
 
 def secrets_for(source: str) -> tuple[str, str]:
-    """(the secrets' text, the variable it came from) for a source; ('', …) when none is set."""
+    """(the secrets' text, where it came from) for a source; ('', …) when none is set.
+
+    A `[[webhooks.sources]]` table's `secret` comes first (`env:NAME` read now, with no fallback:
+    a source given its own secret never takes the shared one), then the environment's.
+    """
+    return _secrets(source, triggers.source(source))
+
+
+def _secrets(source: str, configured: triggers.Source | None) -> tuple[str, str]:
+    if configured is not None and configured.secret is not None:
+        if configured.secret.startswith("env:"):
+            name = configured.secret[4:]
+            return os.environ.get(name, ""), name
+        return configured.secret, f"webhooks.sources {source!r} secret"
     own = secret_variable(source)
     if os.environ.get(own, "").strip():
         return os.environ[own], own
@@ -122,9 +140,11 @@ async def receive(request: Request, hub: Hub | None = None) -> JSONResponse:
     source = request.path_params["source"]
     if not _SOURCE.fullmatch(source):
         raise NotFound("unknown webhook source: names are 1-64 of a-z 0-9 _ -")
-    secrets, variable = secrets_for(source)
+    configured = await asyncio.to_thread(triggers.source, source)  # adops.toml, read when it changed
+    secrets, variable = _secrets(source, configured)
     if not secrets.strip():
-        raise Unauthorized(f"webhooks are disabled for {source}: set {variable} or ADOPS_WEBHOOK_SECRET")
+        hint = variable if variable != "ADOPS_WEBHOOK_SECRET" else f"{secret_variable(source)} or {variable}"
+        raise Unauthorized(f"webhooks are disabled for {source}: set {hint}")
     for secret in secrets.split():
         _webhook(secret)  # a broken secret is a setting to fix (500 naming the kind), not the sender's fault
     headers = {k: v for k, v in request.headers.items() if k.startswith("webhook-")}
@@ -140,11 +160,25 @@ async def receive(request: Request, hub: Hub | None = None) -> JSONResponse:
     event_id, duplicate = await asyncio.to_thread(
         functools.partial(record, source, webhook_id, text, payload, bind=bind)
     )
-    if duplicate:
-        return JSONResponse({"duplicate": True, "id": event_id}, status_code=200)
-    if hub is not None:
+    if hub is not None and not duplicate:
         hub.offer(event_id, "webhook.received", _event_json(source, webhook_id, payload))
-    return JSONResponse({"id": event_id}, status_code=202)
+    # After the receipt, before the 2xx: a redelivery does what an earlier attempt did not get to.
+    fired = triggers.Fired()
+    if configured is not None and configured.rules:
+        fired = await asyncio.to_thread(
+            functools.partial(triggers.fire, source, webhook_id, payload, event_id, bind=bind)
+        )
+    if hub is not None:
+        for fired_id, fired_type, data in fired.events:
+            hub.offer(fired_id, fired_type, json.dumps(data))
+        if fired.jobs:
+            hub.nudge()  # the jobs' own `job.queued` events
+    answer: dict[str, Any] = {"id": event_id}
+    if fired.jobs:
+        answer["jobs"] = fired.jobs
+    if duplicate:
+        return JSONResponse({"duplicate": True, **answer}, status_code=200)
+    return JSONResponse(answer, status_code=202)
 
 
 def record(
