@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from adops import store
 from adops.jobs.worker import Worker
@@ -21,7 +22,7 @@ from adops.sidecar.errors import ERROR_HANDLERS
 from adops.sidecar.health import report as health_report
 from adops.sidecar.hub import Hub
 from adops.sidecar.metrics import endpoint as metrics_endpoint
-from adops.sidecar.stream import events_app
+from adops.sidecar.stream import SERVER_SEND, events_app
 from adops.sidecar.writer import EventWriter
 
 
@@ -69,7 +70,7 @@ def create_app(worker: Worker | None = None, *, host: str = "127.0.0.1", hub: Hu
     async def webhook(request: Request) -> JSONResponse:
         return await webhooks.receive(request, hub)
 
-    app = Starlette(
+    app = _Sidecar(
         routes=[
             Route("/health", health),
             Route("/metrics", metrics),
@@ -82,6 +83,15 @@ def create_app(worker: Worker | None = None, *, host: str = "127.0.0.1", hub: Hu
     app.state.hub = hub
     app.state.dispatcher = None
     return app
+
+
+class _Sidecar(Starlette):
+    """Starlette, handing /events the server's own `send` (the hub writes live batches beside it)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == "/events":
+            scope[SERVER_SEND] = send
+        await super().__call__(scope, receive, send)
 
 
 async def live_values(worker: Worker | None, hub: Hub) -> dict[str, Any]:

@@ -97,9 +97,19 @@ def encode(row: Row) -> bytes:
     return f"id: {event_id}\nevent: {event_type}\ndata: {data}\n\n".encode()
 
 
+def chunked(chunk: bytes) -> bytes:
+    """`chunk` as one HTTP/1.1 chunk (size line, bytes, CRLF), for writing straight to a socket."""
+    return b"%x\r\n%b\r\n" % (len(chunk), chunk)
+
+
 @dataclass(eq=False)
 class Subscriber:
-    """One connected client: its filter and the frames waiting to be written to it."""
+    """One connected client: its filter, and the frames waiting to be written to it or its socket.
+
+    Until it is attached to its connection's transport (after the replay), chunks queue in
+    `pending` and the client's own response task writes them. Attached, the hub writes each
+    batch straight to the transport, from its one task: no task wakes per client per batch.
+    """
 
     types: TypeFilter | None
     floor: int  # the hub's last id when it joined: later events arrive live, earlier ones by replay
@@ -114,7 +124,43 @@ class Subscriber:
         None  # the response task, cancelled if it is stuck writing when dropped
     )
     writing: bool = False
+    transport: asyncio.WriteTransport | None = None  # attached: the hub writes chunked frames to it
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def attach(self, transport: asyncio.WriteTransport) -> bool:
+        """Go direct: write what is queued, then the hub writes to this socket. False once closed.
+
+        The caller has sent the response head with chunked transfer encoding; nothing awaits
+        between the queued write and the switch, so no batch can come between them.
+        """
+        if self.closed or transport.is_closing():
+            return False
+        if self.pending:
+            transport.write(chunked(b"".join(self.pending)))
+            self.pending.clear()
+            self.pending_bytes = 0
+        self.transport = transport
+        return True
+
+    def write(self, framed: bytes) -> bool:
+        """Write a chunked frame to the attached socket; False (closed or dropped) when it cannot take it."""
+        transport = self.transport
+        assert transport is not None
+        if self.closed:
+            return False
+        if transport.is_closing():
+            self.close("client went away")
+            return False
+        if transport.get_write_buffer_size() + len(framed) > self.max_bytes:
+            self.drop()
+            return False
+        transport.write(framed)
+        return True
+
+    async def wait_closed(self) -> None:
+        while not self.closed:
+            self._wake.clear()
+            await self._wake.wait()
 
     def push(self, chunk: bytes) -> bool:
         """Queue a chunk; False (and the client is dropped) when it is too far behind."""
@@ -138,7 +184,9 @@ class Subscriber:
         self.dropped = True
         self.pending.clear()
         self.pending_bytes = 0
-        if self.writing and self.writer is not None:
+        if self.transport is not None:  # its unsent bytes are freed now, not when TCP gives up
+            self.transport.abort()
+        elif self.writing and self.writer is not None:
             self.writer.cancel()
 
     def close(self, reason: str = "closed") -> None:
@@ -304,28 +352,43 @@ class Hub:
         return rows
 
     def _flush(self, rows: Sequence[Row]) -> None:
-        """Append a batch to every client, encoded once per distinct filter."""
+        """Hand a batch to every client: encoded once, joined once per distinct filter.
+
+        Every client with the same filter gets the same bytes object (and the same chunked
+        frame, when it is attached to its socket), so a batch costs one write per client.
+        """
         frames = [encode(r) for r in rows]
-        everything = b"".join(frames)
-        by_filter: dict[TypeFilter, bytes] = {}
         self.last = rows[-1][0]
         self.sent_events += len(rows)
+        chunks: dict[TypeFilter | None, bytes] = {None: b"".join(frames)}
+        framed: dict[TypeFilter | None, bytes] = {}
         for sub in list(self.clients):
-            if sub.types is None:
-                chunk = everything
+            key = sub.types
+            chunk = chunks.get(key)
+            if chunk is None:
+                chunk = chunks[key] = _select(key, rows, frames)  # type: ignore[arg-type]
+            if not chunk:
+                continue
+            if sub.transport is None:
+                ok = sub.push(chunk)
             else:
-                chunk = by_filter.get(sub.types)  # type: ignore[assignment]
-                if chunk is None:
-                    chunk = by_filter[sub.types] = _select(sub.types, rows, frames)
-            if chunk and not sub.push(chunk):
-                self.dropped += 1
-                self.clients.discard(sub)
+                out = framed.get(key)
+                if out is None:
+                    out = framed[key] = chunked(chunk)
+                ok = sub.write(out)
+            if not ok:
+                self._forget(sub)
 
     def _broadcast(self, chunk: bytes) -> None:
+        out = chunked(chunk)
         for sub in list(self.clients):
-            if not sub.push(chunk):
-                self.dropped += 1
-                self.clients.discard(sub)
+            if not (sub.push(chunk) if sub.transport is None else sub.write(out)):
+                self._forget(sub)
+
+    def _forget(self, sub: Subscriber) -> None:
+        if sub.dropped:
+            self.dropped += 1
+        self.clients.discard(sub)
 
 
 def _select(types: TypeFilter, rows: Iterable[Row], frames: Iterable[bytes]) -> bytes:

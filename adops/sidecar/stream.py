@@ -17,7 +17,7 @@ import logging
 import os
 import re
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
@@ -153,8 +153,12 @@ class EventStream(Response):
             await self._write(send, f"retry: {RETRY_MS}\n: connected\n\n".encode())
             if self.after is not None:
                 await self._replay(send)
-            while (chunk := await sub.take()) is not None:
-                await self._write(send, chunk)
+            transport = server_transport(scope)
+            if transport is not None and sub.attach(transport):
+                await sub.wait_closed()  # the hub writes to the socket meanwhile
+            else:
+                while (chunk := await sub.take()) is not None:
+                    await self._write(send, chunk)
             if sub.dropped:  # its socket may be full: a last write could wait forever
                 _dropped_here.set(True)
                 return
@@ -192,6 +196,31 @@ class EventStream(Response):
                 return
             await self._write(send, b"".join(encode(r) for r in rows))
             cursor = rows[-1][0]
+
+
+SERVER_SEND = "adops.server_send"  # scope key: the server's own `send`, before any middleware wrapped it
+
+
+def server_transport(scope: Scope) -> asyncio.WriteTransport | None:
+    """The connection's transport, when the hub may write chunked frames straight to it.
+
+    Only under uvicorn's httptools protocol with a chunked response body, whose `send` writes
+    each body message to the transport as one chunk and keeps no other framing state: chunks
+    written beside it keep the stream valid, and the final `send` still ends it. Anything else
+    (another server, h11, HTTP/1.0) gets None and is served through `send`.
+    """
+    cycle = getattr(scope.get(SERVER_SEND), "__self__", None)
+    if type(cycle).__module__ != "uvicorn.protocols.http.httptools_impl":
+        return None
+    if getattr(cycle, "chunked_encoding", None) is not True or getattr(cycle, "disconnected", True):
+        return None
+    transport = getattr(cycle, "transport", None)  # uvloop's transports are not asyncio subclasses
+    if not all(callable(getattr(transport, m, None)) for m in _TRANSPORT_METHODS):
+        return None
+    return cast(asyncio.WriteTransport, transport)
+
+
+_TRANSPORT_METHODS = ("write", "is_closing", "get_write_buffer_size", "abort")
 
 
 class _ExpectedIncomplete(logging.Filter):
