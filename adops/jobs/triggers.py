@@ -132,8 +132,7 @@ def check_kind(name: str) -> str:
         raise ConfigError(str(exc)) from None
     if name not in TRIGGERABLE:
         raise ConfigError(
-            f"{name} jobs cannot be started by a webhook (they change platforms, delete data or take"
-            f" long); one of {', '.join(TRIGGERABLE)}"
+            f"{name} jobs cannot be started by a webhook; it may start {', '.join(TRIGGERABLE)}"
         )
     return name
 
