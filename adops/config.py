@@ -196,7 +196,12 @@ _SHOWN = {
     "messages",
     "per_minutes",
     "timeout_seconds",
+    "name",  # an incoming webhook source's rules ([[webhooks.sources]]): no secret but `secret`
+    "job",
+    "fields",
 }
+#: tables shown whole: a webhook rule's match values and params (templates naming payload paths)
+_SHOWN_TABLES = {"match", "params"}
 #: query parameters of a database URL that carry no secret
 _SHOWN_QUERY = {"sslmode", "connect_timeout", "application_name", "target_session_attrs", "mode", "cache"}
 
@@ -249,6 +254,8 @@ def _secret(value: str) -> str:
 
 
 def _masked_table(value: Any, key: str = "") -> Any:
+    if key in _SHOWN_TABLES:
+        return value
     if isinstance(value, dict):
         return {k: _masked_table(v, k) for k, v in value.items()}
     if isinstance(value, list):

@@ -330,7 +330,19 @@ def test_the_example_rules_load_and_show(workspace: Path, capsys: pytest.Capture
     [source] = triggers.sources().values()
     assert source.name == "partner" and source.secret == "env:PARTNER_SECRET" and len(source.rules) == 3
     code, out, _ = cli(["config", "show"], capsys)
-    assert code == 0 and "env:PARTNER_SECRET (unset)" in out
+    [shown] = json.loads(out)["webhooks"]["sources"]
+    assert shown["secret"] == "env:PARTNER_SECRET (unset)" and shown["fields"] == ["platform", "data.since"]
+    assert shown["events"][1]["match"] == {"type": "window.restated", "data.final": True}
+    assert shown["events"][1]["params"]["since"] == "{{ data.since }}"
+    write_config(
+        workspace, CONFIG.replace('name = "partner"', f'name = "partner"\nsecret = "{PARTNER_SECRET}"')
+    )
+    code, out, _ = cli(["config", "show"], capsys)
+    assert (
+        code == 0
+        and PARTNER_SECRET not in out
+        and json.loads(out)["webhooks"]["sources"][0]["secret"] == "***"
+    )
 
 
 # ---------------------------------------------------------------------------- matching, directly
