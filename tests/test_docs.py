@@ -36,7 +36,12 @@ def test_every_setting_is_in_docs_configuration() -> None:
     keys = set(Settings.model_fields)
     for table in ("accounts", "lookback_days", "schedules", "notifications", "webhooks", "integrations"):
         keys |= set(_known_keys((table,)))
-    for table in (("notifications", "email"), ("notifications", "rules"), ("webhooks", "endpoints")):
+    for table in (
+        ("notifications", "email"),
+        ("notifications", "rules"),
+        ("webhooks", "endpoints"),
+        ("webhooks", "sources"),
+    ):
         keys |= set(_known_keys(table))
     missing = [k for k in sorted(keys) if not re.search(rf"\b{k}\b", text)]
     assert not missing, f"docs/configuration.md does not document: {missing}"

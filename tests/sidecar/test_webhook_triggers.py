@@ -368,3 +368,18 @@ def test_job_ids_are_stable_per_delivery_and_rule() -> None:
     assert len(ids) == 4
     assert all(jobs.api._ID.fullmatch(i) for i in ids)  # a valid job id whatever the webhook-id holds
     assert jobs.api._ID.fullmatch(triggers.job_id("sync", "~!@#$%^&*()" * 18, 0))
+
+
+def test_while_adops_toml_does_not_load_webhooks_get_a_500_and_the_log_names_the_key(
+    live: Live, workspace: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    payload = {"type": "account.updated", "platform": "meta"}
+    write_config(workspace, CONFIG.replace('job = "experiments.decide"', 'job = "warehouse.delete_account"'))
+    broken = post(live, payload, "msg_broken")
+    assert broken.status_code == 500 and "settings" in broken.json()["error"]
+    assert "webhooks.sources[0].events[2].job" in caplog.text
+    write_config(workspace, CONFIG + "\n")  # fixed (and changed, so it is read again)
+    retried = post(live, payload, "msg_broken")
+    assert retried.status_code == 202  # nothing was stored before: the retry is the first delivery
+    assert retried.json()["jobs"] == [triggers.job_id("sync", "msg_broken", 0)]
+    assert len(events("webhook.received")) == 1
