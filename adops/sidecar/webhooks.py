@@ -140,7 +140,7 @@ async def receive(request: Request, hub: Hub | None = None) -> JSONResponse:
     source = request.path_params["source"]
     if not _SOURCE.fullmatch(source):
         raise NotFound("unknown webhook source: names are 1-64 of a-z 0-9 _ -")
-    configured = await asyncio.to_thread(triggers.source, source)  # adops.toml, read when it changed
+    configured = triggers.source(source)  # ~3 µs: adops.toml is read again only when it changed
     secrets, variable = _secrets(source, configured)
     if not secrets.strip():
         hint = variable if variable != "ADOPS_WEBHOOK_SECRET" else f"{secret_variable(source)} or {variable}"
@@ -166,7 +166,9 @@ async def receive(request: Request, hub: Hub | None = None) -> JSONResponse:
     fired = triggers.Fired()
     if configured is not None and configured.rules:
         fired = await asyncio.to_thread(
-            functools.partial(triggers.fire, source, webhook_id, payload, event_id, bind=bind)
+            functools.partial(
+                triggers.fire, source, webhook_id, payload, event_id, redelivery=duplicate, bind=bind
+            )
         )
     if hub is not None:
         for fired_id, fired_type, data in fired.events:
