@@ -55,7 +55,7 @@ def create_app(worker: Worker | None = None, *, host: str = "127.0.0.1", hub: Hu
             if worker:
                 await asyncio.to_thread(worker.stop)
             await writer.stop()
-        await hub.stop()
+            await hub.stop()
 
     async def health(request: Request) -> JSONResponse:
         body, status = await health_report(worker, hub, app.state.dispatcher)

@@ -113,12 +113,14 @@ def loop() -> Iterator[LoopThread]:
 
 @pytest.fixture
 def dbos(workspace: Path) -> Iterator[None]:
-    """DBOS launched for this test's workspace (the delivery workflows registered)."""
+    """DBOS launched for this test's workspace (the delivery workflows registered), stopped after:
+    left running, its threads make later forecasts start their workers through the fork server."""
     from adops.notify import deliveries, notifications  # noqa: F401
     from tests.jobs import support
 
     support.launch()
     yield
+    support.stop()
 
 
 def write_config(home: Path, text: str) -> None:
