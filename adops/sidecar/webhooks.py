@@ -21,6 +21,7 @@ import functools
 import json
 import os
 import re
+import threading
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -44,6 +45,7 @@ _ID = re.compile(r"[\x21-\x7e]{1,200}")  # printable ASCII, as the spec's msg_â€
 _SIGNATURE = re.compile(r"v1,[A-Za-z0-9+/]{1,200}={0,2}")
 _MAX_SIGNATURE_HEADER = 4096
 _PARSE_IN_THREAD = 64 * 1024
+_STRIPES = tuple(threading.Lock() for _ in range(64))
 _INSERT_EVENT = insert(Event).returning(Event.id)
 _INSERT_RECEIPT = insert(WebhookReceipt)
 _LINK_RECEIPT = (
@@ -157,19 +159,18 @@ async def receive(request: Request, hub: Hub | None = None) -> JSONResponse:
         raise ConfigError(f"{variable} is not a whsec_ base64 key") from None
     payload = await asyncio.to_thread(parse_json, text) if len(text) > _PARSE_IN_THREAD else parse_json(text)
     bind = hub.engine if hub is not None else None
-    event_id, duplicate = await asyncio.to_thread(
-        functools.partial(record, source, webhook_id, text, payload, bind=bind)
-    )
+    if configured is not None and configured.rules:
+        # After the receipt, before the 2xx; a redelivery does what an earlier attempt did not get to.
+        event_id, duplicate, fired = await asyncio.to_thread(
+            functools.partial(record_and_fire, source, webhook_id, text, payload, bind=bind)
+        )
+    else:
+        event_id, duplicate = await asyncio.to_thread(
+            functools.partial(record, source, webhook_id, text, payload, bind=bind)
+        )
+        fired = triggers.Fired()
     if hub is not None and not duplicate:
         hub.offer(event_id, "webhook.received", _event_json(source, webhook_id, payload))
-    # After the receipt, before the 2xx: a redelivery does what an earlier attempt did not get to.
-    fired = triggers.Fired()
-    if configured is not None and configured.rules:
-        fired = await asyncio.to_thread(
-            functools.partial(
-                triggers.fire, source, webhook_id, payload, event_id, redelivery=duplicate, bind=bind
-            )
-        )
     if hub is not None:
         for fired_id, fired_type, data in fired.events:
             hub.offer(fired_id, fired_type, json.dumps(data))
@@ -181,6 +182,20 @@ async def receive(request: Request, hub: Hub | None = None) -> JSONResponse:
     if duplicate:
         return JSONResponse({"duplicate": True, **answer}, status_code=200)
     return JSONResponse(answer, status_code=202)
+
+
+def record_and_fire(
+    source: str, webhook_id: str, body: str, payload: Any, *, bind: Engine | None = None
+) -> tuple[int, bool, triggers.Fired]:
+    """Store the receipt, then start the jobs its source's rules ask for: (event id, duplicate, what started).
+
+    One delivery at a time per webhook-id (a striped lock): copies sent at once wait for the first,
+    then find its outcome recorded and start nothing more.
+    """
+    with _STRIPES[hash(webhook_id) % len(_STRIPES)]:
+        event_id, duplicate = record(source, webhook_id, body, payload, bind=bind)
+        fired = triggers.fire(source, webhook_id, payload, event_id, redelivery=duplicate, bind=bind)
+    return event_id, duplicate, fired
 
 
 def record(

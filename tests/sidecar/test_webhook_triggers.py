@@ -383,3 +383,14 @@ def test_while_adops_toml_does_not_load_webhooks_get_a_500_and_the_log_names_the
     assert retried.status_code == 202  # nothing was stored before: the retry is the first delivery
     assert retried.json()["jobs"] == [triggers.job_id("sync", "msg_broken", 0)]
     assert len(events("webhook.received")) == 1
+
+
+def test_the_same_delivery_sent_five_times_at_once_starts_one_job(live: Live) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    payload = {"type": "account.updated", "platform": "microsoft_ads"}
+    with ThreadPoolExecutor(5) as pool:
+        answers = list(pool.map(lambda _: post(live, payload, "msg_race"), range(5)))
+    assert sorted(a.status_code for a in answers) == [200, 200, 200, 200, 202]
+    assert {tuple(a.json()["jobs"]) for a in answers} == {(triggers.job_id("sync", "msg_race", 0),)}
+    assert len(syncs()) == 1 and len(events("job.queued")) == 1
