@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import multiprocessing as mp
 import os
@@ -117,6 +118,8 @@ def serve(port: int) -> None:
 
 
 def fan_out(sidecar: Sidecar, clients: int, rate: float, seconds: float, processes: int) -> None:
+    from adops.sidecar.hub import flush_interval
+
     ctx = mp.get_context("spawn")
     out = Path(sidecar.home) / f"sse-{clients}"
     out.mkdir(exist_ok=True)
@@ -135,7 +138,9 @@ def fan_out(sidecar: Sidecar, clients: int, rate: float, seconds: float, process
     time.sleep(2.0)
     idle_cpu = (sidecar.cpu_seconds() - cpu_idle0) / 2.0
     cpu0, clients_cpu0 = sidecar.cpu_seconds(), sum(_cpu_seconds(w.pid) for w in workers)
+    hub0 = _hub_stats(sidecar.port)
     sent, took, post_lat = uvloop.run(_publish(sidecar.port, rate, seconds))
+    hub1 = _hub_stats(sidecar.port)
     cpu = (sidecar.cpu_seconds() - cpu0) / took
     clients_cpu = (sum(_cpu_seconds(w.pid) for w in workers) - clients_cpu0) / took
     time.sleep(2.0)  # let the last events arrive
@@ -152,6 +157,12 @@ def fan_out(sidecar: Sidecar, clients: int, rate: float, seconds: float, process
         f"p99 {np.percentile(lat, 99):.1f} ms, max {lat.max():.1f} ms; POST p50 {np.percentile(post_lat, 50):.1f} ms; "
         f"sidecar CPU {cpu:.0%} of a core (idle with the clients connected: {idle_cpu:.0%}); "
         f"client processes {clients_cpu:.0%}; load after {os.getloadavg()[0]:.1f}"
+    )
+    flushes = hub1["flushes"] - hub0["flushes"]
+    print(
+        f"         hub: {flushes / took:,.0f} flushes/s (flush interval {flush_interval(clients) * 1000:.0f} ms), "
+        f"each handing out a batch to every client in {(hub1['flush_ms_total'] - hub0['flush_ms_total']) / max(flushes, 1):.1f} ms "
+        f"on average ({hub1['flush_ms_max']:.1f} ms at most since start)"
     )
 
 
@@ -185,6 +196,7 @@ def _latencies(records: np.ndarray, published: dict[int, float], clients: int) -
 
 
 def _clients_process(port: int, n: int, out: str, ready: Any, stop: Any) -> None:
+    gc.disable()  # a load generator: a full collection over its records would stall every stream it reads
     np.save(out, _clients(port, n, ready, stop))
 
 
@@ -222,7 +234,7 @@ def _clients(port: int, n: int, ready: Any, stop: Any) -> np.ndarray:
         for key, _ in selector.select(0.1):
             k = key.data
             try:
-                data = key.fileobj.recv(1 << 20)  # type: ignore[union-attr]
+                data = key.fileobj.recv(1 << 16)  # type: ignore[union-attr]  (1 MB buffers cost an mmap each)
             except BlockingIOError:
                 continue
             now = monotonic()
@@ -338,6 +350,16 @@ async def _fire(port: int, requests: list[bytes], seconds: float, connections: i
     t0 = time.monotonic()
     await asyncio.gather(*(worker() for _ in range(connections)))
     return accepted, other, time.monotonic() - t0
+
+
+def _hub_stats(port: int) -> dict[str, Any]:
+    """The sidecar hub's counters, from /health."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
+        answer = b""
+        while part := sock.recv(65536):
+            answer += part
+    return dict(json.loads(answer.partition(b"\r\n\r\n")[2])["events"])
 
 
 def _cpu_seconds(pid: int | None) -> float:
