@@ -110,7 +110,7 @@ def serve(port: int) -> None:
     from adops.sidecar.server import Server
 
     logging.basicConfig(level=logging.WARNING)
-    app = create_app()
+    app = create_app(freeze_heap=True)  # as `adops serve` does
     Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False), app).run()
 
 

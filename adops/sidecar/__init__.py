@@ -32,7 +32,7 @@ def run(host: str = "127.0.0.1", port: int = 8765) -> None:
     worker = Worker()
     try:
         worker.start()
-        app = create_app(worker, host=host)
+        app = create_app(worker, host=host, freeze_heap=True)
         config = uvicorn.Config(
             app, host=host, port=port, log_level="info", log_config=None, timeout_graceful_shutdown=5
         )

@@ -27,11 +27,19 @@ from adops.sidecar.stream import SERVER_SEND, events_app
 from adops.sidecar.writer import EventWriter
 
 
-def create_app(worker: Worker | None = None, *, host: str = "127.0.0.1", hub: Hub | None = None) -> Starlette:
+def create_app(
+    worker: Worker | None = None,
+    *,
+    host: str = "127.0.0.1",
+    hub: Hub | None = None,
+    freeze_heap: bool = False,
+) -> Starlette:
     """The Starlette app; with a jobs worker (`adops.jobs.worker`), DBOS starts and stops with it.
 
     `host` is the interface the server binds: GET /events is open on loopback only, and needs
-    the API token (or an app-minted events token) anywhere else.
+    the API token (or an app-minted events token) anywhere else. `freeze_heap`: the process is
+    the sidecar's own (`adops serve`), so what start-up loaded is left out of later garbage
+    collections (not in a process that hosts the app beside other work, such as tests).
     """
     hub = hub or Hub()
     logs.quiet_polls()
@@ -47,7 +55,8 @@ def create_app(worker: Worker | None = None, *, host: str = "127.0.0.1", hub: Hu
         if worker and worker.running and app.state.dispatcher is None:  # outgoing webhooks, notifications
             app.state.dispatcher = Dispatcher()
             await app.state.dispatcher.start()
-        _freeze_startup_heap()
+        if freeze_heap:
+            _freeze_startup_heap()
         try:
             yield
         finally:

@@ -524,3 +524,192 @@ def test_the_events_token_never_reaches_the_access_log() -> None:
     line = record.getMessage()
     assert token not in line and "token=***" in line and "since=3" in line
     assert token not in record.path
+
+
+# --- the hub writing straight to the sockets --------------------------------------------------
+
+
+def test_live_batches_go_straight_to_the_socket_under_uvicorn(start: Start) -> None:
+    live = start()
+    with httpx.stream("GET", f"{live.url}/events", timeout=10) as response:
+        it = opened(response)
+        ids = [events.publish("demo.tick", {"n": n}) for n in range(3)]
+        got = [next(f for f in it if f.id is not None).id for _ in range(3)]
+        (sub,) = live.hub.clients
+        assert sub.transport is not None  # the hub writes this client's batches itself
+    assert got == ids
+    stats = live.hub.stats()
+    assert stats["flushes"] >= 1 and stats["flush_ms_max"] >= 0 and stats["dropped"] == 0
+
+
+def test_a_server_without_a_raw_transport_streams_through_send(secrets: None) -> None:
+    """uvicorn's h11 protocol (or any other ASGI server): the response task writes each batch."""
+    import threading
+
+    import uvicorn
+
+    from adops.sidecar import create_app
+    from adops.sidecar.server import Server
+
+    app = create_app(hub=Hub(poll_s=0.01))
+    server = Server(uvicorn.Config(app, host="127.0.0.1", port=0, http="h11", log_level="warning"), app)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not server.started and thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        before = events.publish("demo.old", {})
+        with httpx.stream(
+            "GET", f"http://127.0.0.1:{port}/events", headers={"Last-Event-ID": str(before - 1)}, timeout=10
+        ) as response:
+            it = opened(response)
+            assert next(f for f in it if f.id is not None).id == before  # replayed
+            later = events.publish("demo.new", {"x": 1})
+            frame = next(f for f in it if f.id is not None)
+            (sub,) = app.state.hub.clients
+            assert sub.transport is None
+        assert (frame.id, frame.data) == (later, {"x": 1})
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+class FakeTransport:
+    """What the hub uses of a transport: write, is_closing, get_write_buffer_size, abort."""
+
+    def __init__(self, limit: int = 10**9) -> None:
+        self.written: list[bytes] = []
+        self.buffered = 0
+        self.limit = limit  # bytes the peer takes before it stops reading
+        self.closing = self.aborted = False
+
+    def write(self, data: bytes) -> None:
+        self.written.append(data)
+        self.buffered = max(0, sum(map(len, self.written)) - self.limit)  # what the peer has not taken
+
+    def is_closing(self) -> bool:
+        return self.closing or self.aborted
+
+    def get_write_buffer_size(self) -> int:
+        return self.buffered
+
+    def abort(self) -> None:
+        self.aborted = True
+
+
+def test_attach_writes_what_queued_during_the_replay_first_then_the_hub_writes_direct() -> None:
+    async def scenario() -> tuple[FakeTransport, Subscriber]:
+        rows: list[tuple[int, str, str]] = []
+        hub = Hub(reader=lambda after, limit: [r for r in rows if r[0] > after][:limit], last_id=lambda: 0)
+        await hub.start()
+        sub = hub.subscribe(None)
+        hub.offer(1, "a", "{}")  # arrives while the client is still replaying: queued
+        while not sub.pending:
+            await asyncio.sleep(0.001)
+        transport = FakeTransport()
+        assert sub.attach(transport)  # type: ignore[arg-type]
+        hub.offer(2, "a", "{}")
+        while len(transport.written) < 2:
+            await asyncio.sleep(0.001)
+        await hub.stop()
+        return transport, sub
+
+    transport, sub = asyncio.run(scenario())
+    first, second = transport.written[:2]
+    assert first == b"%x\r\n" % len(encode((1, "a", "{}"))) + encode((1, "a", "{}")) + b"\r\n"
+    assert b"\r\nid: 2\n" in second and second.endswith(b"\n\n\r\n")
+    assert not sub.pending
+
+
+def test_the_hub_aborts_a_socket_that_stopped_reading_and_keeps_writing_the_others() -> None:
+    async def scenario() -> tuple[Hub, FakeTransport, FakeTransport, Subscriber, Subscriber]:
+        hub = Hub(reader=lambda after, limit: [], last_id=lambda: 0, max_pending_bytes=4096)
+        await hub.start()
+        stuck, reading = hub.subscribe(None), hub.subscribe(TypeFilter.parse("a"))
+        t_stuck, t_reading = FakeTransport(limit=1000), FakeTransport()
+        stuck.attach(t_stuck)  # type: ignore[arg-type]
+        reading.attach(t_reading)  # type: ignore[arg-type]
+        for i in range(1, 61):
+            hub.offer(i, "a", json.dumps({"blob": "x" * 200}))
+            await asyncio.sleep(flush_interval(2))
+        while len(b"".join(t_reading.written).split(b"id: ")) < 61:
+            await asyncio.sleep(0.005)
+        await hub.stop()
+        return hub, t_stuck, t_reading, stuck, reading
+
+    hub, t_stuck, t_reading, stuck, reading = asyncio.run(scenario())
+    assert stuck.dropped and t_stuck.aborted and hub.dropped == 1
+    assert not reading.dropped and not t_reading.aborted
+    got = [int(x.split(b"\n", 1)[0]) for x in b"".join(t_reading.written).split(b"id: ")[1:]]
+    assert got == list(range(1, 61))
+
+
+def test_a_closed_socket_is_forgotten_without_counting_as_dropped() -> None:
+    async def scenario() -> tuple[Hub, Subscriber]:
+        hub = Hub(reader=lambda after, limit: [], last_id=lambda: 0)
+        await hub.start()
+        sub = hub.subscribe(None)
+        transport = FakeTransport()
+        sub.attach(transport)  # type: ignore[arg-type]
+        transport.closing = True  # the client went away between two batches
+        hub.offer(1, "a", "{}")
+        while hub.clients:
+            await asyncio.sleep(0.001)
+        await hub.stop()
+        return hub, sub
+
+    hub, sub = asyncio.run(scenario())
+    assert sub.closed and not sub.dropped and hub.dropped == 0
+
+
+def test_events_this_process_stored_are_flushed_while_a_store_read_is_still_running() -> None:
+    """An offered event never waits behind the reader's query (a slow store, a busy thread)."""
+    import threading
+
+    release = threading.Event()
+    reads: list[int] = []
+
+    def slow_reader(after: int, limit: int) -> list[tuple[int, str, str]]:
+        reads.append(after)
+        release.wait(10)
+        return []
+
+    async def scenario() -> bytes | None:
+        hub = Hub(reader=slow_reader, last_id=lambda: 0, poll_s=0.001)
+        await hub.start()
+        sub = hub.subscribe(None)
+        while not reads:  # the reader is now blocked in its query
+            await asyncio.sleep(0.001)
+        hub.offer(1, "a", '{"k": 1}')
+        chunk = await asyncio.wait_for(sub.take(), 5)
+        still_reading = not release.is_set()
+        release.set()
+        await hub.stop()
+        assert still_reading
+        return chunk
+
+    assert asyncio.run(scenario()) == encode((1, "a", '{"k": 1}'))
+
+
+def test_an_offer_out_of_line_is_fetched_from_the_store_in_id_order() -> None:
+    """Another process stored id 1 before this one stored id 2: clients still get 1 then 2."""
+    rows: list[tuple[int, str, str]] = []
+
+    async def scenario() -> bytes:
+        hub = Hub(
+            reader=lambda after, limit: [r for r in rows if r[0] > after][:limit], last_id=lambda: 0, poll_s=5
+        )
+        await hub.start()
+        sub = hub.subscribe(None)
+        rows.extend([(1, "cli.note", "{}"), (2, "a", "{}")])
+        hub.offer(2, "a", "{}")  # not next in line: the reader is nudged and fetches 1 and 2
+        got = b""
+        while got.count(b"id: ") < 2:
+            got += await asyncio.wait_for(sub.take(), 5) or b""
+        await hub.stop()
+        return got
+
+    got = asyncio.run(scenario())
+    assert got == encode((1, "cli.note", "{}")) + encode((2, "a", "{}"))
