@@ -40,8 +40,8 @@ GAP_WAIT_S = 2.0  # how long a missing id holds back the events after it (not wi
 READ_LIMIT = 500  # rows per read of the store
 MAX_TYPES = 20
 MIN_FLUSH_S = 0.002
-MAX_FLUSH_S = 0.03
-FLUSH_S_PER_CLIENT = 0.00003
+MAX_FLUSH_S = 0.025
+FLUSH_S_PER_CLIENT = 0.000025
 _TYPE_PATTERN = re.compile(r"[A-Za-z0-9_.:\-]{1,100}\*?")
 PING = b": ping\n\n"
 
@@ -53,13 +53,13 @@ class HubFull(Conflict):
 
 
 def flush_interval(clients: int) -> float:
-    """Seconds between two flushes: 2 ms for a few clients, growing to 30 ms at a thousand and more.
+    """Seconds between two flushes: 2 ms for a few clients, growing to 25 ms at a thousand and more.
 
-    A flush costs one socket write per client (about 10-16 µs each on loopback here, so 13-16 ms
-    for a thousand clients), while an event waits at most one interval plus one flush. Measured
-    at 1,000 clients and 1,000 events/s: 20 ms kept the sidecar busy flushing and the
-    publish-to-receive p99 at 70-80 ms; 30 ms halved the POST latency and held p99 at 45-48 ms
-    on a quiet machine; 40 ms let the interval itself push p99 past 60 ms.
+    A flush costs one socket write per client (about 10-16 µs each on loopback here, so 11-15 ms
+    for a thousand clients), and an event waits at most one interval plus one flush. Measured at
+    1,000 clients and 1,000 events/s (benchmarks/bench_sidecar.py, load 2.5-2.8): 20 ms kept the
+    sidecar busy flushing, POSTs queued behind it and p99 was 70-80 ms; 25 ms gave p99 42-43 ms;
+    30 ms 44-54 ms; 40 ms let the interval itself push p99 past 60 ms.
     """
     return min(MAX_FLUSH_S, max(MIN_FLUSH_S, clients * FLUSH_S_PER_CLIENT))
 
