@@ -21,6 +21,7 @@ navigation = st.navigation(
         ],
         "Workspace": [
             st.Page("pages/jobs.py", title="Jobs", icon=":material/work_history:"),
+            st.Page("pages/deliveries.py", title="Deliveries", icon=":material/outbox:"),
             st.Page("pages/settings.py", title="Settings", icon=":material/settings:"),
         ],
     }
