@@ -7,6 +7,7 @@ outcome is shown on the next run. The sidecar sends a replay within a poll.
 
 import streamlit as st
 
+from adops import config
 from adops.errors import AdopsError, NotFound
 from adops.notify import deliveries
 from adops.notify.board import board
@@ -65,7 +66,7 @@ else:
     st.dataframe(view.endpoints_frame(), hide_index=True, width="stretch")
     off = [e.url for e in view.endpoints if e.disabled]
     if off:
-        url = st.selectbox("Disabled endpoint", off, key="deliveries-disabled")
+        url = st.selectbox("Disabled endpoint", off, format_func=config.mask_url, key="deliveries-disabled")
         st.button(
             "Enable", icon=":material/power:", key="deliveries-enable", on_click=act, args=("enable", url)
         )

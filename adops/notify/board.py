@@ -62,7 +62,7 @@ class Board:
         return pd.DataFrame(
             [
                 {
-                    "endpoint": e.url,
+                    "endpoint": config.mask_url(e.url),  # a token in a query or user:pw@ never shows
                     "state": e.state,
                     "events": ", ".join(e.events),
                     "in adops.toml": e.configured,
@@ -74,9 +74,11 @@ class Board:
         )
 
     def deliveries_frame(self) -> pd.DataFrame:
-        return pd.DataFrame(
+        frame = pd.DataFrame(
             [{c: getattr(d, c) for c in DELIVERY_COLUMNS} for d in self.deliveries], columns=DELIVERY_COLUMNS
         ).astype({"attempts": "Int64", "last_status_code": "Int64"})
+        frame["endpoint"] = frame["endpoint"].map(config.mask_url)
+        return frame
 
     def notifications_frame(self) -> pd.DataFrame:
         return pd.DataFrame(

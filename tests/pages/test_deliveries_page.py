@@ -211,3 +211,13 @@ def test_drawing_the_page_with_a_log_writes_nothing(workspace: Path) -> None:
     at = at.selectbox(key="deliveries-status").set_value(None).run()
     assert not at.exception and len(at.dataframe) == 2
     assert state(workspace) == before
+
+
+def test_a_token_in_an_endpoint_url_never_shows(workspace: Path) -> None:
+    secret_url = "https://ops:pw-5555@hooks.example.com/adops?token=tok-4444"
+    configure(workspace, CONFIG.replace(URL, secret_url))
+    a_delivery(url=secret_url)
+    at = run_page()
+    assert not at.exception
+    shown = at.dataframe[0].value.to_csv() + at.dataframe[1].value.to_csv()
+    assert "hooks.example.com" in shown and "tok-4444" not in shown and "pw-5555" not in shown
