@@ -42,7 +42,7 @@ def sidecars() -> Iterator[list[subprocess.Popen[bytes]]]:
 def stop(sidecar: subprocess.Popen[bytes], log: Path) -> None:
     """SIGTERM: a graceful stop (uvicorn re-raises the signal once it has shut down)."""
     sidecar.send_signal(signal.SIGTERM)
-    assert sidecar.wait(30) in (0, -signal.SIGTERM)
+    assert sidecar.wait(90) in (0, -signal.SIGTERM)  # DBOS and the hub stop in < 1 s quiet; CI may be busy
     assert "Traceback" not in log.read_text()
 
 
