@@ -63,10 +63,12 @@ def create_app(
             if app.state.dispatcher is not None:
                 await app.state.dispatcher.stop()
                 app.state.dispatcher = None
-            if worker:
-                await asyncio.to_thread(worker.stop)
             await writer.stop()
             await hub.stop()
+            # last: DBOS's async calls made its executor this loop's default, and stopping DBOS
+            # shuts that executor down, so no `asyncio.to_thread` works after this line
+            if worker:
+                await asyncio.to_thread(worker.stop)
 
     async def health(request: Request) -> JSONResponse:
         body, status = await health_report(worker, hub, app.state.dispatcher)
