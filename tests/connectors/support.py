@@ -1,4 +1,4 @@
-"""Assertions the connector tests share."""
+"""Assertions and a fake clock the connector tests share."""
 
 from __future__ import annotations
 
@@ -22,3 +22,18 @@ def assert_daily_matches(got: pd.DataFrame, truth: pd.DataFrame, keys: list[str]
         assert got[col].astype(int).tolist() == truth[col].astype(int).tolist(), col
     for col in MONEY:
         assert got[col].round(decimals).tolist() == truth[col].round(decimals).tolist(), col
+
+
+class FakeTime:
+    """A clock that moves only when the code under test sleeps: budgets run without waiting them out."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds

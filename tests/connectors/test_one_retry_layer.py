@@ -14,23 +14,9 @@ from adops.connectors import RateLimited
 from adops.connectors.meta import MetaClient
 from adops.connectors.retry import RetryPolicy
 from tests.connectors.fakes.meta import ACCOUNT, Fault, MetaState, make_app
+from tests.connectors.support import FakeTime
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-
-
-class FakeTime:
-    """A clock that moves only when the client sleeps: budgets run without waiting them out."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture

@@ -10,21 +10,7 @@ import pytest
 from adops.config import Config
 from adops.connectors import AuthError, BadRequest, PermissionDenied, RateLimited, TransientError
 from adops.connectors.retry import RetryPolicy, run
-
-
-class FakeTime:
-    """A clock that only moves when the code under test sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
+from tests.connectors.support import FakeTime
 
 
 def failing(*outcomes: Exception | str) -> tuple[Callable[[], str], list[int]]:
