@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import socket
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -51,3 +57,31 @@ def wait_for(url: str, timeout: float = 60) -> None:
             pass
         time.sleep(0.3)
     raise AssertionError(f"{url} did not answer within {timeout}s")
+
+
+@contextmanager
+def command_center(log: Path) -> Iterator[tuple[int, int]]:
+    """`make run` on free ports, both servers answering: yields (app port, sidecar port). Stopped with
+    SIGTERM to its group afterwards, and the launcher must then exit 0."""
+    app_port, sidecar_port = free_port(), free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "adops.launcher",
+        "--port",
+        str(app_port),
+        "--sidecar-port",
+        str(sidecar_port),
+    ]
+    with log.open("w") as out:  # a file: an unread pipe would fill and block the servers
+        launcher = subprocess.Popen(
+            command, env=dict(os.environ), start_new_session=True, stdout=out, stderr=subprocess.STDOUT
+        )
+        try:
+            wait_for(f"http://127.0.0.1:{sidecar_port}/health")
+            wait_for(f"http://127.0.0.1:{app_port}/_stcore/health")
+            yield app_port, sidecar_port
+        finally:
+            os.killpg(launcher.pid, signal.SIGTERM)
+            launcher.wait(timeout=30)
+    assert launcher.returncode == 0, log.read_text()[-2000:]

@@ -3,16 +3,12 @@ sidecar finished is listed with its steps, and nothing else is running."""
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 from adops import jobs
-from tests.browser import MARKS, free_port, launch, wait_for
+from tests.browser import MARKS, command_center, launch
 
 pytestmark = MARKS
 
@@ -20,25 +16,7 @@ pytestmark = MARKS
 def test_the_jobs_page_shows_a_finished_sync(workspace: Path, tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    app_port, sidecar_port = free_port(), free_port()
-    launcher = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "adops.launcher",
-            "--port",
-            str(app_port),
-            "--sidecar-port",
-            str(sidecar_port),
-        ],
-        env=dict(os.environ),
-        start_new_session=True,
-        stdout=(tmp_path / "launcher.log").open("w"),
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_for(f"http://127.0.0.1:{sidecar_port}/health")
-        wait_for(f"http://127.0.0.1:{app_port}/_stcore/health")
+    with command_center(tmp_path / "launcher.log") as (app_port, _):
         job_id = jobs.enqueue("sync", {"since": "2026-11-10", "trigger": "test"})
         deadline = time.monotonic() + 120
         while (job := jobs.get(job_id)) is None or job.active:
@@ -67,7 +45,3 @@ def test_the_jobs_page_shows_a_finished_sync(workspace: Path, tmp_path: Path) ->
             expect(page.get_by_role("button", name="Retry")).to_be_visible()
             page.screenshot(path=str(tmp_path / "jobs.png"), full_page=True)
             browser.close()
-    finally:
-        os.killpg(launcher.pid, signal.SIGTERM)
-        launcher.wait(timeout=30)
-    assert launcher.returncode == 0
