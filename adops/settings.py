@@ -256,7 +256,7 @@ class Endpoint(_Table):
 
 
 def _trigger_check(check: Any, value: Any) -> Any:
-    """Run an `adops.jobs.triggers` check (imported when used); its ConfigError as this key's error."""
+    """Run an `adops.jobs.trigger_rules` check (imported when used); its ConfigError as this key's error."""
     try:
         return check(value)
     except ConfigError as exc:
@@ -264,7 +264,7 @@ def _trigger_check(check: Any, value: Any) -> Any:
 
 
 def _payload_path(value: str) -> str:
-    from adops.jobs import triggers
+    from adops.jobs import trigger_rules as triggers
 
     return str(_trigger_check(triggers.check_path, value))
 
@@ -293,14 +293,14 @@ class WebhookRule(_Table):
     @field_validator("job")
     @classmethod
     def _kind(cls, value: str) -> str:
-        from adops.jobs import triggers
+        from adops.jobs import trigger_rules as triggers
 
         return str(_trigger_check(triggers.check_kind, value))
 
     @field_validator("params")
     @classmethod
     def _params(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
-        from adops.jobs import triggers
+        from adops.jobs import trigger_rules as triggers
 
         kind = info.data.get("job")
         if kind is None:  # the kind itself was wrong: that error is reported
@@ -323,7 +323,7 @@ class WebhookSource(_Table):
     def _templates_read_listed_fields(
         cls, value: list[WebhookRule], info: ValidationInfo
     ) -> list[WebhookRule]:
-        from adops.jobs import triggers
+        from adops.jobs import trigger_rules as triggers
 
         allowed = set(info.data.get("fields") or [])
         for i, rule in enumerate(value):

@@ -22,188 +22,30 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-import re
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import ValidationError
 
-from adops.errors import ConfigError, InputError
-from adops.platforms import PLATFORMS
+from adops.errors import InputError
+from adops.jobs.trigger_rules import (
+    MAX_INT,
+    MAX_VALUE_CHARS,
+    PLACEHOLDER,
+    TRIGGERABLE,
+    first_error,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from adops.settings import WebhookSource
 
-#: a payload path: keys joined by dots, each a letter or _ then letters, digits, _ or -
-PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,63}(\.[A-Za-z_][A-Za-z0-9_\-]{0,63}){0,7}")
-_PLACEHOLDER = re.compile(r"\{\{\s*(\S+?)\s*\}\}")
-_TEMPLATE_MARKS = ("{{", "}}", "{%", "%}", "{#", "#}")
-#: the longest payload text a template takes (an id, a platform name, a date)
-MAX_VALUE_CHARS = 200
-_MAX_INT = 2**53
 TRIGGERED = "webhook.triggered"
 REJECTED = "webhook.rejected"
-
-
-# ---------------------------------------------------------------------------- each kind's params
-
-
-def _platform(value: str) -> str:
-    if value not in PLATFORMS:
-        raise PydanticCustomError(
-            "platform", "unknown platform; one of {known}", {"known": ", ".join(PLATFORMS)}
-        )
-    return value
-
-
-def _day(value: str) -> str:
-    try:
-        date.fromisoformat(value)
-    except ValueError:
-        raise PydanticCustomError("date", "not a date (YYYY-MM-DD)") from None
-    return value
-
-
-Platform = Annotated[str, Field(max_length=40), AfterValidator(_platform)]
-Day = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$"), AfterValidator(_day)]
-
-
-class _Params(BaseModel):
-    """A job's params as a webhook may set them: strict types, unknown keys refused."""
-
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
-
-    def to_params(self) -> dict[str, Any]:
-        return self.model_dump(exclude_none=True)
-
-
-class SyncParams(_Params):
-    """`sync`: which platforms (none: all) and an optional window."""
-
-    platforms: Annotated[list[Platform], Field(max_length=len(PLATFORMS))] = Field(default_factory=list)
-    since: Day | None = None
-    until: Day | None = None
-
-    @model_validator(mode="after")
-    def _window(self) -> SyncParams:
-        if self.since and self.until and self.since > self.until:
-            raise PydanticCustomError("window", "since is after until")
-        return self
-
-    def to_params(self) -> dict[str, Any]:
-        return {**super().to_params(), "platforms": sorted(set(self.platforms)), "trigger": "webhook"}
-
-
-class CheckParams(_Params):
-    """`connectors.check`: which platforms' accounts (none: all)."""
-
-    platforms: Annotated[list[Platform], Field(max_length=len(PLATFORMS))] = Field(default_factory=list)
-
-    def to_params(self) -> dict[str, Any]:
-        return {"platforms": sorted(set(self.platforms))}
-
-
-class NoParams(_Params):
-    """A kind that takes no params."""
-
-
-#: the kinds a webhook may start, each with its parameter model
-TRIGGERABLE: dict[str, type[_Params]] = {
-    "sync": SyncParams,
-    "connectors.check": CheckParams,
-    "experiments.decide": NoParams,
-    "warehouse.maintain": NoParams,
-}
-
-
-def check_kind(name: str) -> str:
-    """A job kind a webhook may start; ConfigError naming the allowed ones otherwise."""
-    from adops.jobs import kinds
-
-    try:
-        kinds.kind(name)
-    except InputError as exc:
-        raise ConfigError(str(exc)) from None
-    if name not in TRIGGERABLE:
-        raise ConfigError(
-            f"{name} jobs cannot be started by a webhook; it may start {', '.join(TRIGGERABLE)}"
-        )
-    return name
-
-
-def check_path(path: str) -> str:
-    """A payload path (`type`, `data.object.platform`); ConfigError otherwise."""
-    if not PATH.fullmatch(path):
-        raise ConfigError(
-            f"{path[:80]!r} is not a payload path: keys of letters, digits, _ or - joined by dots (at most 8)"
-        )
-    return path
-
-
-def placeholders(value: Any, where: str = "") -> Iterable[tuple[str, str]]:
-    """(where, path) of each `{{ path }}` in a params template; ConfigError for any other use of braces."""
-    if isinstance(value, dict):
-        for k, v in value.items():
-            yield from placeholders(v, f"{where}.{k}" if where else str(k))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            yield from placeholders(v, f"{where}[{i}]")
-    elif isinstance(value, str) and any(mark in value for mark in _TEMPLATE_MARKS):
-        found = _PLACEHOLDER.fullmatch(value)
-        if found is None or not PATH.fullmatch(found.group(1)):
-            raise ConfigError(
-                f"{where or 'value'}: a template is a whole value '{{{{ field }}}}' naming a payload path;"
-                " nothing else is evaluated"
-            )
-        yield where, found.group(1)
-
-
-def check_params(kind: str, params: dict[str, Any]) -> dict[str, Any]:
-    """A rule's params template, checked for `kind`: known keys, plain values, well-formed
-    templates, and the fixed (untemplated) values valid for the kind; ConfigError naming the key."""
-    model = TRIGGERABLE.get(kind)
-    if model is None:  # the kind itself is reported
-        return params
-    for key in params:
-        if key not in model.model_fields:
-            known = ", ".join(model.model_fields) or "none"
-            raise ConfigError(f"{key}: {kind} jobs take no such param (known: {known})")
-    _plain(params, "")
-    templated = {re.split(r"[.\[]", where, maxsplit=1)[0] for where, _ in placeholders(params)}
-    fixed = {k: v for k, v in params.items() if k not in templated}
-    try:
-        model.model_validate(fixed)
-    except ValidationError as exc:
-        raise ConfigError(_first_error(exc, "")) from None
-    return params
-
-
-def _plain(value: Any, where: str) -> None:
-    """Only JSON values in params (TOML dates and times would not survive the job's JSON input)."""
-    if isinstance(value, dict):
-        for k, v in value.items():
-            _plain(v, f"{where}.{k}" if where else str(k))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            _plain(v, f"{where}[{i}]")
-    elif not isinstance(value, str | int | float | bool) or (
-        isinstance(value, float) and not math.isfinite(value)
-    ):
-        raise ConfigError(f"{where or 'value'}: expected text, a number, true/false, a list or a table")
-
-
-def _first_error(exc: ValidationError, where: str = "params") -> str:
-    error = exc.errors(include_url=False)[0]
-    for part in error["loc"]:
-        where += f"[{part}]" if isinstance(part, int) else (f".{part}" if where else str(part))
-    return f"{where}: {error['msg']}" if where else str(error["msg"])
 
 
 # ---------------------------------------------------------------------------- matching a payload
@@ -273,7 +115,7 @@ def plan(rules: Iterable[Rule], payload: Any) -> list[Outcome]:
             out.append(Outcome(rule.index, rule.kind, error=str(exc)))
             continue
         except ValidationError as exc:
-            out.append(Outcome(rule.index, rule.kind, error=_first_error(exc)))
+            out.append(Outcome(rule.index, rule.kind, error=first_error(exc)))
             continue
         out.append(Outcome(rule.index, rule.kind, params=checked))
     return out
@@ -298,7 +140,7 @@ def render(template: Any, payload: Any, where: str = "params") -> Any:
         return [render(v, payload, f"{where}[{i}]") for i, v in enumerate(template)]
     if not isinstance(template, str):
         return template
-    found = _PLACEHOLDER.fullmatch(template)
+    found = PLACEHOLDER.fullmatch(template)
     if found is None:
         return template
     path = found.group(1)
@@ -309,7 +151,7 @@ def render(template: Any, payload: Any, where: str = "params") -> Any:
 
 
 def _scalar(value: Any, path: str) -> Any:
-    if isinstance(value, bool) or (isinstance(value, int) and abs(value) <= _MAX_INT):
+    if isinstance(value, bool) or (isinstance(value, int) and abs(value) <= MAX_INT):
         return value
     if isinstance(value, float) and math.isfinite(value):
         return value
