@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -60,31 +60,18 @@ def optimize(
     minimums = _parse_bounds(minimum or [], "--min", current)
     maximums = _parse_bounds(maximum or [], "--max", current)
     # everything that can be wrong with the request is reported before the (slower) curve fits
-    check_request(
-        list(current),
-        list(current.values()),
-        budget,
-        objective=objective.value,
-        minimums=minimums,
-        maximums=maximums,
-        locked=lock or [],
-        target_cpa=target_cpa,
-        target_roas=target_roas,
-        interval=interval,
-    )
+    constraints: dict[str, Any] = {
+        "objective": objective.value,
+        "minimums": minimums,
+        "maximums": maximums,
+        "locked": lock or [],
+        "target_cpa": target_cpa,
+        "target_roas": target_roas,
+        "interval": interval,
+    }
+    check_request(list(current), list(current.values()), budget, **constraints)
     fits = fit_channels(histories, n_boot=bootstrap, seed=seed)
-    result = plan(
-        fits,
-        budget,
-        objective=objective.value,
-        minimums=minimums,
-        maximums=maximums,
-        locked=lock or [],
-        target_cpa=target_cpa,
-        target_roas=target_roas,
-        interval=interval,
-        seed=seed,
-    )
+    result = plan(fits, budget, seed=seed, **constraints)
     if as_json:
         emit_json(result.to_dict())
         return
