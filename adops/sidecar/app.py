@@ -17,7 +17,7 @@ from starlette.types import Receive, Scope, Send
 from adops import store
 from adops.jobs.worker import Worker
 from adops.notify.dispatcher import Dispatcher
-from adops.sidecar import logs, webhooks
+from adops.sidecar import logs, openapi, webhooks
 from adops.sidecar.auth import is_loopback
 from adops.sidecar.errors import ERROR_HANDLERS
 from adops.sidecar.health import report as health_report
@@ -89,6 +89,7 @@ def create_app(
             Route("/metrics", metrics),
             Route("/events", events_app(hub, open_read=is_loopback(host), writer=writer)),
             Route("/webhooks/{source}", webhook, methods=["POST"]),
+            Route("/openapi.json", openapi.endpoint),
         ],
         lifespan=lifespan,
         exception_handlers=ERROR_HANDLERS,
