@@ -1,0 +1,187 @@
+"""Campaign templates: pre-built and custom launches, mapped to each platform and checked before launch.
+
+    from adops import templates
+    t = templates.get("black-friday")
+    templates.validate(t, "tiktok", currency="EUR")   # [] or one Violation per problem
+    templates.structure(t, "linkedin")                # campaign group / campaign / creative
+    templates.campaign_template(t, "meta")            # what the connector's create_campaign takes
+
+Built-ins (by objective, seasonal, by industry) live in code (`catalogue`); custom ones in the store
+(`save`, `delete`). Every platform's names and limits are data in `rules`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from adops.connectors.base import CampaignTemplate
+from adops.connectors.meta import minor_units
+from adops.errors import AdopsError, InputError, NotFound
+from adops.templates.catalogue import BUILT_INS
+from adops.templates.model import Template, parse
+from adops.templates.rules import OBJECTIVES, RULES, PlatformRules
+from adops.templates.store import delete, save
+
+__all__ = [
+    "OBJECTIVES",
+    "RULES",
+    "PlatformRules",
+    "Template",
+    "Violation",
+    "campaign_template",
+    "catalogue",
+    "delete",
+    "get",
+    "minimum_budget",
+    "parse",
+    "save",
+    "structure",
+    "validate",
+]
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One thing a platform would refuse: which platform, which field, and what to change."""
+
+    platform: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{RULES[self.platform].label}: {self.field}: {self.message}"
+
+
+def catalogue(category: str | None = None) -> list[Template]:
+    """Built-in templates then custom ones, optionally of one category."""
+    from adops.templates import store
+
+    found = [*BUILT_INS.values(), *store.custom()]
+    return [t for t in found if category in (None, t.category)]
+
+
+def get(name: str) -> Template:
+    """A built-in or custom template by name; NotFound otherwise."""
+    from adops.templates import store
+
+    found = BUILT_INS.get(name) or store.find(name)
+    if found is None:
+        raise NotFound(f"no template named '{name[:64]}' (the Templates page lists them)")
+    return found
+
+
+def minimum_budget(platform: str, objective: str, currency: str) -> float:
+    """The platform's smallest daily budget for the objective, in `currency` (ECB rates, rounded up)."""
+    usd = _rules(platform).minimum_usd(objective)
+    if currency == "USD" or usd <= 0:
+        return usd
+    from adops import clock
+    from adops.fx.ecb import EcbRates
+
+    rates = EcbRates.current()
+    today = clock.today()
+    per_usd = rates.per_euro(currency, today)[0] / rates.per_euro("USD", today)[0]
+    unit = minor_units(currency)
+    return math.ceil(usd * per_usd * unit) / unit
+
+
+def validate(template: Template, platform: str, currency: str = "USD") -> list[Violation]:
+    """Every way `template` breaks `platform`'s documented limits, one Violation each ([] when fine)."""
+    rules = _rules(platform)
+    out: list[Violation] = []
+
+    def add(field: str, message: str) -> None:
+        out.append(Violation(platform, field, message))
+
+    if rules.objectives.get(template.objective) is None:
+        add("objective", f"{rules.label} has no {template.objective.replace('_', ' ')} objective")
+    for field, level, limit in zip(
+        ("campaign_name", "ad_group_name", "ad_name"), rules.levels, rules.name_max, strict=True
+    ):
+        value: str = getattr(template, field)
+        size = len(value.encode()) if rules.name_in_bytes else len(value)
+        if limit is not None and size > limit:
+            unit = "bytes (UTF-8)" if rules.name_in_bytes else "characters"
+            add(field, f"the {level} name has {size} {unit}; at most {limit}")
+    for field, limit in (("headline", rules.headline_max), ("body", rules.body_max)):
+        value = getattr(template, field)
+        if not value:
+            add(field, f"the {rules.levels[2]} needs a {'headline' if field == 'headline' else 'text'}")
+        elif limit is not None and len(value) > limit:
+            add(field, f"{len(value)} characters; at most {limit}")
+    if not template.landing_url:
+        add("landing_url", f"the {rules.levels[2]} needs a landing page URL")
+    try:
+        minimum = minimum_budget(platform, template.objective, currency)
+    except AdopsError as exc:  # an unknown currency (fx.UnknownCurrency) names itself
+        add("daily_budget", f"cannot check the minimum: {exc}")
+    else:
+        if template.daily_budget < minimum:
+            add(
+                "daily_budget",
+                f"{template.daily_budget:,.2f} {currency} a day is below {rules.label}'s minimum of "
+                f"{minimum:,.2f} {currency}",
+            )
+    if template.bid_amount is not None and template.bid_amount > template.daily_budget:
+        add("bid_amount", f"the bid {template.bid_amount:,.2f} is above the daily budget")
+    return out
+
+
+def structure(template: Template, platform: str) -> list[dict[str, Any]]:
+    """The three levels `template` maps to on `platform`, top first, in the platform's own words.
+
+    `created` marks what a launch creates through the connector protocol (the level that holds the
+    objective and the budget, paused); the others are the mapping for the platform's own editor.
+    On LinkedIn that level is the campaign, inside the account's first active campaign group.
+    """
+    rules = _rules(platform)
+    budgeted = {
+        "name": template.campaign_name,
+        "objective": rules.objectives.get(template.objective),
+        "daily_budget": template.daily_budget,
+        "bid_amount": template.bid_amount,
+        "status": "PAUSED",
+        "created": True,
+    }
+    ad = {
+        "level": rules.levels[2],
+        "name": template.ad_name,
+        "headline": template.headline,
+        "text": template.body,
+        "landing_url": template.landing_url,
+        "created": False,
+    }
+    if platform == "linkedin":
+        group = {
+            "level": rules.levels[0],
+            "name": "the account's first active campaign group",
+            "created": False,
+        }
+        return [group, {"level": rules.levels[1], **budgeted}, ad]
+    middle = {"level": rules.levels[1], "name": template.ad_group_name, "created": False}
+    return [{"level": rules.levels[0], **budgeted}, middle, ad]
+
+
+def campaign_template(template: Template, platform: str, name: str | None = None) -> CampaignTemplate:
+    """What the platform's connector creates (paused): its own objective name and settings."""
+    rules = _rules(platform)
+    objective = rules.objectives.get(template.objective)
+    if objective is None:
+        raise InputError(f"{rules.label} has no {template.objective.replace('_', ' ')} objective")
+    extra = {"campaign_type": objective} if platform == "microsoft_ads" else {}
+    return CampaignTemplate(
+        name=name or template.campaign_name,
+        objective=objective,
+        daily_budget=template.daily_budget,
+        bid_amount=template.bid_amount,
+        extra=extra,
+    )
+
+
+def _rules(platform: str) -> PlatformRules:
+    try:
+        return RULES[platform]
+    except KeyError:
+        raise InputError(f"unknown platform {platform!r} (use one of {', '.join(RULES)})") from None

@@ -1,0 +1,94 @@
+"""A campaign template: one launch written once, in our words, for any of the six platforms.
+
+The model checks what holds everywhere (sizes, characters, a real URL, a positive budget); what each
+platform refuses is `adops.templates.validate`'s job, one message per violation.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from adops.errors import InputError
+from adops.platforms import PLATFORMS
+from adops.templates.rules import OBJECTIVES
+
+Category = Literal["objective", "seasonal", "industry", "custom"]
+Objective = Literal["awareness", "traffic", "conversions", "app_installs", "lead_generation"]
+assert set(OBJECTIVES) == set(Objective.__args__)  # type: ignore[attr-defined]
+
+#: the longest text any field takes (every platform's limit is below it); longer is refused at once
+MAX_TEXT = 1000
+MAX_BUDGET = 10_000_000.0
+Text = Annotated[str, Field(max_length=MAX_TEXT)]
+
+
+class Template(BaseModel):
+    """What a launch needs on every platform: objective, budget, names and the ad's text and link."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$", description="the template's key (a slug)")
+    title: str = Field(min_length=1, max_length=120)
+    category: Category = "custom"
+    description: Text = ""
+    objective: Objective
+    daily_budget: float = Field(gt=0, le=MAX_BUDGET, description="in the account's currency")
+    bid_amount: float | None = Field(default=None, gt=0, le=MAX_BUDGET)
+    campaign_name: Text = Field(min_length=1)
+    ad_group_name: Text = Field(min_length=1)
+    ad_name: Text = Field(min_length=1)
+    headline: Text = ""
+    body: Text = ""
+    landing_url: str = Field(default="", max_length=2048)
+    platforms: tuple[str, ...] = PLATFORMS
+
+    @field_validator("daily_budget", "bid_amount")
+    @classmethod
+    def _finite(cls, value: float | None) -> float | None:
+        if value is not None and not math.isfinite(value):
+            raise ValueError("must be a finite number")
+        return value
+
+    @field_validator("title", "description", "campaign_name", "ad_group_name", "ad_name", "headline", "body")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        """Unicode is welcome; control characters are not (Google Ads refuses NUL, LF and CR in names)."""
+        value = unicodedata.normalize("NFC", value)
+        bad = [c for c in value if unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co") and c != "\u200d"]
+        if bad:
+            raise ValueError(f"contains a control character (U+{ord(bad[0]):04X})")
+        return value
+
+    @field_validator("landing_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if value and not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?(/[^\s<>\"]*)?", value):
+            raise ValueError("must be an http(s) URL with a host name and no spaces")
+        return value
+
+    @field_validator("platforms", mode="before")
+    @classmethod
+    def _platforms(cls, value: Any) -> Any:
+        items = [value] if isinstance(value, str) else list(value or [])
+        unknown = [p for p in items if p not in PLATFORMS]
+        if unknown:
+            raise ValueError(f"unknown platform {unknown[0]!r} (use {', '.join(PLATFORMS)})")
+        if not items:
+            raise ValueError("name at least one platform")
+        return tuple(dict.fromkeys(items))
+
+
+def parse(data: dict[str, Any]) -> Template:
+    """A template from plain data; InputError naming every field that is wrong."""
+    try:
+        return Template.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'template'}: {e['msg']}" for e in exc.errors()
+        )
+        raise InputError(f"template: {problems}") from None
