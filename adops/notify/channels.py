@@ -195,7 +195,10 @@ async def discord(url: str, message: Message) -> Sent:
 # ---------------------------------------------------------------------------- e-mail
 
 
-def email_message(table: Any, message: Message) -> EmailMessage:
+def email_message(
+    table: Any, message: Message, attachments: tuple[tuple[str, bytes, str], ...] = ()
+) -> EmailMessage:
+    """The mail: subject, text, and any (file name, content, MIME type) attachments (reports)."""
     msg = EmailMessage()
     msg["Subject"] = f"[adops] {message.title}"[:200].replace("\n", " ").replace("\r", " ")
     msg["From"] = table.sender
@@ -203,10 +206,13 @@ def email_message(table: Any, message: Message) -> EmailMessage:
     lines = [message.text, ""]
     lines += [f"{k}: {v}" for k, v in message.fields.items()]
     msg.set_content("\n".join(lines).strip() + "\n")
+    for filename, content, mime in attachments:
+        maintype, _, subtype = mime.partition("/")
+        msg.add_attachment(content, maintype=maintype, subtype=subtype or "octet-stream", filename=filename)
     return msg
 
 
-async def email(table: Any, message: Message) -> Sent:
+async def email(table: Any, message: Message, attachments: tuple[tuple[str, bytes, str], ...] = ()) -> Sent:
     """Send through SMTP with `aiosmtplib`: STARTTLS when `starttls` (required then), TLS on port 465."""
     import aiosmtplib
 
@@ -221,7 +227,7 @@ async def email(table: Any, message: Message) -> Sent:
     implicit = table.port == 465 and not table.starttls
     try:
         await aiosmtplib.send(
-            email_message(table, message),
+            email_message(table, message, attachments),
             hostname=table.host,
             port=table.port,
             username=username,
