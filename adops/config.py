@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from tomlkit.items import Table
     from tomlkit.toml_document import TOMLDocument
 
-    from adops.settings import Notifications, Settings, Webhooks
+    from adops.settings import Analysis, Notifications, Settings, Webhooks
 
 __all__ = [
     "CONNECTOR_KINDS",
@@ -121,6 +121,8 @@ class Config:
     sidecar_url: str = "http://127.0.0.1:8765"
     #: where the Delta tables live: `$ADOPS_WAREHOUSE_URI`, default `<home>/warehouse`
     warehouse_uri: str = ""
+    #: typed `[analysis]` (the creative fatigue thresholds); None when built by code without a file
+    analysis: Analysis | None = None
 
     def __post_init__(self) -> None:
         if not self.warehouse_uri:
@@ -173,6 +175,7 @@ def _config(s: Settings, root: Path, env: Any) -> Config:
         database_url=env.database_url,
         sidecar_url=env.sidecar_url,
         warehouse_uri=env.warehouse_uri or "",
+        analysis=s.analysis,
     )
 
 

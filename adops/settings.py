@@ -375,6 +375,25 @@ class Integrations(_Table):
     asana: Asana | None = None
 
 
+class Fatigue(_Table):
+    """`[analysis.fatigue]`: when a creative counts as worn out (adops.analytics.fatigue)."""
+
+    #: days in the first and in the last window compared
+    window_days: Annotated[int, Field(ge=1, le=90)] = 7
+    #: the CTR drop (a share of the first window's CTR) at which an ad is fatigued
+    min_drop: Annotated[float, Field(gt=0, lt=1)] = 0.20
+    #: impressions each window needs before its CTR is trusted
+    min_impressions: Annotated[int, Field(ge=0, le=10**12)] = 10_000
+    #: days since its first impression (both ends counted) an ad needs before it is judged
+    min_days: Annotated[int, Field(ge=1, le=3650)] = 7
+
+
+class Analysis(_Table):
+    """`[analysis]`: the cross-platform analysis page's thresholds."""
+
+    fatigue: Fatigue = Field(default_factory=Fatigue)
+
+
 class Environment(BaseSettings):
     """The `ADOPS_*` variables that shape the workspace, read here and nowhere else in this package."""
 
@@ -432,6 +451,7 @@ class Settings(BaseSettings):
     notifications: Notifications = Field(default_factory=Notifications)
     webhooks: Webhooks = Field(default_factory=Webhooks)
     integrations: Integrations = Field(default_factory=Integrations)
+    analysis: Analysis = Field(default_factory=Analysis)
 
     @field_validator("reporting_currency")
     @classmethod

@@ -41,6 +41,7 @@ def test_every_setting_is_in_docs_configuration() -> None:
         ("notifications", "rules"),
         ("webhooks", "endpoints"),
         ("webhooks", "sources"),
+        ("analysis", "fatigue"),
     ):
         keys |= set(_known_keys(table))
     missing = [k for k in sorted(keys) if not re.search(rf"\b{k}\b", text)]

@@ -1,5 +1,6 @@
-"""Analytics over the warehouse: KPI definitions and the Overview's numbers."""
+"""Analytics over the warehouse: KPI definitions, the Overview's numbers and the cross-platform analysis
+(breakdowns, trends, cohorts, creative fatigue)."""
 
-from adops.analytics import kpis, overview
+from adops.analytics import breakdowns, cohorts, fatigue, kpis, overview, trends
 
-__all__ = ["kpis", "overview"]
+__all__ = ["breakdowns", "cohorts", "fatigue", "kpis", "overview", "trends"]

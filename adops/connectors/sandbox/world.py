@@ -388,6 +388,18 @@ class World:
                 out.append(Anomaly("spend_spike", camp.platform, camp.account_id, camp.id, start, start, 3.5))
         return out
 
+    def true_ctr(self, account_id: str, ad_id: str, days: Sequence[date]) -> np.ndarray:
+        """The ad's true CTR on each day, fatigue included, before daily noise and seasonality.
+
+        The truth creative-fatigue detection is measured against: the same formula `ad_daily` draws
+        clicks from (no random stream is read).
+        """
+        ad = next((a for a in self.ads(account_id) if a.id == ad_id), None)
+        if ad is None:
+            raise KeyError(ad_id)
+        age = np.array([max((d - ad.launch).days, 0) for d in days], dtype=float)
+        return ad.ctr * (FATIGUE_FLOOR + (1 - FATIGUE_FLOOR) * np.exp(-age / ad.fatigue_days))
+
     def _plant_experiments(self, campaigns: dict[str, list[Campaign]], ads: dict[str, list[Ad]]) -> None:
         """Turn the first ad group of a few high-traffic campaigns into A/B tests with known lifts.
 

@@ -1,0 +1,225 @@
+"""Creative fatigue: ads whose click-through rate has worn down since their first days.
+
+An ad is judged as of a day (the period's end). It is **fatigued** when its CTR over the last
+`window_days` (7) is at least `min_drop` (20%) below its CTR over its own first `window_days`, both
+windows having at least `min_impressions` (10,000) and the ad having at least `min_days` (7) days of
+data (days since its first impression, counting both ends) and a full first window. The thresholds
+are `[analysis.fatigue]` in adops.toml.
+
+"Its own first days" start at the ad's first day with impressions in the warehouse: an ad older than
+the stored history is compared with its earliest stored week (`first_seen_at_history_start` says so).
+The first days and the first window's sums read the whole history, so they are computed once per
+warehouse snapshot (`adops.analytics.memo`); a judgement then reads only the last window.
+
+Frequency (impressions per person reached) needs reach, which the connectors do not store yet:
+the age chart shows CTR and impressions per ad and day instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import numpy as np
+import pandas as pd
+
+from adops import config, warehouse
+from adops.analytics import breakdowns, memo
+from adops.analytics.overview import Filters
+from adops.errors import InputError
+
+__all__ = ["STATUSES", "Thresholds", "classify", "ctr_by_age", "detect", "first_windows"]
+
+#: how an ad is judged, worst first
+STATUSES = ("fatigued", "healthy", "too few impressions", "too new")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """When an ad counts as fatigued (`[analysis.fatigue]`)."""
+
+    window_days: int = 7
+    min_drop: float = 0.20
+    min_impressions: int = 10_000
+    min_days: int = 7
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.window_days <= 90:
+            raise InputError(f"window_days must be between 1 and 90, got {self.window_days}")
+        if not 0 < self.min_drop < 1:
+            raise InputError(f"min_drop must be between 0 and 1 (0.2 is 20%), got {self.min_drop}")
+        if self.min_impressions < 0 or self.min_days < 1:
+            raise InputError("min_impressions must be 0 or more and min_days at least 1")
+
+    @classmethod
+    def configured(cls) -> Thresholds:
+        """The workspace's thresholds (adops.toml `[analysis.fatigue]`, defaults otherwise)."""
+        settings = config.load().analysis
+        if settings is None:
+            return cls()
+        f = settings.fatigue
+        return cls(f.window_days, f.min_drop, f.min_impressions, f.min_days)
+
+
+def classify(
+    first_impressions: np.ndarray,
+    first_clicks: np.ndarray,
+    last_impressions: np.ndarray,
+    last_clicks: np.ndarray,
+    days: np.ndarray,
+    thresholds: Thresholds,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(status, relative CTR change) per ad from its two windows' sums and its days of data."""
+    first_impressions = np.asarray(first_impressions, dtype=float)
+    last_impressions = np.asarray(last_impressions, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        first_ctr = np.where(
+            first_impressions > 0, np.asarray(first_clicks, float) / first_impressions, np.nan
+        )
+        last_ctr = np.where(last_impressions > 0, np.asarray(last_clicks, float) / last_impressions, np.nan)
+        change = np.where(first_ctr > 0, last_ctr / first_ctr - 1, np.nan)
+    days = np.asarray(days)
+    too_new = days < max(thresholds.min_days, thresholds.window_days)
+    too_few = (first_impressions < thresholds.min_impressions) | (
+        last_impressions < thresholds.min_impressions
+    )
+    # a CTR of 0 in the first window cannot drop; a drop is read with a little slack for float rounding
+    fatigued = np.nan_to_num(change, nan=0.0) <= -thresholds.min_drop + 1e-12
+    status = np.select(
+        [too_new, too_few, fatigued], ["too new", "too few impressions", "fatigued"], "healthy"
+    )
+    return status, change
+
+
+def first_windows(window_days: int) -> pd.DataFrame:
+    """Per ad: its first day with impressions and its first `window_days` days' impressions and clicks.
+
+    Reads the whole ad history; kept per warehouse snapshot.
+    """
+
+    def compute() -> pd.DataFrame:
+        return warehouse.query(
+            """
+            WITH f AS (
+                SELECT platform, account_id, ad_id, min(date) AS first_day
+                FROM ad_daily WHERE impressions > 0 GROUP BY ALL
+            )
+            SELECT a.platform, a.account_id, a.ad_id, any_value(a.campaign_id) AS campaign_id,
+                   any_value(a.ad_group_id) AS ad_group_id, f.first_day,
+                   sum(a.impressions)::DOUBLE AS first_impressions, sum(a.clicks)::DOUBLE AS first_clicks,
+                   (SELECT min(date) FROM ad_daily) AS history_start
+            FROM ad_daily a
+            JOIN f ON a.platform = f.platform AND a.account_id = f.account_id AND a.ad_id = f.ad_id
+            WHERE a.date BETWEEN f.first_day AND f.first_day + ?::INTEGER - 1
+            GROUP BY a.platform, a.account_id, a.ad_id, f.first_day
+            """,
+            [window_days],
+        ).assign(first_day=lambda d: pd.to_datetime(d["first_day"]).dt.date)
+
+    return memo.per_snapshot(f"fatigue.first_windows.{window_days}", compute)
+
+
+def detect(filters: Filters, thresholds: Thresholds | None = None) -> pd.DataFrame:
+    """Every ad with impressions in the last window up to `filters.end`, judged (see the module).
+
+    Columns: platform, account_id, campaign_id, ad_group_id, ad_id, name, entity_type (`ad`),
+    entity_id, first_day, days, first_impressions, first_clicks, first_ctr, last_impressions,
+    last_clicks, last_ctr, ctr_change, status, first_seen_at_history_start. Fatigued ads first,
+    the steepest drop first.
+    """
+    t = thresholds or Thresholds.configured()
+    window = Filters(
+        filters.end - timedelta(days=t.window_days - 1), filters.end, filters.platforms, filters.accounts
+    )
+    clause, params = breakdowns.where(window)
+    last = warehouse.query(
+        f"""SELECT platform, account_id, ad_id, sum(impressions)::DOUBLE AS last_impressions,
+                   sum(clicks)::DOUBLE AS last_clicks
+            FROM ad_daily WHERE {clause} AND impressions > 0 GROUP BY ALL""",
+        params,
+    )
+    keys = ["platform", "account_id", "ad_id"]
+    out = last.merge(first_windows(t.window_days), on=keys, how="inner")
+    out["days"] = [(filters.end - d).days + 1 for d in out["first_day"]]
+    status, change = classify(
+        out["first_impressions"].to_numpy(),
+        out["first_clicks"].to_numpy(),
+        out["last_impressions"].to_numpy(),
+        out["last_clicks"].to_numpy(),
+        out["days"].to_numpy(),
+        t,
+    )
+    out["first_ctr"] = out["first_clicks"] / out["first_impressions"].replace(0, np.nan)
+    out["last_ctr"] = out["last_clicks"] / out["last_impressions"].replace(0, np.nan)
+    out["ctr_change"] = change
+    out["status"] = status
+    out["first_seen_at_history_start"] = [
+        first == pd.Timestamp(start).date()
+        for first, start in zip(out["first_day"], out["history_start"], strict=True)
+    ]
+    out["entity_type"] = "ad"
+    out["entity_id"] = out["ad_id"]
+    order = out["status"].map({s: i for i, s in enumerate(STATUSES)})
+    out = out.assign(_order=order).sort_values(["_order", "ctr_change", *keys]).drop(columns="_order")
+    out = out.reset_index(drop=True)
+    out.insert(5, "name", _ad_names(out))
+    columns = [
+        "platform", "account_id", "campaign_id", "ad_group_id", "ad_id", "name", "entity_type", "entity_id",
+        "first_day", "days", "first_impressions", "first_clicks", "first_ctr", "last_impressions",
+        "last_clicks", "last_ctr", "ctr_change", "status", "first_seen_at_history_start",
+    ]  # fmt: skip
+    return out[columns]
+
+
+def ctr_by_age(filters: Filters, bucket_days: int = 7, max_age_days: int = 364) -> pd.DataFrame:
+    """CTR and impressions per ad and day by ad age (days since the ad's first impression), per
+    platform, from the period's rows: `platform, age_days` (the bucket's first day), `impressions,
+    clicks, ad_days, ads, ctr, impressions_per_ad_day`. Ratios of sums, ages in buckets of
+    `bucket_days`, up to `max_age_days`."""
+    if not 1 <= bucket_days <= 91 or not 1 <= max_age_days <= 3650:
+        raise InputError("bucket_days must be 1-91 and max_age_days 1-3650")
+    first = first_windows(Thresholds.configured().window_days)
+    if filters.platforms:
+        first = first[first["platform"].isin(filters.platforms)]
+    if filters.accounts:
+        first = first[(first["platform"] + ":" + first["account_id"]).isin(filters.accounts)]
+    clause, params = breakdowns.where(filters)
+    frame = warehouse.query(
+        f"""
+        WITH f AS (
+            SELECT unnest(?::VARCHAR[]) AS platform, unnest(?::VARCHAR[]) AS account_id,
+                   unnest(?::VARCHAR[]) AS ad_id, unnest(?::DATE[]) AS first_day
+        ), rows AS (
+            SELECT a.platform, (a.date - f.first_day) AS age, a.ad_id, a.impressions, a.clicks
+            FROM (SELECT platform, account_id, ad_id, date, impressions, clicks FROM ad_daily
+                  WHERE {clause} AND impressions > 0) a
+            JOIN f ON a.platform = f.platform AND a.account_id = f.account_id AND a.ad_id = f.ad_id
+        )
+        SELECT platform, (age // ?) * ? AS age_days, sum(impressions)::DOUBLE AS impressions,
+               sum(clicks)::DOUBLE AS clicks, count(*) AS ad_days, count(DISTINCT ad_id) AS ads
+        FROM rows WHERE age <= ? GROUP BY ALL ORDER BY platform, age_days
+        """,
+        [
+            first["platform"].tolist(),
+            first["account_id"].tolist(),
+            first["ad_id"].tolist(),
+            first["first_day"].tolist(),
+            *params,
+            bucket_days,
+            bucket_days,
+            max_age_days,
+        ],
+    )
+    frame["ctr"] = frame["clicks"] / frame["impressions"].replace(0, np.nan)
+    frame["impressions_per_ad_day"] = frame["impressions"] / frame["ad_days"].replace(0, np.nan)
+    return frame
+
+
+def _ad_names(frame: pd.DataFrame) -> pd.Series:
+    if frame.empty:
+        return pd.Series([], dtype=object)
+    names = warehouse.query(
+        "SELECT DISTINCT ON (platform, account_id, ad_id) platform, account_id, ad_id, ad_name FROM ads"
+    )
+    named = frame[["platform", "account_id", "ad_id"]].merge(names, how="left")["ad_name"]
+    return named.fillna(frame["ad_id"]).astype(str)
