@@ -15,6 +15,7 @@ import contextlib
 import fcntl
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,6 +124,8 @@ class Config:
     warehouse_uri: str = ""
     #: typed `[analysis]` (the creative fatigue thresholds); None when built by code without a file
     analysis: Analysis | None = None
+    #: DuckDB's memory limit in each process that reads or writes the warehouse
+    warehouse_memory_limit: str = "1GiB"
 
     def __post_init__(self) -> None:
         if not self.warehouse_uri:
@@ -141,13 +144,36 @@ def home() -> Path:
 
 
 def load(path: Path | None = None) -> Config:
-    """Read and validate the workspace configuration; environment variables win over the file."""
+    """Read and validate the workspace configuration; environment variables win over the file.
+
+    Read once per change: the result is kept while the file's mtime, size and inode and the
+    `ADOPS_*` environment stay the same (a page rerun or a warehouse query reads no TOML); a file
+    written in the last two seconds is read every time, as its mtime may not show a second write.
+    """
     from adops.settings import environment, read
 
+    variables = tuple((k, v) for k, v in os.environ.items() if k.startswith("ADOPS_"))
+    target = str(path) if path else os.path.join(os.environ.get("ADOPS_HOME") or "data", "adops.toml")
+    try:
+        st = os.stat(target)
+        stamp: tuple[int, ...] = (st.st_mtime_ns, st.st_size, st.st_ino)
+    except OSError:
+        stamp = ()
+    key = (os.getcwd(), target, stamp, variables)
+    hit = _loaded.get(key)
+    # a file changed within the last 2 s may change again within the clock's tick, size unchanged
+    # (git's "racy" case): read it until it has settled
+    if hit is not None and (not stamp or time.time_ns() - stamp[0] > 2_000_000_000):
+        return hit
     env = environment()
     root = Path(env.home).resolve()
-    settings = read(path or root / "adops.toml")
-    return _config(settings, root, env)
+    loaded = _config(read(path or root / "adops.toml"), root, env)
+    _loaded.clear()  # one workspace at a time: a process that switches ADOPS_HOME reads again
+    _loaded[key] = loaded
+    return loaded
+
+
+_loaded: dict[tuple[str, str, tuple[int, ...], tuple[tuple[str, str], ...]], Config] = {}
 
 
 def _config(s: Settings, root: Path, env: Any) -> Config:
@@ -176,6 +202,7 @@ def _config(s: Settings, root: Path, env: Any) -> Config:
         sidecar_url=env.sidecar_url,
         warehouse_uri=env.warehouse_uri or "",
         analysis=s.analysis,
+        warehouse_memory_limit=s.warehouse_memory_limit,
     )
 
 
@@ -220,6 +247,7 @@ def masked(config: Config) -> dict[str, Any]:
         "home": str(config.home),
         "config_file": str(config.config_path),
         "warehouse": mask_url(config.warehouse_uri),
+        "warehouse_memory_limit": config.warehouse_memory_limit,
         "database": mask_url(config.database_url) or str(config.home / "adops.sqlite"),
         "sidecar": mask_url(config.sidecar_url),
         "reporting_currency": config.reporting_currency,

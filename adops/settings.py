@@ -42,6 +42,7 @@ Channel = Literal["slack", "discord", "email"]
 ENV_REFERENCE = re.compile(r"env:[A-Za-z_][A-Za-z0-9_]{0,127}")
 _KEY = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _CURRENCY = re.compile(r"[A-Z]{3}")
+_MEMORY = re.compile(r"(\d{1,7}(?:\.\d{1,3})?) ?([KMG]i?B)", re.IGNORECASE)
 
 Text = Annotated[str, Field(min_length=1, max_length=500)]
 Days = Annotated[int, Field(ge=0, le=365)]
@@ -405,6 +406,8 @@ class Environment(BaseSettings):
     database_url: str = ""
     sidecar_url: str = "http://127.0.0.1:8765"
     warehouse_uri: str | None = None
+    #: DuckDB's memory limit per process (overrides adops.toml's warehouse_memory_limit)
+    warehouse_memory_limit: str | None = None
     #: the durable jobs' (DBOS) system database; default: beside the store (see adops.jobs.system)
     jobs_database_url: str = ""
 
@@ -427,6 +430,7 @@ class _EnvironmentOverrides(PydanticBaseSettingsSource):
         overrides = {
             "reporting_currency": self.environment.reporting_currency,
             "sandbox_seed": self.environment.sandbox_seed,
+            "warehouse_memory_limit": self.environment.warehouse_memory_limit,
         }
         return {k: v for k, v in overrides.items() if v is not None}
 
@@ -452,6 +456,21 @@ class Settings(BaseSettings):
     webhooks: Webhooks = Field(default_factory=Webhooks)
     integrations: Integrations = Field(default_factory=Integrations)
     analysis: Analysis = Field(default_factory=Analysis)
+    #: DuckDB's memory limit in each process that reads the warehouse ("512MiB", "2GB"); spills beyond it
+    warehouse_memory_limit: Annotated[str, Field(max_length=20)] = "1GiB"
+
+    @field_validator("warehouse_memory_limit")
+    @classmethod
+    def _memory_limit(cls, value: str) -> str:
+        match = _MEMORY.fullmatch(value.strip())
+        if not match:
+            raise PydanticCustomError("memory", "a size such as 512MiB or 2GB (KB, MB, GB, KiB, MiB, GiB)")
+        binary = "i" in match[2].lower()
+        unit = match[2][0].upper() + ("iB" if binary else "B")
+        size = float(match[1]) * (1024 if binary else 1000) ** ("KMG".index(unit[0]) + 1)
+        if size < 64 * 2**20:
+            raise PydanticCustomError("memory", "at least 64MiB: DuckDB cannot read the warehouse in less")
+        return f"{match[1]}{unit}"
 
     @field_validator("reporting_currency")
     @classmethod

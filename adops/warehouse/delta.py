@@ -19,16 +19,16 @@ Three rules keep the data safe from what reads it and from what is lost around i
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
 import os
-import re
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,7 @@ from deltalake.exceptions import CommitFailedError
 
 from adops import config, files
 from adops.errors import Conflict, InputError
-from adops.warehouse.tables import ROLLUPS, TABLES, Table
+from adops.warehouse.tables import ROLLUP_TABLES, ROLLUPS, TABLES, Table
 
 log = logging.getLogger(__name__)
 
@@ -86,15 +86,24 @@ class Snapshot:
 
     `token` is new at every publish: a warehouse rebuilt from scratch starts its versions at 0 again,
     and caches keyed by `id` must not take it for the old one. A snapshot rebuilt from the Delta logs
-    (the manifest was missing or unreadable) has a token starting with `recovered-`.
+    (the manifest was missing or unreadable) has a token starting with `recovered-`. `rollups` pins
+    the stored rollups (`account_daily`), published with the base tables they sum; a snapshot
+    without them (recovered, or from before rollups were stored) sums the base table when read.
     """
 
     versions: dict[str, int]
     token: str = ""
+    rollups: dict[str, int] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
-        return ",".join([self.token, *(f"{k}={v}" for k, v in sorted(self.versions.items()))])
+        pinned = sorted(self.pinned.items())
+        return ",".join([self.token, *(f"{k}={v}" for k, v in pinned)])
+
+    @property
+    def pinned(self) -> dict[str, int]:
+        """Every Delta table's version: the base tables' and the stored rollups'."""
+        return {**self.versions, **self.rollups}
 
     @property
     def recovered(self) -> bool:
@@ -164,17 +173,64 @@ def commit(data: Mapping[str, pa.Table | pd.DataFrame], wait: float = WRITE_WAIT
     }
     with locks.exclusive(locks.WAREHOUSE_WRITE, wait=wait, busy=_BUSY):
         current = snapshot()
-        versions = dict(current.versions)
+        versions = current.pinned
         rebuild = _rebuild.get()
+        changed: dict[str, date | None] = {}  # base tables written: from which day on (None: all of it)
         if rebuild is not None and not rebuild["done"]:
             for name, table in TABLES.items():
                 versions[name] = _replace(table, arrows.get(name, table.schema.empty_table()))
+                changed[name] = None
             rebuild["done"] = True
         else:
             for name, arrow in arrows.items():
                 if arrow.num_rows:
                     versions[name] = _upsert(TABLES[name], arrow, current.versions.get(name))
+                    changed[name] = _first_day(arrow) if name in current.versions else None
+        _refresh_rollups(versions, changed)
         return _publish(versions)
+
+
+def _first_day(data: pa.Table) -> date | None:
+    """The earliest day an upsert rewrote (daily tables rewrite from it on), None for other tables."""
+    if "date" not in data.column_names:
+        return None
+    first = pc.min(data["date"]).as_py()
+    return first if isinstance(first, date) else None
+
+
+def _refresh_rollups(versions: dict[str, int], changed: Mapping[str, date | None]) -> None:
+    """Rewrite each stored rollup whose base table changed, in the same snapshot as the base.
+
+    A base rewritten from a day on rewrites the rollup from that day on (a sync's lookback window:
+    thousands of rows); otherwise, or when the rollup is not stored yet (a warehouse from before
+    rollups were stored) or has another schema, the whole rollup is rebuilt from the base's files.
+    """
+    for name, (base, select) in ROLLUPS.items():
+        table = ROLLUP_TABLES[name]
+        stored = name in versions
+        if stored and base not in changed:
+            continue
+        if base not in versions:
+            if stored:
+                versions[name] = _replace(table, table.schema.empty_table())
+            continue
+        since = changed.get(base) if stored else None
+        if since is not None and _delta_schema(DeltaTable(_uri(table))) != table.schema:
+            since = None
+        where = f" WHERE date >= DATE '{since.isoformat()}'" if since else ""
+        files = _files.__wrapped__(_uri(TABLES[base]), versions[base], "")  # not cached: the writer's own
+        source = f"(SELECT * FROM ({_scan_sql(TABLES[base], *files)}){where})"
+        con = _duck()
+        try:
+            rows = conform(table, con.sql(select.format(source=source)).to_arrow_table())
+        finally:
+            con.close()
+        if since is None:
+            versions[name] = _replace(table, rows)
+        else:
+            versions[name] = _write(
+                table, _sorted(table, rows), mode="overwrite", predicate=f"date >= '{since.isoformat()}'"
+            )
 
 
 _BUSY = "another writer holds the warehouse (a sync, the demo build or maintenance); try again when it ends"
@@ -215,7 +271,7 @@ def delete_account(platform: str, account_id: str, wait: float = WRITE_WAIT_S) -
     removed: dict[str, int] = {}
     with locks.exclusive(locks.WAREHOUSE_WRITE, wait=wait, busy=_BUSY):
         current = snapshot()
-        versions = dict(current.versions)
+        versions = current.pinned
         for name, table in TABLES.items():
             published = current.versions.get(name)
             if published is None or not {"platform", "account_id"} <= set(table.columns):
@@ -227,7 +283,8 @@ def delete_account(platform: str, account_id: str, wait: float = WRITE_WAIT_S) -
                 _write(table, empty, mode="overwrite", predicate=where)
                 versions[name] = DeltaTable(_uri(table)).version()
             removed[name] = rows
-        if versions != current.versions:
+        if versions != current.pinned:
+            _refresh_rollups(versions, {n: None for n in versions if versions[n] != current.versions.get(n)})
             _publish(versions)
     return removed
 
@@ -244,12 +301,13 @@ def repair(wait: float = WRITE_WAIT_S) -> dict[str, Any]:
 
     with locks.exclusive(locks.WAREHOUSE_WRITE, wait=wait, busy=_BUSY):
         published = _read_manifest()
-        versions = dict(published.versions) if published is not None else {}
+        versions = published.pinned if published is not None else {}
         added = {k: v for k, v in _latest_versions().items() if k not in versions}
         versions.update(added)
         rewritten = []
+        before = dict(versions)
         for name, version in sorted(versions.items()):
-            table = TABLES.get(name)
+            table = _all_tables().get(name)
             if table is None:
                 continue
             dt = _open_at(table, version)
@@ -258,8 +316,9 @@ def repair(wait: float = WRITE_WAIT_S) -> dict[str, Any]:
                 data = dt.to_pyarrow_dataset(schema=reader_schema(stored)).to_table()
                 versions[name] = _replace(table, _align(data, table.schema))
                 rewritten.append(name)
+        _refresh_rollups(versions, {name: None for name in rewritten if name in TABLES})
         state = "rebuilt" if published is None else "completed" if added else "ok"
-        snap = _publish(versions) if state != "ok" or rewritten else published
+        snap = _publish(versions) if state != "ok" or versions != before else published
     assert snap is not None
     return {"manifest": state, "rewritten": rewritten, "versions": snap.versions}
 
@@ -275,16 +334,18 @@ def compact(min_files: int = 16, keep_hours: int = 168, wait: float = WRITE_WAIT
     out = {}
     with locks.exclusive(locks.WAREHOUSE_WRITE, wait=wait, busy=_BUSY):
         current = snapshot()
-        versions = dict(current.versions)
-        for name, published in current.versions.items():
-            dt = _open_at(TABLES[name], published)
+        versions = current.pinned
+        for name, published in current.pinned.items():
+            if name not in _all_tables():
+                continue
+            dt = _open_at(_all_tables()[name], published)
             removed = 0
             if len(dt.file_uris()) >= min_files:
                 removed += int(dt.optimize.compact(target_size=TARGET_FILE_BYTES).get("numFilesRemoved", 0))
                 versions[name] = dt.version()
             removed += len(dt.vacuum(retention_hours=keep_hours, dry_run=False))
             out[name] = removed
-        if versions != current.versions or current.recovered:
+        if versions != current.pinned or current.recovered:
             _publish(versions)
     return out
 
@@ -415,16 +476,30 @@ def _uri(table: Table) -> str:
     return str(root() / table.name)
 
 
+def _all_tables() -> dict[str, Table]:
+    """The base tables and the stored rollups: every Delta table a snapshot may pin."""
+    return {**TABLES, **ROLLUP_TABLES}
+
+
+def _duck() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB for the project's own work (no user SQL), within the memory limit."""
+    return duckdb.connect(config={"memory_limit": config.load().warehouse_memory_limit})
+
+
 def _literal(value: str) -> str:
     """A SQL string literal for a Delta predicate (quotes doubled)."""
     return "'" + value.replace("'", "''") + "'"
 
 
 def _publish(versions: dict[str, int]) -> Snapshot:
-    snap = Snapshot(versions, os.urandom(16).hex())
+    """Publish every table's version (base tables and rollups) as the one new snapshot."""
+    base = {k: v for k, v in versions.items() if k not in ROLLUP_TABLES}
+    rollups = {k: v for k, v in versions.items() if k in ROLLUP_TABLES}
+    snap = Snapshot(base, os.urandom(16).hex(), rollups)
     target = root() / MANIFEST
     files.private_dir(target.parent)
-    files.write_private(target, json.dumps({"versions": snap.versions, "token": snap.token}))
+    manifest = {"versions": snap.versions, "rollups": snap.rollups, "token": snap.token}
+    files.write_private(target, json.dumps(manifest))
     return snap
 
 
@@ -440,7 +515,11 @@ def _read_manifest() -> Snapshot | None:
         if not isinstance(versions, dict):
             raise TypeError("versions is not an object")
         pinned = {str(k): _version(v) for k, v in versions.items()}
-        return Snapshot(pinned, str(manifest.get("token", "")))
+        rollups = manifest.get("rollups") or {}
+        if not isinstance(rollups, dict):
+            raise TypeError("rollups is not an object")
+        stored = {str(k): _version(v) for k, v in rollups.items() if k in ROLLUP_TABLES}
+        return Snapshot(pinned, str(manifest.get("token", "")), stored)
     except FileNotFoundError:
         return None
     except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
@@ -479,7 +558,7 @@ _warned: set[str] = set()
 def _latest_versions() -> dict[str, int]:
     """Each table on disk at its newest loadable version."""
     versions = {}
-    for name, table in TABLES.items():
+    for name, table in TABLES.items():  # rollups are summed again: their latest may not match
         version = _latest_version(_uri(table))
         if version is not None:
             versions[name] = version
@@ -522,21 +601,25 @@ def connect(snap: Snapshot | None = None) -> duckdb.DuckDBPyConnection:
 
     Cheap to open and safe to hold for hours: it reads immutable files and blocks no writer. It reads
     only the warehouse: no file, URL or extension is reachable from it and its settings are locked
-    (`READ_ONLY_SETTINGS`); bring other data in with `con.register("name", frame)`.
+    (`READ_ONLY_SETTINGS`); bring other data in with `con.register("name", frame)`. The tables are
+    Arrow datasets over the snapshot's files (no path is named in it, so not even `COPY` can reach
+    them); `query` reads the same files through DuckDB's own Parquet reader, which is faster.
     """
     snap = snap or snapshot()
-    con = duckdb.connect(config=READ_ONLY_SETTINGS)
-    for name in TABLES:
-        con.register(f"__{name}", _dataset(name, snap))
-        con.execute(f"CREATE VIEW {name} AS SELECT * FROM __{name}")
+    con = duckdb.connect(config={**READ_ONLY_SETTINGS, "memory_limit": config.load().warehouse_memory_limit})
+    for name in _all_tables():
+        if name in TABLES or name in snap.rollups:
+            con.register(f"__{name}", _dataset(name, snap))
+            con.execute(f"CREATE VIEW {name} AS SELECT * FROM __{name}")
     for name, (base, select) in ROLLUPS.items():
-        con.execute(f"CREATE VIEW {name} AS {select.format(source=base)}")
+        if name not in snap.rollups:  # written before rollups were stored: summed on the fly
+            con.execute(f"CREATE VIEW {name} AS {select.format(source=base)}")
     return con
 
 
 def _dataset(name: str, snap: Snapshot) -> Any:
-    schema = reader_schema(TABLES[name].schema)
-    version = snap.versions.get(name)
+    schema = reader_schema(_all_tables()[name].schema)
+    version = snap.pinned.get(name)
     if version is None:
         return schema.empty_table()
     dt = DeltaTable(str(root() / name), version=version)
@@ -547,18 +630,79 @@ def _dataset(name: str, snap: Snapshot) -> Any:
     return ds.dataset(_align(dt.to_pyarrow_dataset(schema=stored).to_table(), schema))
 
 
+@functools.lru_cache(maxsize=64)
+def _files(uri: str, version: int, token: str) -> tuple[tuple[str, ...], frozenset[str]]:
+    """A table version's data files and the columns they hold (`token`: a rebuilt warehouse's
+    version numbers start again, so the snapshot's token is part of the key)."""
+    dt = DeltaTable(uri, version=version)
+    return tuple(dt.file_uris()), frozenset(dt.schema().to_arrow().names)  # type: ignore[attr-defined]
+
+
+_DUCK_TYPES = {
+    pa.date32(): "DATE",
+    pa.string(): "VARCHAR",
+    pa.int64(): "BIGINT",
+    pa.float64(): "DOUBLE",
+    pa.timestamp("us", tz="UTC"): "TIMESTAMPTZ",
+}
+
+
+def _scan_sql(table: Table, files: tuple[str, ...], stored: frozenset[str]) -> str:
+    """A SELECT of the table's columns straight from its Parquet `files` (DuckDB pushes filters and
+    projections into the files' row groups); columns the files lack (`stored`) read as nulls."""
+    nulls = {f.name: f'NULL::{_DUCK_TYPES[f.type]} AS "{f.name}"' for f in table.schema}
+    if not files:
+        return f"SELECT {', '.join(nulls.values())} LIMIT 0"
+    cols = ", ".join(f'"{name}"' if name in stored else null for name, null in nulls.items())
+    return f"SELECT {cols} FROM read_parquet([{', '.join(_literal(f) for f in files)}])"
+
+
+def _reader(snap: Snapshot) -> duckdb.DuckDBPyConnection:
+    """A connection for `query`: views over the snapshot's Parquet files, which are the only files it
+    may open (`allowed_paths`); no other file, no extension, settings locked, within the memory limit."""
+    found = {
+        name: _files(_uri(table), snap.pinned[name], snap.token) if name in snap.pinned else ((), frozenset())
+        for name, table in _all_tables().items()
+        if name in TABLES or name in snap.rollups
+    }
+    scans = {name: _scan_sql(_all_tables()[name], *files) for name, files in found.items()}
+    paths = [path for files, _ in found.values() for path in files]
+    con = duckdb.connect(
+        config={
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+            "allow_community_extensions": False,
+            "memory_limit": config.load().warehouse_memory_limit,
+        }
+    )
+    try:
+        con.execute("SET parquet_metadata_cache = true")  # data files never change: footers read once
+        con.execute("SET parquet_metadata_cache = true")  # data files never change: footers read once
+        if paths:
+            con.execute("SET allowed_paths = ?", [paths])
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
+        for name, scan in scans.items():
+            con.execute(f"CREATE VIEW {name} AS {scan}")
+        for name, (base, select) in ROLLUPS.items():
+            if name not in scans:  # written before rollups were stored: summed on the fly
+                con.execute(f"CREATE VIEW {name} AS {select.format(source=base)}")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
 class _Cache:
-    """Per process: tables loaded into DuckDB memory, rebuilt when the snapshot changes."""
+    """Per process: the reader connection of the latest snapshot, opened again when it changes."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.key: tuple[str, str] | None = None
+        self.key: tuple[str, str, str] | None = None
         self.con: duckdb.DuckDBPyConnection | None = None
-        self.loaded: set[str] = set()
 
 
 _cache = _Cache()
-_WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def query(
@@ -571,27 +715,30 @@ def query(
 ) -> pd.DataFrame:
     """Run one SELECT over the latest snapshot and return a DataFrame.
 
+    The tables are views over the snapshot's Parquet files, read where they lie: DuckDB reads only
+    the columns and row groups a query needs, and nothing is copied into memory ahead of it.
     `max_rows`: a result with more rows is refused (QueryError), not cut short. `timeout`: seconds
-    before the query is interrupted (QueryError). `cached` (default): tables the statement names are
-    loaded into DuckDB memory once per snapshot, so repeated dashboard queries run at in-memory speed;
-    otherwise the query reads the snapshot's files directly (better for one-off queries).
+    before the query is interrupted (QueryError). `cached` (default): the connection (its views and
+    the files' footers) is kept per process until the next snapshot; otherwise one is opened for
+    this query alone.
     """
     ensure_read_only(sql)
     if max_rows is not None and max_rows < 0:
         raise InputError("max_rows must be 0 or more")
     if timeout is not None and timeout <= 0:
         raise InputError("timeout must be more than 0 seconds")
-    con = _cached_connection(sql).cursor() if cached else connect()
+    con = _cached_connection().cursor() if cached else _reader(snapshot())
     timer = threading.Timer(timeout, con.interrupt) if timeout else None
     try:
         if timer:
             timer.start()
-        relation = con.sql(sql, params=params) if params is not None else con.sql(sql)
-        if relation is None:  # not a query after all: nothing to return
-            raise ReadOnlyError("the warehouse is read-only here: only one SELECT statement is allowed")
-        if max_rows is not None:
-            relation = relation.limit(max_rows + 1)
-        frame = relation.df()
+        if max_rows is None:  # bound once and run (a relation would bind the views twice)
+            frame = con.execute(sql, params).df()
+        else:
+            relation = con.sql(sql, params=params) if params is not None else con.sql(sql)
+            if relation is None:  # not a query after all: nothing to return
+                raise ReadOnlyError("the warehouse is read-only here: only one SELECT statement is allowed")
+            frame = relation.limit(max_rows + 1).df()
     except duckdb.InterruptException:
         raise QueryError(
             f"the query ran longer than {timeout:g} s and was stopped (timeout, --timeout)"
@@ -610,33 +757,13 @@ def query(
     return frame
 
 
-def _cached_connection(sql: str) -> duckdb.DuckDBPyConnection:
+def _cached_connection() -> duckdb.DuckDBPyConnection:
     snap = snapshot()
-    key = (str(root()), snap.id)
-    wanted = {w.lower() for w in _WORDS.findall(sql)} & (set(TABLES) | set(ROLLUPS))
+    key = (str(root()), snap.id, config.load().warehouse_memory_limit)
     with _cache.lock:
         if _cache.key != key or _cache.con is None:
-            _cache.con, _cache.key, _cache.loaded = duckdb.connect(config=READ_ONLY_SETTINGS), key, set()
-            for name in TABLES:  # every name resolves, even before it is loaded
-                _cache.con.register(f"__{name}", reader_schema(TABLES[name].schema).empty_table())
-                _cache.con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM __{name}")
-            for name, (base, select) in ROLLUPS.items():
-                _cache.con.execute(f"CREATE OR REPLACE VIEW {name} AS {select.format(source=base)}")
-        con = _cache.con
-        for name in sorted(wanted - _cache.loaded):
-            base, select = ROLLUPS.get(name, (name, "SELECT * FROM {source}"))
-            if base in _cache.loaded:
-                source = f"__mem_{base}"
-            else:
-                source = f"__src_{name}"
-                con.register(source, _dataset(base, snap))
-            order = " ORDER BY date" if "date" in TABLES[base].columns else ""  # zone maps prune date ranges
-            con.execute(f"CREATE OR REPLACE TABLE __mem_{name} AS {select.format(source=source)}{order}")
-            if source.startswith("__src_"):
-                con.unregister(source)
-            con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM __mem_{name}")
-            _cache.loaded.add(name)
-    return con
+            _cache.con, _cache.key = _reader(snap), key
+        return _cache.con
 
 
 def ensure_read_only(sql: str) -> None:

@@ -178,18 +178,47 @@ FX_RATES = Table(
 
 TABLES: dict[str, Table] = {t.name: t for t in (CAMPAIGN_DAILY, AD_DAILY, ACCOUNTS, CAMPAIGNS, ADS, FX_RATES)}
 
-#: Views derived from a base table: name -> (base table, SELECT over "{source}").
+ACCOUNT_DAILY = Table(
+    "account_daily",
+    pa.schema(
+        [
+            pa.field("date", pa.date32()),
+            pa.field("platform", pa.string()),
+            pa.field("account_id", pa.string()),
+            pa.field("currency", pa.string()),
+            pa.field("reporting_currency", pa.string()),
+            pa.field("impressions", pa.int64()),
+            pa.field("clicks", pa.int64()),
+            pa.field("spend", pa.float64()),
+            pa.field("conversions", pa.float64()),
+            pa.field("conversion_value", pa.float64()),
+            pa.field("spend_reporting", pa.float64()),
+            pa.field("conversion_value_reporting", pa.float64()),
+            pa.field("campaign_days", pa.int64()),
+        ]
+    ),
+    ("date", "platform", "account_id", "currency", "reporting_currency"),
+    (),
+)
+
+#: Rollups derived from a base table: name -> (base table, SELECT over "{source}").
 #: `account_daily` is campaign_daily summed per account and day: every Overview number comes from it,
-#: so dashboards read thousands of rows instead of millions.
+#: so dashboards read thousands of rows instead of millions. Each rollup is a Delta table of its own
+#: (`ROLLUP_TABLES`), rewritten by every commit that changes its base and published in the same
+#: snapshot; a warehouse written before rollups were stored reads this SELECT as a view instead.
 ROLLUPS: dict[str, tuple[str, str]] = {
     "account_daily": (
         "campaign_daily",
         """SELECT date, platform, account_id, currency, reporting_currency,
-                  sum(impressions) AS impressions, sum(clicks) AS clicks, sum(spend) AS spend,
-                  sum(conversions) AS conversions, sum(conversion_value) AS conversion_value,
+                  sum(impressions)::BIGINT AS impressions, sum(clicks)::BIGINT AS clicks,
+                  sum(spend) AS spend, sum(conversions) AS conversions,
+                  sum(conversion_value) AS conversion_value,
                   sum(spend_reporting) AS spend_reporting,
                   sum(conversion_value_reporting) AS conversion_value_reporting,
-                  count(*) AS campaign_days
+                  count(*)::BIGINT AS campaign_days
            FROM {source} GROUP BY ALL""",
     ),
 }
+
+#: The stored rollups' tables (their schema and key), by name.
+ROLLUP_TABLES: dict[str, Table] = {"account_daily": ACCOUNT_DAILY}
