@@ -8,7 +8,7 @@ export ADOPS_HOME ?= $(CURDIR)/data
 PORT ?= 8501
 SIDECAR_PORT ?= 8765
 
-.PHONY: install run test lint typecheck pytest bench clean-data
+.PHONY: install run test lint typecheck pytest bench clean-data docs
 
 install: $(STAMP)
 
@@ -23,8 +23,8 @@ run: install
 	$(BIN)/python -m adops.launcher --port $(PORT) --sidecar-port $(SIDECAR_PORT)
 
 lint: install
-	$(BIN)/ruff check adops pages tests benchmarks app.py
-	$(BIN)/ruff format --check adops pages tests benchmarks app.py
+	$(BIN)/ruff check adops pages tests benchmarks app.py mkdocs_hooks
+	$(BIN)/ruff format --check adops pages tests benchmarks app.py mkdocs_hooks
 
 typecheck: install
 	$(BIN)/mypy
@@ -33,6 +33,9 @@ pytest: install
 	$(BIN)/python -m pytest
 
 test: lint typecheck pytest
+
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
 bench: install
 	$(BIN)/python -m benchmarks
