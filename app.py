@@ -15,6 +15,7 @@ navigation = st.navigation(
     {
         "Command center": [
             st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+            st.Page("pages/analysis.py", title="Cross-platform analysis", icon=":material/query_stats:"),
             st.Page("pages/ab_testing.py", title="A/B testing", icon=":material/science:"),
             st.Page("pages/forecast.py", title="Forecast", icon=":material/trending_up:"),
             st.Page("pages/budget.py", title="Budget", icon=":material/savings:"),

@@ -114,7 +114,7 @@ def cohort_curves(filters: Filters, since: date, max_age_days: int = 90) -> pd.D
             .reindex(ages, fill_value=0.0)
             .reset_index()
         )
-        part.insert(0, "cohort", cohort)
+        part.insert(0, "cohort", [cohort] * len(part))
         part.insert(1, "campaigns", int(row["campaigns"]))
         curves.append(part)
     out = pd.concat(curves, ignore_index=True)

@@ -113,7 +113,7 @@ def detect(frame: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
         out.loc[tested, "q_value"] = q
         verdict[tested] = np.where(reject, "real", "noise")
     direction = np.select([out["slope"] > 0, out["slope"] < 0], ["increasing", "decreasing"], default="flat")
-    out["direction"] = np.where(tested, direction, None)
+    out["direction"] = pd.Series(direction, index=out.index, dtype=object).where(tested, None)
     out["verdict"] = verdict
     order = out["verdict"].map({"real": 0, "noise": 1, "too short": 2})
     return (
