@@ -35,6 +35,7 @@ from adops.notify.cli import notify_app, webhooks_app
 from adops.optimize.cli import app as optimize_app
 from adops.optimize.plans_cli import plans_app
 from adops.warehouse.cli import app as warehouse_app
+from adops.workflows.cli import app as workflow_app
 
 app = new_app(
     "Ad Ops Command Center: sync, query and analyse advertising across six ad platforms.", name="adops"
@@ -51,6 +52,7 @@ app.add_typer(jobs_app, name="jobs")
 app.add_typer(warehouse_app, name="warehouse")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(notify_app, name="notify")
+app.add_typer(workflow_app, name="workflow")
 
 
 # ---------------------------------------------------------------------------- workspace

@@ -395,6 +395,18 @@ class Analysis(_Table):
     fatigue: Fatigue = Field(default_factory=Fatigue)
 
 
+class WorkflowSettings(_Table):
+    """`[workflows.NAME]`: how one workflow may skip approval (adops.workflows.approval)."""
+
+    #: approve automatically when every change is a budget or bid moving by at most this fraction
+    #: (0.2 = 20%); unset: every run that changes a platform waits for a person
+    auto_approve_max_change: Annotated[float, Field(gt=0, le=1)] | None = None
+    #: ... and the run changes at most this many entities
+    auto_approve_max_changes: Annotated[int, Field(ge=1, le=1000)] = 20
+    #: a run waiting this long for approval is cancelled (nothing changed)
+    approval_timeout_hours: Annotated[float, Field(gt=0, le=24 * 90)] = 72.0
+
+
 class Environment(BaseSettings):
     """The `ADOPS_*` variables that shape the workspace, read here and nowhere else in this package."""
 
@@ -455,6 +467,7 @@ class Settings(BaseSettings):
     notifications: Notifications = Field(default_factory=Notifications)
     webhooks: Webhooks = Field(default_factory=Webhooks)
     integrations: Integrations = Field(default_factory=Integrations)
+    workflows: dict[str, WorkflowSettings] = Field(default_factory=dict)  # [workflows.NAME]
     analysis: Analysis = Field(default_factory=Analysis)
     #: DuckDB's memory limit in each process that reads the warehouse ("512MiB", "2GB"); spills beyond it
     warehouse_memory_limit: Annotated[str, Field(max_length=20)] = "1GiB"

@@ -45,6 +45,7 @@ QUEUES: dict[str, QueueSpec] = {
         QueueSpec("syncs", 1, 0.2, "warehouse writers: syncs, maintenance, account purges (one at a time)"),
         QueueSpec("compute", 2, 0.5, "forecasts and response-curve fits (two at a time)"),
         QueueSpec("changes", 1, 0.2, "changes to the ad platforms: budget plans, rollouts (one at a time)"),
+        QueueSpec("workflows", 16, 0.2, "workflow runs and their changes (16 at a time)"),
         QueueSpec(
             "light", 4, 0.2, "short work: winner decisions, connection checks, schedule ticks, retention"
         ),
@@ -95,6 +96,10 @@ KINDS: dict[str, Kind] = {
         Kind("budget_plan.run", "Budget plan run", "changes", _without("actor")),
         Kind("experiment.rollout", "A/B rollout", "changes", _without("actor")),
         Kind("jobs.prune", "Job history retention", "light"),
+        Kind("workflow.run", "Workflow run", "workflows"),
+        Kind("workflow.apply", "Workflow changes", "workflows"),
+        Kind("workflow.undo", "Workflow undo", "changes", _without("by")),
+        Kind("workflow.approve", "Workflow approval", "light", _without("by")),
         Kind("schedule.tick", "Schedule tick", "light", public=False),
     )
 }

@@ -351,3 +351,4 @@ def schedule_tick(scheduled_at: Any, context: dict[str, Any]) -> Result:
         raise InputError(f"schedule names an unknown job kind {kind[:80]!r}")
     params = dict(context.get("params") or {})
     return {"scheduled_at": str(scheduled_at), "job_id": enqueue_child(kind, params)}
+from adops.workflows import runner as _workflow_runs  # noqa: E402, F401  (workflow.run, .undo, .approve)

@@ -59,6 +59,7 @@ def load_world() -> World:
             for k, items in state.get("statuses", {}).items()
         },
         created=list(state.get("created", [])),
+        bids={k: float(v) for k, v in state.get("bids", {}).items()},
     )
 
 
