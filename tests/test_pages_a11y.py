@@ -1,0 +1,145 @@
+"""Every page in app.py's menu, in headless chromium against the app as `make run` starts it on a demo
+workspace: it draws its content with no exception, and axe-core finds no serious or critical WCAG 2.1 AA
+violation. Pages are read from app.py, so a page added to the menu is covered without an edit here.
+
+Screenshots and each page's axe report are kept in test-artifacts/browser/ (git-ignored; set
+ADOPS_TEST_ARTIFACTS to put them elsewhere), with the seconds each page took to draw (recorded, not
+asserted: speed lives in benchmarks/).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser import MARKS, command_center, launch
+
+pytestmark = MARKS
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = Path(os.environ.get("ADOPS_TEST_ARTIFACTS", ROOT / "test-artifacts")) / "browser"
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+BLOCKING = {"serious", "critical"}
+#: what a drawn page shows beyond its title: a table, a chart, a KPI, a message, a form or a button
+CONTENT = ", ".join(
+    f'[data-testid="{t}"]'
+    for t in (
+        "stDataFrame",
+        "stTable",
+        "stPlotlyChart",
+        "stMetric",
+        "stAlert",
+        "stForm",
+        "stButton",
+        "stExpander",
+    )
+)
+
+
+@dataclass(frozen=True)
+class MenuPage:
+    """One `st.Page(...)` of app.py's menu: its file, title and URL path."""
+
+    script: str
+    title: str
+    url_path: str
+
+
+def menu_pages(app: Path = ROOT / "app.py") -> list[MenuPage]:
+    """The pages app.py puts in its menu, read from its `st.Page(...)` calls (not run)."""
+    pages = []
+    for node in ast.walk(ast.parse(app.read_text())):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "Page" and node.args:
+            script = ast.literal_eval(node.args[0])
+            kw = {k.arg: ast.literal_eval(k.value) for k in node.keywords if k.arg}
+            default = Path(script).stem
+            path = "" if kw.get("default") else kw.get("url_path", default)
+            pages.append(MenuPage(script, kw.get("title", default), path))
+    return pages
+
+
+PAGES = menu_pages()
+
+
+def test_the_menu_is_read_from_app_py() -> None:
+    assert PAGES and PAGES[0].url_path == "" and PAGES[0].title == "Overview"
+    assert all((ROOT / p.script).exists() for p in PAGES), [p.script for p in PAGES]
+    assert len({p.url_path for p in PAGES}) == len(PAGES)
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The demo workspace and `make run` on free ports, once for every page of this module."""
+    home = tmp_path_factory.mktemp("a11y-home")
+    saved = {k: os.environ.get(k) for k in ("ADOPS_HOME", "ADOPS_TODAY", "ADOPS_SIDECAR_URL")}
+    os.environ.update(ADOPS_HOME=str(home), ADOPS_TODAY="2026-11-24")
+    os.environ.pop("ADOPS_SIDECAR_URL", None)  # the launcher points the app at its own sidecar
+    try:
+        from adops import store
+        from adops.ingest import build_demo
+
+        store.reset()
+        assert build_demo(days=60, seed=7, campaigns_per_account=(3, 5)).status == "success"
+        with command_center(tmp_path_factory.mktemp("a11y-log") / "launcher.log") as (port, _):
+            yield f"http://127.0.0.1:{port}"
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture(scope="module")
+def browser_page(app_url: str) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = launch(p)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(app_url)  # the first visit starts the app's session; every later page reuses it
+        page.get_by_role("heading", level=1).first.wait_for(timeout=120_000)
+        yield page
+        browser.close()
+
+
+@pytest.mark.parametrize("menu_page", PAGES, ids=[p.url_path or "overview" for p in PAGES])
+def test_page_draws_its_content_and_passes_axe(menu_page: MenuPage, app_url: str, browser_page: Any) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import expect
+
+    page = browser_page
+    name = menu_page.url_path or "overview"
+    started = time.monotonic()
+    page.goto(f"{app_url}/{menu_page.url_path}")
+    expect(page.get_by_role("heading", level=1, name=menu_page.title)).to_be_visible(timeout=30_000)
+    main = page.get_by_test_id("stMain")
+    expect(main.locator(CONTENT).first).to_be_visible(timeout=30_000)
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=60_000)  # the script finished
+    if main.get_by_test_id("stPlotlyChart").count():
+        expect(main.locator(".main-svg").first).to_be_visible(timeout=30_000)  # plotly draws after the script
+    drawn_s = time.monotonic() - started
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    report = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_21_AA}})
+    violations = report.response["violations"]
+    (ARTIFACTS / f"{name}.axe.json").write_text(
+        json.dumps(
+            {"page": menu_page.title, "drawn_s": round(drawn_s, 2), "violations": violations}, indent=2
+        )
+    )
+    blocking = [
+        f"{v['id']} ({v['impact']}, {len(v['nodes'])}x): {v['help']} e.g. {v['nodes'][0]['target']}"
+        for v in violations
+        if v["impact"] in BLOCKING
+    ]
+    assert not blocking, f"{menu_page.title}: " + "; ".join(blocking)
