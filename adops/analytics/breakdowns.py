@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from adops import warehouse
-from adops.analytics.kpis import KPIS, add_kpis
+from adops.analytics.kpis import add_kpis, kpi
+from adops.analytics.kpis import sql as kpi_sql
 from adops.analytics.overview import Filters
 from adops.config import PLATFORM_NAMES
 from adops.errors import InputError
@@ -124,42 +124,36 @@ def breakdown(filters: Filters, level_name: str) -> pd.DataFrame:
     absolute; `<metric>_change_pct`, relative, NaN where the previous value is 0 or missing).
 
     Columns also name the entity for people (`name`) and for workflows (`entity_type`, `entity_id`).
-    Sorted by spend, largest first.
+    Sorted by spend, largest first. One query: sums, KPIs (`kpis.sql`) and names are taken in DuckDB.
     """
     lvl = level(level_name)
-    previous = filters.previous
-    clause, params = where(filters, start=previous.start)
+    clause, params = where(filters, start=filters.previous.start)
     keys = ", ".join(lvl.keys)
-    now = ", ".join(
-        f"coalesce(sum({col}) FILTER (WHERE date >= ?), 0)::DOUBLE AS {name}" for name, col in _SUMS.items()
-    )
-    before = ", ".join(
+    sums = ", ".join(
+        f"coalesce(sum({col}) FILTER (WHERE date >= ?), 0)::DOUBLE AS {name}, "
         f"coalesce(sum({col}) FILTER (WHERE date < ?), 0)::DOUBLE AS {name}_prev"
         for name, col in _SUMS.items()
     )
-    frame = warehouse.query(
-        f"SELECT {keys}, {now}, {before} FROM {lvl.table} WHERE {clause} GROUP BY ALL",
-        [filters.start] * len(_SUMS) + [filters.start] * len(_SUMS) + params,
-    )
-    frame = frame[
-        (frame[list(_SUMS)].abs().sum(axis=1) > 0) | (frame[[f"{m}_prev" for m in _SUMS]].sum(axis=1) > 0)
-    ]
-    current = add_kpis(frame[[*lvl.keys, *_SUMS]])
-    prior = add_kpis(
-        frame[[*lvl.keys, *(f"{m}_prev" for m in _SUMS)]].rename(columns=lambda c: c.removesuffix("_prev"))
-    )
-    out = current[[*lvl.keys, *METRICS]].copy()
+    values = []
     for metric in METRICS:
-        out[f"{metric}_prev"] = prior[metric].to_numpy()
-        out[f"{metric}_change"] = out[metric] - out[f"{metric}_prev"]
-        base = out[f"{metric}_prev"].replace(0, np.nan)
-        out[f"{metric}_change_pct"] = out[f"{metric}_change"] / base
-    out = out.sort_values(["spend", *lvl.keys], ascending=[False] + [True] * len(lvl.keys), ignore_index=True)
-    names = _names(lvl, out)
-    out.insert(len(lvl.keys), "name", names)
-    out.insert(len(lvl.keys) + 1, "entity_type", lvl.entity_type)
-    out.insert(len(lvl.keys) + 2, "entity_id", out[lvl.id_column].astype(str))
-    return out
+        now = metric if metric in _SUMS else kpi_sql(metric)
+        before = f"{metric}_prev" if metric in _SUMS else kpi_sql(metric, "{}_prev")
+        change = f"({now} - {before})"
+        values.append(
+            f"{now} AS {metric}, {before} AS {metric}_prev, {change} AS {metric}_change, "
+            f"{change} / nullif({before}, 0) AS {metric}_change_pct"
+        )
+    name_sql, join = _name_sql(lvl)
+    active = " OR ".join(f"{m} <> 0 OR {m}_prev <> 0" for m in _SUMS)
+    return warehouse.query(
+        f"""WITH s AS (SELECT {keys}, {sums} FROM {lvl.table} WHERE {clause} GROUP BY ALL)
+            SELECT {", ".join(f"s.{k}" for k in lvl.keys)}, {name_sql} AS name,
+                   '{lvl.entity_type}' AS entity_type, s.{lvl.id_column}::VARCHAR AS entity_id, {", ".join(values)}
+            FROM s {join}
+            WHERE {active}
+            ORDER BY spend DESC, {", ".join(f"s.{k}" for k in lvl.keys)}""",
+        [filters.start] * (2 * len(_SUMS)) + params,
+    )
 
 
 def series(
@@ -221,43 +215,42 @@ class Tile:
 
 def tiles(filters: Filters) -> list[Tile]:
     """The analysis page's tiles: every summed metric and KPI, this period against the previous one."""
-    table = breakdown(filters, "platform")
-    now = {m: float(table[m].sum()) for m in _SUMS}
-    before = {m: float(table[f"{m}_prev"].sum()) for m in _SUMS}
+    clause, params = where(filters, start=filters.previous.start)
+    sums = ", ".join(
+        f"coalesce(sum({col}) FILTER (WHERE date >= ?), 0)::DOUBLE AS {name}, "
+        f"coalesce(sum({col}) FILTER (WHERE date < ?), 0)::DOUBLE AS {name}_prev"
+        for name, col in _SUMS.items()
+    )
+    row = warehouse.query(
+        f"SELECT {sums} FROM account_daily WHERE {clause}", [filters.start] * (2 * len(_SUMS)) + params
+    ).iloc[0]
+    now = {m: float(row[m]) for m in _SUMS}
+    before = {m: float(row[f"{m}_prev"]) for m in _SUMS}
     out = []
     for metric in METRICS:
         if metric in _SUMS:
             out.append(Tile(metric, now[metric], before[metric]))
         else:
-            num, den, scale, _ = KPIS[metric]
-            out.append(
-                Tile(metric, _ratio(now[num], now[den], scale), _ratio(before[num], before[den], scale))
-            )
+            out.append(Tile(metric, kpi(metric, now), kpi(metric, before)))
     return out
-
-
-def _ratio(num: float, den: float, scale: float) -> float:
-    return num / den * scale if den else math.nan
 
 
 def _key_sql(lvl: Level) -> str:
     return " || ':' || ".join(lvl.keys) if len(lvl.keys) > 1 else lvl.keys[0]
 
 
-def _names(lvl: Level, frame: pd.DataFrame) -> pd.Series:
-    """What people call each entity: the platform's name, the account's, the campaign's, the ad's."""
-    if frame.empty:
-        return pd.Series([], dtype=object)
+def _name_sql(lvl: Level) -> tuple[str, str]:
+    """What people call each entity (the platform's, account's, campaign's or ad's own name, the id
+    when none is stored), as a SQL expression and the join it needs."""
     if lvl.name == "platform":
-        return frame["platform"].map(lambda p: PLATFORM_NAMES.get(p, p))
-    if lvl.name == "account":
-        table, name, keys = "accounts", "account_name", ["platform", "account_id"]
-    elif lvl.name == "campaign":
-        table, name, keys = "campaigns", "campaign_name", ["platform", "account_id", "campaign_id"]
-    elif lvl.name == "ad_group":
-        table, name, keys = "ads", "ad_group_name", ["platform", "account_id", "ad_group_id"]
-    else:
-        table, name, keys = "ads", "ad_name", ["platform", "account_id", "ad_id"]
-    lookup = warehouse.query(f"SELECT DISTINCT ON ({', '.join(keys)}) {', '.join(keys)}, {name} FROM {table}")
-    named = frame[keys].merge(lookup, on=keys, how="left")[name]
-    return named.fillna(frame[lvl.id_column]).astype(str).reset_index(drop=True).set_axis(frame.index)
+        cases = " ".join(f"WHEN '{key}' THEN '{text}'" for key, text in PLATFORM_NAMES.items())
+        return f"CASE s.platform {cases} ELSE s.platform END", ""
+    table, column, keys = {
+        "account": ("accounts", "account_name", ("platform", "account_id")),
+        "campaign": ("campaigns", "campaign_name", ("platform", "account_id", "campaign_id")),
+        "ad_group": ("ads", "ad_group_name", ("platform", "account_id", "ad_group_id")),
+        "creative": ("ads", "ad_name", ("platform", "account_id", "ad_id")),
+    }[lvl.name]
+    on = " AND ".join(f"s.{k} = n.{k}" for k in keys)
+    lookup = f"(SELECT DISTINCT ON ({', '.join(keys)}) {', '.join(keys)}, {column} FROM {table})"
+    return f"coalesce(n.{column}, s.{lvl.id_column})", f"LEFT JOIN {lookup} n ON {on}"

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from datetime import date
 
-import numpy as np
 import pandas as pd
 
 from adops import warehouse
 from adops.analytics import memo
+from adops.analytics.kpis import sql as kpi_sql
 from adops.analytics.overview import Filters
 from adops.errors import InputError
 
@@ -78,48 +78,47 @@ def cohort_curves(filters: Filters, since: date, max_age_days: int = 90) -> pd.D
     ]
     if found.empty:
         return pd.DataFrame(columns=columns)
-    daily = warehouse.query(
-        """
+    return warehouse.query(
+        f"""
         WITH l AS (
             SELECT unnest(?::VARCHAR[]) AS platform, unnest(?::VARCHAR[]) AS account_id,
                    unnest(?::VARCHAR[]) AS campaign_id, unnest(?::DATE[]) AS launch
+        ), members AS (
+            SELECT date_trunc('month', launch)::DATE AS cohort, count(*) AS campaigns, max(launch) AS last_launch
+            FROM l GROUP BY ALL
+        ), ages AS (  -- each curve up to the age its youngest member has reached
+            SELECT cohort, campaigns,
+                   unnest(range(0, least(?::INTEGER, ?::DATE - last_launch) + 1)) AS age_days
+            FROM members
+        ), daily AS (
+            SELECT date_trunc('month', l.launch)::DATE AS cohort, (c.date - l.launch) AS age_days,
+                   sum(c.spend_reporting) AS spend, sum(c.conversion_value_reporting) AS conversion_value
+            FROM campaign_daily c
+            JOIN l ON c.platform = l.platform AND c.account_id = l.account_id AND c.campaign_id = l.campaign_id
+            WHERE c.date BETWEEN ? AND ? AND c.date - l.launch <= ?
+            GROUP BY ALL
+        ), curves AS (
+            SELECT a.cohort, a.campaigns, a.age_days, coalesce(d.spend, 0) AS spend,
+                   coalesce(d.conversion_value, 0) AS conversion_value,
+                   sum(coalesce(d.spend, 0)) OVER w AS cum_spend,
+                   sum(coalesce(d.conversion_value, 0)) OVER w AS cum_conversion_value
+            FROM ages a LEFT JOIN daily d ON a.cohort = d.cohort AND a.age_days = d.age_days
+            WINDOW w AS (PARTITION BY a.cohort ORDER BY a.age_days)
         )
-        SELECT date_trunc('month', l.launch)::DATE AS cohort, (c.date - l.launch) AS age_days,
-               sum(c.spend_reporting) AS spend, sum(c.conversion_value_reporting) AS conversion_value
-        FROM campaign_daily c
-        JOIN l ON c.platform = l.platform AND c.account_id = l.account_id AND c.campaign_id = l.campaign_id
-        WHERE c.date BETWEEN ? AND ? AND c.date - l.launch <= ?
-        GROUP BY ALL
+        SELECT cohort, campaigns, age_days, spend, conversion_value, cum_spend,
+               cum_conversion_value AS cum_value, {kpi_sql("roas", "cum_{}")} AS cum_roas,
+               cum_spend / campaigns AS cum_spend_per_campaign
+        FROM curves ORDER BY cohort, age_days
         """,
         [
             found["platform"].tolist(),
             found["account_id"].tolist(),
             found["campaign_id"].tolist(),
             found["launch"].tolist(),
+            max_age_days,
+            filters.end,
             since,
             filters.end,
             max_age_days,
         ],
-    )
-    found = found.assign(cohort=[d.replace(day=1) for d in found["launch"]])
-    members = found.groupby("cohort").agg(campaigns=("campaign_id", "size"), last_launch=("launch", "max"))
-    daily["cohort"] = pd.to_datetime(daily["cohort"]).dt.date
-    curves = []
-    for cohort, row in members.iterrows():
-        reach = min(max_age_days, (filters.end - row["last_launch"]).days)
-        ages = pd.RangeIndex(0, reach + 1, name="age_days")
-        part = (
-            daily[daily["cohort"] == cohort]
-            .set_index("age_days")[["spend", "conversion_value"]]
-            .reindex(ages, fill_value=0.0)
-            .reset_index()
-        )
-        part.insert(0, "cohort", [cohort] * len(part))
-        part.insert(1, "campaigns", int(row["campaigns"]))
-        curves.append(part)
-    out = pd.concat(curves, ignore_index=True)
-    out["cum_spend"] = out.groupby("cohort")["spend"].cumsum()
-    out["cum_value"] = out.groupby("cohort")["conversion_value"].cumsum()
-    out["cum_roas"] = out["cum_value"] / out["cum_spend"].replace(0, np.nan)
-    out["cum_spend_per_campaign"] = out["cum_spend"] / out["campaigns"]
-    return out[columns]
+    ).assign(cohort=lambda d: pd.to_datetime(d["cohort"]).dt.date)[columns]

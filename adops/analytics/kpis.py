@@ -75,6 +75,16 @@ def add_kpis(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def sql(name: str, column: str = "{}") -> str:
+    """The KPI as a DuckDB expression over summed columns, NULL when the denominator is 0.
+
+    `column` names a sum: `"{}_prev"` reads `spend_prev` and `clicks_prev` for the previous period.
+    """
+    num, den, scale, _ = KPIS[name]
+    factor = f" * {scale:g}" if scale != 1 else ""
+    return f"({column.format(num)}::DOUBLE / nullif({column.format(den)}, 0){factor})"
+
+
 def higher_is_better(name: str) -> bool:
     return KPIS[name][3] if name in KPIS else True
 

@@ -165,8 +165,8 @@ def breakdown_tab(filters: Filters, level: str, grain: str, metric: str, currenc
 
 def _selectable_table(table: pd.DataFrame, lvl: breakdowns.Level, metric: str, currency: str) -> None:
     """The breakdown table; the rows picked go to session state as (platform, account_id, type, id)."""
-    shown = ["platform_label", "name", *breakdowns.METRICS, "spend_change_pct", f"{metric}_change_pct"]
-    shown = list(dict.fromkeys(shown))
+    first = ["name"] if lvl.name == "platform" else ["platform_label", "name"]
+    shown = list(dict.fromkeys([*first, *breakdowns.METRICS, "spend_change_pct", f"{metric}_change_pct"]))
     config_ = {
         "platform_label": "Platform",
         "name": lvl.label,

@@ -42,7 +42,8 @@ def test_demo_workspace_shows_tiles_charts_table_and_download(demo: Path) -> Non
     assert all(m.value not in ("", "–") for m in at.metric)
     assert all(m.proto.delta for m in at.metric)  # every tile compares with the previous period
     table = at.dataframe[0].value
-    assert set(table["platform_label"]) == {
+    assert "platform_label" not in table  # one Platform column at the platform level
+    assert set(table["name"]) == {
         "Google Ads",
         "Meta",
         "Pinterest",
@@ -62,7 +63,7 @@ def test_demo_workspace_shows_tiles_charts_table_and_download(demo: Path) -> Non
 def test_filters_level_and_selection(demo: Path) -> None:
     at = run_page()
     at.multiselect(key="analysis-platforms").set_value(["linkedin"]).run()
-    assert set(at.dataframe[0].value["platform_label"]) == {"LinkedIn"}
+    assert set(at.dataframe[0].value["name"]) == {"LinkedIn"}
     at.selectbox(key="analysis-level").set_value("campaign").run()
     assert not at.exception
     campaigns = at.dataframe[0].value

@@ -1,0 +1,235 @@
+"""The Cross-platform analysis page's queries at N rows of ad_daily, against the same aggregates written by
+hand in DuckDB on the same Parquet files; and creative-fatigue precision and recall on sandbox truth.
+
+`make bench` runs 1M rows; the 10M figure in docs/benchmarks.md comes from
+`python -m benchmarks.bench_analysis --rows 10000000`.
+
+Each query runs warm (its first run loads the table into DuckDB memory and fills the per-snapshot
+results) `REPEAT` times; p50 and p95 in ms. The hand-written query reads the Delta table's files with
+`read_parquet` on a plain DuckDB connection, as someone would without the warehouse module.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+from datetime import date, timedelta
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from deltalake import DeltaTable
+
+from adops import warehouse
+from adops.analytics import breakdowns, cohorts, fatigue, memo, overview, trends
+from adops.analytics.overview import Filters
+from adops.warehouse import delta
+from adops.warehouse.tables import TABLES
+from benchmarks._workspace import pct, synthetic_daily, timings, workspace
+
+REPEAT = 30
+END = date(2026, 11, 24)
+LAST_28 = Filters(END - timedelta(days=27), END)
+PREVIOUS_START = LAST_28.previous.start
+SUMS = """sum(impressions) AS impressions, sum(clicks) AS clicks, sum(spend_reporting) AS spend,
+          sum(conversions) AS conversions, sum(conversion_value_reporting) AS conversion_value"""
+NOW_AND_BEFORE = f"""
+    sum(spend_reporting) FILTER (WHERE date >= DATE '{LAST_28.start}') AS spend,
+    sum(conversion_value_reporting) FILTER (WHERE date >= DATE '{LAST_28.start}') AS value,
+    sum(impressions) FILTER (WHERE date >= DATE '{LAST_28.start}') AS impressions,
+    sum(clicks) FILTER (WHERE date >= DATE '{LAST_28.start}') AS clicks,
+    sum(conversions) FILTER (WHERE date >= DATE '{LAST_28.start}') AS conversions,
+    sum(spend_reporting) FILTER (WHERE date < DATE '{LAST_28.start}') AS spend_prev,
+    sum(conversion_value_reporting) FILTER (WHERE date < DATE '{LAST_28.start}') AS value_prev,
+    sum(impressions) FILTER (WHERE date < DATE '{LAST_28.start}') AS impressions_prev,
+    sum(clicks) FILTER (WHERE date < DATE '{LAST_28.start}') AS clicks_prev,
+    sum(conversions) FILTER (WHERE date < DATE '{LAST_28.start}') AS conversions_prev"""
+BOTH_PERIODS = f"date BETWEEN DATE '{PREVIOUS_START}' AND DATE '{END}'"
+LAST_WEEK = f"date BETWEEN DATE '{END - timedelta(days=6)}' AND DATE '{END}'"
+# page query -> (the analysis call, the same aggregate by hand over the files)
+QUERIES: dict[str, tuple[Callable[[], object], str]] = {
+    "date bounds": (overview.date_bounds, "SELECT min(date), max(date) FROM campaign_daily"),
+    "KPI tiles (2 periods)": (
+        lambda: breakdowns.tiles(LAST_28),
+        f"SELECT platform, {NOW_AND_BEFORE} FROM campaign_daily WHERE {BOTH_PERIODS} GROUP BY ALL",
+    ),
+    "breakdown: account": (
+        lambda: breakdowns.breakdown(LAST_28, "account"),
+        f"SELECT platform, account_id, {NOW_AND_BEFORE} FROM campaign_daily WHERE {BOTH_PERIODS} GROUP BY ALL",
+    ),
+    "breakdown: campaign": (
+        lambda: breakdowns.breakdown(LAST_28, "campaign"),
+        f"SELECT platform, account_id, campaign_id, {NOW_AND_BEFORE} FROM campaign_daily "
+        f"WHERE {BOTH_PERIODS} GROUP BY ALL",
+    ),
+    "breakdown: ad group": (
+        lambda: breakdowns.breakdown(LAST_28, "ad_group"),
+        f"SELECT platform, account_id, campaign_id, ad_group_id, {NOW_AND_BEFORE} FROM ad_daily "
+        f"WHERE {BOTH_PERIODS} GROUP BY ALL",
+    ),
+    "breakdown: creative": (
+        lambda: breakdowns.breakdown(LAST_28, "creative"),
+        f"SELECT platform, account_id, campaign_id, ad_group_id, ad_id, {NOW_AND_BEFORE} FROM ad_daily "
+        f"WHERE {BOTH_PERIODS} GROUP BY ALL",
+    ),
+    "series: platform by day": (
+        lambda: breakdowns.series(LAST_28, "platform", "day", "roas"),
+        f"SELECT date, platform, {SUMS} FROM campaign_daily WHERE date >= DATE '{LAST_28.start}' GROUP BY ALL",
+    ),
+    "series: top creatives by week": (
+        lambda: breakdowns.series(LAST_28, "creative", "week", "spend", [f"x{i}" for i in range(8)]),
+        f"SELECT date_trunc('week', date), CASE WHEN ad_id IN ('x0', 'x1', 'x2', 'x3', 'x4', 'x5', 'x6', 'x7') THEN ad_id ELSE 'Other' END, {SUMS} "
+        f"FROM ad_daily WHERE date >= DATE '{LAST_28.start}' GROUP BY ALL",
+    ),
+    "trends: 50 campaigns by day": (
+        lambda: trends.trend_table(LAST_28, "campaign", "day", "spend", top=50),
+        f"SELECT date, campaign_id, {SUMS} FROM campaign_daily WHERE date >= DATE '{LAST_28.start}' GROUP BY ALL",
+    ),
+    "cohorts: 12 months": (
+        lambda: cohorts.cohort_curves(LAST_28, END.replace(year=END.year - 1)),
+        """WITH l AS (SELECT platform, account_id, campaign_id, min(date) AS launch FROM campaign_daily
+                      WHERE spend > 0 GROUP BY ALL)
+           SELECT date_trunc('month', launch), c.date - l.launch AS age, sum(spend_reporting)
+           FROM campaign_daily c JOIN l USING (platform, account_id, campaign_id)
+           WHERE l.launch >= DATE '2025-11-24' GROUP BY ALL""",
+    ),
+    "fatigue: judge the ads": (
+        lambda: fatigue.detect(LAST_28, fatigue.Thresholds()),
+        f"""WITH f AS (SELECT platform, account_id, ad_id, min(date) AS first_day FROM ad_daily
+                       WHERE impressions > 0 GROUP BY ALL),
+                 first AS (SELECT a.platform, a.account_id, a.ad_id, sum(impressions) i, sum(clicks) c
+                           FROM ad_daily a JOIN f USING (platform, account_id, ad_id)
+                           WHERE a.date < f.first_day + 7 GROUP BY ALL),
+                 last AS (SELECT platform, account_id, ad_id, sum(impressions) i, sum(clicks) c
+                          FROM ad_daily WHERE {LAST_WEEK} GROUP BY ALL)
+            SELECT * FROM last JOIN first USING (platform, account_id, ad_id)""",
+    ),
+    "fatigue: CTR by age": (
+        lambda: fatigue.ctr_by_age(LAST_28),
+        f"""WITH f AS (SELECT platform, account_id, ad_id, min(date) AS first_day FROM ad_daily
+                       WHERE impressions > 0 GROUP BY ALL)
+            SELECT platform, (date - first_day) // 7, sum(impressions), sum(clicks), count(DISTINCT ad_id)
+            FROM ad_daily a JOIN f USING (platform, account_id, ad_id)
+            WHERE a.date >= DATE '{LAST_28.start}' GROUP BY ALL""",
+    ),
+}
+
+
+def main(rows: int = 1_000_000) -> None:
+    measure(rows)
+    fatigue_accuracy()
+
+
+def measure(rows: int) -> None:
+    with workspace():
+        t0 = time.perf_counter()
+        fill(rows)
+        print(f"   {rows:,} rows of ad_daily ({time.perf_counter() - t0:.0f} s to write)")
+        t0 = time.perf_counter()
+        for call, _ in QUERIES.values():
+            call()
+        print(
+            f"     first page load after a sync (tables into memory, per-snapshot results): {time.perf_counter() - t0:,.2f} s"
+        )
+        memo.clear()
+        t0 = time.perf_counter()
+        fatigue.first_windows(7)
+        cohorts.launches()
+        print(
+            f"     of which the per-snapshot first days and launches: {(time.perf_counter() - t0) * 1000:,.0f} ms"
+        )
+        by_hand = hand_connection()
+        print(
+            f"     {'query':32s} {'ours p50':>9s} {'p95':>7s}   {'by hand p50':>11s} {'p95':>7s}   ratio p95"
+        )
+        for name, (call, sql) in QUERIES.items():
+            ours = timings(call, REPEAT)
+            by_hand.execute(sql).fetchall()
+            hand = timings(lambda sql=sql: by_hand.execute(sql).fetchall(), max(5, REPEAT // 3))
+            print(
+                f"     {name:32s} {pct(ours, 50):7.1f}ms {pct(ours, 95):6.1f}ms   {pct(hand, 50):9.1f}ms "
+                f"{pct(hand, 95):6.1f}ms   {pct(ours, 95) / pct(hand, 95):6.2f}x"
+            )
+
+
+def fill(rows: int) -> None:
+    """ad_daily and campaign_daily (a fifth of the rows) with their accounts, campaigns and ads."""
+    ads = synthetic_daily("ad_daily", rows, seed=3)
+    camps = synthetic_daily("campaign_daily", rows // 5, seed=2)
+    # campaigns launch on different days (a cohort needs launches inside the history)
+    number = pc.cast(pc.utf8_slice_codeunits(camps.column("campaign_id"), 1), pa.int64()).to_numpy()
+    launch = np.datetime64(END) - 729 + (number * 7919) % 700
+    camps = camps.filter(pa.array(camps.column("date").to_numpy() >= launch))
+    ad_ids = pc.unique(ads.column("ad_id")).to_pylist()
+    dims = pd.DataFrame({"ad_id": ad_ids})
+    entity = dims["ad_id"].str[1:].astype(int)
+    dims = dims.assign(
+        platform=np.array(["google_ads", "meta", "pinterest", "linkedin", "tiktok", "microsoft_ads"])[
+            (entity % 14) % 6
+        ],
+        account_id="acc" + (entity % 14).astype(str),
+        campaign_id="c" + (entity // 6).astype(str),
+        ad_group_id="g" + (entity // 3).astype(str),
+        ad_group_name="Group " + (entity // 3).astype(str),
+        ad_name="Ad " + dims["ad_id"],
+        status="ENABLED",
+        creative_type="image",
+        headline="",
+        landing_url="",
+        synced_at=pd.Timestamp("2026-11-24", tz="UTC"),
+    )
+    warehouse.commit({"ad_daily": ads, "campaign_daily": camps, "ads": dims[TABLES["ads"].columns]})
+
+
+def hand_connection() -> duckdb.DuckDBPyConnection:
+    """A plain DuckDB connection with views over the Delta tables' Parquet files."""
+    con = duckdb.connect()
+    for name in ("ad_daily", "campaign_daily"):
+        files = DeltaTable(str(delta.root() / name)).file_uris()
+        con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet({files!r})")
+    return con
+
+
+def fatigue_accuracy(seeds: tuple[int, ...] = (7, 11, 23)) -> None:
+    """Precision and recall of the fatigue rule against the simulator's true CTR (no noise, no season),
+    on 180-day sandbox workspaces, as of their last complete day."""
+    from adops.connectors.sandbox.connector import load_world
+    from adops.ingest import build_demo
+
+    end = date(2026, 11, 23)
+    rule = fatigue.Thresholds()
+    tp = fp = fn = tn = 0
+    for seed in seeds:
+        with workspace():
+            build_demo(days=180, seed=seed, campaigns_per_account=(6, 12))
+            world = load_world()
+            judged = fatigue.detect(Filters(end - timedelta(days=27), end), rule)
+            judged = judged[judged["status"].isin(["fatigued", "healthy"])]
+            for ad in judged.itertuples():
+                first = [ad.first_day + timedelta(days=i) for i in range(rule.window_days)]
+                last = [end - timedelta(days=i) for i in range(rule.window_days)]
+                ratio = (
+                    world.true_ctr(ad.account_id, ad.ad_id, last).mean()
+                    / world.true_ctr(ad.account_id, ad.ad_id, first).mean()
+                )
+                truth, found = ratio <= 1 - rule.min_drop, ad.status == "fatigued"
+                tp, fp = tp + (truth and found), fp + (found and not truth)
+                fn, tn = fn + (truth and not found), tn + (not truth and not found)
+    print(
+        f"   fatigue, seeds {', '.join(map(str, seeds))} (180 days, {tp + fp + fn + tn:,} ads judged, "
+        f"{tp + fn} truly fatigued): precision {tp / max(tp + fp, 1):.3f}, recall {tp / max(tp + fn, 1):.3f} "
+        f"(tp {tp}, fp {fp}, fn {fn}, tn {tn})"
+    )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000, help="rows of ad_daily (default 1,000,000)")
+    parser.add_argument("--no-fatigue", action="store_true", help="skip the precision and recall run")
+    args = parser.parse_args()
+    measure(args.rows)
+    if not args.no_fatigue:
+        fatigue_accuracy()
