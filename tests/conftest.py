@@ -11,11 +11,13 @@ import pytest
 from adops import store
 
 TODAY = "2026-11-24"
+pytest_plugins = ["tests.postgres"]  # the session's PostgreSQL server; store-facing tests on both stores
 
 
 @pytest.fixture(autouse=True)
-def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """An empty workspace (ADOPS_HOME) for the test, today frozen at TODAY."""
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, store_backend: str) -> Iterator[Path]:
+    """An empty workspace (ADOPS_HOME) for the test, today frozen at TODAY; its store on a fresh
+    PostgreSQL database in the `[postgres]` run of a store-facing test (tests/postgres.py)."""
     home = tmp_path / "home"
     monkeypatch.setenv("ADOPS_HOME", str(home))
     monkeypatch.setenv("ADOPS_TODAY", TODAY)
@@ -27,6 +29,8 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
         "ADOPS_SANDBOX_SEED",
     ):
         monkeypatch.delenv(var, raising=False)
+    if store_backend != "sqlite":
+        monkeypatch.setenv("ADOPS_DATABASE_URL", store_backend)
     store.reset()
     yield home
     store.reset()

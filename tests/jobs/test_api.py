@@ -66,7 +66,7 @@ def test_each_kind_has_its_queue_so_a_forecast_never_waits_before_a_sync() -> No
 def test_bad_kinds_and_params_are_input_errors(kind: str, params: object, message: str) -> None:
     with pytest.raises(InputError, match=message):
         jobs.enqueue(kind, params)  # type: ignore[arg-type]
-    assert not system.exists()  # nothing was made for a refused request
+    assert not system.exists() if system.is_sqlite(system.url()) else not jobs.recent()  # nothing made
 
 
 @pytest.mark.parametrize(
@@ -86,6 +86,7 @@ def test_reading_an_empty_workspace_creates_nothing(workspace: Path) -> None:
         jobs.cancel("sync-1")
 
 
+@pytest.mark.sqlite_only
 def test_the_jobs_database_is_private_and_beside_the_store(workspace: Path) -> None:
     jobs.enqueue("connectors.check")
     path = workspace / system.FILE
@@ -177,11 +178,14 @@ def test_a_sync_job_reports_progress_coalesced_and_queues_its_follow_ups(workspa
         "sync accounts",
         "optimize.fit",
         "experiments.decide",
+        "anomalies.scan",
         "finish",
     ]
-    fit, decide = (jobs.recent(1, kind=k)[0] for k in ("optimize.fit", "experiments.decide"))
-    assert fit.status == "queued" and decide.status == "queued"
-    assert set(job.result["follow_ups"]) == {fit.id, decide.id}
+    fit, decide, scan = (
+        jobs.recent(1, kind=k)[0] for k in ("optimize.fit", "experiments.decide", "anomalies.scan")
+    )
+    assert fit.status == "queued" and decide.status == "queued" and scan.status == "queued"
+    assert set(job.result["follow_ups"]) == {fit.id, decide.id, scan.id}
     assert run(fit.id).status == "done" and run(decide.id).status == "done"
 
 

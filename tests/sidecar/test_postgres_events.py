@@ -12,14 +12,13 @@ from adops.errors import Conflict
 from adops.sidecar.hub import Hub
 from adops.sidecar.webhooks import record
 from adops.store import events
-from tests.store.test_postgres import postgres_url  # noqa: F401  (the fixture)
 from tests.store.test_postgres import pytestmark as _pg_marks
 
 pytestmark = _pg_marks
 
 
 def test_webhook_receipts_and_the_feed_on_postgres(
-    postgres_url: str,  # noqa: F811  (the imported fixture)
+    postgres_url: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("ADOPS_DATABASE_URL", postgres_url)

@@ -116,6 +116,7 @@ def test_another_process_holds_it_and_a_killed_holder_releases_it(workspace: Pat
             pass
 
 
+@pytest.mark.sqlite_only
 def test_lock_files_are_private(workspace: Path) -> None:
     old = os.umask(0o022)
     try:

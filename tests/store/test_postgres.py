@@ -1,16 +1,15 @@
 """The operational store on PostgreSQL (ADOPS_DATABASE_URL): migrations, events, jobs, a sync run.
 
-Starts a throwaway cluster with the machine's PostgreSQL binaries; skipped where there are none.
+On the session's throwaway cluster (tests/postgres.py); skipped where there are no PostgreSQL binaries
+(a failure instead under ADOPS_TEST_POSTGRES=required, as in CI).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -18,54 +17,7 @@ import pytest
 
 from adops import store
 
-INITDB = shutil.which("initdb")
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(INITDB is None, reason="PostgreSQL server binaries not installed"),
-]
-
-
-def _as_postgres_user(args: list[str]) -> list[str]:
-    """PostgreSQL refuses to run as root: run it as `nobody` when we are root."""
-    return ["runuser", "-u", "nobody", "--", *args] if os.geteuid() == 0 else args
-
-
-@pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    root = Path(tempfile.mkdtemp(prefix="adops-pg-"))  # outside pytest's root-only tmp tree
-    data = root / "data"
-    root.chmod(0o777)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    subprocess.run(
-        _as_postgres_user([str(INITDB), "-D", str(data), "-A", "trust", "-U", "adops"]),
-        check=True,
-        capture_output=True,
-    )
-    ctl = str(Path(str(INITDB)).with_name("pg_ctl"))
-    subprocess.run(
-        _as_postgres_user(
-            [
-                ctl,
-                "-D",
-                str(data),
-                "-w",
-                "-l",
-                str(root / "log"),
-                "-o",
-                f"-p {port} -k {root} -c listen_addresses=''",
-                "start",
-            ]
-        ),
-        check=True,
-        capture_output=True,
-    )
-    try:
-        yield f"postgresql+psycopg://adops@/postgres?host={root}&port={port}"
-    finally:
-        subprocess.run(_as_postgres_user([ctl, "-D", str(data), "-m", "fast", "stop"]), capture_output=True)
-        shutil.rmtree(root, ignore_errors=True)
+pytestmark = [pytest.mark.slow]  # the server and `postgres_url` come from tests/postgres.py
 
 
 def test_store_and_sync_on_postgres(postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -99,7 +51,6 @@ def test_workspace_locks_are_advisory_locks_on_postgres(
     """Two machines sharing the store share its locks: a holder elsewhere (another process with its
     own ADOPS_HOME) makes this one wait, and a holder that dies releases the lock with its connection."""
     import signal
-    import subprocess
     import sys
     import textwrap
 
