@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from adops import store
+from tests.postgres import Server
 
 pytestmark = [pytest.mark.slow]  # the server and `postgres_url` come from tests/postgres.py
 
@@ -95,3 +96,34 @@ def test_workspace_locks_are_advisory_locks_on_postgres(
             proc.kill()
         shutil.rmtree(elsewhere, ignore_errors=True)
     assert not (Path(os.environ["ADOPS_HOME"]) / "locks").exists()  # no file locks on this backend
+
+
+def test_jobs_in_another_database_of_the_same_server(
+    postgres_url: str, postgres_server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ADOPS_JOBS_DATABASE_URL: DBOS's system database elsewhere on the server, migrated on first use;
+    the job is there, not in the store's database."""
+    from sqlalchemy import create_engine, text
+
+    from adops import jobs
+
+    jobs_url = postgres_server.create(template=None)
+    try:
+        monkeypatch.setenv("ADOPS_DATABASE_URL", postgres_url)
+        monkeypatch.setenv("ADOPS_JOBS_DATABASE_URL", jobs_url)
+        store.reset()
+        job = jobs.enqueue("connectors.check")
+        assert jobs.system.url() == jobs_url and jobs.get(job).status == "queued"  # type: ignore[union-attr]
+        count = text("SELECT count(*) FROM dbos.workflow_status WHERE workflow_uuid = :j")
+        with store.engine().connect() as conn:
+            assert conn.execute(count, {"j": job}).scalar() == 0
+        other = create_engine(jobs_url)
+        try:
+            with other.connect() as conn:
+                assert conn.execute(count, {"j": job}).scalar() == 1
+        finally:
+            other.dispose()
+    finally:
+        jobs.system.reset()
+        store.reset()
+        postgres_server.drop(jobs_url)
