@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -66,6 +67,19 @@ def menu_pages(app: Path = ROOT / "app.py") -> list[MenuPage]:
 
 
 PAGES = menu_pages()
+
+
+def test_pages_draw_no_vega_charts() -> None:
+    """Streamlit's native charts are Vega SVGs without an accessible name (axe svg-img-alt): use plotly
+    with a title."""
+    vega = re.compile(r"\.(line_chart|bar_chart|area_chart|scatter_chart|altair_chart|vega_lite_chart)\(")
+    found = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for path in sorted((ROOT / "pages").rglob("*.py"))
+        for n, line in enumerate(path.read_text().splitlines(), start=1)
+        if vega.search(line)
+    ]
+    assert not found, found
 
 
 def test_the_menu_is_read_from_app_py() -> None:
@@ -127,6 +141,9 @@ def test_page_draws_its_content_and_passes_axe(menu_page: MenuPage, app_url: str
         expect(main.locator(".main-svg").first).to_be_visible(timeout=30_000)  # plotly draws after the script
     drawn_s = time.monotonic() - started
     expect(page.get_by_test_id("stException")).to_have_count(0)
+    charts = main.get_by_test_id("stPlotlyChart")
+    untitled = [i for i in range(charts.count()) if not charts.nth(i).locator(".gtitle").all_text_contents()]
+    assert not untitled, f"{menu_page.title}: charts {untitled} have no title (their accessible name)"
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
