@@ -7,6 +7,7 @@ carry files, so they get the headline numbers and the period. Secrets stay in th
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from adops import config
@@ -35,7 +36,7 @@ def message(report: Report) -> Message:
     return Message(title=report.title, text=text, fields=numbers, event_type="report.performance")
 
 
-def deliver(report: Report, channel: str, formats: tuple[str, ...] | list[str] = ("html",)) -> Delivered:
+def deliver(report: Report, channel: str, formats: Sequence[str] = ("html",)) -> Delivered:
     """Send `report` to `channel` (email, slack or discord); ExternalError when the channel refuses."""
     if channel not in channels.CHANNELS:
         raise InputError(f"report channel {channel!r}: use {', '.join(channels.CHANNELS)}")

@@ -6,6 +6,7 @@ queries (`adops.analytics.overview`), so a report and the Overview page always a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -45,7 +46,7 @@ class Report:
 def build(
     start: date | None = None,
     end: date | None = None,
-    platforms: tuple[str, ...] | list[str] = (),
+    platforms: Sequence[str] = (),
     title: str = "Performance report",
 ) -> Report:
     """The report over [start, end] (default: the last 7 complete days with data) for `platforms`."""

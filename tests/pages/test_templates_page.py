@@ -1,0 +1,101 @@
+"""The Templates page: catalogue, per-platform preview and violations, saving a custom template
+through the form's callback, hostile input refused with st.error, and a launch as a dry run."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from adops import store, templates, workflows
+
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "templates.py")
+
+
+def run_page() -> AppTest:
+    return AppTest.from_file(PAGE, default_timeout=60).run()
+
+
+def test_catalogue_preview_and_a_clean_template(workspace: Path) -> None:
+    at = run_page()
+    assert not at.exception and at.title[0].value == "Templates"
+    names = list(at.dataframe[0].value["name"])
+    assert {"black-friday", "saas", "lead-generation"} <= set(names)
+    at.selectbox(key="templates-pick").set_value("saas").run()
+    at.selectbox(key="templates-platform").set_value("linkedin").run()
+    levels = at.dataframe[1].value
+    assert list(levels["level"]) == ["campaign group", "campaign", "creative"]
+    assert "LEAD_GENERATION" in levels["settings"].iloc[1]
+    assert at.success and "LinkedIn" in at.success[0].value and not at.warning
+
+
+def test_violations_show_one_warning_each(workspace: Path) -> None:
+    at = run_page()
+    at.selectbox(key="templates-pick").set_value("traffic").run()
+    at.selectbox(key="templates-platform").set_value("tiktok").run()
+    at.selectbox(key="templates-currency").set_value("JPY").run()
+    assert len(at.warning) == 1 and "daily_budget" in at.warning[0].value and "JPY" in at.warning[0].value
+
+
+def test_save_a_custom_template_from_the_form(workspace: Path) -> None:
+    at = run_page()
+    at.selectbox(key="templates-pick").set_value("holiday").run()
+    prefix = "templates-form-holiday"
+    at.text_input(key=f"{prefix}-name").set_value("winter-gifts")
+    at.text_input(key=f"{prefix}-campaign_name").set_value("Winter gifts ❄ <b>bold</b>")
+    at.text_input(key=f"{prefix}-by").set_value("Dana")
+    at.button[1].click().run()  # the form's submit button (the first is the launch)
+    assert not at.exception and at.success and "winter-gifts" in at.success[0].value
+    saved = templates.get("winter-gifts")
+    assert saved.category == "custom" and saved.campaign_name == "Winter gifts ❄ <b>bold</b>"
+    at.selectbox(key="templates-category").set_value("custom").run()
+    assert list(at.dataframe[0].value["name"]) == ["winter-gifts"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "needle"),
+    [
+        ("name", "../etc", "name"),
+        ("landing_url", "javascript:alert(1)", "landing"),
+        ("campaign_name", "", "campaign"),
+    ],
+)
+def test_bad_form_input_is_an_error_saying_what_to_fix(
+    workspace: Path, field: str, value: str, needle: str
+) -> None:
+    at = run_page()
+    prefix = "templates-form-awareness"
+    at.text_input(key=f"{prefix}-{field}").set_value(value)
+    at.button[1].click().run()
+    assert not at.exception and at.error and needle in at.error[0].value
+    assert templates.catalogue("custom") == []
+
+
+def test_saving_twice_is_refused_not_overwritten(workspace: Path) -> None:
+    at = run_page()
+    at.button[1].click().run()
+    at.button[1].click().run()
+    assert at.error and "exists" in at.error[0].value
+
+
+def test_launch_starts_a_dry_run_of_campaign_launch(demo_home: Path, workspace: Path) -> None:
+    shutil.copytree(demo_home, workspace, dirs_exist_ok=True)
+    store.reset()
+    at = run_page()
+    at.selectbox(key="templates-pick").set_value("local-services").run()
+    at.button(key="templates-launch").click().run()
+    assert not at.exception
+    run = workflows.runs(limit=1)[0]
+    assert run["workflow"] == "campaign-launch" and run["dry_run"] is True
+    assert run["params"]["template"] == "local-services"
+
+    from tests.jobs import support
+
+    support.run(run["run_id"])
+    at.run()
+    assert not at.exception
+    changes = at.dataframe[-1].value
+    assert set(changes["platform"]) == {"google_ads", "meta", "microsoft_ads"}
+    assert set(changes["field"]) == {"campaign", "checked_status"}
