@@ -21,6 +21,7 @@ navigation = st.navigation(
         st.Page("pages/ab_testing.py", title="A/B testing", icon=":material/science:"),
         st.Page("pages/forecast.py", title="Forecast", icon=":material/trending_up:"),
         st.Page("pages/budget.py", title="Budget", icon=":material/savings:"),
+        st.Page("pages/templates.py", title="Templates", icon=":material/library_books:"),
         st.Page("pages/jobs.py", title="Jobs", icon=":material/work_history:"),
         st.Page("pages/deliveries.py", title="Deliveries", icon=":material/outbox:"),
         st.Page("pages/settings.py", title="Settings", icon=":material/settings:"),
