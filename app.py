@@ -24,6 +24,7 @@ navigation = st.navigation(
         st.Page("pages/templates.py", title="Templates", icon=":material/library_books:"),
         st.Page("pages/jobs.py", title="Jobs", icon=":material/work_history:"),
         st.Page("pages/deliveries.py", title="Deliveries", icon=":material/outbox:"),
+        st.Page("pages/prd.py", title="PRD → Asana", icon=":material/checklist:"),
         st.Page("pages/settings.py", title="Settings", icon=":material/settings:"),
     ]
 )

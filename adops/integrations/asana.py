@@ -212,6 +212,28 @@ class AsanaClient(ApiClient):
     def complete_task(self, task: str, completed: bool = True) -> dict[str, Any]:
         return self.update_task(task, completed=completed)
 
+    def subtasks(self, task: str) -> list[dict[str, Any]]:
+        return list(self.items(f"/tasks/{task}/subtasks", {"opt_fields": ",".join(TASK_FIELDS)}))
+
+    def create_subtask(
+        self,
+        parent: str,
+        name: str,
+        *,
+        assignee: str | None = None,
+        due_on: date | str | None = None,
+        notes: str = "",
+    ) -> dict[str, Any]:
+        """A subtask of `parent` (subtasks belong to no project of their own)."""
+        fields: dict[str, Any] = {"name": name, "notes": notes}
+        if assignee:
+            fields["assignee"] = assignee
+        fields.update(_due(due_on, None))
+        return dict(self.send("POST", f"/tasks/{parent}/subtasks", fields, TASK_FIELDS))
+
+    def update_section(self, section: str, name: str) -> dict[str, Any]:
+        return dict(self.send("PUT", f"/sections/{section}", {"name": name}))
+
     def add_to_section(self, section: str, task: str) -> None:
         self.send("POST", f"/sections/{section}/addTask", {"task": task})
 

@@ -96,6 +96,7 @@ KINDS: dict[str, Kind] = {
         Kind("budget_plan.run", "Budget plan run", "changes", _without("actor")),
         Kind("experiment.rollout", "A/B rollout", "changes", _without("actor")),
         Kind("jobs.prune", "Job history retention", "light"),
+        Kind("prd.push", "PRD → Asana push", "light"),
         Kind("workflow.run", "Workflow run", "workflows"),
         Kind("workflow.apply", "Workflow changes", "workflows"),
         Kind("workflow.undo", "Workflow undo", "changes", _without("by")),

@@ -352,3 +352,4 @@ def schedule_tick(scheduled_at: Any, context: dict[str, Any]) -> Result:
     params = dict(context.get("params") or {})
     return {"scheduled_at": str(scheduled_at), "job_id": enqueue_child(kind, params)}
 from adops.workflows import runner as _workflow_runs  # noqa: E402, F401  (workflow.run, .undo, .approve)
+from adops.integrations import prd_workflow as _prd_push  # noqa: E402, F401  (prd.push)

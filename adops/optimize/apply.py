@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 
@@ -30,6 +31,7 @@ from adops.store.db import session
 from adops.store.models import AuditEntry, BudgetPlan, BudgetPlanLine
 
 MIN_CHANGE = 0.005  # relative: smaller moves are left alone
+_PREVIEW: ContextVar[bool] = ContextVar("budget_plan_preview", default=False)  # see preview()
 Progress = Callable[[int, int, str], None]
 
 
@@ -112,6 +114,16 @@ def apply_plan(
         return _apply_plan(plan_id, dry_run, actor, max_step, progress)
 
 
+def preview(plan_id: int, *, max_step: float | None = None) -> ApplyResult:
+    """Today's step as `apply_plan(dry_run=True)` plans it, writing nothing at all (no rehearsal rows
+    in the audit log, no event): what a workflow's dry run shows (adops.workflows, budget-optimization)."""
+    token = _PREVIEW.set(True)
+    try:
+        return _apply_plan(plan_id, True, "", max_step, None)
+    finally:
+        _PREVIEW.reset(token)
+
+
 def rollback_plan(
     plan_id: int, *, actor: str = "", dry_run: bool = False, progress: Progress | None = None
 ) -> ApplyResult:
@@ -164,6 +176,8 @@ def _apply_plan(
     status = _finish(plan, updates, dry_run, actor, steps)
     result = ApplyResult(plan_id, dry_run, steps, status)
     kind = "rehearsed" if dry_run else ("applied" if status == "applied" else "step")
+    if _PREVIEW.get():
+        return result
     events.publish(
         f"budget_plan.apply.{kind}",
         {
@@ -388,6 +402,8 @@ def _audit(
     kind: str,
     day: date | None,
 ) -> None:
+    if _PREVIEW.get():
+        return
     with session() as s:
         s.add(
             AuditEntry(

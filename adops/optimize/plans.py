@@ -103,7 +103,10 @@ def save_plan(
 
 
 def approve(plan_id: int, by: str = "") -> BudgetPlan:
-    """draft → approved."""
+    """draft → approved, naming who approved (required: a blank name is refused, adops.approvers)."""
+    from adops.approvers import approver
+
+    by = approver(by)
     with session() as s:
         plan = _load(s, plan_id)
         if plan.status != "draft":

@@ -2,7 +2,10 @@
 
 Bearer auth; `{"data": ...}` bodies both ways; `limit` (1-100) with opaque `offset` tokens and
 `next_page`; `opt_fields`; the same required filters as Asana (GET /tasks needs an assignee and a
-workspace); `{"errors": [{"message", "help"}]}` errors. Faults (`fail(path, kind)`): "429" (with
+workspace); `{"errors": [{"message", "help"}]}` errors. Task writes refuse fields Asana does not
+know, gids that are not strings of digits ("Not a Long", "Not a valid GID type"), and `external` data
+from anything but an OAuth token (it is app-specific in Asana), an external gid over 1,024 characters
+or one another task of the workspace already has. Faults (`fail(path, kind)`): "429" (with
 Retry-After), "5xx", "malformed", "expired" (the token stops working until refreshed).
 """
 
@@ -64,6 +67,7 @@ class FakeAsana:
             p["team"], p["workspace"] = self.team, self.workspace["gid"]
             self.projects[p["gid"]] = p
         self.valid_tokens = {self.token}
+        self.oauth = False  # a PAT until a refresh hands out an OAuth token
 
     def _new(self, kind: str, **fields: Any) -> dict[str, Any]:
         return {"gid": str(next(self._gids)), "resource_type": kind, **fields}
@@ -90,6 +94,8 @@ class FakeAsana:
                 Route(f"{API}/tasks", self._tasks, methods=["GET", "POST"]),
                 Route(f"{API}/tasks/{{gid}}", self._task, methods=["GET", "PUT"]),
                 Route(f"{API}/tasks/{{gid}}/stories", self._story, methods=["POST"]),
+                Route(f"{API}/tasks/{{gid}}/subtasks", self._subtasks, methods=["GET", "POST"]),
+                Route(f"{API}/sections/{{gid}}", self._section, methods=["GET", "PUT"]),
                 Route("/-/oauth_token", self._oauth, methods=["POST"]),
             ]
         )
@@ -113,6 +119,10 @@ class FakeAsana:
                 if kind == "expired":
                     self.valid_tokens.clear()
                 break
+        gid = request.path_params.get("gid")
+        if gid is not None and not str(gid).isdigit() and not str(gid).startswith("external:"):
+            kind = path.removeprefix(API).split("/")[1].rstrip("s")
+            return _error(400, f"{kind}: Not a Long: {str(gid)[:40]}")
         auth = request.headers.get("authorization", "")
         if not auth.startswith("Bearer ") or auth.removeprefix("Bearer ") not in self.valid_tokens:
             return _error(401, "Not Authorized")
@@ -282,6 +292,11 @@ class FakeAsana:
         return _error(400, f"assignee: Not a recognized ID: {value}")
 
     def _apply(self, task: dict[str, Any], data: dict[str, Any]) -> Response | None:
+        unknown = sorted(set(data) - TASK_WRITE_FIELDS)
+        if unknown:
+            return _error(400, f"{unknown[0]}: Unknown field")
+        if "external" in data and (error := self._external(task, data["external"])):
+            return error
         if "due_on" in data and "due_at" in data and data["due_on"] and data["due_at"]:
             return _error(400, "You may only provide one of due_on or due_at!")
         if "assignee" in data:
@@ -300,6 +315,32 @@ class FakeAsana:
             task["due_at"] = data["due_at"]
             task["due_on"] = data["due_at"][:10] if data["due_at"] else None
         return None
+
+    def _external(self, task: dict[str, Any], external: Any) -> Response | None:
+        """Asana's custom external data: OAuth apps only; gid <= 1,024, data <= 32,768 characters,
+        an external gid unique in the workspace."""
+        if not self.oauth:
+            return _error(403, "external: Custom external data requires OAuth authentication")
+        if not isinstance(external, dict) or set(external) - {"gid", "data"}:
+            return _error(400, "external: Must be an object with gid and data")
+        ext_gid, blob = external.get("gid"), external.get("data")
+        if ext_gid is not None and (not isinstance(ext_gid, str) or len(ext_gid) > 1024):
+            return _error(400, "external.gid: Must be a string of at most 1024 characters")
+        if blob is not None and (not isinstance(blob, str) or len(blob) > 32768):
+            return _error(400, "external.data: Must be a string of at most 32768 characters")
+        if ext_gid and any(
+            t is not task and (t.get("external") or {}).get("gid") == ext_gid for t in self.tasks.values()
+        ):
+            return _error(400, f"external.gid: Duplicate external gid: {ext_gid[:40]}")
+        task["external"] = {"gid": ext_gid, "data": blob}
+        return None
+
+    def _lookup(self, gid: str) -> dict[str, Any] | None:
+        """A task by gid, or by `external:<gid>`."""
+        if gid.startswith("external:"):
+            ext = gid.removeprefix("external:")
+            return next((t for t in self.tasks.values() if (t.get("external") or {}).get("gid") == ext), None)
+        return self.tasks.get(gid)
 
     async def _tasks(self, request: Request) -> Response:
         if denied := self._gate(request):
@@ -322,6 +363,8 @@ class FakeAsana:
         data = await self._body(request)
         if isinstance(data, Response):
             return data
+        if error := _gid_types(data):
+            return error
         memberships = []
         for m in data.get("memberships") or []:
             if m.get("project") not in self.projects or (
@@ -351,7 +394,7 @@ class FakeAsana:
     async def _task(self, request: Request) -> Response:
         if denied := self._gate(request):
             return denied
-        task = self.tasks.get(request.path_params["gid"])
+        task = self._lookup(request.path_params["gid"])
         if task is None:
             return _error(404, "task: Unknown object")
         if request.method == "PUT":
@@ -361,6 +404,50 @@ class FakeAsana:
             if error := self._apply(task, data):
                 return error
         return JSONResponse({"data": self._fields(task, request.query_params.get("opt_fields"))})
+
+    async def _subtasks(self, request: Request) -> Response:
+        if denied := self._gate(request):
+            return denied
+        parent = self._lookup(request.path_params["gid"])
+        if parent is None:
+            return _error(404, "task: Unknown object")
+        if request.method == "GET":
+            return self._page(
+                request,
+                [t for t in self.tasks.values() if (t.get("parent") or {}).get("gid") == parent["gid"]],
+            )
+        data = await self._body(request)
+        if isinstance(data, Response):
+            return data
+        if error := _gid_types(data):
+            return error
+        if not data.get("name"):
+            return _error(400, "name: Missing input")
+        task = self._new("task", name="", notes="", completed=False, assignee=None, due_on=None, due_at=None)
+        task["memberships"], task["parent"] = [], _ref(parent)
+        task["permalink_url"] = f"https://app.asana.com/0/0/{task['gid']}"
+        if error := self._apply(task, data):
+            return error
+        self.tasks[task["gid"]] = task
+        return JSONResponse({"data": self._fields(task, request.query_params.get("opt_fields"))}, 201)
+
+    async def _section(self, request: Request) -> Response:
+        if denied := self._gate(request):
+            return denied
+        section = self.sections.get(request.path_params["gid"])
+        if section is None:
+            return _error(404, "section: Unknown object")
+        if request.method == "PUT":
+            data = await self._body(request)
+            if isinstance(data, Response):
+                return data
+            unknown = sorted(set(data) - {"name", "insert_before", "insert_after"})
+            if unknown:
+                return _error(400, f"{unknown[0]}: Unknown field")
+            if not isinstance(data.get("name"), str) or not data["name"].strip():
+                return _error(400, "name: Missing input")
+            section["name"] = data["name"]
+        return JSONResponse({"data": section})
 
     async def _add_task(self, request: Request) -> Response:
         if denied := self._gate(request):
@@ -401,6 +488,7 @@ class FakeAsana:
         self.refreshes += 1
         self.token = f"asana-oauth-{self.refreshes}"
         self.valid_tokens = {self.token}
+        self.oauth = True
         return JSONResponse(
             {
                 "access_token": self.token,
@@ -409,6 +497,49 @@ class FakeAsana:
                 "data": {"id": self.me["gid"], "gid": self.me["gid"], "name": self.me["name"]},
             }
         )
+
+
+#: the task fields Asana takes on POST /tasks and PUT /tasks/{gid}; anything else is refused
+TASK_WRITE_FIELDS = {
+    "name",
+    "notes",
+    "html_notes",
+    "assignee",
+    "assignee_section",
+    "due_on",
+    "due_at",
+    "start_on",
+    "start_at",
+    "completed",
+    "projects",
+    "memberships",
+    "workspace",
+    "parent",
+    "followers",
+    "tags",
+    "external",
+    "resource_subtype",
+    "custom_fields",
+    "approval_status",
+    "liked",
+}
+
+
+def _gid_types(data: dict[str, Any]) -> Response | None:
+    """Asana's gids are strings of digits: a number is "Not a valid GID type", text "Not a Long"."""
+    refs: list[tuple[str, Any]] = [("workspace", data.get("workspace")), ("parent", data.get("parent"))]
+    refs += [("projects", p) for p in data.get("projects") or []]
+    for m in data.get("memberships") or []:
+        if isinstance(m, dict):
+            refs += [("project", m.get("project")), ("section", m.get("section"))]
+    for name, value in refs:
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            return _error(400, f"{name}: Not a valid GID type: {type(value).__name__}")
+        if not value.isdigit():
+            return _error(400, f"{name}: Not a Long: {value[:40]}")
+    return None
 
 
 def _ref(item: dict[str, Any]) -> dict[str, Any]:
