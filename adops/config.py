@@ -126,6 +126,8 @@ class Config:
     analysis: Analysis | None = None
     #: DuckDB's memory limit in each process that reads or writes the warehouse
     warehouse_memory_limit: str = "1GiB"
+    #: typed `[workflows.NAME]` tables (auto-approval limits, approval timeout), by workflow name
+    workflows: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.warehouse_uri:
@@ -203,6 +205,7 @@ def _config(s: Settings, root: Path, env: Any) -> Config:
         warehouse_uri=env.warehouse_uri or "",
         analysis=s.analysis,
         warehouse_memory_limit=s.warehouse_memory_limit,
+        workflows=dict(s.workflows),
     )
 
 

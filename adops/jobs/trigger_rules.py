@@ -90,12 +90,21 @@ class NoParams(_Params):
     """A kind that takes no params."""
 
 
+class ApproveParams(_Params):
+    """`workflow.approve`: approve a workflow run awaiting approval, naming who (adops.workflows);
+    both are usually `{{ path }}` of the payload, so they are checked again when the job runs."""
+
+    run_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:+@-]{0,119}$")] | None = None
+    by: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+
+
 #: the kinds a webhook may start, each with its parameter model
 TRIGGERABLE: dict[str, type[_Params]] = {
     "sync": SyncParams,
     "connectors.check": CheckParams,
     "experiments.decide": NoParams,
     "warehouse.maintain": NoParams,
+    "workflow.approve": ApproveParams,
 }
 
 

@@ -30,9 +30,9 @@ DEFAULT_TIMEOUT_HOURS = 72.0
 
 def settings_for(workflow: str) -> Any:
     """The workflow's `[workflows.NAME]` settings (the defaults when the table is absent)."""
-    from adops.settings import WorkflowSettings, read
+    from adops.settings import WorkflowSettings
 
-    found = read(config.home() / "adops.toml").workflows.get(workflow)
+    found = config.load().workflows.get(workflow)
     return found if found is not None else WorkflowSettings()
 
 

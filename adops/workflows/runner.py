@@ -483,7 +483,9 @@ def approve_job(params: dict[str, Any]) -> dict[str, Any]:
     from adops.workflows import api
 
     def body() -> dict[str, Any]:
-        doc = api.approve(str(params["run_id"]), str(params.get("by", "")), source="webhook")
+        if not params.get("run_id"):
+            raise InputError("the webhook's rule gave no run_id to approve")
+        doc = api.approve(str(params["run_id"]), str(params.get("by") or ""), source="webhook")
         return {"run_id": doc["run_id"], "status": doc["status"], "approved_by": params.get("by")}
 
     return dict(DBOS.run_step(StepOptions(name="approve"), body))
