@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from adops.platforms import PLATFORM_NAMES
@@ -48,3 +50,28 @@ def preview(template: Template | str, platform: str, currency: str = "USD") -> t
         ]
     )
     return levels, [f"{v.field}: {v.message}" for v in validate(t, platform, currency)]
+
+
+def launch_changes(changes: list[dict[str, Any]]) -> pd.DataFrame:
+    """A launch run's changes in words: platform, account, and what each change does."""
+
+    def said(c: dict[str, Any]) -> str:
+        if c["field"] == "campaign" and isinstance(c["after"], dict):
+            a = c["after"]
+            return (
+                f"create campaign {a.get('name')!r}, paused: {a.get('objective')}, "
+                f"{float(a.get('daily_budget') or 0):,.2f} {a.get('currency', '')} a day"
+            )
+        if c["field"] == "checked_status":
+            return f"check the new campaign, then {c['before']} → {c['after']}"
+        return f"{c['entity_type']} {c['entity_id']} {c['field']}: {c['before']} → {c['after']}"
+
+    rows = [
+        {
+            "platform": PLATFORM_NAMES.get(c["platform"], c["platform"]),
+            "account": c["account_id"],
+            "change": said(c),
+        }
+        for c in changes
+    ]
+    return pd.DataFrame(rows, columns=["platform", "account", "change"])

@@ -10,6 +10,7 @@ import streamlit as st
 
 from adops import jobs, workflows
 from adops.errors import AdopsError
+from adops.templates.views import launch_changes
 from pages.components.errors import error_text
 from pages.components.waiting import ACTIVE, follow
 
@@ -52,14 +53,4 @@ def launch_panel(name: str, platforms: list[str], flash_key: str) -> None:
         st.error(f"The dry run failed: {run.get('error') or 'see the Workflows page'}")
         return
     st.caption(f"Dry run {run_id}: {run['status']}. Run it for real and approve it on the Workflows page.")
-    st.dataframe(
-        [
-            {
-                k: str(c[k]) if c[k] is not None else ""
-                for k in ("platform", "account_id", "entity_id", "field", "before", "after")
-            }
-            for c in run["changes"]
-        ],
-        hide_index=True,
-        width="stretch",
-    )
+    st.dataframe(launch_changes(run["changes"]), hide_index=True, width="stretch")

@@ -97,5 +97,6 @@ def test_launch_starts_a_dry_run_of_campaign_launch(demo_home: Path, workspace: 
     at.run()
     assert not at.exception
     changes = at.dataframe[-1].value
-    assert set(changes["platform"]) == {"google_ads", "meta", "microsoft_ads"}
-    assert set(changes["field"]) == {"campaign", "checked_status"}
+    assert set(changes["platform"]) == {"Google Ads", "Meta", "Microsoft Ads"}
+    assert changes["change"].str.startswith("create campaign 'Local - near you', paused").sum() == 3
+    assert changes["change"].str.contains("PAUSED → ENABLED").sum() == 3
