@@ -5,7 +5,7 @@ import math
 import plotly.express as px
 import streamlit as st
 
-from adops import config
+from adops import config, warehouse
 from adops.analytics import overview
 from adops.analytics.kpis import KPIS, LABELS, higher_is_better
 from pages.components.filters import filter_bar
@@ -18,7 +18,22 @@ st.title("Overview")
 currency = config.load().reporting_currency
 sync_panel()
 
-bounds = overview.date_bounds()
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _workspace(snapshot: str) -> tuple[tuple | None, object]:
+    """Date bounds and accounts: they change only with a sync (a new snapshot id)."""
+    return overview.date_bounds(), overview.accounts()
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _numbers(snapshot: str, start: object, end: object, platforms: tuple, accounts: tuple) -> tuple:
+    """Tiles, daily series and platform table of one filter choice in one snapshot."""
+    chosen = overview.Filters(start, end, platforms, accounts)  # type: ignore[arg-type]
+    return overview.tiles(chosen), overview.daily_by_platform(chosen), overview.by_platform(chosen)
+
+
+snapshot = f"{config.load().warehouse_uri}|{warehouse.snapshot().id}"
+bounds, accounts = _workspace(snapshot)
 if bounds is None:
     st.info(
         "The warehouse is empty. Press **Sync now** to pull your accounts, or build the demo workspace "
@@ -26,11 +41,11 @@ if bounds is None:
     )
     st.stop()
 
-filters = filter_bar(bounds, overview.accounts())
+filters = filter_bar(bounds, accounts)
 if filters is None:
     st.stop()
 
-tiles = overview.tiles(filters)
+tiles, daily, table = _numbers(snapshot, filters.start, filters.end, filters.platforms, filters.accounts)
 for column, tile in zip(st.columns(len(tiles)), tiles, strict=True):
     column.metric(
         LABELS[tile.kpi],
@@ -41,7 +56,6 @@ for column, tile in zip(st.columns(len(tiles)), tiles, strict=True):
         f"{fmt(tile.kpi, tile.previous, currency)}",
     )
 
-daily = overview.daily_by_platform(filters)
 if daily.empty:
     st.info("No data for these filters: widen the date range or clear the platform and account filters.")
     st.stop()
@@ -75,7 +89,6 @@ right.plotly_chart(
 
 st.caption("The last days' conversions still restate: platforms add late conversions for up to a few weeks.")
 st.subheader("Platforms")
-table = overview.by_platform(filters)
 table["platform"] = table["platform"].map(lambda p: PLATFORM_LABELS.get(p, p))
 columns = ["spend", "impressions", "clicks", "conversions", "conversion_value", *KPIS]
 st.dataframe(

@@ -24,8 +24,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import select, update
 
 from adops import clock, config, fx, store, warehouse
@@ -264,12 +266,16 @@ def _fetch_account(
         convert = _Converter(fx.source_for(account), info.currency, cfg.reporting_currency)
         convert.prepare(result.since, result.until)  # an unknown currency fails before the big reads
         account_row = pd.DataFrame([{**asdict(info)}]).rename(columns={"name": "account_name"})
+        campaigns = client.campaigns(account.id)
+        ad_rows: pd.DataFrame | None = None
+        campaign_rows: pd.DataFrame | None = None
+        if _campaigns_sum_ads(client):  # the ad rows, read once, give the campaign rows too
+            ad_rows = client.ad_daily(account.id, result.since, result.until)
+            campaign_rows = _campaign_sums(ad_rows, campaigns)
+        if ad_rows is None or campaign_rows is None:
+            campaign_rows = client.campaign_daily(account.id, result.since, result.until)
         batch = _grain(
-            {
-                "accounts": account_row,
-                "campaigns": client.campaigns(account.id),
-                "campaign_daily": client.campaign_daily(account.id, result.since, result.until),
-            },
+            {"accounts": account_row, "campaigns": campaigns, "campaign_daily": campaign_rows},
             convert,
             synced_at,
             run_id,
@@ -279,7 +285,9 @@ def _fetch_account(
                 _grain(
                     {
                         "ads": client.ads(account.id),
-                        "ad_daily": client.ad_daily(account.id, result.since, result.until),
+                        "ad_daily": ad_rows
+                        if ad_rows is not None
+                        else client.ad_daily(account.id, result.since, result.until),
                     },
                     convert,
                     synced_at,
@@ -302,14 +310,48 @@ def _fetch_account(
         result.duration_s = time.monotonic() - t0
 
 
+def _campaigns_sum_ads(client: Any) -> bool:
+    """Whether the connector's campaign rows are exactly the sums of its ad rows (the sandbox's are:
+    its campaign report simulates the ads again and sums them), so they can be summed here instead."""
+    from adops.connectors.sandbox.connector import SandboxConnector
+
+    return isinstance(client, SandboxConnector)
+
+
+def _campaign_sums(ads: pd.DataFrame, campaigns: pd.DataFrame) -> pd.DataFrame | None:
+    """Campaign-day rows summed from ad-day rows, as the sandbox's campaign report sums them (same
+    grouping, same rounding to cents); None when there are no ad rows."""
+    if ads.empty:
+        return None
+    names = dict(zip(campaigns["campaign_id"], campaigns["campaign_name"], strict=True))
+    out = ads.groupby(["date", "platform", "account_id", "campaign_id", "currency"], as_index=False)[
+        ["impressions", "clicks", "spend", "conversions", "conversion_value"]
+    ].sum()
+    for col in ("spend", "conversions", "conversion_value"):
+        out[col] = out[col].round(2)
+    out.insert(4, "campaign_name", out["campaign_id"].map(names))
+    return out
+
+
 def _grain(
     frames: dict[str, pd.DataFrame], convert: _Converter, synced_at: datetime, run_id: int
 ) -> dict[str, pa.Table]:
+    """Each frame as Arrow in its table's schema: converted from pandas once, enriched and
+    validated in Arrow."""
     out = {}
     for name, frame in frames.items():
-        frame = _enrich(name, frame, convert, synced_at, run_id)
-        out[name] = warehouse.validate(TABLES[name], frame)
+        data = _enrich(name, _arrow(frame), convert, synced_at, run_id)
+        out[name] = warehouse.validate(TABLES[name], data)
     return out
+
+
+def _arrow(frame: pd.DataFrame) -> pa.Table:
+    """A connector's frame as Arrow (columns of Python objects are inferred; nothing is coerced yet)."""
+    try:
+        return pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+        # mixed Python objects in a column: let validation name the column on the pandas path
+        return pa.Table.from_pandas(frame.astype(object), preserve_index=False)
 
 
 def _describe(exc: BaseException, account: AccountConfig) -> tuple[str, str]:
@@ -374,24 +416,51 @@ class _Converter:
 
 def _enrich(
     name: str,
-    frame: pd.DataFrame,
+    data: pa.Table,
     convert: _Converter,
     synced_at: datetime,
     run_id: int,
-) -> pd.DataFrame:
-    frame = frame.copy()
+) -> pa.Table:
+    """The ingestion columns added in Arrow: day, reporting-currency money, run and time stamps."""
+    n = data.num_rows
+    columns = {c: data[c] for c in data.column_names}
     if name in ("campaign_daily", "ad_daily"):
-        frame["date"] = pd.to_datetime(frame["date"]).dt.date
-        rate = convert.rates_for(frame["date"]) if len(frame) else pd.Series(dtype=float)
-        frame["spend_reporting"] = (frame["spend"] * rate).round(2)
-        frame["conversion_value_reporting"] = (frame["conversion_value"] * rate).round(2)
-        frame["reporting_currency"] = convert.reporting
-        frame["sync_run_id"] = run_id
-    frame["synced_at"] = synced_at
+        days = _days(data["date"]) if "date" in columns else pa.nulls(n, pa.date32())
+        columns["date"] = days
+        if n:
+            unique = pc.unique(days)
+            rate_of_day = convert.rates_for(pd.Series(unique.to_pylist(), dtype=object)).to_numpy()
+            rate = rate_of_day[pc.index_in(days, unique).to_numpy(zero_copy_only=False)]
+        else:
+            rate = np.empty(0)
+        for money in ("spend", "conversion_value"):
+            amount = _floats(columns[money]) if money in columns else np.full(n, np.nan)
+            columns[f"{money}_reporting"] = pa.array(np.round(amount * rate, 2), from_pandas=True)
+        columns["reporting_currency"] = pa.repeat(pa.scalar(convert.reporting, pa.string()), n)
+        columns["sync_run_id"] = pa.repeat(pa.scalar(run_id, pa.int64()), n)
+    columns["synced_at"] = pa.repeat(pa.scalar(synced_at, pa.timestamp("us", tz="UTC")), n)
     for col in TABLES[name].columns:
-        if col not in frame.columns:
-            frame[col] = None
-    return frame
+        if col not in columns:
+            columns[col] = pa.nulls(n, TABLES[name].schema.field(col).type)
+    return pa.table(columns)
+
+
+def _days(values: pa.ChunkedArray) -> pa.ChunkedArray | pa.Array:
+    """A column of days as date32, from dates, timestamps or ISO strings (others: pandas parses them)."""
+    if pa.types.is_date32(values.type):
+        return values
+    if pa.types.is_date64(values.type) or (pa.types.is_timestamp(values.type) and values.type.tz is None):
+        return values.cast(pa.date32())
+    parsed = pd.to_datetime(values.to_pandas()).dt.date
+    return pa.array(parsed, pa.date32(), from_pandas=True)
+
+
+def _floats(values: pa.ChunkedArray) -> np.ndarray:
+    """Numbers as float64 for arithmetic (nulls as NaN); validation names a column that is not numeric."""
+    try:
+        return values.cast(pa.float64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        raise warehouse.SchemaError(f"{values.type} values where amounts belong") from None
 
 
 def _concat(batches: list[dict[str, pa.Table]], history: dict[str, pa.Table]) -> dict[str, pa.Table]:

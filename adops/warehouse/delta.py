@@ -120,8 +120,10 @@ def snapshot() -> Snapshot:
     return published if published is not None else _recover()
 
 
-def validate(table: Table, frame: pd.DataFrame) -> pa.Table:
-    """Coerce rows to the table's schema, or raise SchemaError saying what is wrong."""
+def validate(table: Table, frame: pd.DataFrame | pa.Table) -> pa.Table:
+    """Coerce rows (pandas or Arrow) to the table's schema, or raise SchemaError saying what is wrong."""
+    if isinstance(frame, pa.Table):
+        return _validate_arrow(table, frame)
     missing = [c for c in table.columns if c not in frame.columns]
     if missing:
         raise SchemaError(f"{table.name}: missing column(s) {', '.join(missing)}")
@@ -138,6 +140,26 @@ def validate(table: Table, frame: pd.DataFrame) -> pa.Table:
     if frame.duplicated(list(table.key)).any():
         dup = frame[frame.duplicated(list(table.key), keep=False)].iloc[0]
         raise SchemaError(f"{table.name}: duplicate key {tuple(dup[k] for k in table.key)}")
+    return data
+
+
+def _validate_arrow(table: Table, data: pa.Table) -> pa.Table:
+    """`validate` without leaving Arrow: the same checks and messages as for a DataFrame."""
+    data = conform(table, data)
+    for col in table.key:
+        if data.column(col).null_count:
+            raise SchemaError(f"{table.name}: null values in key column {col}")
+    for col in ("impressions", "clicks", "spend", "conversions", "conversion_value"):
+        if col in data.column_names and pc.any(pc.less(data[col], 0)).as_py():
+            raise SchemaError(f"{table.name}: negative {col}")
+    keys = list(table.key)
+    # a column holding one value (one account's platform and id) cannot tell rows apart: left out
+    varying = [k for k in keys if pc.count_distinct(data[k]).as_py() > 1] or keys[:1]
+    counts = data.select(varying).group_by(varying, use_threads=False).aggregate([([], "count_all")])
+    repeated = counts.filter(pc.greater(counts["count_all"], 1))
+    if repeated.num_rows:
+        first = {k: (repeated if k in varying else data)[k][0].as_py() for k in keys}
+        raise SchemaError(f"{table.name}: duplicate key {tuple(first[k] for k in keys)}")
     return data
 
 

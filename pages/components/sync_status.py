@@ -36,8 +36,10 @@ def sync_panel() -> None:
     )
     if active:
         follow(active[0].id, f"Sync job {active[0].id}")
-    with st.expander("Sync history and account health"):
-        st.dataframe(
+    # computed only while open: a collapsed panel costs the page no store reads
+    panel = st.expander("Sync history and account health", key="sync-history", on_change="rerun")
+    if panel.open:
+        panel.dataframe(
             pd.DataFrame(
                 [
                     {
@@ -55,7 +57,7 @@ def sync_panel() -> None:
             hide_index=True,
             width="stretch",
         )
-        st.dataframe(ingest.account_health(), hide_index=True, width="stretch")
+        panel.dataframe(ingest.account_health(), hide_index=True, width="stretch")
 
 
 def _ago(moment: datetime | None) -> str:

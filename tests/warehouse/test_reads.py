@@ -118,3 +118,26 @@ def test_the_configuration_is_read_again_only_when_it_changes(workspace: Path) -
     path.write_text("reporting_currency = 5\n")
     with pytest.raises(ConfigError):
         config.load()
+
+
+def test_arrow_rows_are_validated_like_frames(workspace: Path) -> None:
+    import pyarrow as pa
+
+    table = warehouse.TABLES["campaign_daily"]
+    for frame, message in (
+        (rows(), None),
+        (rows().assign(campaign_id="same"), "duplicate key"),
+        (rows().assign(spend=-1.0), "negative spend"),
+        (rows().drop(columns="currency"), "missing column"),
+        (rows().assign(campaign_id=None), "null values in key column campaign_id"),
+    ):
+        data = pa.Table.from_pandas(frame, preserve_index=False)
+        if message is None:
+            assert warehouse.validate(table, data).equals(warehouse.validate(table, frame))
+            continue
+        for given in (frame, data):
+            with pytest.raises(warehouse.SchemaError, match=message):
+                warehouse.validate(table, given)
+    twice = pa.Table.from_pandas(pd.concat([rows(2), rows(1)]), preserve_index=False)
+    with pytest.raises(warehouse.SchemaError, match=r"duplicate key \('meta', 'act_1', 'c0', datetime.date"):
+        warehouse.validate(table, twice)
