@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 from typer._click.exceptions import NoArgsIsHelpError, UsageError
 
+from adops.cli_analysis import app as analysis_app
 from adops.cli_common import (
     AsJson,
     Platforms,
@@ -47,6 +48,7 @@ app.add_typer(config_app, name="config")
 app.add_typer(connectors_app, name="connectors")
 for analytics in (ab_app, optimize_app, forecast_app):
     app.add_typer(analytics)  # merged: `adops ab`, `adops optimize`, `adops forecast`
+app.add_typer(analysis_app)  # merged: `adops trends`, `adops fatigue`
 app.add_typer(plans_app, name="plans")
 app.add_typer(fx_app, name="fx")
 app.add_typer(jobs_app, name="jobs")

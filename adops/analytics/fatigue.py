@@ -18,7 +18,7 @@ the age chart shows CTR and impressions per ad and day instead.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -28,7 +28,7 @@ from adops.analytics import breakdowns, memo
 from adops.analytics.overview import Filters
 from adops.errors import InputError
 
-__all__ = ["STATUSES", "Thresholds", "classify", "ctr_by_age", "detect", "first_windows"]
+__all__ = ["STATUSES", "Thresholds", "classify", "ctr_by_age", "detect", "first_windows", "judge"]
 
 #: how an ad is judged, worst first
 STATUSES = ("fatigued", "healthy", "too few impressions", "too new")
@@ -169,6 +169,50 @@ def detect(filters: Filters, thresholds: Thresholds | None = None) -> pd.DataFra
         "last_clicks", "last_ctr", "ctr_change", "status", "first_seen_at_history_start",
     ]  # fmt: skip
     return out[columns]
+
+
+def judge(days: pd.DataFrame, end: date, thresholds: Thresholds | None = None) -> pd.DataFrame:
+    """The rule on a frame of ad days (`platform, account_id, ad_id, date, impressions, clicks`), as of
+    `end`: what `detect` does on the warehouse, for a CSV (`adops fatigue`). Rows after `end` are
+    ignored; an ad's first day is its first row with impressions.
+
+    Columns: platform, account_id, ad_id, first_day, days, first_impressions, first_clicks, first_ctr,
+    last_impressions, last_clicks, last_ctr, ctr_change, status. Fatigued first, steepest drop first.
+    """
+    t = thresholds or Thresholds.configured()
+    keys = ["platform", "account_id", "ad_id"]
+    rows = days[(days["date"] <= end) & (days["impressions"] > 0)]
+    first_day = rows.groupby(keys)["date"].min().rename("first_day").reset_index()
+    rows = rows.merge(first_day, on=keys)
+    window = timedelta(days=t.window_days - 1)
+    first = rows[rows["date"] <= rows["first_day"] + window].groupby(keys)[["impressions", "clicks"]].sum()
+    last = rows[rows["date"] >= end - window].groupby(keys)[["impressions", "clicks"]].sum()
+    out = (
+        last.add_prefix("last_")
+        .join(first.add_prefix("first_"), how="inner")
+        .reset_index()
+        .merge(first_day, on=keys)
+    )
+    out["days"] = [(end - d).days + 1 for d in out["first_day"]]
+    status, change = classify(
+        out["first_impressions"].to_numpy(),
+        out["first_clicks"].to_numpy(),
+        out["last_impressions"].to_numpy(),
+        out["last_clicks"].to_numpy(),
+        out["days"].to_numpy(),
+        t,
+    )
+    out["first_ctr"] = out["first_clicks"] / out["first_impressions"].replace(0, np.nan)
+    out["last_ctr"] = out["last_clicks"] / out["last_impressions"].replace(0, np.nan)
+    out["ctr_change"] = change
+    out["status"] = status
+    order = out["status"].map({s: i for i, s in enumerate(STATUSES)})
+    out = out.assign(_order=order).sort_values(["_order", "ctr_change", *keys]).drop(columns="_order")
+    columns = [
+        "platform", "account_id", "ad_id", "first_day", "days", "first_impressions", "first_clicks",
+        "first_ctr", "last_impressions", "last_clicks", "last_ctr", "ctr_change", "status",
+    ]  # fmt: skip
+    return out[columns].reset_index(drop=True)
 
 
 def ctr_by_age(filters: Filters, bucket_days: int = 7, max_age_days: int = 364) -> pd.DataFrame:

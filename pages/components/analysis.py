@@ -127,7 +127,8 @@ def breakdown_tab(filters: Filters, level: str, grain: str, metric: str, currenc
             color="platform_label",
             orientation="h",
             color_discrete_map=PLATFORM_COLOR_BY_LABEL,
-            title=f"{label(metric, currency)} of the {len(ranked)} largest {lvl.label.lower()}s by spend",
+            title=f"{label(metric, currency)} by {lvl.label.lower()}"
+            + (f" (the {len(ranked)} largest by spend)" if len(table) > len(ranked) else ""),
             labels={metric: label(metric, currency), "name": "", "platform_label": "Platform"},
         ).update_layout(yaxis={"categoryorder": "array", "categoryarray": list(ranked["name"])[::-1]}),
         width="stretch",
