@@ -164,6 +164,19 @@ def changes(run_id: str) -> list[WorkflowChange]:
         )
 
 
+def change_counts(run_ids: list[str]) -> dict[str, int]:
+    """How many changes each run has (one grouped query)."""
+    if not run_ids:
+        return {}
+    with session() as s:
+        rows = s.execute(
+            select(WorkflowChange.run_id, func.count())
+            .where(WorkflowChange.run_id.in_(run_ids))
+            .group_by(WorkflowChange.run_id)
+        ).all()
+    return {str(r): int(n) for r, n in rows}
+
+
 def as_change(row: WorkflowChange) -> Change:
     return Change(
         row.platform,
