@@ -42,7 +42,7 @@ def parse(text: str) -> dict[str, Any]:
         raise InputError(f"the params are {len(text):,} characters; at most {MAX_PARAMS_CHARS:,}")
     try:
         value = json.loads(text or "{}")
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise InputError(f"the params are not valid JSON ({exc.msg}, line {exc.lineno})") from None
     if not isinstance(value, dict):
         raise InputError('the params must be a JSON object: {"name": value, ...}')
