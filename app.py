@@ -17,6 +17,7 @@ st.set_page_config(page_title="Ad Ops Command Center", page_icon="📊", layout=
 navigation = st.navigation(
     [
         st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+        st.Page("pages/monitor.py", title="Live monitoring", icon=":material/monitor_heart:"),
         st.Page("pages/analysis.py", title="Cross-platform analysis", icon=":material/query_stats:"),
         st.Page("pages/ab_testing.py", title="A/B testing", icon=":material/science:"),
         st.Page("pages/forecast.py", title="Forecast", icon=":material/trending_up:"),

@@ -16,6 +16,7 @@ import typer
 from typer._click.exceptions import NoArgsIsHelpError, UsageError
 
 from adops.cli_analysis import app as analysis_app
+from adops.cli_anomalies import app as anomalies_app
 from adops.cli_common import (
     AsJson,
     Platforms,
@@ -46,7 +47,7 @@ config_app = new_app("Show the workspace configuration.")
 connectors_app = new_app("Check the platform connections.")
 app.add_typer(config_app, name="config")
 app.add_typer(connectors_app, name="connectors")
-for analytics in (ab_app, optimize_app, forecast_app):
+for analytics in (ab_app, optimize_app, forecast_app, anomalies_app):
     app.add_typer(analytics)  # merged: `adops ab`, `adops optimize`, `adops forecast`
 app.add_typer(analysis_app)  # merged: `adops trends`, `adops fatigue`
 app.add_typer(plans_app, name="plans")

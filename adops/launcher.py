@@ -92,7 +92,11 @@ def run(port: int, sidecar_port: int) -> int:
             return 1
         warm_up()
     sidecar = f"http://{HOST}:{sidecar_port}"
-    env = {**os.environ, "ADOPS_SIDECAR_URL": sidecar}
+    env = {
+        "ADOPS_APP_ORIGIN": f"http://{HOST}:{port},http://localhost:{port}",
+        **os.environ,
+        "ADOPS_SIDECAR_URL": sidecar,
+    }
     streamlit = Path(sys.executable).parent / "streamlit"
     commands = [
         [sys.executable, "-m", "adops.cli", "serve", "--host", HOST, "--port", str(sidecar_port)],

@@ -93,6 +93,7 @@ KINDS: dict[str, Kind] = {
         Kind("connectors.check", "Connection check", "light"),
         Kind("optimize.fit", "Response-curve fit", "compute"),
         Kind("forecast.run", "Forecast", "compute"),
+        Kind("anomalies.scan", "Anomaly scan", "compute"),
         Kind("budget_plan.run", "Budget plan run", "changes", _without("actor")),
         Kind("experiment.rollout", "A/B rollout", "changes", _without("actor")),
         Kind("jobs.prune", "Job history retention", "light"),

@@ -103,7 +103,7 @@ def enqueue_child(kind: str, params: dict[str, Any]) -> str:
 
 @DBOS.workflow(name="sync", max_recovery_attempts=MAX_RECOVERY_ATTEMPTS)
 def sync_job(params: dict[str, Any]) -> Result:
-    """Sync accounts into the warehouse; then fit the Budget page's curves and decide winners."""
+    """Sync accounts into the warehouse; then fit curves, decide winners and scan for anomalies."""
     return _job("sync", params, _sync)
 
 
@@ -115,6 +115,7 @@ def _sync(params: dict[str, Any]) -> Result:
         summary["follow_ups"] = [
             enqueue_child("optimize.fit", FitScope().to_params()),
             enqueue_child("experiments.decide", {}),
+            enqueue_child("anomalies.scan", {}),
         ]
     return summary
 
@@ -163,6 +164,14 @@ def delete_account_job(params: dict[str, Any]) -> Result:
         return {"removed": step("purge account rows", warehouse.delete_account, platform, account_id)}
 
     return _job("warehouse.delete_account", params, body)
+
+
+@DBOS.workflow(name="anomalies.scan", max_recovery_attempts=MAX_RECOVERY_ATTEMPTS)
+def anomalies_job(params: dict[str, Any]) -> Result:
+    """Scan the warehouse for anomalies, keep each once, publish `anomaly.detected` (after each sync)."""
+    from adops.analytics.anomaly_store import scan_job
+
+    return _job("anomalies.scan", params, lambda p: scan_job(p, step))
 
 
 # ---------------------------------------------------------------------------- light work

@@ -76,10 +76,16 @@ def migrate(eng: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
+_makers: dict[Engine, sessionmaker[Session]] = {}
+
+
 @contextmanager
 def session() -> Iterator[Session]:
-    """A session that commits on success and rolls back on error."""
-    maker = sessionmaker(engine(), expire_on_commit=False)
+    """A session that commits on success and rolls back on error (one factory per engine)."""
+    eng = engine()
+    maker = _makers.get(eng)
+    if maker is None:
+        maker = _makers[eng] = sessionmaker(eng, expire_on_commit=False)
     with maker() as s:
         try:
             yield s
@@ -96,3 +102,4 @@ def reset() -> None:
             eng.dispose()
         _engines.clear()
         _migrated.clear()
+        _makers.clear()

@@ -70,7 +70,7 @@ def test_recent_conversions_restate_upwards_then_settle(world: World) -> None:
 
 def test_truth_is_readable(world: World) -> None:
     assert {e.true_lift for e in world.experiments} >= {0.0, 0.15}
-    assert {a.kind for a in world.anomalies} == {"tracking_outage", "spend_spike"}
+    assert {a.kind for a in world.anomalies} == {"tracking_outage", "spend_spike", "spend_drop"}
     camp = world.campaigns(world.accounts[0].id)[0]
     curve = world.response(camp, np.array([0.0, camp.k, 100 * camp.k]))
     assert curve[0] == 0 and curve[1] == pytest.approx(camp.beta / 2) and curve[2] < camp.beta

@@ -176,7 +176,7 @@ class Experiment:
 
 @dataclass(frozen=True)
 class Anomaly:
-    kind: str  # tracking_outage | spend_spike
+    kind: str  # tracking_outage | spend_spike | spend_drop
     platform: str
     account_id: str
     campaign_id: str
@@ -386,6 +386,33 @@ class World:
                 )
             else:
                 out.append(Anomaly("spend_spike", camp.platform, camp.account_id, camp.id, start, start, 3.5))
+        return out + self._more_anomalies({a.campaign_id for a in out} | tested)
+
+    def _more_anomalies(self, taken: set[str]) -> list[Anomaly]:
+        """Spend drops (a declined card, a disapproval: 1-2 days at a fifth) and outages on campaigns
+        that convert enough for a zero to be visible. Their own generator: the streams above are
+        unchanged, so the anomalies and data that existing seeds give stay as they were."""
+        rng = np.random.default_rng([self.seed, 98])
+        enabled = [
+            c
+            for acc in self.accounts
+            for c in self.campaigns(acc.id)
+            if c.status == "ENABLED" and c.id not in taken and c.start < self.anchor - timedelta(days=120)
+        ]
+        busy = [c for c in enabled if float(self.response(c, c.budget)) >= 15]
+        out = []
+        for i in rng.choice(len(enabled), size=min(4, len(enabled)), replace=False):
+            camp = enabled[int(i)]
+            start = self.anchor - timedelta(days=int(rng.integers(12, 80)))
+            end = start + timedelta(days=int(rng.integers(0, 2)))
+            out.append(Anomaly("spend_drop", camp.platform, camp.account_id, camp.id, start, end, 0.2))
+            taken.add(camp.id)
+        busy = [c for c in busy if c.id not in taken]
+        for i in rng.choice(len(busy), size=min(3, len(busy)), replace=False):
+            camp = busy[int(i)]
+            start = self.anchor - timedelta(days=int(rng.integers(12, 80)))
+            end = start + timedelta(days=int(rng.integers(0, 2)))
+            out.append(Anomaly("tracking_outage", camp.platform, camp.account_id, camp.id, start, end, 0.0))
         return out
 
     def true_ctr(self, account_id: str, ad_id: str, days: Sequence[date]) -> np.ndarray:
@@ -585,7 +612,7 @@ class World:
         started = np.array([[camp.start <= d for d in days] for camp in camps])
         spend = budget * util * started * self._enabled(camps, days)
         for anomaly in self.anomalies:
-            if anomaly.kind == "spend_spike":
+            if anomaly.kind in ("spend_spike", "spend_drop"):
                 for i, camp in enumerate(camps):
                     if camp.id == anomaly.campaign_id:
                         hit = np.array([anomaly.start <= d <= anomaly.end for d in days])
