@@ -66,13 +66,13 @@ def pacing(level: str = "platform", day: date | None = None, limit: int = TOP) -
     for key, part in spend.groupby(keys, sort=True):
         if (key if len(keys) > 1 else key[0] if isinstance(key, tuple) else key) not in wanted:
             continue
-        key = key if isinstance(key, tuple) else (key,)
-        ident = dict(zip(keys, (str(k) for k in key), strict=True))
+        ident_key = tuple(str(k) for k in (key if isinstance(key, tuple) else (key,)))
+        ident = dict(zip(keys, ident_key, strict=True))
         series = part.set_index("date")["spend"].reindex(
             pd.date_range(part["date"].min(), day), fill_value=0.0
         )
-        daily_budget = float(budgets.get(key, 0.0)) or None
-        rows.append(_pace_one(ident, names.get(key, ""), series, day, daily_budget, month_days))
+        daily_budget = float(budgets.get(ident_key, 0.0)) or None
+        rows.append(_pace_one(ident, names.get(ident_key, ""), series, day, daily_budget, month_days))
     frame = pd.DataFrame(rows, columns=PACING_COLUMNS)
     return frame.sort_values("spend_mtd", ascending=False, kind="stable").reset_index(drop=True)
 

@@ -128,7 +128,7 @@ def anomalies_panel(currency: str) -> None:
     rows = picked.selection.rows if picked is not None and hasattr(picked, "selection") else []
     row = found.iloc[rows[0] if rows else 0]
     st.caption("Pick a row to see its series.")
-    _series_chart(row.to_dict())
+    _series_chart({str(k): v for k, v in row.to_dict().items()})
 
 
 def _series_chart(row: dict[str, object]) -> None:

@@ -62,7 +62,9 @@ def test_active_anomalies_are_listed_most_severe_first(workspace: Path) -> None:
         dims = {"level": "platform", "platform": "meta"}
         return Anomaly("meta", "spend", ds, 10.0, 100.0, score, "drop", "drop", severity, 90.0, dims)
 
-    anomaly_store.record([one("2026-11-20", "info", -4.5), one("2026-11-21", "critical", -30)], date(2026, 11, 18))
+    anomaly_store.record(
+        [one("2026-11-20", "info", -4.5), one("2026-11-21", "critical", -30)], date(2026, 11, 18)
+    )
     at = run_page()
     assert not at.exception
     table = at.dataframe[0].value
