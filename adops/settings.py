@@ -422,6 +422,8 @@ class Environment(BaseSettings):
     warehouse_memory_limit: str | None = None
     #: the durable jobs' (DBOS) system database; default: beside the store (see adops.jobs.system)
     jobs_database_url: str = ""
+    #: names this `adops serve` among several sharing one PostgreSQL store (adops.jobs.peers)
+    worker_id: str = ""
 
 
 #: each environment setting and the variable it is read from (for messages and docs)

@@ -13,12 +13,14 @@ Everything else talks to the system database through a `DBOSClient` (`client()`)
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from adops import config, files
+from adops.errors import ConfigError
 
 if TYPE_CHECKING:
     from dbos import DBOSClient
@@ -30,6 +32,8 @@ WORKFLOWS_VERSION = 1
 APPLICATION_VERSION = f"adops-{WORKFLOWS_VERSION}"
 #: the sidecar's executor id: only a process launching with it recovers the sidecar's jobs
 EXECUTOR_ID = "adops-sidecar"
+#: ADOPS_WORKER_ID: one of several workers sharing a PostgreSQL store (adops.jobs.peers)
+WORKER_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 FILE = "adops-dbos.sqlite"
 _CLIENTS_KEPT = 4
 
@@ -50,6 +54,25 @@ def url() -> str:
     if cfg.database_url.startswith(("postgresql", "postgres:")):
         return cfg.database_url
     return f"sqlite:///{cfg.home / FILE}"
+
+
+def worker_id() -> str:
+    """`ADOPS_WORKER_ID` ("" when unset): names this worker among several sharing one store."""
+    from adops.settings import environment
+
+    value = environment().worker_id
+    if value and not WORKER_ID.fullmatch(value):
+        raise ConfigError(
+            f"ADOPS_WORKER_ID={value[:60]!r}: use 1-40 lower-case letters, digits or '-' (not starting "
+            "with '-'), a different one for each `adops serve` sharing the store"
+        )
+    return value
+
+
+def executor_id() -> str:
+    """This worker's DBOS executor id: `adops-sidecar`, or `adops-sidecar-<ADOPS_WORKER_ID>`."""
+    worker = worker_id()
+    return f"{EXECUTOR_ID}-{worker}" if worker else EXECUTOR_ID
 
 
 def is_sqlite(target: str) -> bool:
@@ -102,7 +125,7 @@ def dbos_config(target: str, **extra: Any) -> dict[str, Any]:
         "name": APP_NAME,
         "system_database_url": target,
         "application_version": APPLICATION_VERSION,
-        "executor_id": EXECUTOR_ID,
+        "executor_id": executor_id(),
         "serializer": serializer(),
         "log_level": "WARNING",
         "notification_listener_polling_interval_sec": 0.2,

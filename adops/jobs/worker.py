@@ -39,14 +39,16 @@ class Worker:
         self.started_at: datetime | None = None
         self.url: str | None = None
         self._held = ExitStack()
+        self.peers: Any = None  # adops.jobs.peers.Watcher on a PostgreSQL store
 
     def start(self) -> None:
         """Take the workspace's sidecar lock, launch DBOS (recovering interrupted jobs) and open the
         queues and schedules. Call it where no event loop runs (the sidecar uses a thread)."""
+        from adops.jobs import peers
         from adops.store import locks
 
         try:
-            self._held.enter_context(locks.exclusive(LOCK, wait=0))
+            self._held.enter_context(locks.exclusive(peers.lock_name(system.executor_id()) or LOCK, wait=0))
         except locks.Busy:
             raise SidecarBusy(
                 "another `adops serve` runs the jobs of this workspace; stop it first, "
@@ -80,7 +82,18 @@ class Worker:
         if self.apply_schedules:
             apply_schedules(workflows.schedule_tick)
         self.started_at = datetime.now(UTC)
-        log.info("jobs: DBOS launched (%s, executor %s)", system.APPLICATION_VERSION, system.EXECUTOR_ID)
+        self._watch_peers()
+        log.info("jobs: DBOS launched (%s, executor %s)", system.APPLICATION_VERSION, system.executor_id())
+
+    def _watch_peers(self) -> None:
+        """With a PostgreSQL store, several workers may share it: recover the jobs of one that dies."""
+        from adops.jobs import peers
+        from adops.store import locks
+
+        if locks.backend() == "postgres":
+            self.peers = peers.Watcher(system.executor_id())
+            self.peers.start()
+            self._held.callback(self.peers.stop)
 
     @property
     def running(self) -> bool:
@@ -92,6 +105,8 @@ class Worker:
         from dbos import DBOS
 
         try:
+            if self.peers is not None:  # before DBOS goes: it asks DBOS about pending jobs
+                self.peers.stop()
             if self.started_at is not None:
                 DBOS.destroy(workflow_completion_timeout_sec=0)
         finally:
@@ -111,9 +126,10 @@ class Worker:
         return {
             "running": True,
             "since": self.started_at.isoformat(),
-            "executor_id": system.EXECUTOR_ID,
+            "executor_id": system.executor_id(),
             "application_version": system.APPLICATION_VERSION,
             "queues": depth,
+            "peers": self.peers.status() if self.peers else None,
             "schedules": [
                 {"name": s.name, "cron": s.cron, "kind": s.kind, "next_run": s.next_run().isoformat()}
                 for s in schedules.specs()
