@@ -174,8 +174,13 @@ def series(
     if entities is None:
         entity_sql, entity_params = key, []
     else:
-        entity_sql = f"CASE WHEN list_contains(?::VARCHAR[], {key}) THEN {key} ELSE 'Other' END"
-        entity_params = [list(entities)]
+        # the id column first: the key is built only for the few rows whose id is one of the entities'
+        ids = [e.split(":", len(lvl.keys) - 1)[-1] for e in entities]
+        entity_sql = (
+            f"CASE WHEN list_contains(?::VARCHAR[], {lvl.id_column}) AND list_contains(?::VARCHAR[], {key}) "
+            f"THEN {key} ELSE 'Other' END"
+        )
+        entity_params = [ids, list(entities)]
     sums = ", ".join(f"sum({col})::DOUBLE AS {name}" for name, col in _SUMS.items())
     frame = warehouse.query(
         f"SELECT date_trunc('{grain}', date)::DATE AS period, {entity_sql} AS entity, {sums} "

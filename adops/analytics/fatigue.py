@@ -107,14 +107,17 @@ def first_windows(window_days: int) -> pd.DataFrame:
             SELECT a.platform, a.account_id, a.ad_id, any_value(a.campaign_id) AS campaign_id,
                    any_value(a.ad_group_id) AS ad_group_id, f.first_day,
                    sum(a.impressions)::DOUBLE AS first_impressions, sum(a.clicks)::DOUBLE AS first_clicks,
-                   (SELECT min(date) FROM ad_daily) AS history_start
+                   f.first_day = (SELECT min(date) FROM ad_daily) AS first_seen_at_history_start
             FROM ad_daily a
             JOIN f ON a.platform = f.platform AND a.account_id = f.account_id AND a.ad_id = f.ad_id
             WHERE a.date BETWEEN f.first_day AND f.first_day + ?::INTEGER - 1
             GROUP BY a.platform, a.account_id, a.ad_id, f.first_day
             """,
             [window_days],
-        ).assign(first_day=lambda d: pd.to_datetime(d["first_day"]).dt.date)
+        ).assign(
+            first_ns=lambda d: pd.to_datetime(d["first_day"]).to_numpy(dtype="datetime64[D]"),
+            first_day=lambda d: pd.to_datetime(d["first_day"]).dt.date,
+        )
 
     return memo.per_snapshot(f"fatigue.first_windows.{window_days}", compute)
 
@@ -133,14 +136,21 @@ def detect(filters: Filters, thresholds: Thresholds | None = None) -> pd.DataFra
     )
     clause, params = breakdowns.where(window)
     last = warehouse.query(
-        f"""SELECT platform, account_id, ad_id, sum(impressions)::DOUBLE AS last_impressions,
-                   sum(clicks)::DOUBLE AS last_clicks
-            FROM ad_daily WHERE {clause} AND impressions > 0 GROUP BY ALL""",
+        f"""WITH l AS (
+                SELECT platform, account_id, ad_id, sum(impressions)::DOUBLE AS last_impressions,
+                       sum(clicks)::DOUBLE AS last_clicks
+                FROM ad_daily WHERE {clause} AND impressions > 0 GROUP BY ALL
+            )
+            SELECT l.*, coalesce(n.ad_name, l.ad_id) AS name
+            FROM l LEFT JOIN (SELECT DISTINCT ON (platform, account_id, ad_id) platform, account_id, ad_id, ad_name
+                              FROM ads) n
+              ON l.platform = n.platform AND l.account_id = n.account_id AND l.ad_id = n.ad_id""",
         params,
     )
     keys = ["platform", "account_id", "ad_id"]
     out = last.merge(first_windows(t.window_days), on=keys, how="inner")
-    out["days"] = [(filters.end - d).days + 1 for d in out["first_day"]]
+    end = np.datetime64(filters.end, "D")
+    out["days"] = (end - out["first_ns"].to_numpy(dtype="datetime64[D]")).astype(int) + 1
     status, change = classify(
         out["first_impressions"].to_numpy(),
         out["first_clicks"].to_numpy(),
@@ -153,16 +163,10 @@ def detect(filters: Filters, thresholds: Thresholds | None = None) -> pd.DataFra
     out["last_ctr"] = out["last_clicks"] / out["last_impressions"].replace(0, np.nan)
     out["ctr_change"] = change
     out["status"] = status
-    out["first_seen_at_history_start"] = [
-        first == pd.Timestamp(start).date()
-        for first, start in zip(out["first_day"], out["history_start"], strict=True)
-    ]
     out["entity_type"] = "ad"
     out["entity_id"] = out["ad_id"]
-    order = out["status"].map({s: i for i, s in enumerate(STATUSES)})
-    out = out.assign(_order=order).sort_values(["_order", "ctr_change", *keys]).drop(columns="_order")
-    out = out.reset_index(drop=True)
-    out.insert(5, "name", _ad_names(out))
+    out["_order"] = np.select([status == s for s in STATUSES], list(range(len(STATUSES))))
+    out = out.sort_values(["_order", "ctr_change", *keys], ignore_index=True)
     columns = [
         "platform", "account_id", "campaign_id", "ad_group_id", "ad_id", "name", "entity_type", "entity_id",
         "first_day", "days", "first_impressions", "first_clicks", "first_ctr", "last_impressions",
@@ -257,13 +261,3 @@ def ctr_by_age(filters: Filters, bucket_days: int = 7, max_age_days: int = 364) 
     frame["ctr"] = frame["clicks"] / frame["impressions"].replace(0, np.nan)
     frame["impressions_per_ad_day"] = frame["impressions"] / frame["ad_days"].replace(0, np.nan)
     return frame
-
-
-def _ad_names(frame: pd.DataFrame) -> pd.Series:
-    if frame.empty:
-        return pd.Series([], dtype=object)
-    names = warehouse.query(
-        "SELECT DISTINCT ON (platform, account_id, ad_id) platform, account_id, ad_id, ad_name FROM ads"
-    )
-    named = frame[["platform", "account_id", "ad_id"]].merge(names, how="left")["ad_name"]
-    return named.fillna(frame["ad_id"]).astype(str)
