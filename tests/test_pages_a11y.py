@@ -1,6 +1,8 @@
 """Every page in app.py's menu, in headless chromium against the app as `make run` starts it on a demo
 workspace: it draws its content with no exception, and axe-core finds no serious or critical WCAG 2.1 AA
 violation. Pages are read from app.py, so a page added to the menu is covered without an edit here.
+Then key flows on the same app (filter the Overview, create an experiment), each ending with axe on the
+page as the flow left it. One app start for the whole module keeps the browser suite short.
 
 Screenshots and each page's axe report are kept in test-artifacts/browser/ (git-ignored; set
 ADOPS_TEST_ARTIFACTS to put them elsewhere), with the seconds each page took to draw (recorded, not
@@ -89,9 +91,14 @@ def test_the_menu_is_read_from_app_py() -> None:
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The demo workspace and `make run` on free ports, once for every page of this module."""
-    home = tmp_path_factory.mktemp("a11y-home")
+def app_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("a11y-home")
+
+
+@pytest.fixture(scope="module")
+def app_url(app_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The demo workspace and `make run` on free ports, once for every test of this module."""
+    home = app_home
     saved = {k: os.environ.get(k) for k in ("ADOPS_HOME", "ADOPS_TODAY", "ADOPS_SIDECAR_URL")}
     os.environ.update(ADOPS_HOME=str(home), ADOPS_TODAY="2026-11-24")
     os.environ.pop("ADOPS_SIDECAR_URL", None)  # the launcher points the app at its own sidecar
@@ -160,3 +167,65 @@ def test_page_draws_its_content_and_passes_axe(menu_page: MenuPage, app_url: str
         if v["impact"] in BLOCKING
     ]
     assert not blocking, f"{menu_page.title}: " + "; ".join(blocking)
+
+
+# --- key flows, after every page was checked (they change the workspace and the session) ---
+
+
+def axe_clean(page: Any, name: str) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"flow-{name}.png"), full_page=True)
+    violations = (
+        Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_21_AA}}).response["violations"]
+    )
+    blocking = [f"{v['id']} ({len(v['nodes'])}x): {v['help']}" for v in violations if v["impact"] in BLOCKING]
+    assert not blocking, f"{name}: " + "; ".join(blocking)
+
+
+def test_flow_filter_the_overview_to_one_platform(app_url: str, browser_page: Any) -> None:
+    from playwright.sync_api import expect
+
+    url, page = app_url, browser_page
+    page.goto(url)
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible(timeout=60_000)
+    expect(page.locator(".legendtext").first).to_be_visible(timeout=30_000)
+    assert {"Meta", "TikTok"} <= set(page.locator(".legendtext").all_text_contents())
+
+    page.get_by_role("combobox", name="Platforms").click()
+    page.get_by_role("option", name="Meta", exact=True).click()
+    page.keyboard.press("Escape")
+    # the charts redraw with Meta alone; the tiles stay
+    expect(page.locator(".legendtext").filter(has_text="TikTok")).to_have_count(0, timeout=30_000)
+    expect(page.locator(".legendtext").filter(has_text="Meta").first).to_be_visible()
+    expect(page.get_by_test_id("stMetricLabel").filter(has_text="Spend").first).to_be_visible()
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    axe_clean(page, "overview-filtered")
+
+
+def test_flow_create_an_experiment(
+    app_url: str, app_home: Path, browser_page: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from playwright.sync_api import expect
+
+    url, page = app_url, browser_page
+    page.goto(f"{url}/ab_testing")
+    expect(page.get_by_role("heading", name="A/B testing")).to_be_visible(timeout=60_000)
+    page.get_by_role("tab", name="New experiment").click()
+    name = "Browser flow: headline test"
+    page.get_by_role("textbox", name="Name").first.fill(name)
+    page.get_by_role("textbox", name="Hypothesis").fill("A benefit-led headline lifts conversions by 10%.")
+    page.get_by_role("textbox", name="Hypothesis").press("Tab")  # commit the text before the click
+    page.get_by_role("button", name="Create experiment").click()
+    expect(page.get_by_text(f"Created {name}")).to_be_visible(timeout=30_000)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    axe_clean(page, "experiment-created")
+
+    # stored in the app's workspace, once
+    from adops import store
+    from adops.experiments import store as experiments
+
+    monkeypatch.setenv("ADOPS_HOME", str(app_home))
+    store.reset()
+    assert [e.name for e in experiments.list_experiments()].count(name) == 1
