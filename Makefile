@@ -42,3 +42,12 @@ bench: install
 
 clean-data:
 	rm -rf data/*
+
+# The same Delta tables read by polars and delta-rs (and Spark when its Delta jars are at hand) against
+# `adops query`; polars lives in its own venv so the main lock does not pull it (docs/scale.md).
+ENGINES_VENV := .venv-engines
+.PHONY: check-engines
+check-engines: install
+	test -x $(ENGINES_VENV)/bin/python || $(PYTHON) -m venv $(ENGINES_VENV)
+	$(ENGINES_VENV)/bin/pip install --quiet polars==2.1.0 $$(grep -E '^(deltalake|pyarrow)==' requirements.lock)
+	$(BIN)/python engines/check.py
