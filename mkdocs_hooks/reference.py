@@ -227,8 +227,19 @@ def event_catalogue(package: Path | None = None) -> dict[str, dict[str, Any]]:
         entry["fields"] |= fields
         entry["where"].append(where)
 
-    for path in sorted(package.rglob("*.py")):
-        tree = ast.parse(path.read_text(), str(path))
+    parsed = [(path, ast.parse(path.read_text(), str(path))) for path in sorted(package.rglob("*.py"))]
+    # wrappers such as `records.publish(type, run, **data)`: the fields they add themselves
+    wrappers: dict[tuple[str, str], set[str]] = {}
+    for path, tree in parsed:
+        module = _Module(tree)
+        for name, helper in module.helpers.items():
+            if name in _PUBLISHERS and _forwards_type(helper):
+                inner = [_publish_args(n) for n in ast.walk(helper) if isinstance(n, ast.Call)]
+                wrappers[(path.stem, name)] = {
+                    k for args in inner if args and args[1] is not None for k in module.keys(args[1], helper)
+                }
+
+    for path, tree in parsed:
         module = _Module(tree)
         rel = path.relative_to(package.parent).as_posix()
         for func, node in _calls_and_rows(tree):
@@ -244,7 +255,7 @@ def event_catalogue(package: Path | None = None) -> dict[str, dict[str, Any]]:
                     add(type_, module.keys(row["data"]), where)
                 continue
             args = _publish_args(node) if isinstance(node, ast.Call) else None
-            if args is None:
+            if args is None or (isinstance(node, ast.Call) and _name(node.func) in module.not_publishers):
                 continue
             type_node, data_node = args
             params = {a.arg for a in func.args.args} if func is not None else set()
@@ -254,8 +265,9 @@ def event_catalogue(package: Path | None = None) -> dict[str, dict[str, Any]]:
                 continue  # another `_publish` (a warehouse snapshot), not an event
             types = module.strings(type_node, func)
             if types:
+                fields = module.keys(data_node, func) | _wrapper_fields(node, path.stem, wrappers)
                 for type_ in types:
-                    add(type_, module.keys(data_node, func), where)
+                    add(type_, fields, where)
                 continue
             pairs = module.unpacked(type_node, data_node, func)
             for type_, fields in pairs:
@@ -304,6 +316,11 @@ class _Module:
         self.helpers = {
             n.name: n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
         }
+        #: this module's own `_publish`-named helpers that do not take an event type first (a helper
+        #: that publishes fixed types is read where it calls `publish`; calls to it are not events)
+        self.not_publishers = {
+            name for name, func in self.helpers.items() if name in _PUBLISHERS and not _forwards_type(func)
+        }
         for node in tree.body:
             if isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.Constant):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -340,6 +357,8 @@ class _Module:
             return []
         if isinstance(node, ast.IfExp):
             return self.strings(node.body, scope, depth + 1) + self.strings(node.orelse, scope, depth + 1)
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Dict):  # {...}[key]
+            return sorted({t for v in node.value.values for t in self.strings(v, scope, depth + 1)})
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
             left, right = (
                 self.strings(node.left, scope, depth + 1),
@@ -413,6 +432,34 @@ class _Module:
                 if type_ is not None:
                     pairs.append((type_, fields))
         return pairs
+
+
+def _wrapper_fields(call: ast.AST, stem: str, wrappers: dict[tuple[str, str], set[str]]) -> set[str]:
+    """The fields a wrapper called here adds (`records.publish(...)`, `_publish(...)`), with the
+    keyword arguments the call passes on to it as data."""
+    if not isinstance(call, ast.Call):
+        return set()
+    func = call.func
+    owner = stem
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        owner = func.value.id
+    found = wrappers.get((owner, _name(func)))
+    if found is None:
+        return set()
+    return found | {k.arg for k in call.keywords if k.arg and k.arg not in ("bind", "type", "data")}
+
+
+def _forwards_type(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether the helper hands its first parameter on as the type of a publish call inside it."""
+    if not func.args.args:
+        return False
+    first = func.args.args[0].arg
+    for node in ast.walk(func):
+        if isinstance(node, ast.Call):
+            args = _publish_args(node)
+            if args is not None and isinstance(args[0], ast.Name) and args[0].id == first:
+                return True
+    return False
 
 
 def _assignments(scope: ast.AST) -> Iterable[tuple[str, ast.expr]]:

@@ -119,7 +119,18 @@ def test_the_event_scanner_finds_each_way_an_event_is_published(tmp_path: Path) 
             """
         )
     )
+    (package / "records.py").write_text(
+        "def publish(type, run, **data):\n    return events.publish(type, {'run_id': run.id, **data})\n"
+        "def finish(status):\n"
+        "    publish({'ok': 'x.ok', 'failed': 'x.failed'}[status], run, error=None, severity='info')\n"
+    )
+    (package / "peers.py").write_text(
+        "def _publish(executor, ids):\n    events.publish('x.recovered', {'ids': ids})\n"
+        "def recover():\n    _publish('worker-1', [1])\n"
+    )
     found = hooks.event_catalogue(package)
+    assert found["x.ok"]["fields"] == found["x.failed"]["fields"] == ["error", "run_id", "severity"]
+    assert found["x.recovered"]["fields"] == ["ids"] and "worker-1" not in found
     assert found["x.plain"]["fields"] == ["k", "spread"]
     assert found["x.wrapped"]["fields"] == ["a", "b"]
     assert found["x.step"]["fields"] == ["job_id"]
