@@ -54,7 +54,7 @@ SEVERITIES = ("info", "warning", "critical")
 
 @dataclass(frozen=True)
 class Thresholds:
-    """When a day counts as an anomaly (see the module's docstring); settings `[anomalies]`."""
+    """When a day counts as an anomaly (see the module's docstring)."""
 
     z: float = 4.0
     ratio: float = 2.2

@@ -13,12 +13,12 @@ import streamlit as st
 
 from adops import clock, warehouse
 from adops.analytics import anomaly_store, monitor
-from pages.components.formatting import PLATFORM_LABELS, fmt, kpi_column
+from pages.components.formatting import PLATFORM_LABELS, compact, fmt, kpi_column
 
 REFRESH_S = 30
 #: Okabe-Ito, readable with every common colour-vision deficiency
 SPEND, PROJECTED, BUDGET = "#0072B2", "#E69F00", "#000000"
-SEVERITY_ICONS = {"critical": "🔴 critical", "warning": "🟠 warning", "info": "🔵 info"}
+SEVERITY_LABELS = {"critical": "Critical", "warning": "Warning", "info": "Info"}
 
 
 def snapshot_key() -> str:
@@ -46,13 +46,13 @@ def pacing_panel(currency: str) -> None:
     table = pacing_table(level, snapshot_key())
     sums = monitor.totals(table)
     tiles = [
-        ("Spend today", sums["spend_today"]),
+        ("Today", sums["spend_today"]),
         ("Month to date", sums["spend_mtd"]),
-        ("Month budget", sums["month_budget"]),
-        ("Projected month", sums["projected"]),
+        ("Budget", sums["month_budget"]),
+        ("Projected", sums["projected"]),
     ]
     for column, (label, value) in zip(st.columns(len(tiles)), tiles, strict=True):
-        column.metric(label, fmt("spend", value, currency, short=True), help=fmt("spend", value, currency))
+        column.metric(f"{label} ({currency})", compact(value), help=fmt("spend", value, currency))
     shown = _labelled(table, level)
     top = shown.head(15).iloc[::-1]
     figure = go.Figure(
@@ -107,7 +107,7 @@ def anomalies_panel(currency: str) -> None:
         st.info("No active anomalies. Each sync is followed by a scan; what it finds shows here.")
         return
     shown = found.assign(
-        severity=found["severity"].map(SEVERITY_ICONS),
+        severity=found["severity"].map(SEVERITY_LABELS),
         platform=found["platform"].map(lambda p: PLATFORM_LABELS.get(p, p)),
     )
     picked = st.dataframe(

@@ -39,7 +39,8 @@ def test_empty_workspace_explains_what_to_do() -> None:
 def test_demo_workspace_shows_tiles_pacing_and_sync_health(demo: Path) -> None:
     at = run_page()
     assert not at.exception
-    assert [m.label for m in at.metric] == ["Spend today", "Month to date", "Month budget", "Projected month"]
+    labels = ["Today", "Month to date", "Budget", "Projected"]
+    assert [m.label for m in at.metric] == [f"{label} (USD)" for label in labels]
     assert all(m.value not in ("", "–") for m in at.metric)
     pacing = at.dataframe[0].value
     assert set(pacing["label"]) == {"Google Ads", "Meta", "Pinterest", "LinkedIn", "TikTok", "Microsoft Ads"}
@@ -68,7 +69,7 @@ def test_active_anomalies_are_listed_most_severe_first(workspace: Path) -> None:
     at = run_page()
     assert not at.exception
     table = at.dataframe[0].value
-    assert list(table["severity"]) == ["🔴 critical", "🔵 info"]
+    assert list(table["severity"]) == ["Critical", "Info"]
     assert list(table["expected"]) == [100.0, 100.0]
 
 
