@@ -126,3 +126,11 @@ def test_empty_warehouse_gives_empty_frames() -> None:
     assert breakdowns.breakdown(WEEK, "creative").empty
     assert all(t.value == 0 or math.isnan(t.value) for t in breakdowns.tiles(WEEK))
     assert breakdowns.series(WEEK, "platform", "day", "spend").empty
+
+
+def test_kpi_sql_is_the_same_formula_as_kpis() -> None:
+    from adops.analytics import kpis
+
+    assert kpis.sql("cpm", "{}_prev") == "(spend_prev::DOUBLE / nullif(impressions_prev, 0) * 1000)"
+    assert kpis.sql("roas") == "(conversion_value::DOUBLE / nullif(spend, 0))"
+    assert set(breakdowns.RATIOS) <= set(kpis.KPIS)
