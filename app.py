@@ -23,6 +23,7 @@ navigation = st.navigation(
         st.Page("pages/forecast.py", title="Forecast", icon=":material/trending_up:"),
         st.Page("pages/budget.py", title="Budget", icon=":material/savings:"),
         st.Page("pages/templates.py", title="Templates", icon=":material/library_books:"),
+        st.Page("pages/recommendations.py", title="Recommendations", icon=":material/lightbulb:"),
         st.Page("pages/workflows.py", title="Workflows", icon=":material/account_tree:"),
         st.Page("pages/jobs.py", title="Jobs", icon=":material/work_history:"),
         st.Page("pages/deliveries.py", title="Deliveries", icon=":material/outbox:"),

@@ -33,6 +33,7 @@ from adops.experiments.cli import app as ab_app
 from adops.forecast.cli import app as forecast_app
 from adops.fx.cli import app as fx_app
 from adops.integrations.prd_cli import prd_app
+from adops.intelligence.cli import recommend_app
 from adops.jobs.cli import app as jobs_app
 from adops.notify.cli import notify_app, webhooks_app
 from adops.optimize.cli import app as optimize_app
@@ -57,6 +58,7 @@ app.add_typer(warehouse_app, name="warehouse")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(notify_app, name="notify")
 app.add_typer(prd_app, name="prd")
+app.add_typer(recommend_app, name="recommend")
 app.add_typer(workflow_app, name="workflow")
 
 

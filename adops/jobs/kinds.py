@@ -98,6 +98,7 @@ KINDS: dict[str, Kind] = {
         Kind("experiment.rollout", "A/B rollout", "changes", _without("actor")),
         Kind("jobs.prune", "Job history retention", "light"),
         Kind("prd.push", "PRD → Asana push", "light"),
+        Kind("recommendations.measure", "Recommendation outcomes", "light"),
         Kind("workflow.run", "Workflow run", "workflows"),
         Kind("workflow.apply", "Workflow changes", "workflows"),
         Kind("workflow.undo", "Workflow undo", "changes", _without("by")),

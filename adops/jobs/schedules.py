@@ -62,6 +62,11 @@ def specs(cfg: config.Config | None = None) -> list[ScheduleSpec]:
             "retention", RETENTION_CRON, "jobs.prune", {"days": RETENTION_DAYS}, "Job history retention"
         )
     )
+    out.append(
+        ScheduleSpec(
+            "recommendation-outcomes", "29 4 * * *", "recommendations.measure", {}, "Recommendation outcomes"
+        )
+    )
     return out
 
 

@@ -42,7 +42,12 @@ def test_list_show_cancel_resume_retry(capsys: pytest.CaptureFixture[str]) -> No
     code, out, _ = run(["jobs", "run-schedule", "sync-1"], capsys)
     assert code == 0 and json.loads(out)["kind"] == "sync"
     code, out, _ = run(["jobs", "schedules"], capsys)
-    assert [s["name"] for s in json.loads(out)] == ["sync-1", "maintenance", "retention"]
+    assert [s["name"] for s in json.loads(out)] == [
+        "sync-1",
+        "maintenance",
+        "retention",
+        "recommendation-outcomes",
+    ]
     code, out, _ = run(["jobs", "prune", "--days", "0"], capsys)
     assert code == 0 and json.loads(out) == {"deleted": 1}
 

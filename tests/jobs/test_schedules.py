@@ -28,6 +28,7 @@ def test_schedules_follow_the_file_and_stale_ones_go(workspace: Path) -> None:
     with launched():
         assert worker.apply_schedules(workflows.schedule_tick) == [
             "maintenance",
+            "recommendation-outcomes",
             "retention",
             "sync-1",
             "sync-2",
@@ -41,9 +42,15 @@ def test_schedules_follow_the_file_and_stale_ones_go(workspace: Path) -> None:
         assert stored["maintenance"]["context"]["kind"] == "warehouse.maintain"
         assert all(s["queue_name"] == "light" for s in stored.values())
         write(workspace, '[[schedules]]\ncron = "30 2 * * *"\n')
-        assert worker.apply_schedules(workflows.schedule_tick) == ["maintenance", "retention", "sync-1"]
+        assert worker.apply_schedules(workflows.schedule_tick) == [
+            "maintenance",
+            "recommendation-outcomes",
+            "retention",
+            "sync-1",
+        ]
         assert sorted(s["schedule_name"] for s in DBOS.list_schedules()) == [
             "maintenance",
+            "recommendation-outcomes",
             "retention",
             "sync-1",
         ]

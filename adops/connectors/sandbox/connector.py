@@ -60,6 +60,7 @@ def load_world() -> World:
         },
         created=list(state.get("created", [])),
         bids={k: float(v) for k, v in state.get("bids", {}).items()},
+        wasted_campaigns=int(state.get("wasted_campaigns", 0)),
     )
 
 

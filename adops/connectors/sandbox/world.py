@@ -197,6 +197,7 @@ class World:
     status_overrides: dict[str, list[tuple[date, str]]] = field(default_factory=dict)
     bids: dict[str, float] = field(default_factory=dict)
     created: list[dict] = field(default_factory=list)  # campaigns launched through the connector
+    wasted_campaigns: int = 0  # opt-in: campaigns planted with spend and no conversions (see `wasted`)
 
     # ---------------------------------------------------------------- entities
     @cached_property
@@ -415,6 +416,29 @@ class World:
             out.append(Anomaly("tracking_outage", camp.platform, camp.account_id, camp.id, start, end, 0.0))
         return out
 
+    @cached_property
+    def wasted(self) -> dict[str, list[tuple[str, date]]]:
+        """Per account: campaigns that keep spending but stop converting from a day on (a broken
+        conversion action, an audience that does not buy): the truth `wasted_spend` recommendations
+        are measured against. Planted only when asked (`wasted_campaigns`, 0 by default) and with
+        their own generator, so every other stream, and the truth existing tests read, is unchanged."""
+        if self.wasted_campaigns <= 0:
+            return {}
+        taken = {a.campaign_id for a in self.anomalies} | {e.campaign_id for e in self.experiments}
+        pool = [
+            c
+            for acc in self.accounts
+            for c in self.campaigns(acc.id)
+            if c.status == "ENABLED" and c.id not in taken and c.start < self.anchor - timedelta(days=90)
+        ]
+        rng = np.random.default_rng([self.seed, 97])
+        out: dict[str, list[tuple[str, date]]] = {}
+        for i in rng.choice(len(pool), size=min(self.wasted_campaigns, len(pool)), replace=False):
+            camp = pool[int(i)]
+            since = self.anchor - timedelta(days=int(rng.integers(40, 70)))
+            out.setdefault(camp.account_id, []).append((camp.id, since))
+        return out
+
     def true_ctr(self, account_id: str, ad_id: str, days: Sequence[date]) -> np.ndarray:
         """The ad's true CTR on each day, fatigue included, before daily noise and seasonality.
 
@@ -535,6 +559,8 @@ class World:
                 rows = ad_c == c_pos[anomaly.campaign_id]
                 cols = (day_dates >= np.datetime64(anomaly.start)) & (day_dates <= np.datetime64(anomaly.end))
                 conv[np.ix_(rows, cols)] = np.round(conv[np.ix_(rows, cols)] * anomaly.factor)
+        for campaign_id, since in self.wasted.get(account_id, []):
+            conv[np.ix_(ad_c == c_pos[campaign_id], day_dates >= np.datetime64(since))] = 0
         vpc = np.array([camps[a.campaign_id].value_per_conversion for a in ads])[:, None]
         value = np.round(conv * vpc * (1 + 0.1 * _normal(self.seed, 14, a_idx, t)).clip(0.5, 1.5), 2)
 

@@ -1,0 +1,48 @@
+"""The sandbox's truth for each recommendation kind, to measure precision and recall against
+(tests/intelligence and benchmarks/bench_recommend.py). Reads the simulator; never the warehouse's guesses."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+
+from adops.connectors.sandbox.world import World
+from adops.intelligence import recommend as R
+
+
+def true_elasticity(world: World, campaign_id: str, spend: float) -> float:
+    """d log(conversions) / d log(spend) of the campaign's true Hill curve at a daily spend:
+    s * K^s / (K^s + x^s), whatever the season (it multiplies the curve)."""
+    camp = next(c for acc in world.accounts for c in world.campaigns(acc.id) if c.id == campaign_id)
+    ks = camp.k**camp.s
+    return float(camp.s * ks / (ks + spend**camp.s))
+
+
+def budget_truth(world: World, end: date) -> tuple[set[str], set[str]]:
+    """(budget-limited, reallocation donors) by the true marginal CPA: capped campaigns whose true
+    marginal CPA (CPA / true elasticity) beats the account's CPA; campaigns whose true marginal CPA
+    is above 1.5x the account's."""
+    frame = R._marginal(R._Data(end, []))
+    limited, donors = set(), set()
+    for row in R._rows(frame):
+        marginal = row.cpa / true_elasticity(world, row.campaign_id, row.spend / R.WINDOW_DAYS)
+        if row.capped_share >= R.CAPPED_SHARE and marginal < row.target_cpa:
+            limited.add(row.campaign_id)
+        if marginal > 1.5 * row.target_cpa:
+            donors.add(row.campaign_id)
+    return limited, donors
+
+
+def true_ctr(world: World, ad_id: str, days: list[date]) -> float:
+    account = next(acc.id for acc in world.accounts for a in world.ads(acc.id) if a.id == ad_id)
+    return float(np.mean(world.true_ctr(account, ad_id, days)))
+
+
+def last_week(end: date) -> list[date]:
+    return [end - timedelta(days=i) for i in range(7)]
+
+
+def precision(predicted: set[str], truth: set[str]) -> tuple[float, float]:
+    hit = len(predicted & truth)
+    return hit / max(len(predicted), 1), hit / max(len(truth), 1)
