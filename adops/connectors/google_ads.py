@@ -457,21 +457,18 @@ class GoogleAdsConnector:
         if template.daily_budget <= 0:
             raise BadRequest("template daily_budget must be positive")
         channel = template.objective.upper() if template.objective.upper() in CHANNEL_TYPES else "SEARCH"
-        budget = self.client.mutate(
-            account_id,
-            "campaignBudgets",
-            [
-                {
-                    "create": {
-                        "name": f"{template.name} budget",
-                        "amountMicros": str(to_micros(template.daily_budget)),
-                        "deliveryMethod": "STANDARD",
-                        "explicitlyShared": False,
-                    }
-                }
-            ],
+        budget_op = {
+            "create": {
+                "name": f"{template.name} budget",
+                "amountMicros": str(to_micros(template.daily_budget)),
+                "deliveryMethod": "STANDARD",
+                "explicitlyShared": False,
+            }
+        }
+        budget_name = self.client.create(
+            lambda: str(self.client.mutate(account_id, "campaignBudgets", [budget_op])[0]["resourceName"]),
+            lambda: self._budget_named(account_id, f"{template.name} budget"),
         )
-        budget_name = budget[0]["resourceName"]
         campaign: dict[str, Any] = {
             "name": template.name,
             "status": "PAUSED",
@@ -493,14 +490,33 @@ class GoogleAdsConnector:
                 "targetPartnerSearchNetwork": False,
             }
         try:
-            created = self.client.mutate(account_id, "campaigns", [{"create": campaign}])
+            created_id = self.client.create(
+                lambda: str(
+                    self.client.mutate(account_id, "campaigns", [{"create": campaign}])[0]["resourceName"]
+                ).rsplit("/", 1)[-1],
+                lambda: self._campaign_named(account_id, template.name),
+            )
         except ConnectorError:
             with contextlib.suppress(ConnectorError):  # the original error matters more than the orphan
                 self.client.mutate(account_id, "campaignBudgets", [{"remove": budget_name}])
             raise
-        return str(created[0]["resourceName"]).rsplit("/", 1)[-1]
+        return created_id
 
     # ------------------------------------------------------------------ helpers
+
+    def _campaign_named(self, account_id: str, name: str) -> str | None:
+        frame = self.campaigns(account_id)
+        match = frame[(frame["campaign_name"] == name) & (frame["status"] != "REMOVED")]
+        return None if match.empty else str(match.iloc[-1]["campaign_id"])
+
+    def _budget_named(self, account_id: str, name: str) -> str | None:
+        quoted = name.replace("\\", "\\\\").replace("'", "\\'")
+        rows = self.client.search_stream(
+            account_id,
+            "SELECT campaign_budget.resource_name FROM campaign_budget "
+            f"WHERE campaign_budget.name = '{quoted}' AND campaign_budget.status != 'REMOVED'",
+        )
+        return str(rows[-1]["campaignBudget"]["resourceName"]) if rows else None
 
     def _currency(self, account_id: str) -> str:
         info = self._info.get(account_id) or self.account(account_id)

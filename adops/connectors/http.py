@@ -11,6 +11,7 @@ OAuth2 refresh applies), and overrides `auth_headers()` and `error_for()` where 
   failure on page 3 resumes from page 3's cursor (strategies in `adops.connectors.paging`);
 - `await_report()`: poll an async report job with one bounded deadline (`report_seconds`);
 - `download()`: fetch a finished report file from a pre-signed URL, without our credentials;
+- `create()`: a request that creates, never retried blindly (after a lost answer it reads first);
 - typed errors: AuthError, PermissionDenied, RateLimited, BadRequest, TransientError, ReportFailed;
 - one OAuth2 refresh on an expired access token, with a rotated refresh token persisted;
 - secrets redacted from every error message, and a cap on the size of any answer.
@@ -70,6 +71,15 @@ def redact(text: str, secrets: list[str]) -> str:
     for secret in sorted((s for s in secrets if s and len(s) >= 4), key=len, reverse=True):
         text = text.replace(secret, "***")
     return text
+
+
+def named(
+    items: Iterable[dict[str, Any]], name: str, name_key: str = "name", id_key: str = "id"
+) -> str | None:
+    """The id of the (last) listed entity called exactly `name`, or None: how `create()` finds a
+    creation whose answer was lost."""
+    found = [str(i[id_key]) for i in items if str(i.get(name_key)) == name and i.get(id_key) is not None]
+    return found[-1] if found else None
 
 
 def retry_after(response: httpx.Response, now: datetime | None = None) -> float | None:
@@ -244,6 +254,40 @@ class ApiClient:
                 )
             self.sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover - itertools.count() never ends
+
+    def create(self, send: Callable[[], S], find: Callable[[], S | None]) -> S:
+        """A request that creates something, retried so that it never creates it twice.
+
+        `send` runs with one HTTP attempt (no retry of its own). A 429 did not land: it is sent
+        again after the wait, like any call. A 5xx, a timeout or an unreadable answer may have
+        landed, so `find()` reads the platform first (by the new entity's name) and returns what it
+        finds; only when nothing is there is the request sent again. When even the read fails, the
+        call stops: sending again could make a second one. All within the workspace's retry budget.
+        """
+        single = retry.RetryPolicy(
+            attempts=1, seconds=self.policy.seconds, report_seconds=self.policy.report_seconds
+        )
+
+        def attempt() -> S:
+            kept, self.policy = self.policy, single
+            try:
+                return send()
+            except TransientError:
+                self.policy = kept
+                try:
+                    found = find()
+                except ConnectorError as exc:
+                    raise ConnectorError(
+                        f"{self.who}: a creation may have landed (the answer was lost) and the check "
+                        f"failed too ({exc}); look in the platform before trying again"
+                    ) from None
+                if found is not None:
+                    return found
+                raise
+            finally:
+                self.policy = kept
+
+        return self._retrying(attempt)
 
     def download(self, url: str) -> bytes:
         """A finished report file from a pre-signed URL, through the same retry layer. Our headers are

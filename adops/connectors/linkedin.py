@@ -37,7 +37,7 @@ from adops.connectors.base import (
     Status,
 )
 from adops.connectors.errors import BadRequest, ConnectorError, TransientError
-from adops.connectors.http import ApiClient
+from adops.connectors.http import ApiClient, named
 
 # No pinned LinkedIn-Version: the client negotiates the newest one served (adops.connectors.versions);
 # ADOPS_LINKEDIN_VERSION pins one instead.
@@ -399,7 +399,10 @@ class LinkedInConnector:
         }
         if template.bid_amount:
             body["unitCost"] = {"amount": f"{template.bid_amount:.2f}", "currencyCode": currency}
-        return self.client.create_campaign(account_id, body)
+        return self.client.create(
+            lambda: self.client.create_campaign(account_id, body),
+            lambda: named(self.client.campaigns(account_id), template.name),
+        )
 
     # ------------------------------------------------------------------ helpers
 

@@ -49,7 +49,7 @@ from adops.connectors.errors import (
     RateLimited,
     TransientError,
 )
-from adops.connectors.http import ApiClient, require, retry_after
+from adops.connectors.http import ApiClient, named, require, retry_after
 from adops.connectors.reports import date_chunks
 
 #: the pinned Graph API version (adops.connectors.versions); ADOPS_META_VERSION overrides it
@@ -466,7 +466,11 @@ class MetaConnector:
                 "LOWEST_COST_WITH_BID_CAP" if template.bid_amount else "LOWEST_COST_WITHOUT_CAP",
             ),
         }
-        return self.client.create_campaign(_act(account_id), values)
+        act = _act(account_id)
+        return self.client.create(
+            lambda: self.client.create_campaign(act, values),
+            lambda: named(self.client.campaigns(act), template.name),
+        )
 
     # helpers
     def _insights(self, account_id: str, level: str, since: date, until: date) -> list[dict[str, Any]]:

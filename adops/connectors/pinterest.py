@@ -37,7 +37,7 @@ from adops.connectors.base import (
     normalise_status,
 )
 from adops.connectors.errors import BadRequest, ConnectorError, RateLimited, TransientError
-from adops.connectors.http import ApiClient, require
+from adops.connectors.http import ApiClient, named, require
 from adops.connectors.reports import date_chunks, json_document
 
 API = f"/{versions.PINS['pinterest'].version}"  # v5 (adops.connectors.versions)
@@ -351,19 +351,17 @@ class PinterestConnector:
             raise BadRequest(
                 f"pinterest has no objective like '{template.objective}' (use WEB_CONVERSION, ...)"
             )
-        created = self.client.create_campaigns(
-            account_id,
-            [
-                {
-                    "ad_account_id": account_id,
-                    "name": template.name,
-                    "status": "PAUSED",
-                    "objective_type": objective,
-                    "daily_spend_cap": round(template.daily_budget * MICRO),
-                }
-            ],
+        campaign = {
+            "ad_account_id": account_id,
+            "name": template.name,
+            "status": "PAUSED",
+            "objective_type": objective,
+            "daily_spend_cap": round(template.daily_budget * MICRO),
+        }
+        return self.client.create(
+            lambda: str(self.client.create_campaigns(account_id, [campaign])[0]["id"]),
+            lambda: named(self.client.campaigns(account_id), template.name),
         )
-        return str(created[0]["id"])
 
     # helpers
     def _columns(self, level: str) -> list[str]:

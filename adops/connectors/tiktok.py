@@ -38,7 +38,7 @@ from adops.connectors.errors import (
     RateLimited,
     TransientError,
 )
-from adops.connectors.http import ApiClient, retry_after
+from adops.connectors.http import ApiClient, named, retry_after
 
 API = f"/open_api/{versions.PINS['tiktok'].version}"  # v1.3 (adops.connectors.versions)
 PAGE_SIZE = 1000  # the largest page the API serves
@@ -417,16 +417,18 @@ class TikTokConnector:
     def create_campaign(self, account_id: str, template: CampaignTemplate) -> str:
         if template.daily_budget <= 0:
             raise BadRequest("template daily_budget must be positive")
-        data = self.client.create_campaign(
-            account_id,
-            campaign_name=template.name,
-            objective_type=template.objective,
-            budget_mode="BUDGET_MODE_DAY",
-            budget=round(float(template.daily_budget), 2),
-            operation_status="DISABLE",
+        fields = {
+            "campaign_name": template.name,
+            "objective_type": template.objective,
+            "budget_mode": "BUDGET_MODE_DAY",
+            "budget": round(float(template.daily_budget), 2),
+            "operation_status": "DISABLE",
             **template.extra,
+        }
+        return self.client.create(
+            lambda: str(self.client.create_campaign(account_id, **fields)["campaign_id"]),
+            lambda: named(self.client.campaigns(account_id), template.name, "campaign_name", "campaign_id"),
         )
-        return str(data["campaign_id"])
 
     # ------------------------------------------------------------------ helpers
 

@@ -229,7 +229,7 @@ def test_create_campaign_paused_and_partial_errors(fake: FakeMicrosoftAds) -> No
     assert created["Status"] == "Paused" and created["DailyBudget"] == 25.0
     assert created["BiddingScheme"] == {"Type": "MaxConversions", "TargetCpa": 9.5}
     assert created["TimeZone"] == "AmsterdamBerlinBernRomeStockholmVienna"
-    with pytest.raises(BadRequest, match="CampaignServiceCampaignNameExists"):
+    with pytest.raises(BadRequest, match="CampaignServiceCannotCreateDuplicateCampaign"):
         c.create_campaign(ACCOUNT, CampaignTemplate("Winter", "SEARCH", 25.0))
 
 

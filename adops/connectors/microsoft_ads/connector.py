@@ -26,6 +26,7 @@ from adops.connectors.base import (
     Status,
 )
 from adops.connectors.errors import BadRequest, PermissionDenied
+from adops.connectors.http import named
 from adops.connectors.microsoft_ads.client import MicrosoftAdsClient
 from adops.connectors.microsoft_ads.reporting import (
     AD_REPORT_COLUMNS,
@@ -271,10 +272,15 @@ class MicrosoftAdsConnector:
                 else {"Type": "EnhancedCpc"}
             ),
         }
-        ids = self.client.add_campaigns([campaign])
-        if not ids:
-            raise BadRequest("microsoft_ads: AddCampaigns returned no campaign id")
-        return ids[0]
+
+        def send() -> str:
+            ids = self.client.add_campaigns([campaign])
+            if not ids:
+                raise BadRequest("microsoft_ads: AddCampaigns returned no campaign id")
+            return ids[0]
+
+        # campaign names are unique in an account (Microsoft refuses a duplicate), so the name finds it
+        return self.client.create(send, lambda: named(self.client.campaigns(), template.name, "Name", "Id"))
 
     # ------------------------------------------------------------------ helpers
 

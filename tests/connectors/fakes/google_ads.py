@@ -349,6 +349,48 @@ QUERY = re.compile(
 BETWEEN = re.compile(r"segments\.date\s+BETWEEN\s+'(\d{4}-\d\d-\d\d)'\s+AND\s+'(\d{4}-\d\d-\d\d)'", re.I)
 
 
+class Refused(ValueError):
+    """A value Google Ads refuses, with the error code its GoogleAdsFailure carries."""
+
+    def __init__(self, message: str, code: dict[str, str]) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+STATUSES = {"campaigns": ("ENABLED", "PAUSED", "REMOVED"), "adGroups": ("ENABLED", "PAUSED", "REMOVED"),
+            "adGroupAds": ("ENABLED", "PAUSED", "REMOVED")}  # fmt: skip
+CHANNELS = {"SEARCH", "DISPLAY", "SHOPPING", "VIDEO", "MULTI_CHANNEL", "LOCAL", "SMART", "PERFORMANCE_MAX",
+            "LOCAL_SERVICES", "TRAVEL", "DEMAND_GEN"}  # fmt: skip
+
+
+def check(service: str, item: dict[str, Any]) -> None:
+    """What the API refuses in a create or update, as its reference says: enum values (an unknown one
+    is refused when the JSON is read), names of 1-255 UTF-8 bytes without NUL/LF/CR, positive amounts."""
+    status = item.get("status")
+    if status is not None and status not in STATUSES.get(service, (status,)):
+        raise Refused(
+            f"Invalid value at 'operations[0].status', \"{status}\"", {"requestError": "INVALID_ENUM_VALUE"}
+        )
+    channel = item.get("advertisingChannelType")
+    if channel is not None and channel not in CHANNELS:
+        raise Refused(
+            f"Invalid value at 'advertising_channel_type', \"{channel}\"",
+            {"requestError": "INVALID_ENUM_VALUE"},
+        )
+    name = item.get("name")
+    if name is not None:
+        if not str(name) or len(str(name).encode()) > 255:
+            raise Refused(
+                "Too long." if name else "Too short.",
+                {"stringLengthError": "TOO_LONG" if name else "TOO_SHORT"},
+            )
+        if any(c in str(name) for c in "\x00\n\r"):
+            raise Refused("The field contains invalid characters.", {"stringFormatError": "ILLEGAL_CHARS"})
+    for money in ("amountMicros", "cpcBidMicros"):
+        if money in item and int(item[money]) <= 0:
+            raise Refused("Value must be greater than 0.", {"rangeError": "TOO_LOW"})
+
+
 def make_app(fake: FakeGoogleAds) -> Starlette:
     def check_auth(request: Request, cid: str) -> Response | None:
         if request.headers.get("developer-token") != fake.developer_token:
@@ -522,6 +564,8 @@ def make_app(fake: FakeGoogleAds) -> Starlette:
         for op in ops:
             try:
                 results.append({"resourceName": apply(cid, service, op)})
+            except Refused as exc:
+                return JSONResponse(_error(400, "INVALID_ARGUMENT", exc.code, str(exc)), status_code=400)
             except ValueError as exc:
                 return JSONResponse(
                     _error(400, "INVALID_ARGUMENT", {"mutateError": "RESOURCE_NOT_FOUND"}, str(exc)),
@@ -530,6 +574,7 @@ def make_app(fake: FakeGoogleAds) -> Starlette:
         return JSONResponse({"results": results})
 
     def apply(cid: str, service: str, op: dict[str, Any]) -> str:
+        check(service, op.get("update") or op.get("create") or {})
         if "update" in op:
             item, mask = op["update"], op.get("updateMask") or ""
             if not mask:

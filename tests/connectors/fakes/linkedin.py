@@ -61,6 +61,19 @@ def _error(status: int, message: str, code: str = "", service: int | None = None
     return JSONResponse(body, status)
 
 
+#: objectiveType values of a campaign (Marketing API, adCampaigns)
+OBJECTIVE_TYPES = {
+    "BRAND_AWARENESS",
+    "ENGAGEMENT",
+    "JOB_APPLICANT",
+    "LEAD_GENERATION",
+    "WEBSITE_CONVERSION",
+    "WEBSITE_VISIT",
+    "VIDEO_VIEW",
+    "TALENT_LEAD",
+}
+
+
 @dataclass
 class FakeLinkedIn:
     account_id: str = "508000001"
@@ -340,6 +353,25 @@ class FakeLinkedIn:
                 )
         if body["account"] != f"urn:li:sponsoredAccount:{self.account_id}":
             return _error(400, "account does not match the path", "ILLEGAL_ARGUMENT")
+        if body["objectiveType"] not in OBJECTIVE_TYPES:
+            return _error(
+                400,
+                f"/objectiveType :: {str(body['objectiveType'])[:40]} is not a valid enum value",
+                "INVALID_ENUM_VALUE",
+            )
+        if body.get("status", "ACTIVE") not in ("ACTIVE", "PAUSED", "DRAFT"):
+            return _error(400, "/status :: a new campaign is ACTIVE, PAUSED or DRAFT", "ILLEGAL_ARGUMENT")
+        budget = body["dailyBudget"]
+        if not isinstance(budget, dict) or budget.get("currencyCode") != self.currency:
+            return _error(400, "dailyBudget: amount must be in the account currency", "ILLEGAL_ARGUMENT")
+        try:
+            amount = float(budget.get("amount"))
+        except (TypeError, ValueError):
+            return _error(400, "dailyBudget: amount must be a decimal string", "ILLEGAL_ARGUMENT")
+        if amount < 10:
+            return _error(400, "dailyBudget must be at least 10.00", "ILLEGAL_ARGUMENT")
+        if not isinstance(body["name"], str) or not body["name"].strip() or len(body["name"]) > 255:
+            return _error(400, "/name :: length must be 1 to 255", "ILLEGAL_ARGUMENT")
         group = body["campaignGroup"].rsplit(":", 1)[-1]
         if self.groups.get(group, {}).get("status") not in ("ACTIVE", "DRAFT"):
             return _error(400, "campaignGroup must be ACTIVE or DRAFT", "ILLEGAL_ARGUMENT")

@@ -385,6 +385,28 @@ def make_app(fake: FakeMicrosoftAds) -> Starlette:
     def partial(index: int, code: int, name: str, message: str) -> dict[str, Any]:
         return {"Code": code, "ErrorCode": name, "Index": index, "Message": message, "Type": "BatchError"}
 
+    def campaign_problem(i: int, item: dict[str, Any]) -> dict[str, Any] | None:
+        """The BatchError Microsoft answers for one campaign of an add or update (the reference's
+        operation error codes), or None."""
+        name = item.get("Name")
+        if name is not None and (not isinstance(name, str) or not name.strip() or len(name) > 128):
+            return partial(i, 1101, "CampaignServiceInvalidCampaignName", "The campaign name is not valid.")
+        if item.get("Status") not in (None, "Active", "Paused"):
+            return partial(
+                i,
+                1120,
+                "CampaignServiceInvalidCampaignStatus",
+                "The campaign status is not valid for the requested operation.",
+            )
+        budget = item.get("DailyBudget")
+        if budget is not None and (
+            isinstance(budget, bool) or not isinstance(budget, int | float) or budget <= 0
+        ):
+            return partial(
+                i, 1106, "CampaignServiceInvalidDailyBudget", "The campaign daily budget is not valid."
+            )
+        return None
+
     def update_campaigns(request: Request, body: dict[str, Any]) -> Response:
         errors = []
         for i, item in enumerate(body.get("Campaigns") or []):
@@ -394,6 +416,9 @@ def make_app(fake: FakeMicrosoftAds) -> Starlette:
                     partial(i, 1100, "CampaignServiceInvalidCampaignId", "The campaign ID is not valid.")
                 )
                 continue
+            if problem := campaign_problem(i, item):
+                errors.append(problem)
+                continue
             c.update({k: v for k, v in item.items() if k != "Id" and v is not None})
         return JSONResponse({"PartialErrors": errors})
 
@@ -401,14 +426,23 @@ def make_app(fake: FakeMicrosoftAds) -> Starlette:
         ids: list[int | None] = []
         errors = []
         for i, item in enumerate(body.get("Campaigns") or []):
+            if (problem := campaign_problem(i, item)) or not item.get("Name"):
+                ids.append(None)
+                errors.append(
+                    problem
+                    or partial(
+                        i, 1101, "CampaignServiceInvalidCampaignName", "The campaign name is not valid."
+                    )
+                )
+                continue
             if any(c["Name"] == item.get("Name") for c in fake.campaigns.values()):
                 ids.append(None)
                 errors.append(
                     partial(
                         i,
-                        1113,
-                        "CampaignServiceCampaignNameExists",
-                        "A campaign with the specified name already exists.",
+                        1115,
+                        "CampaignServiceCannotCreateDuplicateCampaign",
+                        "An attempt was made to create a duplicate of a campaign that already exists.",
                     )
                 )
                 continue
@@ -419,7 +453,10 @@ def make_app(fake: FakeMicrosoftAds) -> Starlette:
                 ids.append(None)
                 errors.append(
                     partial(
-                        i, 1115, "CampaignServiceMissingBudgetType", "BudgetType and Languages are required."
+                        i,
+                        1121,
+                        "CampaignServiceInvalidBudgetType",
+                        "The campaign budget type is missing or is not valid.",
                     )
                 )
                 continue

@@ -192,6 +192,50 @@ def _bookmark(offset: int) -> str:
     return base64.urlsafe_b64encode(f"pin-bm:{offset}".encode()).decode()
 
 
+#: CampaignCreateRequest's fields and ObjectiveType's values (API v5 reference)
+CAMPAIGN_CREATE_FIELDS = {
+    "ad_account_id",
+    "name",
+    "status",
+    "objective_type",
+    "daily_spend_cap",
+    "lifetime_spend_cap",
+    "order_line_id",
+    "tracking_urls",
+    "start_time",
+    "end_time",
+    "is_flexible_daily_budgets",
+    "default_ad_group_budget_in_micro_currency",
+    "is_automated_campaign",
+    "is_campaign_budget_optimization",
+}
+OBJECTIVE_TYPES = {
+    "AWARENESS",
+    "CONSIDERATION",
+    "VIDEO_VIEW",
+    "WEB_CONVERSION",
+    "CATALOG_SALES",
+    "WEB_SESSIONS",
+    "VIDEO_COMPLETION",
+}
+
+
+def _campaign_problem(item: Any) -> str | None:
+    """Why Pinterest refuses one campaign of a create request (None: it does not)."""
+    if not isinstance(item, dict):
+        return "Invalid campaign: expected an object"
+    if unknown := sorted(set(item) - CAMPAIGN_CREATE_FIELDS):
+        return f"Invalid fields {unknown}"
+    if "objective_type" in item and item["objective_type"] not in OBJECTIVE_TYPES:
+        return f"objective_type: '{item['objective_type']}' is not one of {sorted(OBJECTIVE_TYPES)}"
+    if item.get("status", "ACTIVE") not in ("ACTIVE", "PAUSED", "ARCHIVED"):
+        return "status: must be ACTIVE, PAUSED or ARCHIVED"
+    cap = item.get("daily_spend_cap")
+    if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap <= 0):
+        return "daily_spend_cap: a positive integer in micro-currency"
+    return None
+
+
 def make_app(state: PinterestState) -> Starlette:
     """The fake API over `state`."""
 
@@ -413,6 +457,10 @@ def make_app(state: PinterestState) -> Starlette:
             return error(1, "Invalid request body", 400)
         items = []
         for item in body:
+            problem = _campaign_problem(item)
+            if problem:
+                items.append({"data": None, "exceptions": [{"code": 1, "message": problem}]})
+                continue
             if item.get("ad_account_id") != ACCOUNT or not item.get("name") or not item.get("objective_type"):
                 items.append(
                     {

@@ -37,6 +37,35 @@ def _unit(*parts: object) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
+#: campaign/create's fields (Marketing API v1.3); anything else is refused
+CAMPAIGN_CREATE_FIELDS = {
+    "advertiser_id",
+    "campaign_name",
+    "objective_type",
+    "budget_mode",
+    "budget",
+    "operation_status",
+    "campaign_type",
+    "special_industries",
+    "budget_optimize_on",
+    "app_promotion_type",
+    "request_id",
+}
+#: objective_type values (v1.3, CONVERSIONS kept for campaigns made before the switch)
+OBJECTIVE_TYPES = {
+    "REACH",
+    "RF_REACH",
+    "TRAFFIC",
+    "VIDEO_VIEWS",
+    "ENGAGEMENT",
+    "APP_PROMOTION",
+    "LEAD_GENERATION",
+    "WEB_CONVERSIONS",
+    "PRODUCT_SALES",
+    "CONVERSIONS",
+}
+
+
 @dataclass
 class FakeTikTok:
     advertiser_id: str = "7100000000000000001"
@@ -384,6 +413,24 @@ class FakeTikTok:
         for name in ("advertiser_id", "campaign_name", "objective_type", "budget_mode"):
             if not body.get(name):
                 return _envelope(40002, f"{name}: Missing data for required field.")
+        if unknown := sorted(set(body) - CAMPAIGN_CREATE_FIELDS):
+            return _envelope(40002, f"{unknown[0]}: Unknown field.")
+        if body["objective_type"] not in OBJECTIVE_TYPES:
+            return _envelope(40002, f"objective_type: Must be one of: {', '.join(sorted(OBJECTIVE_TYPES))}.")
+        if body["budget_mode"] not in ("BUDGET_MODE_DAY", "BUDGET_MODE_TOTAL", "BUDGET_MODE_INFINITE"):
+            return _envelope(
+                40002,
+                "budget_mode: Must be one of: BUDGET_MODE_DAY, BUDGET_MODE_TOTAL, BUDGET_MODE_INFINITE.",
+            )
+        if body.get("operation_status", "ENABLE") not in ("ENABLE", "DISABLE"):
+            return _envelope(40002, "operation_status: Must be one of: ENABLE, DISABLE.")
+        if not isinstance(body["campaign_name"], str) or len(body["campaign_name"]) > 512:
+            return _envelope(40002, "campaign_name: Length must be between 1 and 512.")
+        budget = body.get("budget")
+        if body["budget_mode"] == "BUDGET_MODE_DAY" and (
+            isinstance(budget, bool) or not isinstance(budget, int | float) or budget < 50
+        ):
+            return _envelope(40002, "budget: The daily budget of a campaign must be at least 50.")
         cid = f"17{len(self.campaigns) + 900:017d}"
         self.campaigns[cid] = {
             "campaign_id": cid,
