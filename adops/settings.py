@@ -389,10 +389,26 @@ class Fatigue(_Table):
     min_days: Annotated[int, Field(ge=1, le=3650)] = 7
 
 
+class Anomalies(_Table):
+    """`[analysis.anomalies]`: when a day is an anomaly (adops.analytics.anomalies, docs/anomalies.md)."""
+
+    #: the robust z-score of the STL residual a day must reach (up to 6, where `warning` begins)
+    z: Annotated[float, Field(gt=0, le=6)] = 4.0
+    #: the factor against the same-weekday baseline: spike >= ratio, drop <= 1/ratio
+    ratio: Annotated[float, Field(gt=1, le=20)] = 2.2
+    #: weeks of the same-weekday baseline
+    weeks: Annotated[int, Field(ge=1, le=52)] = 4
+    #: the usual daily volume a series needs for outages and for its counts and ratios to be judged
+    min_volume: Annotated[float, Field(gt=0, le=1e9)] = 15.0
+    #: a day at or below this share of the usual volume is an outage
+    outage_fraction: Annotated[float, Field(ge=0, lt=1)] = 0.05
+
+
 class Analysis(_Table):
     """`[analysis]`: the cross-platform analysis page's thresholds."""
 
     fatigue: Fatigue = Field(default_factory=Fatigue)
+    anomalies: Anomalies = Field(default_factory=Anomalies)
 
 
 class WorkflowSettings(_Table):

@@ -42,6 +42,7 @@ def test_every_setting_is_in_docs_configuration() -> None:
         ("webhooks", "endpoints"),
         ("webhooks", "sources"),
         ("analysis", "fatigue"),
+        ("analysis", "anomalies"),
     ):
         keys |= set(_known_keys(table))
     missing = [k for k in sorted(keys) if not re.search(rf"\b{k}\b", text)]

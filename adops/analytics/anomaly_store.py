@@ -91,8 +91,22 @@ def scan_and_store(today: str | None = None, thresholds: Thresholds | None = Non
     if end is None:
         return {"found": 0, "new": 0, "seen": 0, "resolved": 0, "expired": 0}
     since = end - timedelta(days=REPORT_DAYS - 1)
+    thresholds = thresholds or configured_thresholds()
     found = scan(read_daily(end - timedelta(days=HISTORY_DAYS - 1), end), thresholds, since=since)
     return record(found, since)
+
+
+def configured_thresholds() -> Thresholds:
+    """The thresholds of `[analysis.anomalies]` in adops.toml (the defaults without it)."""
+    from adops import config
+
+    analysis = config.load().analysis
+    if analysis is None:
+        return Thresholds()
+    a = analysis.anomalies
+    return Thresholds(
+        z=a.z, ratio=a.ratio, weeks=a.weeks, min_volume=a.min_volume, outage_fraction=a.outage_fraction
+    )
 
 
 def read_daily(start: date, end: date) -> pd.DataFrame:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from adops import jobs
 from adops.analytics import anomaly_store
+from adops.analytics.anomalies import Thresholds
 from adops.connectors.sandbox import init_state
 from adops.connectors.sandbox.world import World
 from adops.notify import rules
@@ -87,3 +90,18 @@ def test_a_scan_of_an_empty_warehouse_finds_nothing() -> None:
     done = run(jobs.enqueue("anomalies.scan", {}))
     assert done.status == "done" and done.result is not None
     assert done.result["new"] == 0 and done.result["published"] == 0
+
+
+def test_the_thresholds_come_from_adops_toml(workspace: Path) -> None:
+    from adops import config
+    from adops.errors import ConfigError
+
+    assert anomaly_store.configured_thresholds() == Thresholds()
+    workspace.mkdir(parents=True, exist_ok=True)
+    (workspace / "adops.toml").write_text("[analysis.anomalies]\nz = 5\nratio = 3.0\nmin_volume = 40\n")
+    t = anomaly_store.configured_thresholds()
+    assert (t.z, t.ratio, t.min_volume, t.weeks) == (5.0, 3.0, 40.0, 4)
+    for bad in ("ratio = 0.5", "z = 9", "weeks = 0", 'z = "high"', "outage_fraction = 1", "limit = 3"):
+        (workspace / "adops.toml").write_text(f"[analysis.anomalies]\n{bad}\n")
+        with pytest.raises(ConfigError):
+            config.load()
