@@ -105,3 +105,28 @@ def test_the_thresholds_come_from_adops_toml(workspace: Path) -> None:
         (workspace / "adops.toml").write_text(f"[analysis.anomalies]\n{bad}\n")
         with pytest.raises(ConfigError):
             config.load()
+
+
+def test_notification_rules_route_anomalies_by_severity(workspace: Path) -> None:
+    from adops import config
+    from adops.analytics.anomalies import Anomaly
+
+    workspace.mkdir(parents=True, exist_ok=True)
+    (workspace / "adops.toml").write_text(
+        '[[notifications.rules]]\nevents = ["anomaly.detected"]\nmin_severity = "warning"\nchannels = ["slack"]\n'
+        '[notifications.slack]\nwebhook_url = "https://hooks.slack.com/services/T0/B0/x"\n'
+    )
+    dims = {"level": "platform", "platform": "meta"}
+    found = [
+        Anomaly("meta", "spend", "2026-11-20", 10.0, 100.0, -30.0, "drop", "drop", "critical", 90.0, dims),
+        Anomaly("meta", "clicks", "2026-11-20", 50.0, 100.0, -4.2, "drop", "drop", "info", 90.0, dims),
+    ]
+    anomaly_store.record(found, date(2026, 11, 18))
+    assert anomaly_store.publish_new() == 2
+    cfg = config.load()
+    routed = {
+        e.data["metric"]: rules.channels_for(cfg, e.type, rules.severity_of(e.data))
+        for e in events.after(0)
+        if e.type == "anomaly.detected"
+    }
+    assert routed == {"spend": ["slack"], "clicks": []}
