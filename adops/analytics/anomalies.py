@@ -244,13 +244,11 @@ def _same_weekday_baseline(y: np.ndarray, weeks: int) -> np.ndarray:
         if lag < n:
             stacked[w - 1, lag:] = y[:-lag]
     count = np.isfinite(stacked).sum(axis=0)
-    with np.errstate(all="ignore"):
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            med = np.nanmedian(stacked, axis=0)
-    return np.where(count >= 2, med, np.nan)
+    enough = count >= 2
+    out = np.full(n, np.nan)
+    if enough.any():  # nanmedian warns on all-NaN columns: only the columns with values
+        out[enough] = np.nanmedian(stacked[:, enough], axis=0)
+    return out
 
 
 def _trailing_median(y: np.ndarray, days: int) -> np.ndarray:
