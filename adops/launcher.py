@@ -80,6 +80,13 @@ def port_free(port: int, host: str = HOST) -> bool:
     return True
 
 
+def server_env(port: int, sidecar: str) -> dict[str, str]:
+    """Both servers' environment: the sidecar's URL for the app, and the app's own origins, which the
+    sidecar lets read /events (CORS) for the live feed, unless ADOPS_APP_ORIGIN is set already."""
+    origins = f"http://{HOST}:{port},http://localhost:{port}"
+    return {"ADOPS_APP_ORIGIN": origins, **os.environ, "ADOPS_SIDECAR_URL": sidecar}
+
+
 def run(port: int, sidecar_port: int) -> int:
     """Build the demo if the workspace is empty, start both servers, and wait for a signal or a death."""
     from adops import config, warehouse
@@ -92,11 +99,7 @@ def run(port: int, sidecar_port: int) -> int:
             return 1
         warm_up()
     sidecar = f"http://{HOST}:{sidecar_port}"
-    env = {
-        "ADOPS_APP_ORIGIN": f"http://{HOST}:{port},http://localhost:{port}",
-        **os.environ,
-        "ADOPS_SIDECAR_URL": sidecar,
-    }
+    env = server_env(port, sidecar)
     streamlit = Path(sys.executable).parent / "streamlit"
     commands = [
         [sys.executable, "-m", "adops.cli", "serve", "--host", HOST, "--port", str(sidecar_port)],

@@ -157,3 +157,16 @@ def test_sigterm_to_the_launcher_stops_both_servers_and_their_forecast_workers(
             for pid in members(s):
                 os.kill(pid, signal.SIGKILL)
         log.close()
+
+
+def test_the_sidecar_lets_the_apps_own_origin_read_events(monkeypatch: pytest.MonkeyPatch) -> None:
+    from adops.launcher import server_env
+    from adops.sidecar.stream import app_origins
+
+    monkeypatch.delenv("ADOPS_APP_ORIGIN", raising=False)
+    env = server_env(8600, "http://127.0.0.1:8766")
+    assert env["ADOPS_SIDECAR_URL"] == "http://127.0.0.1:8766"
+    monkeypatch.setenv("ADOPS_APP_ORIGIN", env["ADOPS_APP_ORIGIN"])
+    assert app_origins() == ["http://127.0.0.1:8600", "http://localhost:8600"]
+    monkeypatch.setenv("ADOPS_APP_ORIGIN", "https://adops.example.com")
+    assert server_env(8600, "http://127.0.0.1:8766")["ADOPS_APP_ORIGIN"] == "https://adops.example.com"
