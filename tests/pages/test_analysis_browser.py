@@ -12,7 +12,7 @@ pytestmark = MARKS
 def test_analysis_page_in_a_real_browser(workspace: Path, tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    build_demo(days=90, seed=7, campaigns_per_account=(3, 5))
+    build_demo(days=60, seed=7, campaigns_per_account=(3, 5))
     with command_center(tmp_path / "launcher.log") as (app_port, _), sync_playwright() as p:
         browser = launch(p)
         page = browser.new_page(viewport={"width": 1400, "height": 2400})
