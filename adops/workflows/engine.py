@@ -232,27 +232,37 @@ class Context:
     #: the plan's output (filled before the follow-up steps)
     plan_output: dict[str, Any] = field(default_factory=dict)
     _connectors: dict[tuple[str, str], Connector] = field(default_factory=dict, repr=False)
+    _accounts: list[AccountConfig] | None = field(default=None, repr=False)
+    _world: Any = field(default=None, repr=False)
 
     def accounts(self, platforms: Sequence[str] = ()) -> list[AccountConfig]:
         """The workspace's accounts (configured, else the sandbox's), optionally of some platforms."""
-        from adops import config
-        from adops.connectors import workspace_accounts
+        if self._accounts is None:
+            from adops import config
+            from adops.connectors import workspace_accounts
 
-        return workspace_accounts(config.load(), platforms)
+            self._accounts = workspace_accounts(config.load())
+        wanted = set(platforms)
+        return [a for a in self._accounts if not wanted or a.platform in wanted]
 
     def connector(self, platform: str, account_id: str) -> Connector:
-        """The connector of one workspace account (kept for the run)."""
+        """The connector of one workspace account (kept for the run; sandbox accounts share one
+        simulated world, built once per run instead of once per account)."""
         key = (platform, account_id)
         if key not in self._connectors:
-            from adops.config import AccountConfig
             from adops.connectors import connector_for
 
             found = next((a for a in self.accounts([platform]) if a.id == account_id), None)
             if found is None:
                 raise NotFound(f"no {platform} account {account_id[:100]!r} in this workspace")
-            self._connectors[key] = connector_for(
-                AccountConfig(found.platform, found.id, found.connector, found.name, found.credentials)
-            )
+            if found.connector == "sandbox":
+                from adops.connectors.sandbox import SandboxConnector, load_world
+
+                if self._world is None:
+                    self._world = load_world()
+                self._connectors[key] = SandboxConnector(platform, world=self._world)
+            else:
+                self._connectors[key] = connector_for(found)
         return self._connectors[key]
 
 

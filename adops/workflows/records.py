@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, select
 from adops.errors import InputError, NotFound
 from adops.store import events
 from adops.store.db import session
+from adops.store.models import Event
 from adops.workflows.engine import Change
 from adops.workflows.models import WorkflowApproval, WorkflowChange, WorkflowRun, WorkflowStep
 
@@ -108,11 +109,16 @@ def step_started(run_id: str, name: str) -> None:
 def step_finished(
     run_id: str, name: str, status: str, output: dict[str, Any] | None, error: str | None = None
 ) -> None:
+    """The step's outcome and its `workflow.step` event, in one transaction."""
     with session() as s:
         row = s.scalar(select(WorkflowStep).where(WorkflowStep.run_id == run_id, WorkflowStep.name == name))
-        if row is None:
-            return
-        row.status, row.finished_at, row.output, row.error = status, now(), output, error
+        if row is not None:
+            row.status, row.finished_at, row.output, row.error = status, now(), output, error
+        run = s.get(WorkflowRun, run_id)
+        if run is not None:
+            data = {"run_id": run.id, "workflow": run.workflow, "status": run.status, "dry_run": bool(run.dry_run),
+                    "step": name, "step_status": status, "error": error}  # fmt: skip
+            s.add(Event(type="workflow.step", data=data, created_at=now()))
 
 
 def steps(run_id: str) -> list[WorkflowStep]:

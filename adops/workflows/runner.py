@@ -60,18 +60,11 @@ def _step(run_id: str, name: str, fn: Callable[..., Any], *args: Any) -> Any:
             out = fn(*args)
         except Exception as exc:
             records.step_finished(run_id, name, "failed", None, error_text(exc))
-            _publish_step(run_id, name, "failed", error_text(exc))
             raise
         records.step_finished(run_id, name, "succeeded", out if isinstance(out, dict) else {"result": out})
-        _publish_step(run_id, name, "succeeded", None)
         return out
 
     return DBOS.run_step(StepOptions(name=name[:200]), body)
-
-
-def _publish_step(run_id: str, name: str, status: str, error: str | None) -> None:
-    run = records.load(run_id)
-    records.publish("workflow.step", run, step=name, step_status=status, error=error)
 
 
 # ---------------------------------------------------------------------------- the run

@@ -14,7 +14,7 @@ from pydantic import Field, model_validator
 
 from adops import clock, warehouse
 from adops.workflows.engine import Change, Context, Params, Plan, Workflow, register
-from adops.workflows.library.common import PlatformName, campaigns_by_account, money
+from adops.workflows.library.common import PlatformName, campaign_index, money
 
 
 class BidParams(Params):
@@ -61,20 +61,17 @@ def plan(params: BidParams, ctx: Context) -> Plan:
     perf = perf[perf["conversions"] >= params.min_conversions]
     keys = {(str(p), str(a)) for p, a in zip(perf["platform"], perf["account_id"], strict=True)}
     keys &= {(a.platform, a.id) for a in ctx.accounts(params.platforms)}
-    current = campaigns_by_account(ctx, keys)
+    current = campaign_index(ctx, keys)
     changes: list[Change] = []
     notes: list[str] = []
+    automatic = 0
     for row in perf.itertuples():
-        key = (str(row.platform), str(row.account_id))
-        if key not in current:
+        now = current.get((str(row.platform), str(row.account_id), str(row.campaign_id)))
+        if now is None or now["status"] != "ENABLED":
             continue
-        frame = current[key]
-        match = frame[frame["campaign_id"].astype(str) == str(row.campaign_id)]
-        if match.empty or match.iloc[0]["status"] != "ENABLED":
-            continue
-        bid = match.iloc[0]["bid_amount"]
-        if bid is None or bid != bid or bid <= 0:
-            notes.append(f"{row.platform} campaign {row.campaign_id} bids automatically: left alone")
+        bid = now["bid_amount"]
+        if bid is None or bid <= 0:
+            automatic += 1
             continue
         if params.target_cpa is not None:
             cpa = float(row.spend) / float(row.conversions)  # type: ignore[arg-type]
@@ -103,6 +100,8 @@ def plan(params: BidParams, ctx: Context) -> Plan:
                 f"{why} over {params.lookback_days} days: bid {factor - 1:+.0%}",
             )
         )
+    if automatic:
+        notes.append(f"{automatic} campaign(s) bid automatically (no manual bid): left alone")
     return Plan(changes, notes, {"campaigns_judged": len(perf)})
 
 

@@ -36,6 +36,16 @@ def ads_by_account(ctx: Context, keys: set[tuple[str, str]]) -> dict[tuple[str, 
     return {key: ctx.connector(*key).ads(key[1]) for key in sorted(keys)}
 
 
+def campaign_index(ctx: Context, keys: set[tuple[str, str]]) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """Each campaign of these accounts as the platform reports it now, by (platform, account, id)."""
+    out: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for (platform, account_id), frame in campaigns_by_account(ctx, keys).items():
+        for row in frame.to_dict("records"):
+            clean = {str(k): (None if isinstance(v, float) and pd.isna(v) else v) for k, v in row.items()}
+            out[(platform, account_id, str(row["campaign_id"]))] = clean
+    return out
+
+
 def lookup(frame: pd.DataFrame, column: str, value: str) -> dict[str, Any] | None:
     match = frame[frame[column].astype(str) == str(value)]
     if match.empty:

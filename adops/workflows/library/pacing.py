@@ -1,7 +1,8 @@
 """`pacing-guard`: slow or pause what will overspend its monthly budget.
 
-Each enabled campaign's month is projected with `adops.forecast.pacing.pace` from its spend to date
-and its recent daily run rate (mean and spread of the last `run_rate_days`). A campaign whose
+Each enabled campaign's month (`adops.forecast.pacing.period_bounds`) is projected from its spend to
+date and its recent daily run rate (the mean of the last `run_rate_days`): the median total that
+`adops.forecast.pacing.pace` gives for a flat forecast, computed for every campaign at once. A campaign whose
 projected month exceeds its cap by more than `tolerance` gets the daily budget that spends what is
 left of the cap over the days that remain (never below `min_budget_fraction` of today's budget),
 or is paused when nothing is left. The cap is the `budgets` entry for the campaign, else its daily
@@ -10,7 +11,6 @@ budget × the days of the month.
 
 from __future__ import annotations
 
-import calendar
 from datetime import timedelta
 from typing import Annotated, Literal
 
@@ -18,9 +18,9 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from adops import clock, warehouse
-from adops.forecast.pacing import pace
+from adops.forecast.pacing import period_bounds
 from adops.workflows.engine import Change, Context, Params, Plan, Workflow, register
-from adops.workflows.library.common import Id, PlatformName, campaigns_by_account, money
+from adops.workflows.library.common import Id, PlatformName, campaign_index, money
 
 
 class MonthlyBudget(BaseModel):
@@ -52,8 +52,8 @@ class PacingParams(Params):
 
 def plan(params: PacingParams, ctx: Context) -> Plan:
     today = clock.today()
-    start = today.replace(day=1)
-    end = today.replace(day=calendar.monthrange(today.year, today.month)[1])
+    start, end = period_bounds(today, "month")
+    remaining = (end - today).days + 1  # today has not been spent yet
     since = min(start, today - timedelta(days=params.run_rate_days))
     daily = warehouse.query(
         """SELECT platform, account_id, campaign_id, date, sum(spend) AS spend
@@ -62,55 +62,42 @@ def plan(params: PacingParams, ctx: Context) -> Plan:
     )
     if params.platforms:
         daily = daily[daily["platform"].isin(params.platforms)]
+    keys = {(str(p), str(a)) for p, a in zip(daily["platform"], daily["account_id"], strict=True)}
+    keys &= {(a.platform, a.id) for a in ctx.accounts(params.platforms)}
+    current = campaign_index(ctx, keys)
+    day = pd.to_datetime(daily["date"]).dt.date
+    recent_from = today - timedelta(days=params.run_rate_days)
+    by = ["platform", "account_id", "campaign_id"]
+    actual = daily[day >= start].groupby(by)["spend"].sum()
+    rate = daily[day >= recent_from].groupby(by)["spend"].mean()
     caps: dict[tuple[str, str, str], float] = {
         (b.platform, b.account_id, b.campaign_id): b.monthly_budget for b in params.budgets
     }
-    keys = {(str(p), str(a)) for p, a in zip(daily["platform"], daily["account_id"], strict=True)}
-    keys &= {(a.platform, a.id) for a in ctx.accounts(params.platforms)}
-    current = campaigns_by_account(ctx, keys)
-    days = pd.date_range(today, end, freq="D")
     changes: list[Change] = []
     notes: list[str] = []
     judged = 0
-    for (platform, account_id, campaign_id), rows in daily.groupby(["platform", "account_id", "campaign_id"]):
-        key = (str(platform), str(account_id))
-        if key not in current:
+    for key, now in current.items():
+        budget = now.get("daily_budget")
+        if now.get("status") != "ENABLED" or budget is None or budget <= 0 or key not in rate.index:
             continue
-        frame = current[key]
-        match = frame[frame["campaign_id"].astype(str) == str(campaign_id)]
-        if match.empty or match.iloc[0]["status"] != "ENABLED":
-            continue
-        budget = match.iloc[0]["daily_budget"]
-        if budget is None or budget != budget or budget <= 0:
-            continue
-        cap = caps.get((str(platform), str(account_id), str(campaign_id)), float(budget) * end.day)
-        series = rows.assign(ds=pd.to_datetime(rows["date"]))[["ds", "spend"]].rename(columns={"spend": "y"})
-        recent = series[series["ds"] >= pd.Timestamp(today - timedelta(days=params.run_rate_days))]["y"]
-        rate = float(recent.mean()) if len(recent) else 0.0
-        spread = float(recent.std(ddof=1)) if len(recent) > 1 else 0.0
-        forecast = pd.DataFrame(
-            {
-                "ds": days,
-                "yhat": rate,
-                "yhat_lower": max(rate - 1.28 * spread, 0.0),
-                "yhat_upper": rate + 1.28 * spread,
-            }
-        )
-        p = pace(series, forecast, budget=cap, period="month")
         judged += 1
-        if p.projected_total <= cap * (1 + params.tolerance):
+        cap = caps.get(key, float(budget) * end.day)
+        spent = float(actual.get(key, 0.0))
+        # the run-rate projection: the median of adops.forecast.pacing.pace's totals for a flat forecast
+        projected = spent + float(rate[key]) * remaining
+        if projected <= cap * (1 + params.tolerance):
             continue
-        left = cap - p.actual_to_date
-        remaining = max(p.days_remaining, 1)
-        why = f"projected {p.projected_total:,.0f} against a monthly cap of {cap:,.0f} ({p.projected_vs_budget:+.0%})"
+        left = cap - spent
+        why = f"projected {projected:,.0f} against a monthly cap of {cap:,.0f} ({projected / cap - 1:+.0%})"
         target = money(left / remaining) if left > 0 else 0.0
+        platform, account_id, campaign_id = key
         if params.action == "pause" or target < float(budget) * params.min_budget_fraction:
             changes.append(
                 Change(
-                    key[0],
-                    key[1],
+                    platform,
+                    account_id,
                     "campaign",
-                    str(campaign_id),
+                    campaign_id,
                     "status",
                     "ENABLED",
                     "PAUSED",
@@ -120,15 +107,15 @@ def plan(params: PacingParams, ctx: Context) -> Plan:
         elif target < float(budget):
             changes.append(
                 Change(
-                    key[0],
-                    key[1],
+                    platform,
+                    account_id,
                     "campaign",
-                    str(campaign_id),
+                    campaign_id,
                     "daily_budget",
                     money(budget),
                     target,
                     f"{why}: {left:,.0f} left over {remaining} days",
-                )
+                )  # fmt: skip
             )
         else:
             notes.append(f"{platform} campaign {campaign_id}: {why}, but its daily budget already fits")
