@@ -27,7 +27,9 @@ def test_committed_notebooks_have_no_outputs(path: Path) -> None:
     """Outputs stay out of git (they hold data and make diffs unreadable): clear them before committing."""
     cells = json.loads(path.read_text())["cells"]
     dirty = [
-        i for i, c in enumerate(cells) if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count"))
+        i
+        for i, c in enumerate(cells)
+        if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count"))
     ]
     assert not dirty, f"{path.name}: cells {dirty} have outputs; clear them (Jupyter: Edit > Clear outputs)"
 
@@ -50,7 +52,9 @@ def test_notebook_runs_top_to_bottom(path: Path, demo: Path, tmp_path: Path) -> 
     client.execute()  # a failing cell raises CellExecutionError naming the notebook's cell and traceback
     errors = [o for c in notebook.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors
-    results = [o for c in notebook.cells for o in c.get("outputs", []) if o.get("output_type") == "execute_result"]
+    results = [
+        o for c in notebook.cells for o in c.get("outputs", []) if o.get("output_type") == "execute_result"
+    ]
     assert results, f"{path.name} shows nothing"
 
 
