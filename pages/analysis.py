@@ -6,7 +6,7 @@ from adops import config
 from adops.analytics import breakdowns, overview
 from adops.analytics.kpis import label
 from adops.errors import AdopsError
-from pages.components import analysis
+from pages.components import analysis, workflow_run
 from pages.components.errors import show_error
 from pages.components.filters import filter_bar
 from pages.components.routing import through_app
@@ -52,3 +52,4 @@ try:
             analysis.fatigue_tab(filters)
 except AdopsError as exc:
     show_error(exc)
+workflow_run.bulk_action(st.session_state.get(analysis.SELECTION_KEY))  # a workflow run of the picks

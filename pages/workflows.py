@@ -25,7 +25,7 @@ except AdopsError as exc:
     st.stop()
 
 st.subheader("Run a workflow")
-bulk = st.session_state.get("workflows-bulk")  # params from the analysis page's selection
+bulk = st.session_state.get(parts.BULK)  # params from the analysis page's selection
 names = [w["name"] for w in catalogue]
 name = st.selectbox("Workflow", names, index=names.index("bulk") if bulk else 0, key="wf-name")
 entry = next(w for w in catalogue if w["name"] == name)

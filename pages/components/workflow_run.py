@@ -6,6 +6,7 @@ Every change happens in a button's callback through `adops.workflows`; drawing r
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -107,7 +108,8 @@ def run_form(entry: dict[str, Any], presets: list[dict[str, Any]], initial: dict
     start_with = (
         initial or chosen or {**{p["name"]: None for p in entry["params"] if p["required"]}, **defaults}
     )
-    key = f"wf-params-{name}-{preset}"
+    seed = json.dumps(start_with, sort_keys=True, default=str)
+    key = f"wf-params-{name}-{preset}-{hashlib.sha256(seed.encode()).hexdigest()[:8]}"
     st.text_area("Params (JSON)", json.dumps(start_with, indent=2, default=str), height=220, key=key)
     who_key = "wf-who"
     st.text_input("Your name", key=who_key, max_chars=100)
@@ -181,3 +183,36 @@ def _decision(rid: str, actions: tuple[str, ...], confirm: str) -> None:
     for column, action in zip(st.columns(len(actions)), actions, strict=True):
         column.button(action.capitalize(), key=f"wf-{action}-{rid}", type="primary" if action != "reject" else "secondary",
                       on_click=decide, args=(action, rid, who, box))  # fmt: skip
+
+
+BULK = "workflows-bulk"
+LEVELS = ("campaign", "ad_group", "ad")
+
+
+def bulk_action(selection: list[Any] | None) -> None:
+    """The analysis page's bulk action: the picked campaigns, ad groups or ads as a `bulk` run to
+    review on the Workflows page (nothing is queued until it is started there)."""
+    picked = [tuple(e) for e in selection or [] if len(e) == 4 and e[2] in LEVELS]
+    if not picked:
+        return
+    st.subheader("Bulk action on the selection")
+    action = st.selectbox("Action", ["pause", "enable", "budget"], key="analysis-bulk-action",
+                          format_func=lambda a: {"budget": "change budgets by a percentage"}.get(a, a))  # fmt: skip
+    percent = None
+    if action == "budget":
+        percent = st.number_input("Change, %", min_value=-90.0, max_value=100.0, value=10.0, step=5.0,
+                                  key="analysis-bulk-percent")  # fmt: skip
+    if st.button(
+        f"Review {len(picked)} entities as a workflow run",
+        key="analysis-bulk-go",
+        icon=":material/account_tree:",
+    ):
+        entities = [
+            {"platform": p, "account_id": a, "entity_type": t, "entity_id": i} for p, a, t, i in picked[:1000]
+        ]
+        st.session_state[BULK] = {
+            "action": action,
+            "entities": entities,
+            **({"percent": percent} if percent else {}),
+        }
+        st.switch_page("pages/workflows.py")

@@ -98,3 +98,27 @@ def test_a_preset_prefills_the_params(sandbox: Path) -> None:
     at.selectbox(key="wf-preset-bulk").set_value("pause meta").run()
     area = next(t for t in at.text_area if t.label == "Params (JSON)")
     assert json.loads(area.value)["action"] == "pause"
+
+
+def test_the_analysis_selection_prefills_a_bulk_run(sandbox: Path) -> None:
+    ent = entities()[0]
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.session_state["workflows-bulk"] = {"action": "pause", "entities": [ent]}
+    at.run()
+    assert at.selectbox(key="wf-name").value == "bulk"
+    area = next(t for t in at.text_area if t.label == "Params (JSON)")
+    assert json.loads(area.value)["entities"] == [ent]
+
+
+def test_the_bulk_action_component_offers_only_campaigns_ad_groups_and_ads() -> None:
+    from pages.components.workflow_run import LEVELS
+
+    def draw(selection: list[tuple[str, str, str, str]]) -> None:
+        from pages.components.workflow_run import bulk_action
+
+        bulk_action(selection)
+
+    at = AppTest.from_function(draw, args=([("meta", "1", "platform", "meta")],)).run()
+    assert not at.button  # nothing to act on
+    at = AppTest.from_function(draw, args=([("meta", "1", "campaign", "2"), ("meta", "1", "ad", "3")],)).run()
+    assert at.button[0].label == "Review 2 entities as a workflow run" and "campaign" in LEVELS
