@@ -12,6 +12,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from deltalake import DeltaTable, write_deltalake
@@ -39,7 +40,7 @@ def snapshot_tables() -> dict[str, pa.Table]:
     """Every table of the current snapshot, in memory."""
     con = warehouse.connect()
     try:
-        return {name: con.execute(f"SELECT * FROM {name}").to_arrow_table() for name in warehouse.TABLES}
+        return {name: con.sql(f"SELECT * FROM {name}").to_arrow_table() for name in warehouse.TABLES}
     finally:
         con.close()
 
@@ -106,7 +107,7 @@ def window_rows(result: object) -> dict[str, pa.Table]:
     out = {}
     for name in DAILY:
         table = tables[name]
-        keep = pc.scalar(False)
+        keep = pa.array(np.zeros(table.num_rows, dtype=bool))
         for acc in result.accounts:  # type: ignore[attr-defined]
             mine = pc.and_(
                 pc.and_(
