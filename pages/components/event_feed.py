@@ -1,4 +1,4 @@
-"""The live event feed: a small HTML component whose browser EventSource reads the sidecar's /events.
+"""The live event feed: a small HTML component (`st.iframe`) whose browser EventSource reads the sidecar's /events.
 
 No build step and no polling: the browser holds one SSE connection to the sidecar (CORS allows the
 app's origin on /events only). The sidecar sends each event's id, so after a dropped connection or
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 
-import streamlit.components.v1 as components
+import streamlit as st
 
 from adops.config import PLATFORM_NAMES
 
@@ -142,7 +142,7 @@ def event_feed(url: str, height: int = 360) -> None:
         .replace("__PLATFORMS__", _js(dict(PLATFORM_NAMES)))
         .replace("__HEIGHT__", str(int(height)))
     )
-    components.html(html, height=height + 40, scrolling=False)
+    st.iframe(html, height=height + 40)
 
 
 def _js(value: object) -> str:
