@@ -1,0 +1,87 @@
+"""Where the warehouse lives: a local folder, or object storage (`s3://`, `gs://`, `az://`/`abfss://`).
+
+The one place that knows the difference. Delta tables on object storage are read and written by
+delta-rs with credentials from the environment (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+`AWS_SESSION_TOKEN`, `AWS_REGION`, `AWS_ENDPOINT_URL`, `AWS_PROFILE`; `GOOGLE_APPLICATION_CREDENTIALS`;
+`AZURE_STORAGE_ACCOUNT_NAME`, `AZURE_STORAGE_ACCOUNT_KEY`, ...): nothing secret is passed around or
+stored. The snapshot manifest and the Delta log listing go through `pyarrow.fs`, which reads the
+same variables.
+
+Concurrent writers on S3: delta-rs 1.x commits with S3's conditional writes (`PutObject` with
+`If-None-Match: *`), so of two writers racing for the same commit number exactly one wins and the
+other retries on top of it. That is the safe mode and the default; `AWS_S3_ALLOW_UNSAFE_RENAME=true`
+(plain overwrite, "last writer wins") is refused here, because a lost commit is lost data. The
+DynamoDB locking provider is gone from delta-rs 1.0. An S3-compatible store without conditional
+writes therefore cannot hold the warehouse safely.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from adops.errors import ConfigError
+
+REMOTE_SCHEMES = ("s3://", "s3a://", "gs://", "gcs://", "az://", "abfs://", "abfss://")
+
+
+def is_remote(uri: str) -> bool:
+    return uri.startswith(REMOTE_SCHEMES)
+
+
+def join(uri: str, *names: str) -> str:
+    """`uri/name/...`: a path join for a folder, a '/' join for object storage."""
+    if not is_remote(uri):
+        return str(Path(uri).joinpath(*names))
+    return "/".join([uri.rstrip("/"), *names])
+
+
+def check(uri: str) -> None:
+    """Refuse settings that would let concurrent writers lose commits."""
+    if uri.startswith(("s3://", "s3a://")):
+        unsafe = os.environ.get("AWS_S3_ALLOW_UNSAFE_RENAME", "").strip().lower()
+        if unsafe in ("1", "true", "yes"):
+            raise ConfigError(
+                "AWS_S3_ALLOW_UNSAFE_RENAME is set: with it two writers can overwrite each other's Delta "
+                "commits; unset it (delta-rs commits with S3's conditional writes)"
+            )
+
+
+def _fs(uri: str) -> tuple[Any, str]:
+    import pyarrow.fs as pafs
+
+    try:
+        return pafs.FileSystem.from_uri(uri)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"warehouse at {uri.split('?')[0]}: {exc}") from None
+
+
+def read_text(uri: str) -> str:
+    """The text of one object; FileNotFoundError when there is none."""
+    fs, path = _fs(uri)
+    try:
+        with fs.open_input_stream(path) as stream:
+            return bytes(stream.read()).decode()
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        if "not exist" in str(exc).lower() or "not found" in str(exc).lower():
+            raise FileNotFoundError(uri) from None
+        raise
+
+
+def write_text(uri: str, text: str) -> None:
+    """Replace one object (a single PUT: readers see the old or the new text, never a mix)."""
+    fs, path = _fs(uri)
+    with fs.open_output_stream(path) as stream:
+        stream.write(text.encode())
+
+
+def names(uri: str) -> list[str]:
+    """The names of the objects directly under `uri` (none when it does not exist)."""
+    import pyarrow.fs as pafs
+
+    fs, path = _fs(uri)
+    infos = fs.get_file_info(pafs.FileSelector(path, allow_not_found=True))
+    return [info.base_name for info in infos]
