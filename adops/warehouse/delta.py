@@ -43,6 +43,7 @@ from deltalake.exceptions import CommitFailedError
 
 from adops import config, files
 from adops.errors import Conflict, InputError
+from adops.warehouse import storage
 from adops.warehouse.tables import ROLLUP_TABLES, ROLLUPS, TABLES, Table
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,7 @@ class Snapshot:
 
 
 def root() -> Path:
+    """The warehouse folder (for object storage, see `adops.warehouse.storage` and `_uri`)."""
     return Path(config.load().warehouse_uri)
 
 
@@ -240,10 +242,18 @@ def _refresh_rollups(versions: dict[str, int], changed: Mapping[str, date | None
         if since is not None and _delta_schema(DeltaTable(_uri(table))) != table.schema:
             since = None
         where = f" WHERE date >= DATE '{since.isoformat()}'" if since else ""
-        files = _files.__wrapped__(_uri(TABLES[base]), versions[base], "")  # not cached: the writer's own
-        source = f"(SELECT * FROM ({_scan_sql(TABLES[base], *files)}){where})"
         con = _duck()
         try:
+            if storage.is_remote(
+                _uri(table)
+            ):  # DuckDB cannot open s3:// files without httpfs: delta-rs reads
+                con.register("__base", _dataset(base, Snapshot({base: versions[base]})))
+                source = f"(SELECT * FROM __base{where})"
+            else:
+                files = _files.__wrapped__(
+                    _uri(TABLES[base]), versions[base], ""
+                )  # the writer's own: not cached
+                source = f"(SELECT * FROM ({_scan_sql(TABLES[base], *files)}){where})"
             rows = conform(table, con.sql(select.format(source=source)).to_arrow_table())
         finally:
             con.close()
@@ -447,7 +457,9 @@ def _replace(table: Table, data: pa.Table) -> int:
 
 def _write(table: Table, data: pa.Table, **options: Any) -> int:
     uri = _uri(table)
-    if not DeltaTable.is_deltatable(uri):
+    if storage.is_remote(uri):
+        storage.check(uri)
+    elif not DeltaTable.is_deltatable(uri):
         files.private_dir(Path(uri).parent)
     try:
         write_deltalake(uri, data, target_file_size=TARGET_FILE_BYTES, **options)
@@ -494,8 +506,9 @@ def _has_view_files(dt: DeltaTable) -> bool:
     )
 
 
-def _uri(table: Table) -> str:
-    return str(root() / table.name)
+def _uri(table: Table | str) -> str:
+    """A table's location: a folder under the warehouse root, or a prefix in its bucket."""
+    return storage.join(config.load().warehouse_uri, table if isinstance(table, str) else table.name)
 
 
 def _all_tables() -> dict[str, Table]:
@@ -520,9 +533,13 @@ def _publish(versions: dict[str, int]) -> Snapshot:
     base = {k: v for k, v in versions.items() if k not in ROLLUP_TABLES}
     rollups = {k: v for k, v in versions.items() if k in ROLLUP_TABLES}
     snap = Snapshot(base, os.urandom(16).hex(), rollups)
+    manifest = {"versions": snap.versions, "rollups": snap.rollups, "token": snap.token}
+    uri = config.load().warehouse_uri
+    if storage.is_remote(uri):
+        storage.write_text(storage.join(uri, MANIFEST), json.dumps(manifest))
+        return snap
     target = root() / MANIFEST
     files.private_dir(target.parent)
-    manifest = {"versions": snap.versions, "rollups": snap.rollups, "token": snap.token}
     files.write_private(target, json.dumps(manifest))
     return snap
 
@@ -532,9 +549,10 @@ def _publish(versions: dict[str, int]) -> Snapshot:
 
 def _read_manifest() -> Snapshot | None:
     """The published snapshot, or None when the manifest is missing or unreadable."""
-    path = root() / MANIFEST
+    uri = config.load().warehouse_uri
+    path = storage.join(uri, MANIFEST)
     try:
-        manifest = json.loads(path.read_text())
+        manifest = json.loads(storage.read_text(path) if storage.is_remote(uri) else Path(path).read_text())
         versions = manifest["versions"]
         if not isinstance(versions, dict):
             raise TypeError("versions is not an object")
@@ -597,8 +615,9 @@ def _latest_version(uri: str) -> int | None:
         return DeltaTable(uri).version()
     except Exception as exc:  # deltalake raises several kinds for a damaged log
         log.warning("%s: latest Delta version unreadable (%s); trying earlier ones", uri, exc)
-    log_dir = Path(uri) / "_delta_log"
-    numbers = sorted((int(p.stem) for p in log_dir.glob("*.json") if p.stem.isdigit()), reverse=True)
+    logs = storage.names(storage.join(uri, "_delta_log"))
+    stems = (n.removesuffix(".json") for n in logs if n.endswith(".json"))
+    numbers = sorted((int(stem) for stem in stems if stem.isdigit()), reverse=True)
     for number in numbers:
         try:
             return DeltaTable(uri, version=number).version()
@@ -630,7 +649,8 @@ def connect(snap: Snapshot | None = None) -> duckdb.DuckDBPyConnection:
     them); `query` reads the same files through DuckDB's own Parquet reader, which is faster.
     """
     snap = snap or snapshot()
-    con = duckdb.connect(config={**READ_ONLY_SETTINGS, "memory_limit": config.load().warehouse_memory_limit})
+    limit = config.load().warehouse_memory_limit
+    con = duckdb.connect(config={**READ_ONLY_SETTINGS, "memory_limit": limit})
     for name in _all_tables():
         if name in TABLES or name in snap.rollups:
             con.register(f"__{name}", _dataset(name, snap))
@@ -646,7 +666,7 @@ def _dataset(name: str, snap: Snapshot) -> Any:
     version = snap.pinned.get(name)
     if version is None:
         return schema.empty_table()
-    dt = DeltaTable(str(root() / name), version=version)
+    dt = DeltaTable(_uri(name), version=version)
     stored = reader_schema(_delta_schema(dt))
     if stored == schema:
         return dt.to_pyarrow_dataset(schema=schema)
@@ -684,6 +704,8 @@ def _scan_sql(table: Table, files: tuple[str, ...], stored: frozenset[str]) -> s
 def _reader(snap: Snapshot) -> duckdb.DuckDBPyConnection:
     """A connection for `query`: views over the snapshot's Parquet files, which are the only files it
     may open (`allowed_paths`); no other file, no extension, settings locked, within the memory limit."""
+    if storage.is_remote(config.load().warehouse_uri):
+        return _remote_reader(snap)
     found = {
         name: _files(_uri(table), snap.pinned[name], snap.token) if name in snap.pinned else ((), frozenset())
         for name, table in _all_tables().items()
@@ -710,6 +732,28 @@ def _reader(snap: Snapshot) -> duckdb.DuckDBPyConnection:
             con.execute(f"CREATE VIEW {name} AS {scan}")
         for name, (base, select) in ROLLUPS.items():
             if name not in scans:  # written before rollups were stored: summed on the fly
+                con.execute(f"CREATE VIEW {name} AS {select.format(source=base)}")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _remote_reader(snap: Snapshot) -> duckdb.DuckDBPyConnection:
+    """`_reader` for a warehouse on object storage: DuckDB cannot open `s3://` files without its
+    httpfs extension (not installed, and never fetched at run time), so delta-rs reads the snapshot
+    and DuckDB holds it as tables in its memory (within the memory limit; it spills beyond), once per
+    snapshot and process. Same lock-down as `_reader`: no file, no extension, settings locked."""
+    limit = config.load().warehouse_memory_limit
+    con = duckdb.connect(config={**READ_ONLY_SETTINGS, "memory_limit": limit})
+    try:
+        for name in _all_tables():
+            if name in TABLES or name in snap.rollups:
+                con.register("__source", _dataset(name, snap))
+                con.execute(f"CREATE TABLE {name} AS SELECT * FROM __source")
+                con.unregister("__source")
+        for name, (base, select) in ROLLUPS.items():
+            if name not in snap.rollups:  # written before rollups were stored: summed on the fly
                 con.execute(f"CREATE VIEW {name} AS {select.format(source=base)}")
     except BaseException:
         con.close()
@@ -783,7 +827,7 @@ def query(
 
 def _cached_connection() -> duckdb.DuckDBPyConnection:
     snap = snapshot()
-    key = (str(root()), snap.id, config.load().warehouse_memory_limit)
+    key = (config.load().warehouse_uri, snap.id, config.load().warehouse_memory_limit)
     with _cache.lock:
         if _cache.key != key or _cache.con is None:
             _cache.con, _cache.key = _reader(snap), key
