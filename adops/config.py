@@ -93,6 +93,8 @@ class AccountConfig:
 class SyncSchedule:
     cron: str = "0 * * * *"  # hourly, on the hour
     platforms: tuple[str, ...] = ()  # empty: all
+    workflow: str | None = None  # set: the schedule starts this workflow with `preset` instead of a sync
+    preset: str | None = None
 
 
 @dataclass(frozen=True)
@@ -192,7 +194,7 @@ def _config(s: Settings, root: Path, env: Any) -> Config:
         retry_attempts=s.retry_attempts,
         retry_seconds=float(s.retry_seconds),
         report_seconds=float(s.report_seconds),
-        schedules=tuple(SyncSchedule(x.cron, tuple(x.platforms)) for x in s.schedules),
+        schedules=tuple(SyncSchedule(x.cron, tuple(x.platforms), x.workflow, x.preset) for x in s.schedules),
         notifications=s.notifications,
         webhooks=s.webhooks,
         integrations={
@@ -261,7 +263,11 @@ def masked(config: Config) -> dict[str, Any]:
         "retry_seconds": config.retry_seconds,
         "report_seconds": config.report_seconds,
         "lookback_days": dict(config.lookback_days),
-        "schedules": [{"cron": s.cron, "platforms": list(s.platforms)} for s in config.schedules],
+        "schedules": [
+            {"cron": s.cron, "platforms": list(s.platforms)}
+            | ({"workflow": s.workflow, "preset": s.preset} if s.workflow else {})
+            for s in config.schedules
+        ],
         "accounts": [
             {
                 "platform": a.platform,

@@ -25,6 +25,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -114,10 +115,27 @@ class LookbackDays(_Table):
 
 
 class Schedule(_Table):
-    """`[[schedules]]`: when the sidecar syncs, as a 5-field cron expression (UTC)."""
+    """`[[schedules]]`: when the sidecar syncs, as a 5-field cron expression (UTC); or, with
+    `workflow`, when it starts that workflow (with a saved `preset`), e.g. a `scheduled-report`."""
 
     cron: Annotated[str, Field(max_length=200)] = "0 * * * *"
     platforms: list[Platform] = Field(default_factory=list)  # empty: every platform
+    workflow: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,62}$")] | None = None
+    preset: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+
+    @model_validator(mode="after")
+    def _workflow_and_preset(self) -> Schedule:
+        if self.preset is not None and not self.workflow:
+            raise PydanticCustomError("schedule", "preset needs workflow (the workflow it is a preset of)")
+        if self.workflow and self.preset is None:
+            raise PydanticCustomError(
+                "schedule", "a workflow schedule names a preset (adops workflow save-preset)"
+            )
+        if self.workflow and self.platforms:
+            raise PydanticCustomError(
+                "schedule", "platforms belong to sync schedules; put them in the preset"
+            )
+        return self
 
     @field_validator("cron")
     @classmethod

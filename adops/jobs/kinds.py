@@ -103,6 +103,7 @@ KINDS: dict[str, Kind] = {
         Kind("workflow.apply", "Workflow changes", "workflows"),
         Kind("workflow.undo", "Workflow undo", "changes", _without("by")),
         Kind("workflow.approve", "Workflow approval", "light", _without("by")),
+        Kind("workflow.scheduled", "Scheduled workflow", "light"),
         Kind("schedule.tick", "Schedule tick", "light", public=False),
     )
 }

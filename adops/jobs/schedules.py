@@ -52,6 +52,14 @@ def specs(cfg: config.Config | None = None) -> list[ScheduleSpec]:
             {"platforms": sorted(s.platforms), "trigger": "schedule"},
             f"Sync {', '.join(s.platforms) or 'every platform'}",
         )
+        if not s.workflow
+        else ScheduleSpec(
+            f"workflow-{i}",
+            s.cron,
+            "workflow.scheduled",
+            {"workflow": s.workflow, "preset": s.preset},
+            f"Workflow {s.workflow} ({s.preset})",
+        )
         for i, s in enumerate(cfg.schedules, start=1)
     ]
     out.append(
