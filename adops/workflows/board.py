@@ -86,6 +86,6 @@ def steps_frame(run: dict[str, Any]) -> pd.DataFrame:
 def _show(value: Any) -> str:
     if value is None:
         return "—"
-    if isinstance(value, float):
+    if isinstance(value, int | float) and not isinstance(value, bool):
         return f"{value:,.2f}"
     return str(value)

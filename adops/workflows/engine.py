@@ -88,8 +88,23 @@ class Params(BaseModel):
 
 
 def _type_name(annotation: Any) -> str:
-    text = getattr(annotation, "__name__", None) or str(annotation)
-    return str(text).replace("typing.", "")
+    """`integer`, `number | null`, `"pause" | "enable"`, `list[EntityRef]`: what a person types."""
+    import types
+    import typing
+
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _type_name(args[0])
+    if origin is typing.Literal:
+        return " | ".join(f'"{a}"' if isinstance(a, str) else str(a) for a in args)
+    if origin in (typing.Union, types.UnionType):
+        return " | ".join(_type_name(a) for a in args)
+    if origin in (list, tuple, set):
+        return f"list[{', '.join(_type_name(a) for a in args if a is not Ellipsis)}]"
+    simple = {str: "text", int: "integer", float: "number", bool: "boolean", type(None): "null"}
+    if annotation in simple:
+        return simple[annotation]
+    return str(getattr(annotation, "__name__", annotation)).replace("typing.", "")
 
 
 def _plain(value: Any) -> Any:
