@@ -130,12 +130,13 @@ def run(port: int, sidecar_port: int) -> int:
 
 def warm_up() -> None:
     """Queue what the sidecar does after a sync for the demo just built (outside a sync job): the
-    Budget page's default response curves and the experiments' winner rule."""
+    Budget page's default response curves, the experiments' winner rule and the anomaly scan."""
     from adops import jobs
     from adops.optimize.fits import FitScope
 
     jobs.enqueue("optimize.fit", FitScope().to_params())
     jobs.enqueue("experiments.decide", {})
+    jobs.enqueue("anomalies.scan", {})
 
 
 def stop_groups(children: list[subprocess.Popen[bytes]], grace: float = GRACE_S) -> None:
