@@ -17,6 +17,8 @@ from adops.store import events
 from adops.workflows import records, runner
 from tests.workflows import support
 
+pytestmark = pytest.mark.slow  # most run DBOS in the test process (a few seconds each)
+
 
 @pytest.fixture
 def sandbox(workspace: Path) -> Path:
@@ -305,3 +307,22 @@ def test_a_webhook_rule_may_approve_a_run_with_a_name(sandbox: Path) -> None:
     done = workflows.show(run["run_id"])
     assert done["status"] == "succeeded" and done["approved_by"] == "ops-bot"
     assert json.dumps(done)  # plain JSON
+
+
+@pytest.mark.parametrize(
+    ("toml", "key"),
+    [
+        ("[workflows.bulk]\nauto_approve_max_change = 2\n", "workflows.bulk.auto_approve_max_change"),
+        ("[workflows.bulk]\nauto_approve_max_change = -0.1\n", "workflows.bulk.auto_approve_max_change"),
+        ("[workflows.bulk]\nauto_approve_max_changes = 0\n", "workflows.bulk.auto_approve_max_changes"),
+        ('[workflows.bulk]\napproval_timeout_hours = "soon"\n', "workflows.bulk.approval_timeout_hours"),
+        ("[workflows.bulk]\nauto_approve = true\n", "workflows.bulk.auto_approve"),
+    ],
+)
+def test_bad_workflow_settings_name_their_key(workspace: Path, toml: str, key: str) -> None:
+    from adops import config
+
+    workspace.mkdir(parents=True, exist_ok=True)
+    (workspace / "adops.toml").write_text(toml)
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        config.load()
