@@ -26,7 +26,7 @@ import logging
 import os
 import threading
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
@@ -519,8 +519,15 @@ def _all_tables() -> dict[str, Table]:
 def _duck() -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB for the project's own work (no user SQL), within the memory limit."""
     con = duckdb.connect(config={"memory_limit": config.load().warehouse_memory_limit})
-    con.execute("SET enable_progress_bar = false")  # no bar on a CLI's stderr or in a log
+    _no_progress_bar(con)
     return con
+
+
+def _no_progress_bar(con: duckdb.DuckDBPyConnection) -> None:
+    """No progress bar on a CLI's stderr or in a log. In a Jupyter kernel without ipywidgets DuckDB
+    refuses the setting (its bar is off there already), which must not stop a notebook's query."""
+    with suppress(duckdb.InvalidInputException):
+        con.execute("SET enable_progress_bar = false")
 
 
 def _literal(value: str) -> str:
@@ -722,7 +729,7 @@ def _reader(snap: Snapshot) -> duckdb.DuckDBPyConnection:
         }
     )
     try:
-        con.execute("SET enable_progress_bar = false")  # no bar on a CLI's stderr or in a log
+        _no_progress_bar(con)
         con.execute("SET parquet_metadata_cache = true")  # data files never change: footers read once
         if paths:
             con.execute("SET allowed_paths = ?", [paths])
