@@ -19,7 +19,8 @@ CELL_TIMEOUT_S = 300
 
 def test_there_are_notebooks() -> None:
     names = {p.name for p in NOTEBOOKS}
-    assert {"warehouse.ipynb", "forecast.ipynb", "experiment.ipynb", "budget.ipynb"} <= names, names
+    wanted = {"warehouse", "deep_dive", "forecast", "experiment", "budget", "recommendations"}
+    assert {f"{n}.ipynb" for n in wanted} <= names, names
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
