@@ -16,7 +16,7 @@ from adops import clock
 from adops.connectors.sandbox.connector import load_world, state_path
 from adops.ingest import build_demo, sync
 from adops.intelligence import recommend as R
-from adops.intelligence.truth import budget_truth, last_week, precision, true_ctr
+from adops.intelligence.truth import budget_truth, last_week, platform_marginal_cpa, precision, true_ctr
 from benchmarks._workspace import workspace
 
 WASTED = 20
@@ -53,6 +53,13 @@ def main() -> None:
         for kind, truth in (("budget_limited", limited), ("budget_reallocation", donors)):
             p, r = precision({x.entity_id for x in recs if x.kind == kind}, truth)
             print(f"   {kind}: precision {p:.3f}, recall {r:.3f} (truth {len(truth)})")
+        truth = platform_marginal_cpa(world, end)
+        for x in (x for x in recs if x.kind == "platform_selection"):
+            right = truth[x.evidence["to_platform"]] < truth[x.entity_id]
+            print(
+                f"   platform_selection: {x.entity_id} -> {x.evidence['to_platform']} ({'right' if right else 'wrong'}: "
+                f"true marginal CPA {truth[x.entity_id]:,.2f} -> {truth[x.evidence['to_platform']]:,.2f})"
+            )
         week = last_week(end)
         winners = [x for x in recs if x.kind == "creative_winner"]
         right = sum(

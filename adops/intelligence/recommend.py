@@ -18,6 +18,9 @@ window, low, high), a confidence, and the workflow with params that applies it. 
   Pause it so its siblings take its impressions (`bulk`, pause the ad).
 - `creative_winner`: in an ad group, an ad whose CTR beats a sibling's by 20% or more with a two-sided
   p below 0.001 (Bonferroni over the group's pairs): pause the loser.
+- `platform_selection`: where the next unit of budget works best across platforms (each platform's
+  marginal CPA from its campaigns' fits): move 10% of the worst platform's budgets when the best
+  one's pessimistic bound beats the worst one's optimistic bound.
 - `best_practice`: a running campaign with one enabled ad only (nothing to rotate or learn from);
   an enabled campaign with a budget and no spend for the last 7 days (not delivering).
 
@@ -39,6 +42,7 @@ import pandas as pd
 from scipy import stats
 
 from adops import warehouse
+from adops.config import PLATFORM_NAMES
 
 WINDOW_DAYS = 28
 HISTORY_DAYS = 120
@@ -65,7 +69,10 @@ KINDS = (
     "creative_fatigue",
     "creative_winner",
     "best_practice",
+    "platform_selection",
 )
+#: platform_selection: the share of the worst platform's budget proposed to move
+SHIFT_PERCENT = 10.0
 
 
 @dataclass
@@ -125,6 +132,7 @@ def recommend(accounts: list[str] | None = None, as_of: date | None = None) -> l
     out += creative_fatigue(data)
     out += creative_winner(data)
     out += best_practice(data)
+    out += platform_selection(data, marginal)
     # value in the reporting currency, so accounts in yen and in euros rank on one scale
     for rec in out:
         rec.value = round(rec.value * data.fx.get((rec.platform, rec.account_id), 1.0), 2)
@@ -608,14 +616,14 @@ def creative_winner(data: _Data) -> list[Recommendation]:
         )
     chosen = pairs[(pairs["lift"] >= WINNER_MIN_LIFT) & (pairs["p"] * pairs["pairs"] < WINNER_ALPHA)]
     for loser in _rows(chosen):
-        best = {
+        winner: dict[str, Any] = {
             "ad_id": loser.best_ad_id,
             "name": loser.best_name,
             "ctr": loser.best_ctr,
             "impressions": loser.best_impressions,
         }
         lift, p, pairs_n = loser.lift, loser.p, loser.pairs
-        gained = loser.impressions / 7 * (best["ctr"] - loser.ctr) * FOLLOW_UP_DAYS
+        gained = loser.impressions / 7 * (winner["ctr"] - loser.ctr) * FOLLOW_UP_DAYS
         out.append(
             Recommendation(
                 kind="creative_winner",
@@ -623,15 +631,15 @@ def creative_winner(data: _Data) -> list[Recommendation]:
                 account_id=loser.account_id,
                 entity_type="ad",
                 entity_id=loser.ad_id,
-                title=f"{best['name']} beats {loser.name} by {lift:.0%} CTR: pause {loser.name}",
+                title=f"{winner['name']} beats {loser.name} by {lift:.0%} CTR: pause {loser.name}",
                 evidence={
                     "window": {
                         "start": (data.end - timedelta(days=6)).isoformat(),
                         "end": data.end.isoformat(),
                     },
-                    "winner": str(best["ad_id"]),
-                    "winner_ctr": round(float(best["ctr"]), 5),
-                    "winner_impressions": int(best["impressions"]),
+                    "winner": str(winner["ad_id"]),
+                    "winner_ctr": round(float(winner["ctr"]), 5),
+                    "winner_impressions": int(winner["impressions"]),
                     "loser_ctr": round(loser.ctr, 5),
                     "loser_impressions": int(loser.impressions),
                     "p_value_bonferroni": min(p * pairs_n, 1.0),
@@ -650,12 +658,98 @@ def creative_winner(data: _Data) -> list[Recommendation]:
                     "params": {
                         "action": "pause",
                         "entities": [_entity(loser.platform, loser.account_id, "ad", loser.ad_id)],
-                        "reason": f"recommendation: {best['ad_id']} wins on CTR",
+                        "reason": f"recommendation: {winner['ad_id']} wins on CTR",
                     },
                 },
             )
         )
     return out
+
+
+# ---------------------------------------------------------------------------- platforms
+
+
+def platform_selection(data: _Data, marginal: pd.DataFrame | None = None) -> list[Recommendation]:
+    """Where the next unit of budget works best across platforms. A platform's marginal CPA when all
+    its campaigns' budgets scale together is its spend over the sum of each campaign's conversions x
+    elasticity (the campaign fits above; a fit on a platform's summed series is not identified, as
+    its campaigns change budgets on different days), in the reporting currency, with a 90% interval
+    from the fits' standard errors. When the best platform's pessimistic bound beats the worst's
+    optimistic one, move `SHIFT_PERCENT` of the worst's campaign budgets."""
+    frame = _marginal(data) if marginal is None else marginal
+    if frame.empty:
+        return []
+    z = stats.norm.ppf(0.95)
+    fx = frame.apply(lambda r: data.fx.get((r["platform"], r["account_id"]), 1.0), axis=1)
+    frame = frame.assign(
+        spend_rep=frame["spend"] * fx,
+        gain=frame["conversions"] * frame["elasticity"],
+        gain_var=(frame["conversions"] * frame["elasticity_se"]) ** 2,
+    )
+    rows = []
+    for platform, g in frame.groupby("platform"):
+        gain, sd = float(g["gain"].sum()), float(math.sqrt(g["gain_var"].sum()))
+        if len(g) < 3 or gain - z * sd <= 0:
+            continue
+        spend = float(g["spend_rep"].sum())
+        rows.append((str(platform), spend / gain, spend / (gain + z * sd), spend / (gain - z * sd), len(g)))
+    if len(rows) < 2:
+        return []
+    best = min(rows, key=lambda r: r[1])
+    worst = max(rows, key=lambda r: r[1])
+    if best[3] >= worst[2]:  # the intervals overlap: no clear winner
+        return []
+    donors = data.campaigns[
+        (data.campaigns["platform"] == worst[0]) & (data.campaigns["status"] == "ENABLED")
+    ]
+    donors = donors.sort_values("spend", ascending=False).head(1000)
+    if donors.empty:
+        return []
+    moved = float(donors["spend_reporting"].sum()) / WINDOW_DAYS * SHIFT_PERCENT / 100 * FOLLOW_UP_DAYS
+    delta = moved / best[1] - moved / worst[1]
+    low = moved / best[3] - moved / worst[2]
+    high = moved / best[2] - moved / worst[3]
+    names = {p: PLATFORM_NAMES.get(p, p) for p in (best[0], worst[0])}
+    return [
+        Recommendation(
+            kind="platform_selection",
+            platform=worst[0],
+            account_id="all",
+            entity_type="platform",
+            entity_id=worst[0],
+            title=f"Move {SHIFT_PERCENT:.0f}% of {names[worst[0]]}'s budget to {names[best[0]]}: a conversion "
+            f"at the margin costs {best[1]:,.2f} there against {worst[1]:,.2f}",
+            evidence={
+                "window": _window(data),
+                "currency": "reporting",
+                "marginal_cpa": {r[0]: round(r[1], 2) for r in rows},
+                "marginal_cpa_90": {r[0]: [round(r[2], 2), round(r[3], 2)] for r in rows},
+                "campaigns_fitted": {r[0]: r[4] for r in rows},
+                "to_platform": best[0],
+                "spend_moved": round(moved, 2),
+            },
+            expected_impact={
+                "metric": "conversions",
+                "delta": round(delta, 2),
+                "low": round(min(low, delta), 2),
+                "high": round(max(high, delta), 2),
+                "window_days": FOLLOW_UP_DAYS,
+            },
+            confidence=0.95,
+            workflow={
+                "name": "bulk",
+                "params": {
+                    "action": "budget",
+                    "percent": -SHIFT_PERCENT,
+                    "entities": [
+                        _entity(r.platform, r.account_id, "campaign", r.campaign_id) for r in _rows(donors)
+                    ],
+                    "reason": f"recommendation: platform selection, to {best[0]}",
+                },
+            },
+            value=round(delta * worst[1], 2),
+        )
+    ]
 
 
 # ---------------------------------------------------------------------------- best practice

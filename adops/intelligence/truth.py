@@ -46,3 +46,18 @@ def last_week(end: date) -> list[date]:
 def precision(predicted: set[str], truth: set[str]) -> tuple[float, float]:
     hit = len(predicted & truth)
     return hit / max(len(predicted), 1), hit / max(len(truth), 1)
+
+
+def platform_marginal_cpa(world: World, end: date) -> dict[str, float]:
+    """Per platform, the true marginal CPA of scaling all its campaigns' budgets together: its
+    spend (reporting currency) over the sum of each campaign's conversions x true elasticity."""
+    data = R._Data(end, [])
+    spend: dict[str, float] = {}
+    gained: dict[str, float] = {}
+    for row in R._rows(data.campaigns):
+        if not row.spend:
+            continue
+        e = true_elasticity(world, row.campaign_id, row.spend / R.WINDOW_DAYS)
+        spend[row.platform] = spend.get(row.platform, 0.0) + row.spend_reporting
+        gained[row.platform] = gained.get(row.platform, 0.0) + row.conversions * e
+    return {p: spend[p] / gained[p] for p in spend if gained.get(p)}

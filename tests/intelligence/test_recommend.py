@@ -191,7 +191,7 @@ def test_cli_recommend_json_shape(demo: Path, capsys: pytest.CaptureFixture[str]
     assert set(first["workflow"]) == {"name", "params"}
     scores = [r["score"] for r in recs]
     assert scores == sorted(scores, reverse=True)
-    account = first["account_id"]
+    account = next(r["account_id"] for r in recs if r["account_id"] != "all")  # "all": a platform-level move
     code, out, _ = run(["recommend", "--account", account, "--json"], capsys)
     assert {r["account_id"] for r in json.loads(out)["recommendations"]} == {account}
     for bad in ("x'; drop", "a b", ""):
@@ -226,3 +226,19 @@ def test_best_practice_checks_name_a_valid_workflow() -> None:
     rec = R._practice(data, row, "one_ad", "Solo runs one ad only", {"enabled_ads": 1})
     assert rec.kind == "best_practice" and rec.evidence["check"] == "one_ad"
     workflows.resolve_params(rec.workflow["name"], rec.workflow["params"])
+
+
+def test_platform_selection_moves_money_toward_the_truly_cheaper_margin(
+    demo: Path, recs: list[R.Recommendation]
+) -> None:
+    from adops.intelligence.truth import platform_marginal_cpa
+
+    end = R._last_day()
+    assert end is not None
+    truth = platform_marginal_cpa(load_world(), end)
+    moves = [r for r in recs if r.kind == "platform_selection"]
+    assert len(moves) <= 1
+    for r in moves:
+        assert truth[r.evidence["to_platform"]] < truth[r.entity_id]
+        assert r.workflow["params"]["percent"] < 0 and r.workflow["params"]["entities"]
+        assert all(e["platform"] == r.entity_id for e in r.workflow["params"]["entities"])
