@@ -183,3 +183,20 @@ def test_storage_paths() -> None:
     assert storage.join("s3://b/w/", "t") == "s3://b/w/t" and storage.join("/x/w", "t") == "/x/w/t"
     assert storage.is_remote("gs://b/w") and storage.is_remote("abfss://c@a.dfs.core.windows.net/w")
     assert not storage.is_remote("/data/warehouse") and not storage.is_remote("file:///x")
+
+
+@pytest.mark.slow
+def test_the_overview_page_reads_the_s3_warehouse(s3_warehouse: str) -> None:
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from adops.ingest import build_demo
+
+    assert build_demo(days=14, seed=3, campaigns_per_account=(1, 2)).status == "success"
+    page = str(Path(__file__).resolve().parents[2] / "pages" / "overview.py")
+    at = AppTest.from_file(page, default_timeout=120).run()
+    assert not at.exception and not at.error
+    assert [m.label for m in at.metric][:2] == ["Spend", "Conversions"]
+    assert all(m.value not in ("", "–") for m in at.metric)
+    assert "All platforms" in set(at.dataframe[-1].value["platform"])
