@@ -16,7 +16,7 @@ from adops.errors import ConfigError, ExternalError, InputError
 from adops.notify import channels
 from adops.notify.templates import Message
 from adops.reports.performance import Report, summary
-from adops.reports.render import render
+from adops.reports.render import draw, render
 
 FORMATS = ("html", "pdf", "csv")
 
@@ -49,7 +49,8 @@ def deliver(report: Report, channel: str, formats: Sequence[str] = ("html",)) ->
         table = cfg.notifications.email if cfg.notifications is not None else None
         if table is None:
             raise ConfigError("notifications.email is not configured in adops.toml")
-        files = tuple(render(report, f) for f in dict.fromkeys(formats))
+        drawn = draw(report) if {"html", "pdf"} & set(formats) else []
+        files = tuple(render(report, f, drawn) for f in dict.fromkeys(formats))
         sent = asyncio.run(channels.email(table, msg, files))
         sent_formats = tuple(dict.fromkeys(formats))
     else:

@@ -56,14 +56,15 @@ th:first-child,td:first-child,td.text{text-align:left}
 """
 
 
-def html(report: Report) -> str:
-    """A self-contained HTML page: no script, no external resource; names are escaped."""
+def html(report: Report, drawn: list[Chart] | None = None) -> str:
+    """A self-contained HTML page: no script, no external resource; names are escaped.
+    `drawn`: the report's charts when the caller drew them already (one drawing for HTML and PDF)."""
     env = Environment(autoescape=True)
     return env.from_string(_HTML).render(
         r=report,
         generated=report.generated_at.strftime("%Y-%m-%d %H:%M UTC"),
         tiles=_tiles(report),
-        charts=charts(report.daily, report.by_platform, report.currency),
+        charts=drawn if drawn is not None else draw(report),
         headers=[label(c, report.currency) for c in COLUMNS],
         platform_rows=[
             (PLATFORM_NAMES.get(row["platform"], row["platform"]), _cells(row, report.currency))
@@ -92,7 +93,7 @@ def csv_text(report: Report) -> str:
     return out.getvalue()
 
 
-def pdf(report: Report) -> bytes:
+def pdf(report: Report, drawn: list[Chart] | None = None) -> bytes:
     """An A4 PDF: title, headline numbers, the charts and the platform table (DejaVu: any script)."""
     from fpdf import FPDF
 
@@ -111,7 +112,7 @@ def pdf(report: Report) -> bytes:
         _line(doc, 6, "No data for this period. Run a sync, or choose dates with data.")
         return bytes(doc.output())
     _line(doc, 6, "   ".join(f"{name}: {value}" for name, value in _tiles(report)))
-    for chart in charts(report.daily, report.by_platform, report.currency):
+    for chart in drawn if drawn is not None else draw(report):
         doc.set_font("DejaVu", "B", 11)
         _line(doc, 7, chart.title)
         doc.image(io.BytesIO(chart.png), w=180, alt_text=chart.title)
@@ -124,13 +125,18 @@ def pdf(report: Report) -> bytes:
     return bytes(doc.output())
 
 
-def render(report: Report, fmt: str) -> tuple[str, bytes, str]:
+def draw(report: Report) -> list[Chart]:
+    """The report's charts (drawn once, for any number of formats)."""
+    return charts(report.daily, report.by_platform, report.currency)
+
+
+def render(report: Report, fmt: str, drawn: list[Chart] | None = None) -> tuple[str, bytes, str]:
     """(file name, content, MIME type) of the report in `fmt` (html, pdf or csv)."""
     stem = f"performance-{report.start}-{report.end}"
     if fmt == "html":
-        return f"{stem}.html", html(report).encode(), "text/html"
+        return f"{stem}.html", html(report, drawn).encode(), "text/html"
     if fmt == "pdf":
-        return f"{stem}.pdf", pdf(report), "application/pdf"
+        return f"{stem}.pdf", pdf(report, drawn), "application/pdf"
     if fmt == "csv":
         return f"{stem}.csv", csv_text(report).encode(), "text/csv"
     from adops.errors import InputError
@@ -183,4 +189,4 @@ def _font(name: str) -> str:
     return str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / name)
 
 
-__all__ = ["Chart", "csv_text", "html", "pdf", "render"]
+__all__ = ["Chart", "csv_text", "draw", "html", "pdf", "render"]

@@ -22,7 +22,7 @@ from pydantic import Field, model_validator
 from adops import clock, config, files
 from adops.reports.deliver import deliver as send_report
 from adops.reports.performance import MAX_DAYS, build
-from adops.reports.render import render
+from adops.reports.render import draw, render
 from adops.workflows.engine import Context, Params, Plan, Step, Workflow, register
 from adops.workflows.library.common import PlatformName
 
@@ -94,8 +94,9 @@ def render_step(params: ReportParams, ctx: Context) -> dict[str, Any]:
     report = build(start, end, params.platforms, params.title)
     folder = _folder(ctx.run_id)
     written = []
+    drawn = draw(report) if {"html", "pdf"} & set(params.formats) else []
     for fmt in dict.fromkeys(params.formats):
-        name, content, _ = render(report, fmt)
+        name, content, _ = render(report, fmt, drawn)
         path = folder / name
         files.private_file(path)  # 0600 before a byte is in it
         path.write_bytes(content)
