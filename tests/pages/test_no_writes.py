@@ -12,7 +12,18 @@ from streamlit.testing.v1 import AppTest
 from adops.experiments import store as experiments
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = ["overview", "monitor", "analysis", "ab_testing", "forecast", "budget", "settings", "deliveries"]
+PAGES = [
+    "overview",
+    "monitor",
+    "analysis",
+    "ab_testing",
+    "forecast",
+    "budget",
+    "settings",
+    "deliveries",
+    "recommendations",
+    "prd",
+]
 
 
 def state(home: Path) -> dict[str, object]:
