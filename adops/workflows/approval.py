@@ -57,7 +57,8 @@ def decide(run_id: str) -> dict[str, Any]:
             auto = True
     if auto:
         by = f"auto-approval ([workflows.{run.workflow}] auto_approve_max_change = {limit:g})"
-        record(run_id, by[:100], "setting")
+        if records.approval(run_id) is None:  # a step repeated after a crash finds it recorded
+            record(run_id, by[:100], "setting")
         run = records.set_status(run_id, "running", approved_by=by[:100], approved_at=records.now())
         records.publish("workflow.approved", run, by=run.approved_by, source="setting")
         return {"auto": True, "by": run.approved_by, "timeout_seconds": timeout}

@@ -326,3 +326,16 @@ def test_bad_workflow_settings_name_their_key(workspace: Path, toml: str, key: s
     (workspace / "adops.toml").write_text(toml)
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
         config.load()
+
+
+def test_the_auto_approval_step_repeated_after_a_crash_records_one_approval(sandbox: Path) -> None:
+    from adops.workflows import approval
+
+    (sandbox / "adops.toml").write_text("[workflows.bulk]\nauto_approve_max_change = 0.2\n")
+    run_id = workflows.start(
+        "bulk", {"action": "budget", "percent": 5, "entities": campaigns(1)}, dry_run=True
+    )
+    runner._plan(run_id)
+    first, again = approval.decide(run_id), approval.decide(run_id)
+    assert first["auto"] and again["auto"]
+    assert records.approval(run_id).source == "setting"  # type: ignore[union-attr]
