@@ -118,8 +118,13 @@ def _decide(run_id: str, by: str, source: str, decision: str, note: str = "") ->
     if decision == "reject":
         _close(run.id, name, source, "reject", note[:500] or f"rejected by {name}")
         return show(run.id)
-    approval.record(run.id, name, source, decision, note[:500])
-    jobs.enqueue("workflow.apply", {"run_id": run.id}, dedupe=False, job_id=f"{run.id}.apply")
+    apply_id = f"{run.id}.apply"
+    found = records.approval(run.id)
+    if found is not None and found.decision == "approve" and jobs.get(apply_id) is None:
+        pass  # approved, but the process died before queueing the changes: queue them now
+    else:
+        approval.record(run.id, name, source, decision, note[:500])  # Conflict when decided already
+    jobs.enqueue("workflow.apply", {"run_id": run.id}, dedupe=False, job_id=apply_id)  # once: a fixed id
     return show(run.id)
 
 

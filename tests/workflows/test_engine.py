@@ -339,3 +339,16 @@ def test_the_auto_approval_step_repeated_after_a_crash_records_one_approval(sand
     first, again = approval.decide(run_id), approval.decide(run_id)
     assert first["auto"] and again["auto"]
     assert records.approval(run_id).source == "setting"  # type: ignore[union-attr]
+
+
+def test_an_approval_whose_changes_were_never_queued_is_completed_by_the_next_one(sandbox: Path) -> None:
+    from adops import jobs
+    from adops.workflows import approval
+
+    run = support.start("bulk", {"action": "pause", "entities": campaigns(1)})
+    approval.record(run["run_id"], "Dana", "cli")  # the approver's process died right after this
+    assert jobs.get(f"{run['run_id']}.apply") is None
+    workflows.approve(run["run_id"], by="Dana")
+    assert jobs.get(f"{run['run_id']}.apply") is not None
+    with pytest.raises(Conflict, match="already"):
+        workflows.approve(run["run_id"], by="Dana")
