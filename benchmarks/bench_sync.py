@@ -155,7 +155,9 @@ import sys
 from pathlib import Path
 import pyarrow.dataset as ds
 from deltalake import DeltaTable
-before, after, since = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+import datetime
+before, after = Path(sys.argv[1]), Path(sys.argv[2])
+since = datetime.date.fromisoformat(sys.argv[3])
 keys = {"campaign_daily": ("platform", "account_id", "campaign_id", "date"),
         "ad_daily": ("platform", "account_id", "ad_id", "date")}
 for name, key in keys.items():

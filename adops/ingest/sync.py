@@ -219,7 +219,10 @@ def _fetch_all(
     batches: list[dict[str, pa.Table]] = []
     synced_at = clock.now()
     with ThreadPoolExecutor(max_workers=cfg.max_parallel_accounts, thread_name_prefix="sync") as pool:
-        futures = [pool.submit(_fetch_account, cfg, a, since, until, run_id, synced_at) for a in accounts]
+        world = _shared_world(accounts)
+        futures = [
+            pool.submit(_fetch_account, cfg, a, since, until, run_id, synced_at, world) for a in accounts
+        ]
         for done, future in enumerate(as_completed(futures), start=1):
             result, batch = future.result()
             results.append(result)
@@ -252,6 +255,7 @@ def _fetch_account(
     until: date | None,
     run_id: int,
     synced_at: datetime,
+    world: Any = None,
 ) -> tuple[AccountResult, dict[str, pa.Table] | None]:
     """Read one account, grain by grain: the campaign grain (account, campaigns, campaign_daily)
     must land for the account to count; the ad grain (ads, ad_daily) failing only marks it partial."""
@@ -260,6 +264,8 @@ def _fetch_account(
     client: Any = None
     try:
         client = connector_for(account)
+        if world is not None and _campaigns_sum_ads(client):
+            client.world = world  # one simulated world for all sandbox accounts: built once, not per account
         info = client.account(account.id)
         result.since, result.until = plan(account, info.timezone, cfg, since, until)
         result.currency = info.currency
@@ -308,6 +314,16 @@ def _fetch_account(
     finally:
         result.attempts = _attempts(client)
         result.duration_s = time.monotonic() - t0
+
+
+def _shared_world(accounts: list[AccountConfig]) -> Any:
+    """The sandbox's world, loaded once for every sandbox account of a sync (None without any): its
+    campaigns, ads and planted tests are built on first use, once instead of once per account."""
+    if not any(a.connector == "sandbox" for a in accounts):
+        return None
+    from adops.connectors.sandbox.connector import load_world
+
+    return load_world()
 
 
 def _campaigns_sum_ads(client: Any) -> bool:
