@@ -16,6 +16,7 @@ import pandas as pd
 
 from adops import warehouse
 from adops.analytics import memo
+from adops.analytics.breakdowns import date_sql
 from adops.analytics.kpis import sql as kpi_sql
 from adops.analytics.overview import Filters
 from adops.errors import InputError
@@ -95,7 +96,7 @@ def cohort_curves(filters: Filters, since: date, max_age_days: int = 90) -> pd.D
                    sum(c.spend_reporting) AS spend, sum(c.conversion_value_reporting) AS conversion_value
             FROM campaign_daily c
             JOIN l ON c.platform = l.platform AND c.account_id = l.account_id AND c.campaign_id = l.campaign_id
-            WHERE c.date BETWEEN ? AND ? AND c.date - l.launch <= ?
+            WHERE c.date BETWEEN {date_sql(since)} AND {date_sql(filters.end)} AND c.date - l.launch <= ?
             GROUP BY ALL
         ), curves AS (
             SELECT a.cohort, a.campaigns, a.age_days, coalesce(d.spend, 0) AS spend,
@@ -116,8 +117,6 @@ def cohort_curves(filters: Filters, since: date, max_age_days: int = 90) -> pd.D
             found["campaign_id"].tolist(),
             found["launch"].tolist(),
             max_age_days,
-            filters.end,
-            since,
             filters.end,
             max_age_days,
         ],
