@@ -153,6 +153,7 @@ def test_page_draws_its_content_and_passes_axe(menu_page: MenuPage, app_url: str
     assert not untitled, f"{menu_page.title}: charts {untitled} have no title (their accessible name)"
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    settle(page)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
     report = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_21_AA}})
     violations = report.response["violations"]
@@ -172,15 +173,32 @@ def test_page_draws_its_content_and_passes_axe(menu_page: MenuPage, app_url: str
 # --- key flows, after every page was checked (they change the workspace and the session) ---
 
 
+def settle(page: Any) -> None:
+    """Wait until no CSS animation or transition runs: a message fading in is measured at its final
+    colours, not half transparent."""
+    page.wait_for_function(
+        "document.getAnimations().every(a => a.playState !== 'running')", timeout=10_000, polling=100
+    )
+
+
 def axe_clean(page: Any, name: str) -> None:
     from axe_playwright_python.sync_playwright import Axe
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    settle(page)
     page.screenshot(path=str(ARTIFACTS / f"flow-{name}.png"), full_page=True)
     violations = (
         Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_21_AA}}).response["violations"]
     )
-    blocking = [f"{v['id']} ({len(v['nodes'])}x): {v['help']}" for v in violations if v["impact"] in BLOCKING]
+    (ARTIFACTS / f"flow-{name}.axe.json").write_text(
+        json.dumps({"flow": name, "violations": violations}, indent=2)
+    )
+    blocking = [
+        f"{v['id']} ({len(v['nodes'])}x): {v['help']} e.g. {v['nodes'][0]['target']}: "
+        f"{' '.join(v['nodes'][0].get('failureSummary', '').split())}"
+        for v in violations
+        if v["impact"] in BLOCKING
+    ]
     assert not blocking, f"{name}: " + "; ".join(blocking)
 
 
