@@ -74,3 +74,36 @@ def test_default_range_is_the_last_28_complete_days() -> None:
     assert default_range((date(2026, 1, 1), date(2026, 11, 24))) == (date(2026, 10, 27), date(2026, 11, 23))
     assert default_range((date(2026, 11, 20), date(2026, 11, 24))) == (date(2026, 11, 20), date(2026, 11, 23))
     assert default_range((date(2026, 11, 24), date(2026, 11, 24))) == (date(2026, 11, 24), date(2026, 11, 24))
+
+
+def test_sync_history_and_account_health_are_read_only_while_their_panel_is_open(demo: Path) -> None:
+    at = run_page()
+    tables = len(at.dataframe)  # the platform table only: the collapsed panel read nothing
+    assert [e.label for e in at.expander] == ["Sync history and account health"]
+    at.session_state["sync-history"] = True
+    at.run()
+    assert not at.exception and len(at.dataframe) == tables + 2
+    runs, health = at.dataframe[0].value, at.dataframe[1].value
+    assert list(runs["status"]) == ["success"] and len(health) == 14
+    at.session_state["sync-history"] = False
+    at.run()
+    assert len(at.dataframe) == tables
+
+
+def test_numbers_are_cached_per_snapshot_and_a_sync_shows_new_ones(demo: Path) -> None:
+    from adops import warehouse
+
+    at = run_page()
+    spend = at.dataframe[-1].value.set_index("platform").loc["All platforms", "spend"]
+    at.run()  # a rerun on the same snapshot: the same numbers
+    assert at.dataframe[-1].value.set_index("platform").loc["All platforms", "spend"] == spend
+    start, end = at.date_input(key="filters-dates").value
+    row = warehouse.query(
+        "SELECT * FROM campaign_daily WHERE date = ? ORDER BY platform, account_id, campaign_id LIMIT 1",
+        [end],
+    )
+    row["spend_reporting"] += 1000.0
+    warehouse.commit({"campaign_daily": row})  # a sync restating one row: a new snapshot
+    at.run()
+    after = at.dataframe[-1].value.set_index("platform").loc["All platforms", "spend"]
+    assert round(after - spend, 6) == 1000.0
