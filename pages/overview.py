@@ -2,6 +2,7 @@
 
 import math
 
+import pandas as pd
 import plotly.express as px
 import streamlit as st
 
@@ -20,7 +21,7 @@ sync_panel()
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def _workspace(snapshot: str) -> tuple[tuple | None, object]:
+def _workspace(snapshot: str) -> tuple[tuple | None, pd.DataFrame]:
     """Date bounds and accounts: they change only with a sync (a new snapshot id)."""
     return overview.date_bounds(), overview.accounts()
 
