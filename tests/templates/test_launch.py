@@ -110,3 +110,36 @@ def test_a_template_that_breaks_a_platform_rule_changes_nothing(demo_copy: Path)
 def test_bad_launch_params_are_refused_before_a_run(params: dict[str, Any], workspace: Path) -> None:
     with pytest.raises(InputError):
         workflows.start("campaign-launch", params, by="tester")
+
+
+def test_a_failed_creation_leaves_what_the_run_made_paused(
+    demo_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from adops.connectors.errors import BadRequest
+    from adops.connectors.sandbox.connector import SandboxConnector
+    from adops.ingest import sync
+
+    real = SandboxConnector.create_campaign
+
+    def refuse_on_tiktok(self: SandboxConnector, account_id: str, template: Any) -> str:
+        if self.platform == "tiktok":
+            raise BadRequest("tiktok: the platform refused the campaign (test)")
+        return real(self, account_id, template)
+
+    monkeypatch.setattr(SandboxConnector, "create_campaign", refuse_on_tiktok)
+    params = {"template": "holiday", "platforms": ["meta", "tiktok"], "name": "Compensated launch"}
+    run_id = workflows.start("campaign-launch", params, by="tester")
+    DBOS.resume_workflow(run_id, queue_name=support.TEST_QUEUE)
+    assert workflows.wait(run_id, until=("awaiting_approval", "failed"))["status"] == "awaiting_approval"
+    workflows.approve(run_id, by="Dana")
+    support.run_next()
+    done = workflows.wait(run_id, until=("succeeded", "failed"))
+    assert done["status"] == "failed" and "refused the campaign" in str(done["error"])
+    statuses = {(c["platform"], c["field"]): c["status"] for c in done["changes"]}
+    assert statuses[("meta", "campaign")] == "reverted"  # compensated: left paused
+    assert statuses[("meta", "checked_status")] == "reverted"
+    assert statuses[("tiktok", "campaign")] == "failed"
+    sync()
+    meta = _sandbox_campaigns("meta")
+    assert list(meta[meta["campaign_name"] == "Compensated launch"]["status"]) == ["PAUSED"]
+    assert not (_sandbox_campaigns("tiktok")["campaign_name"] == "Compensated launch").any()
