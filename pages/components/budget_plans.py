@@ -12,8 +12,8 @@ import pandas as pd
 import streamlit as st
 
 from adops import jobs
+from adops.errors import AdopsError
 from adops.optimize.plans import (
-    PlanError,
     approve,
     audit_trail,
     list_plans,
@@ -23,6 +23,7 @@ from adops.optimize.plans import (
 )
 from adops.optimize.recommend import Recommendation
 from adops.optimize.sources import WarehouseHistory
+from pages.components.errors import show_error
 from pages.components.waiting import failure, follow
 
 
@@ -95,8 +96,8 @@ def plans_panel(rec: Recommendation, history: WarehouseHistory, scope: str, curr
         if buttons[4].button("Track outcome", disabled=plan.first_applied_at is None, key="plan-outcome"):
             outcome = track_outcome(plan.id)
             st.json(outcome, expanded=False)
-    except PlanError as exc:
-        st.error(f"{exc}.")
+    except AdopsError as exc:  # a blank approver is refused by adops.approvers, not as a PlanError
+        show_error(exc)
     if last is not None:
         _last_run(last)
 

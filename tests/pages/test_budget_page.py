@@ -69,7 +69,15 @@ def test_demo_curves_allocation_and_plan_flow(
         pass
     at.run()
     assert any("Dry run: nothing changed" in s.value for s in at.success), [e.value for e in at.error]
+    # an approval names someone: a blank name is an error saying so, not an exception
+    at.text_input(key="plan-actor").set_value("   ").run()
+    at.button(key="plan-approve").click().run()
+    assert not at.exception, at.exception
+    assert any("a name is required" in e.value for e in at.error), [e.value for e in at.error]
+    assert at.metric[4].value == "draft"
+    at.text_input(key="plan-actor").set_value("Dana").run()
     at.button(key="plan-approve").click().run()
     assert at.metric[4].value == "approved"
+    assert any("approved by Dana" in c.value for c in at.caption)
     labels = [getattr(b, "label", "") for b in at.get("download_button")]
     assert "Download allocation (CSV)" in labels and "Download audit trail (CSV)" in labels
