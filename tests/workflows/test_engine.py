@@ -113,6 +113,7 @@ def test_oversized_params_and_unknown_names_are_refused(sandbox: Path) -> None:
         workflows.show("wf-nope")
 
 
+@pytest.mark.stores  # also on PostgreSQL: the workflow tables and their unique rules
 def test_presets_are_validated_saved_replaced_and_overlaid(sandbox: Path) -> None:
     ents = campaigns(1)
     with pytest.raises(InputError):
@@ -136,6 +137,7 @@ def test_an_approval_must_name_someone(sandbox: Path, name: str) -> None:
     assert workflows.show(run["run_id"])["status"] == "awaiting_approval"
 
 
+@pytest.mark.stores  # also on PostgreSQL: the workflow tables and their unique rules
 def test_approval_happens_once_and_only_while_waiting(sandbox: Path) -> None:
     ents = campaigns(2)
     run = support.start("bulk", {"action": "pause", "entities": ents})
@@ -240,6 +242,7 @@ def test_a_failing_change_compensates_what_the_run_changed(
         workflows.undo(run["run_id"], by="Dana")
 
 
+@pytest.mark.stores  # also on PostgreSQL: the workflow tables and their unique rules
 def test_undo_reverts_newest_first_once(sandbox: Path) -> None:
     ents = campaigns(2)
     before = [budget_of(e) for e in ents]
