@@ -14,14 +14,24 @@ from adops.optimize.views import allocation_frame, curve_frame, scenario_frame, 
 from pages.components.budget_plans import plans_panel
 from pages.components.formatting import PLATFORM_LABELS
 from pages.components.routing import through_app
-from pages.components.waiting import job_gate
+from pages.components.waiting import job_gate, refreshing
 
 
 def fits_or_progress(scope: FitScope) -> Fits:
-    """The cached fits; otherwise follow (or offer to start) the fit in the sidecar and stop the page."""
+    """The cached fits, else the latest earlier ones (marked as refreshing); otherwise follow (or offer to start) the fit in the sidecar and stop the page."""
     found = fits.cached(scope)
     if found is not None:
         return found
+    earlier = fits.latest(scope)
+    if earlier is not None:
+        refreshing(
+            "optimize.fit",
+            scope.to_params(),
+            what="Fitting",
+            start="Refit the response curves",
+            key="budget-fit",
+        )
+        return earlier
     job_gate(
         "optimize.fit",
         scope.to_params(),

@@ -11,7 +11,7 @@ from adops.forecast import jobs as forecast_jobs
 from pages.components.formatting import PLATFORM_LABELS, fmt
 from pages.components.projections import budget_panel, roas_panel
 from pages.components.routing import through_app
-from pages.components.waiting import job_gate
+from pages.components.waiting import job_gate, refreshing
 
 LEVELS = ["platform", "account", "total", "campaign"]
 COUNTRIES = [None, "US", "GB", "DE", "FR", "CA", "AU", "JP"]
@@ -38,6 +38,10 @@ country = c6.selectbox("Holidays", COUNTRIES, format_func=lambda c: c or "none",
 scope = ForecastScope(metric, level, tuple(platforms), horizon, interval, country)
 
 results = forecast_jobs.cached(scope)
+if results is None and (results := forecast_jobs.latest(scope)) is not None:
+    refreshing(
+        "forecast.run", scope.to_params(), what="Forecasting", start="Refresh the forecast", key="fc-run"
+    )
 if results is None:
     job_gate(
         "forecast.run",

@@ -74,6 +74,17 @@ def cached(scope: ForecastScope) -> list[SeriesForecast] | None:
         return None
 
 
+def latest(scope: ForecastScope) -> list[SeriesForecast] | None:
+    """The most recent forecasts of the scope on any snapshot (the page shows them while newer ones are
+    computed after a sync), or None when the scope was never forecast."""
+    try:
+        key = json.loads(_pointer(scope).read_text())["key"]
+        with _path(str(key)).open("rb") as fh:
+            return list(pickle.load(fh))  # noqa: S301 - our own cache file in the workspace
+    except (OSError, ValueError, KeyError, TypeError, pickle.UnpicklingError, EOFError):
+        return None
+
+
 def run(scope: ForecastScope, progress: Callable[[int, int], None] | None = None) -> list[SeriesForecast]:
     """Forecast the scope on the current snapshot and store the result for `cached`."""
     from adops import warehouse
@@ -100,7 +111,21 @@ def run(scope: ForecastScope, progress: Callable[[int, int], None] | None = None
     with os.fdopen(fd, "wb") as fh:
         pickle.dump(results, fh)
     os.replace(tmp, path)
+    _write_pointer(scope, path.stem)
     return results
+
+
+def _pointer(scope: ForecastScope) -> Path:
+    """The scope's pointer to its latest cache file: a key that leaves the snapshot out."""
+    return default_cache_dir() / "scopes" / f"latest-{scope.key('latest')}.json"
+
+
+def _write_pointer(scope: ForecastScope, key: str) -> None:
+    pointer = _pointer(scope)
+    fd, tmp = tempfile.mkstemp(dir=pointer.parent, prefix=".tmp-")
+    with os.fdopen(fd, "w") as fh:
+        json.dump({"key": key}, fh)
+    os.replace(tmp, pointer)
 
 
 def _path(key: str) -> Path:

@@ -116,8 +116,16 @@ def _sync(params: dict[str, Any]) -> Result:
             enqueue_child("optimize.fit", FitScope().to_params()),
             enqueue_child("experiments.decide", {}),
             enqueue_child("anomalies.scan", {}),
+            enqueue_child("forecast.run", _default_forecast_params()),
         ]
     return summary
+
+
+def _default_forecast_params() -> dict[str, Any]:
+    """The Forecast page's default scope, forecast after each sync so the page opens on it."""
+    from adops.forecast.jobs import ForecastScope
+
+    return ForecastScope().to_params()
 
 
 def _run_sync(params: dict[str, Any], report: Reporter) -> Result:

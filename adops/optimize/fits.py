@@ -62,6 +62,17 @@ def cached(scope: FitScope) -> Fits | None:
         return None
 
 
+def latest(scope: FitScope) -> Fits | None:
+    """The most recent fits of the scope on any snapshot (the Budget page shows them while newer ones
+    are fitted after a sync), or None when the scope was never fitted."""
+    try:
+        key = json.loads(_pointer(scope).read_text())["key"]
+        with _path(str(key)).open("rb") as fh:
+            return pickle.load(fh)  # noqa: S301 - our own cache file in the workspace
+    except (OSError, ValueError, KeyError, TypeError, EOFError, pickle.UnpicklingError):
+        return None
+
+
 def fit(scope: FitScope, progress: Callable[[int, int], None] | None = None) -> Fits:
     """Fit the scope's channels on the current snapshot and cache the result."""
     snapshot_id = warehouse.snapshot().id
@@ -77,7 +88,16 @@ def fit(scope: FitScope, progress: Callable[[int, int], None] | None = None) -> 
     with tmp.open("wb") as fh:
         pickle.dump((history, fits), fh)
     os.replace(tmp, path)
+    pointer = _pointer(scope)
+    pointer_tmp = pointer.with_suffix(".tmp")
+    pointer_tmp.write_text(json.dumps({"key": path.stem}))
+    os.replace(pointer_tmp, pointer)
     return history, fits
+
+
+def _pointer(scope: FitScope) -> Path:
+    """The scope's pointer to its latest cache file: a key that leaves the snapshot out."""
+    return config.home() / "cache" / "optimize" / f"latest-{scope.key('latest')}.json"
 
 
 def _path(key: str) -> Path:

@@ -98,3 +98,22 @@ def _why_waiting(job_id: str) -> str:
 def failure(error: str | None) -> str:
     """A failed job's reason for a sentence: the worker records `Type: message`; people read the message."""
     return str(error or "unknown error").split(": ", 1)[-1].rstrip(".")
+
+
+def refreshing(kind: str, params: dict[str, Any], *, what: str, start: str, key: str) -> None:
+    """For a result shown from earlier data while the current data has none yet: say so, follow the
+    newer one's job when it runs (the page reruns on the new result), else offer to compute it."""
+    mine = [j for j in jobs.recent(50, kind=kind) if j.params == params]
+    latest = mine[0] if mine else None
+    if latest is not None and latest.status in ACTIVE:
+        st.info(f"Showing the result of the previous data; {what.lower()} on the latest sync is under way.")
+        follow(latest.id, what)
+        return
+    if latest is not None and latest.status == "failed":
+        st.warning(
+            f"Showing the result of the previous data: {what.lower()} on the latest sync failed "
+            f"({failure(latest.error)})."
+        )
+    else:
+        st.info("Showing the result of the previous data: the latest sync has not been computed yet.")
+    st.button(start, key=key, icon=":material/refresh:", on_click=queue, args=(kind, params))

@@ -166,6 +166,7 @@ def test_a_sync_job_reports_progress_coalesced_and_queues_its_follow_ups(workspa
     from datetime import date
 
     from adops.connectors.sandbox import init_state
+    from adops.forecast import jobs as forecast_jobs
 
     init_state(5, date(2026, 11, 24), (2, 3))
     job = run(jobs.enqueue("sync", {"platforms": ["pinterest"], "since": "2026-11-01"}))
@@ -179,13 +180,16 @@ def test_a_sync_job_reports_progress_coalesced_and_queues_its_follow_ups(workspa
         "optimize.fit",
         "experiments.decide",
         "anomalies.scan",
+        "forecast.run",
         "finish",
     ]
-    fit, decide, scan = (
-        jobs.recent(1, kind=k)[0] for k in ("optimize.fit", "experiments.decide", "anomalies.scan")
+    fit, decide, scan, forecast = (
+        jobs.recent(1, kind=k)[0]
+        for k in ("optimize.fit", "experiments.decide", "anomalies.scan", "forecast.run")
     )
-    assert fit.status == "queued" and decide.status == "queued" and scan.status == "queued"
-    assert set(job.result["follow_ups"]) == {fit.id, decide.id, scan.id}
+    assert {fit.status, decide.status, scan.status, forecast.status} == {"queued"}
+    assert set(job.result["follow_ups"]) == {fit.id, decide.id, scan.id, forecast.id}
+    assert forecast.params == forecast_jobs.ForecastScope().to_params()  # the Forecast page's default
     assert run(fit.id).status == "done" and run(decide.id).status == "done"
 
 
