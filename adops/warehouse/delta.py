@@ -508,7 +508,10 @@ def _has_view_files(dt: DeltaTable) -> bool:
 
 def _uri(table: Table | str) -> str:
     """A table's location: a folder under the warehouse root, or a prefix in its bucket."""
-    return storage.join(config.load().warehouse_uri, table if isinstance(table, str) else table.name)
+    root_uri = config.load().warehouse_uri
+    if storage.is_remote(root_uri):
+        storage.reachable(root_uri)  # once per process: a missing bucket is a setting to fix
+    return storage.join(root_uri, table if isinstance(table, str) else table.name)
 
 
 def _all_tables() -> dict[str, Table]:

@@ -17,6 +17,7 @@ writes therefore cannot hold the warehouse safely.
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,27 @@ def check(uri: str) -> None:
                 "AWS_S3_ALLOW_UNSAFE_RENAME is set: with it two writers can overwrite each other's Delta "
                 "commits; unset it (delta-rs commits with S3's conditional writes)"
             )
+
+
+@functools.lru_cache(maxsize=16)
+def reachable(uri: str) -> None:
+    """Check once per process that the bucket (container) of `uri` exists and answers; a ConfigError
+    saying what to fix otherwise (delta-rs would raise a raw S3 error much later)."""
+    import pyarrow.fs as pafs
+
+    fs, path = _fs(uri)
+    bucket = path.split("/", 1)[0]
+    where = uri.split("?")[0][:200]
+    try:
+        info = fs.get_file_info(bucket)
+    except OSError as exc:
+        raise ConfigError(
+            f"warehouse {where}: the store cannot be reached ({str(exc).splitlines()[0][:200]})"
+        ) from None
+    if info.type == pafs.FileType.NotFound:
+        raise ConfigError(
+            f"warehouse {where}: the bucket {bucket!r} does not exist; create it or fix ADOPS_WAREHOUSE_URI"
+        )
 
 
 def _fs(uri: str) -> tuple[Any, str]:

@@ -200,3 +200,27 @@ def test_the_overview_page_reads_the_s3_warehouse(s3_warehouse: str) -> None:
     assert [m.label for m in at.metric][:2] == ["Spend", "Conversions"]
     assert all(m.value not in ("", "–") for m in at.metric)
     assert "All platforms" in set(at.dataframe[-1].value["platform"])
+
+
+@pytest.mark.parametrize(
+    ("uri", "words"),
+    [
+        ("s3://no-such-bucket/w", "does not exist"),
+        ("s3://", "bucket"),
+        ("s3://Bad_Bucket!/w", "warehouse"),
+    ],
+)
+def test_a_bad_s3_warehouse_is_one_line_exit_2(
+    s3_warehouse: str, monkeypatch: pytest.MonkeyPatch, uri: str, words: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from adops.cli import app
+
+    storage.reachable.cache_clear()
+    monkeypatch.setenv("ADOPS_WAREHOUSE_URI", uri)
+    out = CliRunner().invoke(app, ["query", "select count(*) as n from accounts"])
+    assert out.exit_code == 2, out.output
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and words in lines[0], out.stderr
+    assert "testing" not in out.stderr  # no credential in the message
