@@ -141,8 +141,10 @@ def start_server() -> Server:
     binary = initdb()
     if binary is None:
         raise FileNotFoundError("PostgreSQL server binaries (initdb, pg_ctl) not installed")
+    _sweep(Path(tempfile.gettempdir()), str(Path(binary).with_name("pg_ctl")))
     root = Path(tempfile.mkdtemp(prefix="adops-pg-"))  # outside pytest's root-only tmp tree
     root.chmod(0o777)
+    (root / "owner.pid").write_text(str(os.getpid()))
     data = root / "data"
     port = 5432  # a Unix socket in a folder of our own: no port is taken on the machine
     subprocess.run(
@@ -170,6 +172,24 @@ def start_server() -> Server:
         server.stop()
         raise
     return server
+
+
+def _sweep(tmp: Path, ctl: str) -> None:
+    """Stop and remove the clusters of earlier test sessions that were killed before they could
+    (their `owner.pid` names a process that is gone); a live session's cluster is left alone."""
+    for pid_file in tmp.glob("adops-pg-*/owner.pid"):
+        try:
+            os.kill(int(pid_file.read_text()), 0)
+            continue  # its session still runs
+        except ProcessLookupError:
+            pass
+        except (ValueError, OSError):
+            continue
+        root = pid_file.parent
+        subprocess.run(
+            _as_postgres_user([ctl, "-D", str(root / "data"), "-m", "immediate", "stop"]), capture_output=True
+        )
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def _migrate(url: str) -> None:
