@@ -12,6 +12,7 @@ from adops.optimize.fits import Fits, FitScope
 from adops.optimize.sources import LEVELS
 from adops.optimize.views import allocation_frame, curve_frame, scenario_frame, waterfall_frame
 from pages.components.budget_plans import plans_panel
+from pages.components.details import csv_text
 from pages.components.formatting import PLATFORM_LABELS
 from pages.components.routing import through_app
 from pages.components.waiting import job_gate, refreshing
@@ -197,6 +198,6 @@ st.dataframe(
         ),
     },
 )
-st.download_button("Download allocation (CSV)", table.to_csv(index=False), "allocation.csv", "text/csv")
+st.download_button("Download allocation (CSV)", csv_text(table), "allocation.csv", "text/csv")
 scope = ", ".join(chosen or [PLATFORM_LABELS.get(p, p) for p in platforms]) or "all accounts"
 plans_panel(rec, history, f"{level}s of {scope}", currency)

@@ -8,6 +8,7 @@ import streamlit as st
 from adops import config, warehouse
 from adops.forecast import METRICS, ForecastScope, accuracy_table, forecast_table, period_pacing
 from adops.forecast import jobs as forecast_jobs
+from pages.components.details import csv_text
 from pages.components.formatting import PLATFORM_LABELS, fmt
 from pages.components.projections import budget_panel, roas_panel
 from pages.components.routing import through_app
@@ -161,7 +162,7 @@ with proj_right:
 table = forecast_table(results)
 st.download_button(
     "Download forecasts (CSV)",
-    table.to_csv(index=False),
+    csv_text(table),
     file_name=f"forecast-{metric}.csv",
     mime="text/csv",
     key="fc-download",

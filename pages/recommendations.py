@@ -10,6 +10,7 @@ import streamlit as st
 
 from adops.errors import AdopsError
 from adops.intelligence import board, memory
+from pages.components.details import csv_text, details_frame, label
 from pages.components.errors import error_text, show_error
 from pages.components.routing import through_app
 
@@ -79,7 +80,7 @@ st.dataframe(
         "score": st.column_config.NumberColumn(format="%,.0f"),
     },
 )
-st.download_button("Download (CSV)", frame.to_csv(index=False), "recommendations.csv", "text/csv")
+st.download_button("Download (CSV)", csv_text(frame, decimals=4), "recommendations.csv", "text/csv")
 
 picked = st.selectbox(
     "Recommendation",
@@ -90,7 +91,12 @@ picked = st.selectbox(
 rec = next(r for r in shown if r.id == picked)
 st.subheader(rec.title)
 st.caption(f"Track record: {board.track_text(rec.track_record)} · confidence {rec.confidence:.0%}")
-st.json({"evidence": rec.evidence, "expected_impact": rec.expected_impact, "workflow": rec.workflow})
+evidence, impact = st.columns(2)
+evidence.markdown("**Evidence**")
+evidence.dataframe(details_frame(rec.evidence), hide_index=True, width="stretch")
+impact.markdown("**Expected impact**")
+impact.dataframe(details_frame(rec.expected_impact), hide_index=True, width="stretch")
+impact.caption(f"Runs the {label(str(rec.workflow.get('name', 'workflow')))} workflow as a dry run first.")
 st.button("Apply (dry run first)", type="primary", on_click=act, args=("apply", rec.id), key="rec-apply")
 st.text_input("Reason to dismiss", max_chars=memory.MAX_REASON_CHARS, key="rec-reason")
 st.button("Dismiss", on_click=act, args=("dismiss", rec.id), key="rec-dismiss")

@@ -23,6 +23,7 @@ from adops.optimize.plans import (
 )
 from adops.optimize.recommend import Recommendation
 from adops.optimize.sources import WarehouseHistory
+from pages.components.details import details_frame, rows_frame, status_label
 from pages.components.errors import show_error
 from pages.components.waiting import failure, follow
 
@@ -56,7 +57,7 @@ def plans_panel(rec: Recommendation, history: WarehouseHistory, scope: str, curr
     )
     plan = next(p for p in plans if p.id == chosen)
     cols = st.columns(4)
-    cols[0].metric("Status", plan.status)
+    cols[0].metric("Status", status_label(plan.status))
     cols[1].metric(f"Daily budget ({plan.currency})", f"{plan.total_budget:,.0f}")
     cols[2].metric(f"Expected {plan.objective}/day", f"{plan.expected_total:,.1f}")
     cols[3].metric("Against the current split", f"{plan.expected_total - plan.current_expected_total:+,.1f}")
@@ -95,7 +96,10 @@ def plans_panel(rec: Recommendation, history: WarehouseHistory, scope: str, curr
                 st.rerun()
         if buttons[4].button("Track outcome", disabled=plan.first_applied_at is None, key="plan-outcome"):
             outcome = track_outcome(plan.id)
-            st.json(outcome, expanded=False)
+            st.dataframe(details_frame(outcome, skip=("channels",)), hide_index=True, width="stretch")
+            channels = outcome.get("channels")
+            if isinstance(channels, list) and channels:
+                st.dataframe(rows_frame(channels), hide_index=True, width="stretch")
     except AdopsError as exc:  # a blank approver is refused by adops.approvers, not as a PlanError
         show_error(exc)
     if last is not None:
@@ -129,7 +133,7 @@ def _last_run(job: Any) -> None:
     head = (
         "Dry run: nothing changed."
         if result.get("dry_run")
-        else f"{what} done: the plan is {result.get('status')}."
+        else f"{what} done: the plan is {status_label(str(result.get('status'))).lower()}."
     )
     if result.get("failed"):
         st.error(f"{head} {result['failed']} change(s) failed; see the audit trail.")

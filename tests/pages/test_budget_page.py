@@ -74,10 +74,10 @@ def test_demo_curves_allocation_and_plan_flow(
     at.button(key="plan-approve").click().run()
     assert not at.exception, at.exception
     assert any("a name is required" in e.value for e in at.error), [e.value for e in at.error]
-    assert at.metric[4].value == "draft"
+    assert at.metric[4].value == "Draft"  # a label, not the stored status
     at.text_input(key="plan-actor").set_value("Dana").run()
     at.button(key="plan-approve").click().run()
-    assert at.metric[4].value == "approved"
+    assert at.metric[4].value == "Approved"
     assert any("approved by Dana" in c.value for c in at.caption)
     labels = [getattr(b, "label", "") for b in at.get("download_button")]
     assert "Download allocation (CSV)" in labels and "Download audit trail (CSV)" in labels
