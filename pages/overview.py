@@ -11,6 +11,7 @@ from adops.analytics import overview
 from adops.analytics.kpis import KPIS, LABELS, higher_is_better
 from pages.components.filters import filter_bar
 from pages.components.formatting import PLATFORM_COLORS, PLATFORM_LABELS, fmt, kpi_column
+from pages.components.palette import distinguish
 from pages.components.routing import through_app
 from pages.components.sync_status import sync_panel
 
@@ -64,26 +65,30 @@ daily["platform"] = daily["platform"].map(PLATFORM_LABELS)
 colors = {PLATFORM_LABELS[k]: v for k, v in PLATFORM_COLORS.items()}
 left, right = st.columns(2)
 left.plotly_chart(
-    px.area(
-        daily,
-        x="date",
-        y="spend",
-        color="platform",
-        color_discrete_map=colors,
-        title=f"Spend ({currency}) by platform",
-        labels={"spend": currency, "date": ""},
+    distinguish(
+        px.area(
+            daily,
+            x="date",
+            y="spend",
+            color="platform",
+            color_discrete_map=colors,
+            title=f"Spend ({currency}) by platform",
+            labels={"spend": currency, "date": ""},
+        )
     ),
     width="stretch",
 )
 right.plotly_chart(
-    px.line(
-        daily,
-        x="date",
-        y="conversions",
-        color="platform",
-        color_discrete_map=colors,
-        title="Conversions by platform",
-        labels={"date": ""},
+    distinguish(
+        px.line(
+            daily,
+            x="date",
+            y="conversions",
+            color="platform",
+            color_discrete_map=colors,
+            title="Conversions by platform",
+            labels={"date": ""},
+        )
     ),
     width="stretch",
 )

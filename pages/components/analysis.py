@@ -22,6 +22,7 @@ from adops.analytics import breakdowns, cohorts, fatigue, trends
 from adops.analytics.kpis import KINDS, higher_is_better, label
 from adops.analytics.overview import Filters
 from pages.components.formatting import PLATFORM_COLORS, PLATFORM_LABELS, fmt, kpi_column
+from pages.components.palette import SAFE_COLORS, distinguish
 
 __all__ = [
     "SELECTION_KEY",
@@ -36,18 +37,6 @@ __all__ = [
 
 #: session state: the breakdown rows picked, as [(platform, account_id, entity_type, entity_id), ...]
 SELECTION_KEY = "analysis_selected_entities"
-#: Okabe-Ito: told apart with every common colour-vision deficiency
-SAFE_COLORS = [
-    "#0072B2",
-    "#E69F00",
-    "#009E73",
-    "#CC79A7",
-    "#56B4E9",
-    "#D55E00",
-    "#F0E442",
-    "#000000",
-    "#999999",
-]
 PLATFORM_COLOR_BY_LABEL = {PLATFORM_LABELS[k]: v for k, v in PLATFORM_COLORS.items()}
 TOP_IN_CHARTS = 8
 
@@ -141,16 +130,18 @@ def breakdown_tab(filters: Filters, level: str, grain: str, metric: str, currenc
     names.update({p: PLATFORM_LABELS.get(p, p) for p in PLATFORM_LABELS} if level == "platform" else {})
     over_time = over_time.assign(entity=over_time["entity"].map(lambda e: names.get(e, e)))
     right.plotly_chart(
-        px.line(
-            over_time,
-            x="period",
-            y=metric,
-            color="entity",
-            color_discrete_map=PLATFORM_COLOR_BY_LABEL if level == "platform" else None,
-            color_discrete_sequence=SAFE_COLORS,
-            markers=grain != "day",
-            title=f"{label(metric, currency)} by {grain}",
-            labels={metric: label(metric, currency), "period": "", "entity": lvl.label},
+        distinguish(
+            px.line(
+                over_time,
+                x="period",
+                y=metric,
+                color="entity",
+                color_discrete_map=PLATFORM_COLOR_BY_LABEL if level == "platform" else None,
+                color_discrete_sequence=SAFE_COLORS,
+                markers=grain != "day",
+                title=f"{label(metric, currency)} by {grain}",
+                labels={metric: label(metric, currency), "period": "", "entity": lvl.label},
+            )
         ),
         width="stretch",
     )

@@ -8,18 +8,12 @@ import streamlit as st
 
 from adops.analytics.kpis import column_format, compact, format_value, label
 from adops.config import PLATFORM_NAMES
+from pages.components import palette
 
 __all__ = ["PLATFORM_COLORS", "PLATFORM_LABELS", "compact", "fmt", "kpi_column"]
 
 PLATFORM_LABELS = PLATFORM_NAMES
-PLATFORM_COLORS = {
-    "google_ads": "#4285F4",
-    "meta": "#7C3AED",
-    "pinterest": "#E60023",
-    "linkedin": "#0E7490",
-    "tiktok": "#111827",
-    "microsoft_ads": "#F59E0B",
-}
+PLATFORM_COLORS = palette.PLATFORM_COLORS  # one palette for every page
 
 
 def fmt(kpi: str, value: float | None, currency: str = "USD", short: bool = False) -> str:

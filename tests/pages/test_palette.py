@@ -1,0 +1,34 @@
+"""One palette for every page: platforms differ by colour, dash and marker; charts use it."""
+
+import plotly.express as px
+
+from adops.config import PLATFORM_NAMES
+from pages.components import formatting, palette
+
+
+def _rgb(hex_colour: str) -> tuple[int, ...]:
+    return tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+
+
+def test_every_platform_has_its_own_colour_dash_and_marker() -> None:
+    for styles in (palette.PLATFORM_COLORS, palette.PLATFORM_DASHES, palette.PLATFORM_SYMBOLS):
+        assert set(styles) == set(PLATFORM_NAMES) and len(set(styles.values())) == len(styles)
+    assert formatting.PLATFORM_COLORS is palette.PLATFORM_COLORS  # one palette, not two
+    # Microsoft Ads and Pinterest overlapped (amber and red); now apart by more than hue
+    ms, pin = _rgb(palette.PLATFORM_COLORS["microsoft_ads"]), _rgb(palette.PLATFORM_COLORS["pinterest"])
+    assert sum(abs(a - b) for a, b in zip(ms, pin, strict=True)) > 150
+    assert palette.PLATFORM_DASHES["microsoft_ads"] != palette.PLATFORM_DASHES["pinterest"]
+    assert "#F0E442" not in palette.SAFE_COLORS  # yellow on white is unreadable
+
+
+def test_distinguish_styles_platform_traces_by_label_and_leaves_others() -> None:
+    rows = [
+        {"day": d, "y": d * k, "platform": name}
+        for k, name in enumerate(["Microsoft Ads", "Pinterest", "campaign 7"], 1)
+        for d in range(3)
+    ]
+    fig = palette.distinguish(px.line(rows, x="day", y="y", color="platform", markers=True))
+    by_name = {t.name: t for t in fig.data}
+    assert by_name["Microsoft Ads"].line.dash == "dashdot" and by_name["Pinterest"].line.dash == "longdashdot"
+    assert by_name["Pinterest"].marker.symbol == "star"
+    assert by_name["campaign 7"].line.dash == "solid"  # not a platform: untouched
