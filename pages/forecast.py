@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
 import streamlit as st
 
 from adops import config, warehouse
-from adops.forecast import METRICS, ForecastScope, accuracy_table, forecast_table, period_pacing
+from adops.forecast import METRICS, ForecastScope, accuracy_table, forecast_table
 from adops.forecast import jobs as forecast_jobs
+from adops.forecast.names import series_names
 from pages.components.details import csv_text
-from pages.components.formatting import PLATFORM_LABELS, fmt
+from pages.components.forecast_view import forecast_chart, pacing_panel
+from pages.components.formatting import PLATFORM_LABELS
 from pages.components.projections import budget_panel, roas_panel
 from pages.components.routing import through_app
 from pages.components.waiting import job_gate, refreshing
@@ -59,39 +60,11 @@ if not results:
     st.stop()
 
 by_name = {r.series or "total": r for r in results}
-chosen = st.selectbox(
-    "Series", list(by_name), format_func=lambda name: PLATFORM_LABELS.get(name, name), key="fc-series"
-)
+names = series_names(level, list(by_name))
+chosen = st.selectbox("Series", list(by_name), format_func=lambda key: names.get(key, key), key="fc-series")
 fc = by_name[chosen]
 currency = config.load().reporting_currency
-unit = f" ({currency})" if metric in ("spend", "conversion_value") else ""
-
-history = fc.history.tail(180)
-band = fc.forecast
-fig = go.Figure()
-fig.add_scatter(x=history["ds"], y=history["y"], name="actual", mode="lines", line={"color": "#334155"})
-fig.add_scatter(
-    x=band["ds"], y=band["yhat_upper"], mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip"
-)
-fig.add_scatter(
-    x=band["ds"],
-    y=band["yhat_lower"],
-    mode="lines",
-    line={"width": 0},
-    fill="tonexty",
-    fillcolor="rgba(59,130,246,0.2)",
-    name=f"{interval:.0%} interval",
-)
-fig.add_scatter(
-    x=band["ds"], y=band["yhat"], name=f"forecast ({fc.method})", mode="lines", line={"color": "#2563EB"}
-)
-for cp in fc.changepoints:
-    if cp["ds"] >= history["ds"].iloc[0].date().isoformat():
-        fig.add_vline(x=cp["ds"], line={"dash": "dot", "color": "#94A3B8", "width": 1})
-fig.update_layout(
-    height=380, margin={"t": 10, "b": 10}, yaxis_title=f"{metric}{unit}", legend={"orientation": "h"}
-)
-st.plotly_chart(fig, width="stretch")
+forecast_chart(fc, metric, names.get(chosen, chosen), currency)
 
 left, right = st.columns(2)
 with left:
@@ -116,41 +89,23 @@ with left:
             "One method serves every series of this scope: the lowest backtest MASE relative to "
             "seasonal naive, on average over them."
         )
-        st.dataframe(accuracy_table(fc), hide_index=True, width="stretch")
+        st.dataframe(
+            accuracy_table(fc),
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "method": "Method",
+                "chosen": st.column_config.CheckboxColumn("Chosen"),
+                "mase": st.column_config.NumberColumn("MASE", format="%.2f"),
+                "smape": st.column_config.NumberColumn("sMAPE %", format="%.1f"),
+                "coverage": st.column_config.NumberColumn("Coverage", format="percent"),
+                "origins": "Origins",
+                "horizon": "Horizon (days)",
+            },
+        )
 with right:
     st.subheader("Pacing")
-    budget = st.number_input(
-        f"Budget for the period{unit}",
-        min_value=0.0,
-        value=0.0,
-        step=1000.0,
-        key="fc-budget",
-        help="0: no budget, projection only",
-    )
-    for period in ("month", "quarter"):
-        p = period_pacing(fc, period, budget or None)
-        if p is None:
-            st.caption(f"{period.title()}: the horizon ends before the {period} does; forecast further.")
-            continue
-        cols = st.columns(3)
-        cols[0].metric(
-            f"{period.title()} to {p.end[5:]}",
-            fmt(metric, p.projected_total, currency, short=True),
-            help=f"Projected {p.projected_total:,.0f} by {p.end}; "
-            f"{p.interval_width:.0%} interval {p.lower:,.0f} – {p.upper:,.0f}",
-        )
-        cols[1].metric(
-            "Actual so far",
-            fmt(metric, p.actual_to_date, currency, short=True),
-            help=fmt(metric, p.actual_to_date, currency),
-        )
-        if p.prob_over_budget is not None and p.projected_vs_budget is not None:
-            cols[2].metric(
-                "Chance over budget",
-                f"{p.prob_over_budget:.0%}",
-                delta=f"{p.projected_vs_budget:+.1%} vs budget",
-                delta_color="inverse",
-            )
+    pacing_panel(fc, metric, currency)
 
 st.subheader("Projections")
 proj_left, proj_right = st.columns(2)
@@ -160,6 +115,7 @@ with proj_right:
     budget_panel(scope, fc, currency)
 
 table = forecast_table(results)
+table["series"] = table["series"].map(lambda key: names.get(key or "total", key))
 st.download_button(
     "Download forecasts (CSV)",
     csv_text(table),

@@ -67,8 +67,16 @@ def test_forecast_button_queues_then_page_shows_forecast_accuracy_pacing(
     assert len(at.get("plotly_chart")) == 1
     assert [m.label for m in at.metric][:3] == ["MASE", "sMAPE", "Coverage"]
     assert any(m.label.startswith("Month to 11-30") for m in at.metric)
-    at.number_input(key="fc-budget").set_value(20000.0).run()
-    assert any(m.label == "Chance over budget" for m in at.metric)
+    assert at.selectbox(key="fc-series").format_func("meta") == "Meta"  # a name, not an id
+    chart = at.get("plotly_chart")[0].proto.spec
+    assert "Spend" in chart and "Meta, actual and forecast" in chart  # the chart's accessible name
+    assert any(c.value.startswith("Over the next 45 days") for c in at.caption)  # its text summary
+    # month and quarter each against their own budget: one number is not both
+    at.number_input(key="fc-budget-month").set_value(20000.0).run()
+    assert [m.label for m in at.metric].count("Chance over budget") == 1
+    at.number_input(key="fc-budget-quarter").set_value(90000.0).run()
+    over = [m for m in at.metric if m.label == "Chance over budget"]
+    assert len(over) == 2 and over[0].delta != over[1].delta
     assert [b.label for b in at.get("download_button")] == ["Download forecasts (CSV)"]
 
     # projections: ROAS pairs spend with the conversion value forecast (here the same series again)

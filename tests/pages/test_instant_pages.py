@@ -67,6 +67,7 @@ def test_forecast_page_shows_the_previous_forecast_at_once_marked_as_refreshing(
     assert job.status == "queued" and job.params == ForecastScope().to_params()
     assert any("Forecasting" in p.text for p in at.get("progress"))  # followed, chart still shown
     assert len(at.get("plotly_chart")) >= 1
+    jobs.cancel(job.id)  # the demo home (and its job queue) is shared with the other page tests
 
 
 @pytest.mark.slow
@@ -93,5 +94,7 @@ def test_budget_page_shows_the_previous_fits_at_once_marked_as_refreshing(
     assert [m.label for m in at.metric][:2] == ["Daily budget (USD)", "Expected conversions/day"]
     assert not [j for j in jobs.recent(5, kind="optimize.fit") if j.params == scope.to_params()]
     at.button(key="budget-fit").click().run()
-    assert jobs.recent(1, kind="optimize.fit")[0].params == scope.to_params()
+    job = jobs.recent(1, kind="optimize.fit")[0]
+    assert job.params == scope.to_params()
     assert any("Fitting" in p.text for p in at.get("progress")) and at.metric  # the fits stay shown
+    jobs.cancel(job.id)  # the demo home (and its job queue) is shared with the other page tests
