@@ -19,7 +19,7 @@ tab_list, tab_new, tab_calculator = st.tabs(["Experiments", "New experiment", "C
 with tab_new:
     created = experiment_form()
     if created is not None:
-        st.session_state[FLASH] = f"Created {created.name} ({created.status})."
+        st.session_state[FLASH] = f"Created {created.name} ({created.status.replace('_', ' ')})."
         st.session_state["ab-experiment"] = created.id
         st.rerun()
 
@@ -38,7 +38,7 @@ with tab_list:
         [
             {
                 "experiment": e.name,
-                "status": e.status,
+                "status": e.status[:1].upper() + e.status[1:],
                 "primary metric": experiments.METRIC_NAMES[e.primary_metric],
                 "variants": len(e.variants),
                 "platforms": ", ".join(

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from adops import clock
 from adops.config import PLATFORMS
@@ -161,6 +161,11 @@ def create(
         key = key or f"exp-{uuid.uuid4().hex[:10]}"
         if s.scalar(select(Experiment.id).where(Experiment.key == key)) is not None:
             raise ExperimentError(f"an experiment with key {key!r} already exists")
+        same_name = select(Experiment.id).where(func.lower(Experiment.name) == name.strip().lower())
+        if s.scalar(same_name) is not None:
+            raise ExperimentError(
+                f"an experiment named {name.strip()[:80]!r} already exists: pick another name"
+            )
         row = Experiment(
             key=key,
             name=name.strip(),

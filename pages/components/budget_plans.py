@@ -23,6 +23,7 @@ from adops.optimize.plans import (
 )
 from adops.optimize.recommend import Recommendation
 from adops.optimize.sources import WarehouseHistory
+from pages.components.confirm import confirmed
 from pages.components.details import details_frame, rows_frame, status_label
 from pages.components.errors import show_error
 from pages.components.waiting import failure, follow
@@ -86,12 +87,13 @@ def plans_panel(rec: Recommendation, history: WarehouseHistory, scope: str, curr
             (buttons[3], "Roll back", "rollback", "plan-rollback", ("applying", "applied")),
         )
         for column, label, action, key, allowed in runs:
-            if column.button(
-                label,
-                type="primary" if action == "apply" else "secondary",
-                disabled=busy or plan.status not in allowed,
-                key=key,
-            ):
+            with column:
+                disabled = busy or plan.status not in allowed
+                if action == "dry_run":
+                    go = st.button(label, disabled=disabled, key=key)
+                else:  # changes live budgets: asked first
+                    go = confirmed(label, key, _QUESTIONS[action].format(plan=plan), disabled=disabled)
+            if go:
                 jobs.enqueue("budget_plan.run", {"plan_id": plan.id, "action": action, "actor": who})
                 st.rerun()
         if buttons[4].button("Track outcome", disabled=plan.first_applied_at is None, key="plan-outcome"):
@@ -117,6 +119,10 @@ def plans_panel(rec: Recommendation, history: WarehouseHistory, scope: str, curr
         )
 
 
+_QUESTIONS = {
+    "apply": "Apply today's step of plan #{plan.id}? It changes the live daily budgets on the platforms.",
+    "rollback": "Roll plan #{plan.id} back? Every budget it changed goes back to its value before the plan.",
+}
 _ACTIONS = {"dry_run": "Dry run", "apply": "Today's step", "rollback": "Rollback"}
 
 

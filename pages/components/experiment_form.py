@@ -75,6 +75,10 @@ def experiment_form(key: str = "new") -> experiments.ExperimentRecord | None:
     if not isinstance(start, date) or not isinstance(end, date):
         st.error("Pick a start and a planned end date.")
         return None
+    if clash := overlapping(variants):
+        st.warning(f"{clash}: their results would mix. Pick other ads, or stop that experiment first.")
+        if not st.checkbox("Create it anyway", key=f"{key}-overlap-ok"):
+            return None
     try:
         return experiments.create(
             name,
@@ -92,6 +96,18 @@ def experiment_form(key: str = "new") -> experiments.ExperimentRecord | None:
     except experiments.ExperimentError as exc:
         st.error(f"{exc}.")
         return None
+
+
+def overlapping(variants: list[experiments.Variant]) -> str | None:
+    """The draft or running experiment already testing one of these entities, said as a sentence."""
+    wanted = {(v.platform, v.account_id, v.entity_id) for v in variants if v.entity_id}
+    for other in experiments.list_experiments():
+        if other.status not in ("draft", "running"):
+            continue
+        shared = wanted & {(v.platform, v.account_id, v.entity_id) for v in other.variants}
+        if shared:
+            return f"{other.name} ({other.status}) already tests {len(shared)} of these entities"
+    return None
 
 
 def _variant_row(i: int, accounts: pd.DataFrame, key: str) -> experiments.Variant:

@@ -25,7 +25,10 @@ PCT = "percent"
 
 
 def status_badge(status: str) -> None:
-    st.badge(status, color="green" if status.startswith("winner: ") else STATUS_COLORS.get(status, "gray"))  # type: ignore[arg-type]
+    st.badge(
+        status[:1].upper() + status[1:],
+        color="green" if status.startswith("winner: ") else STATUS_COLORS.get(status, "gray"),
+    )  # type: ignore[arg-type]
 
 
 def experiment_readout(experiment_id: int) -> None:
@@ -225,6 +228,15 @@ def _power(res: results.ExperimentResults) -> None:
         )
         end = "" if p.power_at_end is None else f" Power at the planned end: {p.power_at_end:.0%}."
         st.caption(f"{p.units_so_far:,.0f} {p.unit} per variant so far, {p.units_per_day:,.1f} a day.{end}")
+        called = res.decision.winner is not None or res.decision.status.startswith("winner")
+        if called and p.power_now is not None and p.power_now < 0.8:
+            st.info(
+                f"Why low power beside a significant result: power is the chance to detect a lift of {target} "
+                f"(the planned minimum) with this sample. The test was called on the lift it saw, which is "
+                f"larger than that, so a significant p-value stands; low power says a lift as small as {target} "
+                "could still have been missed.",
+                icon=":material/info:",
+            )
 
 
 def _pct(value: float | None) -> str:

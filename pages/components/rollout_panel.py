@@ -19,6 +19,7 @@ import streamlit as st
 from adops import jobs
 from adops.experiments import Decision, rollout
 from adops.experiments import store as experiments
+from pages.components.confirm import confirmed
 from pages.components.waiting import failure, wait_for
 
 FLASH = "ab-flash"
@@ -62,8 +63,14 @@ def status_controls(exp: experiments.ExperimentRecord, decision: Decision) -> No
             jobs.enqueue(JOB, {"experiment_id": exp.id, "action": "plan"})  # the rollout plan, read next
             st.session_state[FLASH] = f"{pick} declared the winner of {exp.name}."
             st.rerun()
-        if cols[2].button("Stop without a winner", key=f"{key}-stop"):
-            _change(exp, f"{exp.name} is stopped.", status="stopped")
+        with cols[2]:
+            if confirmed(
+                "Stop without a winner",
+                f"{key}-stop",
+                f"Stop {exp.name} without a winner? It stops being read out as running; the ads keep running "
+                "as they are on the platforms.",
+            ):
+                _change(exp, f"{exp.name} is stopped.", status="stopped")
     if exp.winner and (exp.status.startswith("winner: ") or exp.status == "rolled out"):
         rollout_panel(exp)
 

@@ -44,7 +44,7 @@ def test_demo_experiments_are_listed_with_a_readout(demo: Path) -> None:
     at = run_page()
     assert not at.exception and not at.error
     listed = at.dataframe[0].value
-    assert len(listed) == len(load_world().experiments) and set(listed["status"]) == {"running"}
+    assert len(listed) == len(load_world().experiments) and set(listed["status"]) == {"Running"}  # a label
     truth = {e.control_ad: e.true_lift for e in load_world().experiments}
     by_lift = {truth[e.control.entity_id]: e.id for e in store.list_experiments()}
     at.selectbox(key="ab-experiment").set_value(by_lift[0.25]).run()
