@@ -27,8 +27,8 @@ PCT = "percent"
 def status_badge(status: str) -> None:
     st.badge(
         status[:1].upper() + status[1:],
-        color="green" if status.startswith("winner: ") else STATUS_COLORS.get(status, "gray"),
-    )  # type: ignore[arg-type]
+        color="green" if status.startswith("winner: ") else STATUS_COLORS.get(status, "gray"),  # type: ignore[arg-type]
+    )
 
 
 def experiment_readout(experiment_id: int) -> None:
