@@ -20,10 +20,18 @@ def sync_panel() -> None:
         if runs:
             last = runs[0]
             failed = f", {last.failed_accounts} account(s) failed" if last.failed_accounts else ""
-            left.caption(
-                f"Last sync #{last.id}: **{last.status}**, {last.rows:,} rows, "
+            text = (
+                f"Last sync #{last.id}: **{last.status.capitalize()}**, {last.rows:,} rows, "
                 f"{(last.duration_s or 0):.1f}s, finished {_ago(last.finished_at)}{failed}."
             )
+            if last.status == "success":
+                left.caption(text)
+            else:  # a partial or failed sync means missing data: said where it is seen
+                left.warning(
+                    f"{text} Some data is missing: see the accounts under **Sync history and account health**, "
+                    "fix their connection in Settings, then **Sync now**.",
+                    icon=":material/warning:",
+                )
         else:
             left.caption("No sync has run in this workspace yet.")
     right.button(
