@@ -81,6 +81,9 @@ class Kind:
     identity: Callable[[dict[str, Any]], dict[str, Any]] = field(default=_without())
     #: enqueued by people (CLI, pages); internal kinds only by the sidecar itself
     public: bool = True
+    #: the module that defines the kind's DBOS workflow; the worker imports it before launch, so
+    #: this package never imports the capabilities whose jobs it runs
+    module: str = "adops.jobs.workflows"
 
 
 KINDS: dict[str, Kind] = {
@@ -97,16 +100,21 @@ KINDS: dict[str, Kind] = {
         Kind("budget_plan.run", "Budget plan run", "changes", _without("actor")),
         Kind("experiment.rollout", "A/B rollout", "changes", _without("actor")),
         Kind("jobs.prune", "Job history retention", "light"),
-        Kind("prd.push", "PRD → Asana push", "light"),
-        Kind("recommendations.measure", "Recommendation outcomes", "light"),
-        Kind("workflow.run", "Workflow run", "workflows"),
-        Kind("workflow.apply", "Workflow changes", "workflows"),
-        Kind("workflow.undo", "Workflow undo", "changes", _without("by")),
-        Kind("workflow.approve", "Workflow approval", "light", _without("by")),
-        Kind("workflow.scheduled", "Scheduled workflow", "light"),
+        Kind("prd.push", "PRD → Asana push", "light", module="adops.integrations.prd_workflow"),
+        Kind("recommendations.measure", "Recommendation outcomes", "light", module="adops.intelligence.workflow"),
+        Kind("workflow.run", "Workflow run", "workflows", module="adops.workflows.runner"),
+        Kind("workflow.apply", "Workflow changes", "workflows", module="adops.workflows.runner"),
+        Kind("workflow.undo", "Workflow undo", "changes", _without("by"), module="adops.workflows.runner"),
+        Kind("workflow.approve", "Workflow approval", "light", _without("by"), module="adops.workflows.runner"),
+        Kind("workflow.scheduled", "Scheduled workflow", "light", module="adops.reports.schedule"),
         Kind("schedule.tick", "Schedule tick", "light", public=False),
     )
 }
+
+
+def workflow_modules() -> list[str]:
+    """Every module that defines a kind's DBOS workflow (imported by the worker before launch)."""
+    return sorted({k.module for k in KINDS.values()})
 
 
 def kind(name: str) -> Kind:

@@ -9,6 +9,7 @@ could claim (and run a second time) the steps the live sidecar is running.
 
 from __future__ import annotations
 
+import importlib
 import logging
 from contextlib import ExitStack
 from datetime import UTC, datetime
@@ -65,6 +66,9 @@ class Worker:
 
         from adops.jobs import workflows
         from adops.notify import deliveries, notifications  # noqa: F401  (their workflows, before launch)
+
+        for module in kinds.workflow_modules():  # every kind's workflow, registered before launch
+            importlib.import_module(module)
 
         self.url = system.url()
         system.migrate(self.url)

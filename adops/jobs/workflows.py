@@ -369,8 +369,3 @@ def schedule_tick(scheduled_at: Any, context: dict[str, Any]) -> Result:
     params = dict(context.get("params") or {})
     return {"scheduled_at": str(scheduled_at), "job_id": enqueue_child(kind, params)}
 
-
-from adops.workflows import runner as _workflow_runs  # noqa: E402, F401  (workflow.run, .undo, .approve)
-from adops.integrations import prd_workflow as _prd_push  # noqa: E402, F401  (prd.push)
-from adops.reports import schedule as _scheduled_workflows  # noqa: E402, F401  (workflow.scheduled)
-from adops.intelligence import workflow as _recommendation_outcomes  # noqa: E402, F401  (recommendations.measure)

@@ -1,8 +1,8 @@
 """Where the catalogue's workflows come from: the built-ins here, and other packages' own modules.
 
 Each module registers its workflows when imported (`engine.register`). A package that adds
-workflows (campaign templates, reports) lists its module in `MODULES`; a module that is not there
-yet (a package still being built) is skipped, any other import error is raised.
+workflows (campaign templates, reports) lists its module in `MODULES`. The change fields
+(`adops.workflows.fields`) register the same way, so the engine never imports them back.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import importlib
 import threading
 
 MODULES = (
+    "adops.workflows.fields",
     "adops.workflows.library.budget",
     "adops.workflows.library.bids",
     "adops.workflows.library.pacing",
@@ -24,7 +25,7 @@ MODULES = (
 )
 
 _loaded = False
-_lock = threading.Lock()
+_lock = threading.RLock()  # a module being loaded may ask for a field (load() again)
 
 
 def load() -> None:
@@ -36,9 +37,5 @@ def load() -> None:
         if _loaded:
             return
         for name in MODULES:
-            try:
-                importlib.import_module(name)
-            except ModuleNotFoundError as exc:
-                if exc.name != name:
-                    raise
+            importlib.import_module(name)
         _loaded = True

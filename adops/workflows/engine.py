@@ -200,8 +200,9 @@ def register_field(spec: FieldSpec) -> FieldSpec:
 
 
 def field_spec(name: str) -> FieldSpec:
-    from adops.workflows import fields  # noqa: F401  (the built-in fields register themselves)
+    from adops.workflows import builtins
 
+    builtins.load()  # the built-in fields and workflows register themselves
     found = _FIELDS.get(name)
     if found is None:
         raise InputError(f"unknown change field {name[:40]!r}; known: {', '.join(sorted(_FIELDS))}")

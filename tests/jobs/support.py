@@ -13,6 +13,7 @@ fork server (`adops.forecast.core._context`), started then with whatever page Ap
 from __future__ import annotations
 
 import atexit
+import importlib
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -66,7 +67,8 @@ def launched() -> Iterator[None]:
 def _start(target: str) -> None:
     from dbos import DBOS
 
-    from adops.jobs import workflows  # noqa: F401  (registers the workflows)
+    for module in kinds.workflow_modules():  # registers every kind's workflow
+        importlib.import_module(module)
 
     system.migrate(target)
     _drop_closed_log_streams()
