@@ -11,7 +11,7 @@ from adops.analytics import overview
 from adops.analytics.kpis import KPIS, LABELS, higher_is_better
 from pages.components.filters import filter_bar
 from pages.components.formatting import PLATFORM_COLORS, PLATFORM_LABELS, fmt, kpi_column
-from pages.components.palette import distinguish
+from pages.components.palette import day_ticks, distinguish
 from pages.components.routing import through_app
 from pages.components.sync_status import sync_panel
 
@@ -65,29 +65,33 @@ daily["platform"] = daily["platform"].map(PLATFORM_LABELS)
 colors = {PLATFORM_LABELS[k]: v for k, v in PLATFORM_COLORS.items()}
 left, right = st.columns(2)
 left.plotly_chart(
-    distinguish(
-        px.area(
-            daily,
-            x="date",
-            y="spend",
-            color="platform",
-            color_discrete_map=colors,
-            title=f"Spend ({currency}) by platform",
-            labels={"spend": currency, "date": ""},
+    day_ticks(
+        distinguish(
+            px.area(
+                daily,
+                x="date",
+                y="spend",
+                color="platform",
+                color_discrete_map=colors,
+                title=f"Spend ({currency}) by platform",
+                labels={"spend": currency, "date": ""},
+            )
         )
     ),
     width="stretch",
 )
 right.plotly_chart(
-    distinguish(
-        px.line(
-            daily,
-            x="date",
-            y="conversions",
-            color="platform",
-            color_discrete_map=colors,
-            title="Conversions by platform",
-            labels={"date": ""},
+    day_ticks(
+        distinguish(
+            px.line(
+                daily,
+                x="date",
+                y="conversions",
+                color="platform",
+                color_discrete_map=colors,
+                title="Conversions by platform",
+                labels={"date": ""},
+            )
         )
     ),
     width="stretch",

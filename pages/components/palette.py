@@ -70,3 +70,22 @@ _PATTERNS = {
     "tiktok": "-",
     "pinterest": "+",
 }
+
+
+def day_ticks(fig: Any) -> Any:
+    """Date axes of a short range tick once a day (`Dec 07`), not every few hours; a one-day range is
+    centred on its day (plotly would label it `23:59:59.999 … 00:00:00.001`). Returns fig."""
+    import pandas as pd
+
+    days = pd.to_datetime(
+        pd.Series([x for trace in fig.data for x in (trace.x if trace.x is not None else [])]),
+        errors="coerce",
+    ).dropna()
+    if days.empty:
+        return fig
+    first, last = days.min(), days.max()
+    if (last - first).days <= 14:
+        fig.update_xaxes(dtick=86_400_000, tickformat="%b %d")
+    if first == last:
+        fig.update_xaxes(range=[first - pd.Timedelta(hours=12), last + pd.Timedelta(hours=12)])
+    return fig

@@ -1,6 +1,7 @@
 """One palette for every page: platforms differ by colour, dash and marker; charts use it."""
 
 import plotly.express as px
+import plotly.graph_objects as go
 
 from adops.config import PLATFORM_NAMES
 from pages.components import formatting, palette
@@ -32,3 +33,28 @@ def test_distinguish_styles_platform_traces_by_label_and_leaves_others() -> None
     assert by_name["Microsoft Ads"].line.dash == "dashdot" and by_name["Pinterest"].line.dash == "longdashdot"
     assert by_name["Pinterest"].marker.symbol == "star"
     assert by_name["campaign 7"].line.dash == "solid"  # not a platform: untouched
+
+
+def test_a_one_day_range_ticks_once_a_day_centred_on_it(demo) -> None:  # type: ignore[no-untyped-def]
+    import json
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    page = str(Path(__file__).resolve().parents[2] / "pages" / "overview.py")
+    at = AppTest.from_file(page, default_timeout=60).run()
+    _, end = at.date_input(key="filters-dates").value
+    at.date_input(key="filters-dates").set_value((end, end)).run()
+    assert not at.exception, at.exception
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert len(charts) == 2
+    for spec in charts:
+        axis = spec["layout"]["xaxis"]
+        assert axis["dtick"] == 86_400_000 and axis["tickformat"] == "%b %d"
+        assert axis["range"][0].startswith(str(end - __import__("datetime").timedelta(days=1)))
+
+
+def test_a_longer_range_keeps_plotly_ticks() -> None:
+    fig = palette.day_ticks(px.line(x=["2026-10-01", "2026-11-30"], y=[1, 2]))
+    assert fig.layout.xaxis.dtick is None
+    assert palette.day_ticks(go.Figure()).layout.xaxis.dtick is None  # no data: untouched
