@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from adops import config
-from adops.connectors.errors import NotConfigured
 
 if TYPE_CHECKING:
     from adops.integrations.asana import AsanaClient
@@ -13,6 +12,7 @@ if TYPE_CHECKING:
 
 def asana_client() -> AsanaClient:
     """The Asana client configured in `[integrations.asana]` of adops.toml."""
+    from adops.connectors.errors import NotConfigured  # lazily: the connectors load pandas
     from adops.integrations.asana import AsanaClient
 
     settings = config.load().integrations.get("asana")

@@ -124,9 +124,9 @@ def test_a_second_serve_never_touches_the_live_sidecars_jobs(
         assert second.returncode == 1, second.stderr
         lines = second.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: ") and words in lines[0], second.stderr
-        assert jobs.get(job_id).status == "running"  # type: ignore[union-attr]
-        assert runs() == [("running", None)]
-    assert httpx.get(f"http://127.0.0.1:{port}/health").json()["jobs"]["queues"]["syncs"]["running"] == 1
+        # the live sidecar's job goes on (or has finished) undisturbed: one run, never interrupted
+        assert jobs.get(job_id).status in ("running", "done")  # type: ignore[union-attr]
+        assert runs() in ([("running", None)], [("success", None)])
 
     done = wait_until(lambda: (j := jobs.get(job_id)) is not None and j.status not in jobs.ACTIVE and j, 240)
     assert done.status == "done" and runs() == [("success", None)]  # never interrupted, never run twice
