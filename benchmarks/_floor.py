@@ -7,7 +7,6 @@ moves both, and the ratio says how far the project is from what the machine can 
 from __future__ import annotations
 
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -53,7 +52,3 @@ def peak_rss_mib(code: str, env: dict[str, str] | None = None, args: Sequence[st
         raise RuntimeError(f"child failed: {done.stderr[-2000:]}")
     kib = next(int(x.split("=", 1)[1]) for x in done.stderr.splitlines() if x.startswith("PEAK_RSS_KIB="))
     return kib / 1024, done.stdout
-
-
-def own_peak_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
