@@ -17,13 +17,17 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from adops.optimize import HillCurves, allocate, bounds_for, fit_channels, load_history, plan
-from adops.optimize.allocator import _project
+from adops.optimize.allocator import _project, solve_dual
 from adops.optimize.curves import adstock, hill
+from adops.optimize.recommend import check_request
+from benchmarks._floor import line, load
+from benchmarks._workspace import timings
 
 ANCHOR = date(2026, 11, 24)
 HISTORY_DAYS = 365
@@ -153,7 +157,7 @@ def score(scenario: Scenario, n_boot: int = BOOTSTRAP) -> Score:
     )
 
 
-def speed(n_campaigns: int = 1000, days: int = 180, seed: int = 3) -> dict[str, float | str]:
+def speed(n_campaigns: int = 1000, days: int = 180, seed: int = 3) -> dict[str, Any]:
     """Seconds to fit and to allocate `n_campaigns` channels of `days` history."""
     rng = np.random.default_rng(seed)
     dates = pd.date_range(ANCHOR - timedelta(days=days), periods=days, freq="D")
@@ -183,7 +187,15 @@ def speed(n_campaigns: int = 1000, days: int = 180, seed: int = 3) -> dict[str, 
     t4 = clock()
     rec = plan(fits, float(sum(f.current_spend for f in fits)))
     t5 = clock()
+    # floor, same run: the bare vectorised Lagrangian dual on the same curves and bounds
+    budget = float(sum(f.current_spend for f in fits))
+    current = np.array([f.current_spend for f in fits])
+    lower, upper, _ = check_request([f.channel for f in fits], current, budget)
+    params = np.array([f.curve.expected_params for f in fits], dtype=float).reshape(-1, 3)
+    curves = HillCurves(params[:, 0], params[:, 1], params[:, 2])
+    floor = min(timings(lambda: solve_dual(curves, budget, lower, upper), 3))
     return {
+        "allocate_floor": floor,
         "load": t1 - t0,
         "fit": t2 - t1,
         "boot_per_curve": (t4 - t3) / len(boot_sample),
@@ -217,6 +229,14 @@ def main() -> None:
         f"[{time.perf_counter() - t0:.1f}s]"
     )
     figures = speed()
+    print(load())
+    print(
+        line(
+            "allocate, 1,000 channels (floor: bare dual)",
+            figures["allocate"] * 1000,
+            figures["allocate_floor"] * 1000,
+        )
+    )
     print(
         f"1,000 campaigns x 180 days: allocate {figures['allocate']:.2f}s (solver that won: "
         f"{figures['allocate_method']}; target <= 5 s); fit curves (point estimates) {figures['fit']:.2f}s in one "

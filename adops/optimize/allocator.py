@@ -10,7 +10,8 @@ concave. Three solvers run and the best feasible answer wins:
   the marginal curve — and a bisection on λ meets the budget. The channel that jumps at the final λ
   (an S-curve crossing its hump) is settled by trying both of its states. Exact for concave curves,
   near-exact otherwise, and vectorised, so it scales to thousands of channels.
-- **greedy** marginal return (the fallback): from the lower bounds, hand out the budget in small
+- **greedy** marginal return (the fallback, run only when the dual is not exact — some channel
+  jumps at the final price; otherwise the dual's split is a global optimum and the greedy cannot win): from the lower bounds, hand out the budget in small
   steps, each to the channel whose next steps return most per unit spent (looking a few steps
   ahead, so an S-curve's flat start does not hide its steep middle).
 - **SLSQP** from several starts (the two answers above, the current split, the bounds' midpoints and
@@ -79,8 +80,10 @@ def allocate(
     if not np.any(free) or float(np.sum(upper - lower)) <= 0:
         candidates.append(("fixed", lower.copy()))
     else:
-        candidates.append(("dual", solve_dual(curves, budget, lower, upper)))
-        candidates.append(("greedy", solve_greedy(curves, budget, lower, upper, steps=greedy_steps)))
+        dual, exact = _solve_dual(curves, budget, lower, upper)
+        candidates.append(("dual", dual))
+        if not exact:  # a duality gap: only then can the greedy find a better split
+            candidates.append(("greedy", solve_greedy(curves, budget, lower, upper, steps=greedy_steps)))
         if int(free.sum()) <= slsqp_max_channels:
             slsqp = solve_slsqp(
                 curves, budget, lower, upper, [x for _, x in candidates], starts=starts, seed=seed
@@ -101,12 +104,24 @@ def allocate(
 
 def solve_dual(curves: HillCurves, budget: float, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
     """Lagrangian best responses with a search on the price λ; see the module docstring."""
+    return _solve_dual(curves, budget, lower, upper)[0]
+
+
+def _solve_dual(
+    curves: HillCurves, budget: float, lower: np.ndarray, upper: np.ndarray
+) -> tuple[np.ndarray, bool]:
+    """The dual's split, and whether it is exact.
+
+    When no channel jumps at the final price λ*, the best response at λ* meets the budget, and a
+    split that maximises r(x) − λ*·(Σx − budget) over the box while meeting the budget is a global
+    optimum (Lagrangian sufficiency): no other solver can beat it, so none needs to run.
+    """
     lam_lo, lam_hi = _price_bracket(curves, budget, lower, upper)
     x_under = _best_response(curves, lam_hi, lower, upper)  # sums to <= budget
     x_over = _best_response(curves, lam_lo, lower, upper)  # sums to >= budget
     jumped = np.nonzero(np.abs(x_over - x_under) > 1e-6 * max(budget, 1.0))[0]
     if len(jumped) == 0:
-        return _project(x_under, budget, lower, upper)
+        return _project(x_under, budget, lower, upper), True
     # the channels that change state at λ*: either all stay low (fixed), or all climb onto their concave part
     fixed = np.zeros(len(lower), dtype=bool)
     fixed[jumped] = True
@@ -122,7 +137,7 @@ def solve_dual(curves: HillCurves, budget: float, lower: np.ndarray, upper: np.n
     for x in options:
         if x is not None and float(np.sum(curves.value(x))) > best_total:
             best, best_total = x, float(np.sum(curves.value(x)))
-    return best
+    return best, False
 
 
 def _price_bracket(
