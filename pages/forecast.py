@@ -34,7 +34,7 @@ platforms = c3.multiselect(
     placeholder="All platforms",
     key="fc-platforms",
 )
-horizon = c4.slider("Horizon (days)", 7, 120, 45, 1, key="fc-horizon")
+horizon = c4.slider("Horizon (days)", 7, 120, ForecastScope.horizon, 1, key="fc-horizon")
 interval = c5.selectbox("Interval", [0.8, 0.9, 0.95], format_func=lambda w: f"{w:.0%}", key="fc-interval")
 country = c6.selectbox("Holidays", COUNTRIES, format_func=lambda c: c or "none", key="fc-country")
 scope = ForecastScope(metric, level, tuple(platforms), horizon, interval, country)

@@ -31,7 +31,7 @@ class ForecastScope:
     metric: str = "spend"
     level: str = "platform"
     platforms: tuple[str, ...] = ()
-    horizon: int = 45
+    horizon: int = 28  # spend moves in ~4-week budget regimes: beyond that, no better than naive
     interval_width: float = 0.8
     country: str | None = None
     complete_days_only: bool = True  # leave out the warehouse's last day (today, still being spent)

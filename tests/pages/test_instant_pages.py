@@ -57,11 +57,13 @@ def test_forecast_page_shows_the_previous_forecast_at_once_marked_as_refreshing(
     results = _results()
     monkeypatch.setattr(forecast_jobs, "cached", lambda scope: None)
     monkeypatch.setattr(forecast_jobs, "latest", lambda scope: results)
+    earlier = {j.id for j in jobs.recent(100, kind="forecast.run")}  # the demo home is shared
     at = AppTest.from_file(str(PAGES / "forecast.py"), default_timeout=120).run()
     assert not at.exception, at.exception
-    assert any("Showing the result of the previous data" in i.value for i in at.info)
+    notes = [n.value for n in [*at.info, *at.warning]]  # a warning when an earlier refresh failed
+    assert any("Showing the result of the previous data" in n for n in notes)
     assert len(at.get("plotly_chart")) >= 1  # the chart is there at once
-    assert not jobs.recent(5, kind="forecast.run")  # drawing queues nothing
+    assert {j.id for j in jobs.recent(100, kind="forecast.run")} == earlier  # drawing queues nothing
     at.button(key="fc-run").click().run()
     job = jobs.recent(1, kind="forecast.run")[0]
     assert job.status == "queued" and job.params == ForecastScope().to_params()
