@@ -9,12 +9,22 @@ the treatments.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+from scipy import special as _sp
+
 from adops.experiments.bayesian import EffectBayesianABTest
 from adops.experiments.corrections import holm_with_gaps
-from adops.experiments.frequentist import DEFAULT_SEQUENTIAL_TUNING, SequentialTwoSidedTTest, TwoSidedTTest
+from adops.experiments.frequentist import (
+    DEFAULT_SEQUENTIAL_TUNING,
+    SequentialTwoSidedTTest,
+    TwoSidedTTest,
+    effect_moments,
+    sequential_rho,
+)
 from adops.experiments.srm import SRM_THRESHOLD, srm_p_value
 from adops.experiments.statistics import ProportionStatistic, SampleMeanStatistic, Statistic
 
@@ -25,6 +35,7 @@ __all__ = [
     "VariantReadout",
     "analyze_counts",
     "compare",
+    "compare_many",
 ]
 
 
@@ -88,6 +99,76 @@ def compare(
         stddev=fixed.stddev,
         inverse=inverse,
     )
+
+
+def compare_many(
+    controls: Sequence[Statistic],
+    treatments: Sequence[Statistic],
+    metric: str = "conversion_rate",
+    alpha: float = 0.05,
+    inverse: bool = False,
+    tuning: float = DEFAULT_SEQUENTIAL_TUNING,
+) -> list[MetricComparison]:
+    """`compare` over many pairs at once (e.g. the cumulative lift of every day): the same numbers,
+    with the t, normal and sequential computations done as numpy/scipy array calls instead of
+    scalar calls in a loop."""
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be between 0 and 1, not {alpha}")
+    if tuning <= 0:
+        raise ValueError("the sequential tuning parameter must be positive")
+    if len(controls) != len(treatments):
+        raise ValueError("controls and treatments must pair up")
+    moments = [effect_moments(c, t) for c, t in zip(controls, treatments, strict=True)]
+    ok = np.array([m.error is None for m in moments], dtype=bool)
+    out: list[MetricComparison | None] = [None] * len(moments)
+    for i, (m, c, t) in enumerate(zip(moments, controls, treatments, strict=True)):
+        if m.error:
+            lift = m.point_estimate if c.n > 0 and t.n > 0 and c.mean != 0 else None
+            out[i] = MetricComparison(
+                metric, lift, None, None, None, None, None, None, None, None, None, inverse, m.error
+            )
+    idx = np.nonzero(ok)[0]
+    if len(idx):
+        point = np.array([moments[i].point_estimate for i in idx])
+        var = np.array([moments[i].variance for i in idx])
+        dof = np.array([moments[i].dof for i in idx])
+        n = np.array([moments[i].n_total for i in idx], dtype=float)
+        se = np.sqrt(var)
+        # fixed horizon (Welch t), as TwoSidedTTest
+        p_fixed = 2 * _sp.stdtr(dof, -np.abs(point / se))
+        half = _sp.stdtrit(dof, 1 - alpha / 2) * se
+        # sequential (mixture confidence sequence and e-value), as SequentialTwoSidedTTest
+        rho = sequential_rho(alpha, tuning)
+        nr2 = n * rho**2
+        seq_half = (
+            se * np.sqrt(n) * np.sqrt(2 * (nr2 + 1) * np.log(np.sqrt(nr2 + 1) / alpha) / (n * rho) ** 2)
+        )
+        log_e = rho**2 * (point**2 / se**2) * n / (2 * (nr2 + 1)) - 0.5 * np.log(nr2 + 1)
+        p_seq = np.where(log_e <= 0, 1.0, np.exp(-np.maximum(log_e, 0)))
+        # Bayesian with gbstats' flat prior, as EffectBayesianABTest
+        sd = np.sqrt(1 / (1 / var))
+        z = point / sd
+        p_better = _sp.ndtr(z)
+        chance = 1 - p_better if inverse else p_better
+        gain = point * p_better + sd * np.exp(-z * z / 2) / math.sqrt(2 * math.pi)
+        loss = gain - point
+        expected_loss = gain if inverse else loss
+        for j, i in enumerate(idx):
+            out[i] = MetricComparison(
+                metric=metric,
+                lift=float(point[j]),
+                ci_low=float(point[j] - half[j]),
+                ci_high=float(point[j] + half[j]),
+                p_value=float(p_fixed[j]),
+                sequential_ci_low=float(point[j] - seq_half[j]),
+                sequential_ci_high=float(point[j] + seq_half[j]),
+                sequential_p_value=float(p_seq[j]),
+                chance_to_win=float(chance[j]),
+                expected_loss=float(expected_loss[j]),
+                stddev=float(se[j]),
+                inverse=inverse,
+            )
+    return [c for c in out if c is not None]
 
 
 @dataclass(frozen=True)

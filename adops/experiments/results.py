@@ -34,7 +34,7 @@ from adops.experiments.corrections import holm_with_gaps
 from adops.experiments.decision import Decision, VariantEvidence, decide
 from adops.experiments.frequentist import DEFAULT_SEQUENTIAL_TUNING
 from adops.experiments.power import days_to_significance, mde, power
-from adops.experiments.readout import MetricComparison, compare
+from adops.experiments.readout import MetricComparison, compare, compare_many
 from adops.experiments.srm import SRM_THRESHOLD, srm_daily
 from adops.experiments.statistics import ProportionStatistic, RatioStatistic, SampleMeanStatistic, Statistic
 
@@ -507,8 +507,10 @@ def _over_time(
     control = stats[exp.control.name]
     rows = []
     for t in exp.treatments:
-        for i, day in enumerate(days):
-            c = compare(control[i], stats[t.name][i], spec.key, exp.rule.alpha, spec.inverse, tuning)
+        pairs = compare_many(
+            control[: len(days)], stats[t.name][: len(days)], spec.key, exp.rule.alpha, spec.inverse, tuning
+        )
+        for i, (day, c) in enumerate(zip(days, pairs, strict=True)):
             rows.append(
                 {
                     "date": day,
