@@ -153,7 +153,7 @@ def compare_many(
         gain = point * p_better + sd * np.exp(-z * z / 2) / math.sqrt(2 * math.pi)
         loss = gain - point
         expected_loss = gain if inverse else loss
-        for j, i in enumerate(idx):
+        for j, i in enumerate(idx.tolist()):
             out[i] = MetricComparison(
                 metric=metric,
                 lift=float(point[j]),
