@@ -130,13 +130,15 @@ def run(port: int, sidecar_port: int) -> int:
 
 def warm_up() -> None:
     """Queue what the sidecar does after a sync for the demo just built (outside a sync job): the
-    Budget page's default response curves, the experiments' winner rule and the anomaly scan."""
+    Budget page's default response curves, the experiments' winner rule, the anomaly scan and the Forecast page's default forecast."""
     from adops import jobs
+    from adops.forecast.jobs import ForecastScope
     from adops.optimize.fits import FitScope
 
     jobs.enqueue("optimize.fit", FitScope().to_params())
     jobs.enqueue("experiments.decide", {})
     jobs.enqueue("anomalies.scan", {})
+    jobs.enqueue("forecast.run", ForecastScope().to_params())  # the Forecast page's default
 
 
 def stop_groups(children: list[subprocess.Popen[bytes]], grace: float = GRACE_S) -> None:

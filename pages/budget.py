@@ -55,7 +55,7 @@ if "campaign_daily" not in snap.versions:
 
 accounts = overview.accounts()
 c1, c2, c3, c4 = st.columns([1, 2, 3, 1])
-level = c1.selectbox("Channels", LEVELS, key="budget-level")
+level = c1.selectbox("Channels", LEVELS, format_func=lambda v: f"{v.capitalize()}s", key="budget-level")
 platforms = c2.multiselect(
     "Platforms",
     sorted(accounts["platform"].unique()),
@@ -68,7 +68,9 @@ names = dict(zip(shown["key"], shown["account_name"] + " (" + shown["currency"] 
 chosen = c3.multiselect(
     "Accounts", list(names), format_func=lambda k: names[k], placeholder="All accounts", key="budget-accounts"
 )
-objective = c4.selectbox("Objective", ["conversions", "revenue"], key="budget-objective")
+objective = c4.selectbox(
+    "Objective", ["conversions", "revenue"], format_func=str.capitalize, key="budget-objective"
+)
 
 history, curves = fits_or_progress(FitScope(level, tuple(platforms), tuple(chosen), objective))
 if not curves:

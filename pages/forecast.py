@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from adops import config, warehouse
+from adops.analytics.kpis import label
 from adops.forecast import METRICS, ForecastScope, accuracy_table, forecast_table
 from adops.forecast import jobs as forecast_jobs
 from adops.forecast.names import series_names
@@ -25,8 +26,8 @@ if "campaign_daily" not in warehouse.snapshot().versions:
     st.stop()
 
 c1, c2, c3, c4, c5, c6 = st.columns([1.2, 1, 2, 1.2, 0.8, 1])
-metric = c1.selectbox("Metric", list(METRICS), key="fc-metric")
-level = c2.selectbox("Scope", LEVELS, key="fc-level")
+metric = c1.selectbox("Metric", list(METRICS), format_func=label, key="fc-metric")
+level = c2.selectbox("Scope", LEVELS, format_func=str.capitalize, key="fc-level")
 platforms = c3.multiselect(
     "Platforms",
     list(PLATFORM_LABELS),
@@ -36,7 +37,7 @@ platforms = c3.multiselect(
 )
 horizon = c4.slider("Horizon (days)", 7, 120, ForecastScope.horizon, 1, key="fc-horizon")
 interval = c5.selectbox("Interval", [0.8, 0.9, 0.95], format_func=lambda w: f"{w:.0%}", key="fc-interval")
-country = c6.selectbox("Holidays", COUNTRIES, format_func=lambda c: c or "none", key="fc-country")
+country = c6.selectbox("Holidays", COUNTRIES, format_func=lambda c: c or "None", key="fc-country")
 scope = ForecastScope(metric, level, tuple(platforms), horizon, interval, country)
 
 results = forecast_jobs.cached(scope)

@@ -100,3 +100,11 @@ def test_budget_page_shows_the_previous_fits_at_once_marked_as_refreshing(
     assert job.params == scope.to_params()
     assert any("Fitting" in p.text for p in at.get("progress")) and at.metric  # the fits stay shown
     jobs.cancel(job.id)  # the demo home (and its job queue) is shared with the other page tests
+
+
+def test_make_run_warms_the_default_forecast_too(workspace: Path) -> None:
+    from adops import jobs, launcher
+
+    launcher.warm_up()  # after `make run` built the demo (outside a sync job)
+    queued = jobs.recent(10, kind="forecast.run")
+    assert [j.params for j in queued] == [ForecastScope().to_params()] and queued[0].status == "queued"
