@@ -101,11 +101,18 @@ KINDS: dict[str, Kind] = {
         Kind("experiment.rollout", "A/B rollout", "changes", _without("actor")),
         Kind("jobs.prune", "Job history retention", "light"),
         Kind("prd.push", "PRD → Asana push", "light", module="adops.integrations.prd_workflow"),
-        Kind("recommendations.measure", "Recommendation outcomes", "light", module="adops.intelligence.workflow"),
+        Kind(
+            "recommendations.measure",
+            "Recommendation outcomes",
+            "light",
+            module="adops.intelligence.workflow",
+        ),
         Kind("workflow.run", "Workflow run", "workflows", module="adops.workflows.runner"),
         Kind("workflow.apply", "Workflow changes", "workflows", module="adops.workflows.runner"),
         Kind("workflow.undo", "Workflow undo", "changes", _without("by"), module="adops.workflows.runner"),
-        Kind("workflow.approve", "Workflow approval", "light", _without("by"), module="adops.workflows.runner"),
+        Kind(
+            "workflow.approve", "Workflow approval", "light", _without("by"), module="adops.workflows.runner"
+        ),
         Kind("workflow.scheduled", "Scheduled workflow", "light", module="adops.reports.schedule"),
         Kind("schedule.tick", "Schedule tick", "light", public=False),
     )
