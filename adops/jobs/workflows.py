@@ -368,4 +368,3 @@ def schedule_tick(scheduled_at: Any, context: dict[str, Any]) -> Result:
         raise InputError(f"schedule names an unknown job kind {kind[:80]!r}")
     params = dict(context.get("params") or {})
     return {"scheduled_at": str(scheduled_at), "job_id": enqueue_child(kind, params)}
-
