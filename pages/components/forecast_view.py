@@ -69,8 +69,8 @@ def summary(fc: SeriesForecast, metric: str, currency: str) -> str:
     return (
         f"Over the next {len(band)} days ({band['ds'].iloc[0]:%Y-%m-%d} to {band['ds'].iloc[-1]:%Y-%m-%d}) "
         f"the forecast totals {fmt(metric, float(band['yhat'].sum()), currency)} "
-        f"({fc.interval_width:.0%} of days between {fmt(metric, float(band['yhat_lower'].min()), currency)} "
-        f"and {fmt(metric, float(band['yhat_upper'].max()), currency)} a day), against "
+        f"(daily {fc.interval_width:.0%} intervals within {fmt(metric, float(band['yhat_lower'].min()), currency)}"
+        f" – {fmt(metric, float(band['yhat_upper'].max()), currency)}), against "
         f"{fmt(metric, float(recent['y'].sum()), currency)} in the last {len(recent)} days."
     )
 
