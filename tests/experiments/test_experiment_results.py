@@ -156,7 +156,7 @@ def test_the_winner_rule_runs_as_a_job_after_each_sync_not_in_the_page(
     monkeypatch.setenv("ADOPS_TODAY", (end + timedelta(days=1)).isoformat())
     jobs.enqueue("sync", {"trigger": "test"})
     assert run_next() is not None  # the sidecar's worker runs the sync
-    assert [j.kind for j in jobs.recent(3) if j.status == "queued"][:1] == ["experiments.decide"]
+    assert "experiments.decide" in {j.kind for j in jobs.recent(10) if j.status == "queued"}  # a follow-up
 
     page = Path(__file__).resolve().parents[2] / "pages" / "ab_testing.py"
     at = AppTest.from_file(str(page), default_timeout=120).run()
@@ -165,7 +165,7 @@ def test_the_winner_rule_runs_as_a_job_after_each_sync_not_in_the_page(
         assert not at.exception, at.exception
     assert {e.status for e, _ in planted()} == {"running"}  # the page showed the verdicts, declared none
 
-    while run_next() is not None:
+    while run_next("experiments.decide") is not None:  # the other follow-ups (forecast, scan) aside
         pass
     (decide,) = jobs.recent(1, kind="experiments.decide")
     assert decide.status == "done", decide.error
