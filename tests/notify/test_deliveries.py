@@ -201,7 +201,7 @@ def test_pending_delivery_survives_a_crash_and_relaunch(
     configure(workspace, receiver.url, '["*"]')
     receiver.script = [(500, {}, b"")]
     loop = LoopThread()
-    d = Dispatcher(schedule=[0, 1.0, 1.0], digest_every_s=3600)
+    d = Dispatcher(schedule=[0, 3.0, 1.0], digest_every_s=3600)  # room to crash before the retry, under load
     loop.run(d.start(background=False))
     hit = events.publish("anomaly.detected", {})
     loop.run(d.step())
