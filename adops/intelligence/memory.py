@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import select
 
 from adops import clock, warehouse
-from adops.errors import Conflict, InputError, NotFound
+from adops.errors import InputError, NotFound
 from adops.intelligence.models import (
     RecommendationApplication,
     RecommendationDismissal,
@@ -107,44 +107,13 @@ def find(recommendation_id: str, accounts: list[str] | None = None) -> Recommend
 
 def apply(recommendation_id: str, by: str = "") -> dict[str, Any]:
     """Record the prediction and start the workflow as a dry run; returns the application."""
-    from adops.store import session
+    from adops.workflows import api as workflows
 
     rec = find(recommendation_id)
-    try:
-        from adops.workflows import api as workflows
-    except ModuleNotFoundError:
-        raise Conflict(
-            "the workflow engine is not installed: recommendations cannot be applied yet"
-        ) from None
     run_id = workflows.start(
         rec.workflow["name"], rec.workflow["params"], dry_run=True, by=by or "recommendations"
     )
-    today = clock.today()
-    window = int(rec.expected_impact.get("window_days", 28))
-    row = RecommendationApplication(
-        recommendation_id=rec.id,
-        kind=rec.kind,
-        platform=rec.platform,
-        account_id=rec.account_id,
-        entity_type=rec.entity_type,
-        entity_id=rec.entity_id,
-        workflow=rec.workflow["name"],
-        params=rec.workflow["params"],
-        run_id=run_id,
-        metric=rec.expected_impact["metric"],
-        predicted_delta=float(rec.expected_impact["delta"]),
-        predicted_low=float(rec.expected_impact["low"]),
-        predicted_high=float(rec.expected_impact["high"]),
-        window_days=window,
-        evidence={**rec.evidence, "applied_on": today.isoformat(), "title": rec.title},
-        applied_at=clock.now(),
-        due_at=datetime.combine(today + timedelta(days=window + LAG_DAYS), time(), UTC),
-        status="applied",
-    )
-    with session() as s:
-        s.add(row)
-        s.flush()
-        application_id = row.id
+    application_id = record(rec, run_id, applied_at=clock.now())
     _publish(
         "recommendation.applied",
         {"id": rec.id, "kind": rec.kind, "run_id": run_id, "application": application_id},
@@ -152,9 +121,11 @@ def apply(recommendation_id: str, by: str = "") -> dict[str, Any]:
     return {"application_id": application_id, "recommendation_id": rec.id, "run_id": run_id, "dry_run": True}
 
 
-def record(rec: Recommendation, run_id: str | None = None, on: date | None = None) -> int:
+def record(
+    rec: Recommendation, run_id: str | None = None, on: date | None = None, applied_at: datetime | None = None
+) -> int:
     """Record `rec` as applied on `on` (default today) without starting anything: for a change made
-    another way (a workflow run that changed a platform). Returns the application's id."""
+    another way (a workflow run that changed a platform), and by `apply`. Returns the application's id."""
     from adops.store import session
 
     day = on or clock.today()
@@ -176,7 +147,7 @@ def record(rec: Recommendation, run_id: str | None = None, on: date | None = Non
             predicted_high=float(rec.expected_impact["high"]),
             window_days=window,
             evidence={**rec.evidence, "applied_on": day.isoformat(), "title": rec.title},
-            applied_at=datetime.combine(day, time(), UTC),
+            applied_at=applied_at or datetime.combine(day, time(), UTC),
             due_at=datetime.combine(day + timedelta(days=window + LAG_DAYS), time(), UTC),
             status="applied",
         )
