@@ -16,6 +16,7 @@ import streamlit as st
 from adops import workflows
 from adops.errors import AdopsError, InputError
 from adops.workflows import board
+from pages.components.details import csv_text, rows_frame
 from pages.components.errors import error_text
 from pages.components.waiting import follow
 
@@ -152,10 +153,10 @@ def review(run: dict[str, Any]) -> None:
     if changes.empty:
         st.info("No change to any platform." if run["status"] != "running" else "Planning…")
     else:
-        st.dataframe(changes, hide_index=True, width="stretch")
+        st.dataframe(rows_frame(changes.to_dict("records")), hide_index=True, width="stretch")
         st.download_button(
             "Download changes (CSV)",
-            changes.to_csv(index=False),
+            csv_text(changes),
             f"{rid}-changes.csv",
             "text/csv",
             key=f"wf-csv-{rid}",

@@ -79,7 +79,7 @@ def test_dry_run_diff_timeline_approve_and_undo(sandbox: Path) -> None:
     at.run()
     assert not at.exception
     diff = at.dataframe[-1].value
-    assert list(diff["after"]) == ["PAUSED"] and list(diff["status"]) == ["planned"]
+    assert list(diff["After"]) == ["PAUSED"] and list(diff["Status"]) == ["Planned"]  # labelled for people
     assert at.get("plotly_chart")  # the timeline of steps
     # approval needs a name and the confirmation
     button(at, "Approve").click().run()
