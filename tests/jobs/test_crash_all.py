@@ -149,10 +149,12 @@ allow_hosts = ["127.0.0.1"]
     # every delivery the events asked for ends delivered (the retries after the restart included)
     # the last jobs' events reach the dispatcher a moment after the jobs end: wait for every one
     wait_until(
-        lambda: deliveries.list_deliveries(status="pending") == []
-        and not waiting_retry(receiver)
-        and sorted(d.event_id for d in deliveries.list_deliveries(limit=10_000))
-        == sorted(subscribed_events(history)),
+        lambda: (
+            deliveries.list_deliveries(status="pending") == []
+            and not waiting_retry(receiver)
+            and sorted(d.event_id for d in deliveries.list_deliveries(limit=10_000))
+            == sorted(subscribed_events(history))
+        ),
         120,
     )
     planned = deliveries.list_deliveries(limit=10_000)
