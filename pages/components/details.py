@@ -4,7 +4,7 @@ table of labelled items and formatted values, never `{...}` or `1023.6125` on a 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -84,7 +84,7 @@ def details_frame(record: Mapping[str, Any], skip: tuple[str, ...] = ()) -> pd.D
     return pd.DataFrame(rows, columns=["Item", "Value"])
 
 
-def rows_frame(rows: list[Mapping[str, Any]]) -> pd.DataFrame:
+def rows_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     """A list of records as a table with labelled columns and formatted values."""
     frame = pd.DataFrame([{label(k): value_text(k, v) for k, v in row.items()} for row in rows[:MAX_ITEMS]])
     return frame

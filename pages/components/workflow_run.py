@@ -153,7 +153,8 @@ def review(run: dict[str, Any]) -> None:
     if changes.empty:
         st.info("No change to any platform." if run["status"] != "running" else "Planning…")
     else:
-        st.dataframe(rows_frame(changes.to_dict("records")), hide_index=True, width="stretch")
+        records = [{str(k): v for k, v in row.items()} for row in changes.to_dict("records")]
+        st.dataframe(rows_frame(records), hide_index=True, width="stretch")
         st.download_button(
             "Download changes (CSV)",
             csv_text(changes),
