@@ -26,7 +26,7 @@ def test_the_catalogue_covers_every_objective_season_and_industry() -> None:
     assert {t.objective for t in templates.catalogue("objective")} == set(templates.OBJECTIVES)
 
 
-@pytest.mark.parametrize("name", [t.name for t in templates.catalogue()])
+@pytest.mark.parametrize("name", sorted(templates.BUILT_INS))  # no store at collection time
 def test_every_built_in_passes_every_platform_it_names_in_usd(name: str) -> None:
     t = templates.get(name)
     for platform in t.platforms:
