@@ -1,0 +1,56 @@
+"""The demo's simulated numbers, pinned bit for bit: ingestion may change how rows are built and
+written, never what they are (the optimizer, fatigue, anomaly and forecast tests rely on the truth)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pyarrow as pa
+
+from adops import warehouse
+
+#: the columns the simulator and the currency conversion decide (not run ids or timestamps)
+AD_COLUMNS = (
+    "date, platform, account_id, campaign_id, ad_group_id, ad_id, ad_name, currency, impressions, clicks, "
+    "spend, conversions, conversion_value, spend_reporting, conversion_value_reporting, reporting_currency"
+)
+CAMPAIGN_COLUMNS = (
+    "date, platform, account_id, campaign_id, campaign_name, currency, impressions, clicks, spend, "
+    "conversions, conversion_value, spend_reporting, conversion_value_reporting, reporting_currency"
+)
+
+
+def digest(table: pa.Table) -> str:
+    """sha256 over every column's values in row order (floats by their exact bits)."""
+    h = hashlib.sha256()
+    for name in table.column_names:
+        column = table[name].combine_chunks()
+        h.update(name.encode())
+        if pa.types.is_floating(column.type) or pa.types.is_integer(column.type):
+            h.update(column.to_numpy(zero_copy_only=False).tobytes())
+        else:
+            h.update("\x1f".join(str(v) for v in column.to_pylist()).encode())
+    return h.hexdigest()
+
+
+def rows(sql: str) -> pa.Table:
+    con = warehouse.connect()
+    try:
+        return con.sql(sql).to_arrow_table()
+    finally:
+        con.close()
+
+
+def test_demo_ad_daily_is_pinned_bit_for_bit(demo: Path) -> None:
+    table = rows(f"SELECT {AD_COLUMNS} FROM ad_daily ORDER BY platform, account_id, ad_id, date")
+    assert table.num_rows == 43_028
+    assert digest(table) == "cb398a7971b7baada89f3ac5515ad9c2c8dac9c778ffaaaf867b773df37cba0d"
+
+
+def test_demo_campaign_daily_is_pinned_bit_for_bit(demo: Path) -> None:
+    table = rows(
+        f"SELECT {CAMPAIGN_COLUMNS} FROM campaign_daily ORDER BY platform, account_id, campaign_id, date"
+    )
+    assert table.num_rows == 7_045
+    assert digest(table) == "528abc0cc23c9bbe8224c261dffdd5e3cac060781f6129b7910273a0f74513e0"
