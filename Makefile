@@ -50,5 +50,5 @@ ENGINES_VENV := .venv-engines
 .PHONY: check-engines
 check-engines: install
 	test -x $(ENGINES_VENV)/bin/python || $(PYTHON) -m venv $(ENGINES_VENV)
-	$(ENGINES_VENV)/bin/pip install --quiet polars==2.1.0 $$(grep -E '^(deltalake|pyarrow)==' requirements.lock)
+	$(ENGINES_VENV)/bin/pip install --quiet polars==2.1.0 datafusion==55.0.0 daft==0.7.26 pyarrow==25.0.1 $$(grep -E '^deltalake==' requirements.lock)
 	$(BIN)/python engines/check.py

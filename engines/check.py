@@ -7,6 +7,10 @@ Builds a small demo warehouse in a temporary ADOPS_HOME, sums campaign_daily per
   `deltalake` package and polars), in this venv;
 - polars (`pl.scan_delta`), in the separate venv `.venv-engines` (`make check-engines` makes it), so
   the main lock does not pull polars;
+- Apache DataFusion (the `datafusion` package) over deltalake's table provider: DataFusion plans and
+  runs the SQL, delta-rs hands it the table's files, in `.venv-engines`;
+- Daft (`daft.read_deltalake`): reads the Delta log's file list and its own Parquet reader does the
+  rest, in `.venv-engines`;
 - Spark with delta-spark, when `.venv-engines` has pyspark and delta-spark and Java and the Delta
   jars are there (`ADOPS_DELTA_JARS`, a folder of delta-spark's jars: Spark fetches them from Maven
   otherwise, and nothing here may reach the network). Skipped with the reason when not.
@@ -36,6 +40,23 @@ frame = (pl.scan_delta(sys.argv[1]).group_by("platform")
          .agg(pl.len().alias("rows"), pl.col("clicks").sum(), pl.col("spend").sum().round(2))
          .sort("platform").collect())
 print(json.dumps(frame.to_dicts()))
+"""
+DATAFUSION = """
+import json, sys
+from datafusion import SessionContext
+from deltalake import DeltaTable
+ctx = SessionContext()
+ctx.register_table("campaign_daily", DeltaTable(sys.argv[1]))
+rows = ctx.sql("select platform, count(*) as rows, sum(clicks) as clicks, round(sum(spend), 2) as spend "
+               "from campaign_daily group by platform order by platform").to_pylist()
+print(json.dumps(rows))
+"""
+DAFT = """
+import json, sys, daft
+frame = (daft.read_deltalake(sys.argv[1]).groupby("platform")
+         .agg(daft.col("clicks").count().alias("rows"), daft.col("clicks").sum(), daft.col("spend").sum())
+         .sort("platform"))
+print(json.dumps(frame.to_pylist()))
 """
 SPARK = """
 import glob, json, os, sys
@@ -106,7 +127,10 @@ def spark_ready() -> str | None:
     """Why Spark cannot run here, or None."""
     jars = os.environ.get("ADOPS_DELTA_JARS", "")
     if not jars or not list(Path(jars).glob("delta-spark*.jar")):
-        return "no Delta jars (ADOPS_DELTA_JARS): Spark would fetch them from Maven, and this check stays offline"
+        return (
+            "no Delta jars (ADOPS_DELTA_JARS): delta-spark resolves them from Maven, which is not reachable "
+            "here, and no PyPI, Debian or npm package ships them"
+        )
     java = subprocess.run(["sh", "-c", "command -v java"], capture_output=True)
     return None if java.returncode == 0 else "no Java runtime"
 
@@ -122,6 +146,8 @@ def main() -> int:
         results: dict[str, list[dict] | str] = {
             "delta-rs (deltalake)": delta_rs(table),
             "polars": external(POLARS, table, "polars"),
+            "datafusion": external(DATAFUSION, table, "datafusion"),
+            "daft": external(DAFT, table, "daft"),
         }
         why = spark_ready()
         results["spark (delta-spark)"] = why or external(SPARK, table, "pyspark, delta")
