@@ -37,12 +37,15 @@ class QueueSpec:
     concurrency: int
     polling_interval_sec: float
     purpose: str
+    #: how many of its jobs one worker runs at once (None: up to `concurrency`)
+    worker_concurrency: int | None = None
 
 
 QUEUES: dict[str, QueueSpec] = {
     q.name: q
     for q in (
         QueueSpec("syncs", 1, 0.2, "warehouse writers: syncs, maintenance, account purges (one at a time)"),
+        QueueSpec("sync_parts", 2, 0.2, "parts of a big sync: two at once, one per worker", 1),
         QueueSpec("compute", 2, 0.5, "forecasts and response-curve fits (two at a time)"),
         QueueSpec("changes", 1, 0.2, "changes to the ad platforms: budget plans, rollouts (one at a time)"),
         QueueSpec("workflows", 16, 0.2, "workflow runs and their changes (16 at a time)"),
@@ -90,6 +93,7 @@ KINDS: dict[str, Kind] = {
     k.name: k
     for k in (
         Kind("sync", "Sync", "syncs", _sync_identity),
+        Kind("sync.part", "Sync part", "sync_parts", public=False, module="adops.ingest.parts"),
         Kind("warehouse.maintain", "Warehouse maintenance", "syncs"),
         Kind("warehouse.delete_account", "Account purge", "syncs"),
         Kind("experiments.decide", "Winner decisions", "light"),

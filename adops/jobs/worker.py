@@ -80,6 +80,7 @@ class Worker:
             DBOS.register_queue(
                 q.name,
                 global_concurrency=q.concurrency,
+                worker_concurrency=q.worker_concurrency,
                 polling_interval_sec=q.polling_interval_sec,
                 on_conflict="always_update",
             )

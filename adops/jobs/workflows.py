@@ -129,7 +129,7 @@ def _default_forecast_params() -> dict[str, Any]:
 
 
 def _run_sync(params: dict[str, Any], report: Reporter) -> Result:
-    from adops.ingest import sync
+    from adops.ingest import parts, sync
 
     since = date.fromisoformat(params["since"]) if params.get("since") else None
     until = date.fromisoformat(params["until"]) if params.get("until") else None
@@ -139,6 +139,7 @@ def _run_sync(params: dict[str, Any], report: Reporter) -> Result:
         until,
         trigger=str(params.get("trigger", "job"))[:20],
         progress=lambda done, total, acc: report(done / max(total, 1), f"{acc.platform}:{acc.account_id}"),
+        fetch=parts.fetch_spread,  # many accounts: read by `sync.part` jobs on every worker
     )
     return {
         "run_id": result.run_id,

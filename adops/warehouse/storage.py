@@ -107,3 +107,37 @@ def names(uri: str) -> list[str]:
     fs, path = _fs(uri)
     infos = fs.get_file_info(pafs.FileSelector(path, allow_not_found=True))
     return [info.base_name for info in infos]
+
+
+def write_bytes(uri: str, data: bytes) -> None:
+    """Write one file or object (parent folders made as needed)."""
+    if not is_remote(uri):
+        Path(uri).parent.mkdir(parents=True, exist_ok=True)
+        Path(uri).write_bytes(data)
+        return
+    fs, path = _fs(uri)
+    with fs.open_output_stream(path) as stream:
+        stream.write(data)
+
+
+def read_bytes(uri: str) -> bytes:
+    """The bytes of one file or object; FileNotFoundError when there is none."""
+    if not is_remote(uri):
+        return Path(uri).read_bytes()
+    fs, path = _fs(uri)
+    with fs.open_input_stream(path) as stream:
+        return bytes(stream.read())
+
+
+def remove_tree(uri: str) -> None:
+    """Remove a folder (or every object under a prefix) with all it holds; nothing when there is none."""
+    import shutil
+
+    if not is_remote(uri):
+        shutil.rmtree(uri, ignore_errors=True)
+        return
+    import pyarrow.fs as pafs
+
+    fs, path = _fs(uri)
+    if fs.get_file_info(path).type != pafs.FileType.NotFound:
+        fs.delete_dir(path)
