@@ -50,6 +50,7 @@ def load_world() -> World:
         seed=int(state["seed"]),
         anchor=date.fromisoformat(state["anchor"]),
         campaigns_per_account=tuple(state.get("campaigns_per_account", (10, 60))),  # type: ignore[arg-type]
+        accounts_scale=float(state.get("accounts_scale", 1.0)),  # more accounts per platform (benchmarks)
         budget_overrides={
             k: [(date.fromisoformat(d), float(v)) for d, v in items]
             for k, items in state.get("budgets", {}).items()
