@@ -364,7 +364,9 @@ def test_flow_run_a_workflow_with_approval_then_undo_it(
     box.press("Tab")  # commit the text before the click
     review = fresh.locator("p").filter(has_text=re.compile(r"^bulk · "))
 
-    # the dry run: its diff, and nothing changed
+    # the dry run (a run names who asks): its diff, and nothing changed
+    fresh.get_by_role("textbox", name="Your name", exact=True).fill("Browser Tester")
+    fresh.get_by_role("textbox", name="Your name", exact=True).press("Tab")
     fresh.get_by_role("button", name="Dry run").click()
     expect(fresh.get_by_text(re.compile(r"Queued a dry run of bulk"))).to_be_visible(timeout=30_000)
     expect(review).to_have_text(re.compile(r"^bulk · succeeded · dry run", re.I), timeout=60_000)

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from adops.approvers import approver
+from adops.approvers import approver, requester
 from adops.errors import Conflict, InputError, NotFound
 from adops.store.db import session
 from adops.workflows import approval, records
@@ -67,12 +67,16 @@ def start(
     dry_run: bool = False,
     by: str = "",
 ) -> str:
-    """Record a run and queue it; returns its id (the run and its job share it)."""
+    """Record a run and queue it; returns its id (the run and its job share it).
+
+    `by` names who asks (required, like an approver: the signed-in user where the app has sign-in,
+    else a typed name; trimmed, at most 100 characters, no control characters)."""
     from adops import jobs
 
     checked = resolve_params(name, params, preset)
+    who = requester(by)
     run_id = new_run_id(name)
-    records.create(run_id, name, checked, dry_run, " ".join(str(by).split())[:100], preset)
+    records.create(run_id, name, checked, dry_run, who, preset)
     jobs.enqueue("workflow.run", {"run_id": run_id, "workflow": name}, dedupe=False, job_id=run_id)
     return run_id
 

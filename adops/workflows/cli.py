@@ -60,7 +60,10 @@ def run(
     preset: Annotated[str | None, typer.Option(help="Start from this saved parameter set.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List the changes; change nothing.")] = False,
     by: Annotated[
-        str | None, typer.Option("--by", help="Who asks (recorded; default: your login name).")
+        str | None,
+        typer.Option(
+            "--by", help="Who asks (required, recorded; default: $ADOPS_USER, else your login name)."
+        ),
     ] = None,
     wait: Wait = 120.0,
     as_json: AsJson = False,
@@ -69,7 +72,7 @@ def run(
     from adops.workflows import api
 
     params = parse_params(param or [])
-    run_id = api.start(name, params, preset=preset, dry_run=dry_run, by=_who(by, required=False))
+    run_id = api.start(name, params, preset=preset, dry_run=dry_run, by=_who(by))
     _follow(run_id, wait)
     _print(api.show(run_id), as_json)
 
@@ -160,7 +163,7 @@ def save_preset(
     """Save (or replace) a named parameter set for `--preset`."""
     from adops.workflows import api
 
-    saved = api.save_preset(workflow, name, parse_params(param or []), by=_who(by, required=False))
+    saved = api.save_preset(workflow, name, parse_params(param or []), by=_who(by))
     emit_json(saved) if as_json else typer.echo(f"preset {saved['name']!r} of {workflow} saved")
 
 
@@ -202,13 +205,13 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number")
 
 
-def _who(by: str | None, required: bool = True) -> str:
+def _who(by: str | None) -> str:
     if by is not None:
         return by
     name = os.environ.get("ADOPS_USER") or _login()
-    if not name and required:
-        fail("--by must name who approves (it goes into the audit trail)")
-    return name or ""
+    if not name:
+        fail("--by must name who asks or approves (it goes into the audit trail)")
+    return name
 
 
 def _login() -> str:

@@ -67,11 +67,25 @@ def test_bad_params_are_an_error_saying_what_to_fix(sandbox: Path) -> None:
     assert workflows.runs() == []
 
 
+@pytest.mark.parametrize("who", ["", "   ", "Sam\x1b[2J"])
+def test_a_run_needs_your_name(sandbox: Path, who: str) -> None:
+    at = page()
+    at.selectbox(key="wf-name").set_value("bulk").run()
+    area = next(t for t in at.text_area if t.label == "Params (JSON)")
+    area.set_value(json.dumps({"action": "pause", "entities": entities()})).run()
+    at.session_state["wf-who"] = who  # (the box itself caps a name at 100 characters)
+    at.run()
+    button(at, "Run").click().run()
+    assert any("requester" in e.value or "who asks" in e.value for e in at.error), [e.value for e in at.error]
+    assert workflows.runs() == []
+
+
 def test_dry_run_diff_timeline_approve_and_undo(sandbox: Path) -> None:
     at = page()
     at.selectbox(key="wf-name").set_value("bulk").run()
     area = next(t for t in at.text_area if t.label == "Params (JSON)")
     area.set_value(json.dumps({"action": "pause", "entities": entities()})).run()
+    at.text_input(key="wf-who").set_value("Sam").run()
     button(at, "Run").click().run()
     assert any("Queued a run of bulk" in s.value for s in at.success)
     [run] = workflows.runs()

@@ -103,3 +103,21 @@ def test_bad_input_exits_2_with_one_line(
     code, out, err = run(args, capsys)
     assert code == 2, (out, err)
     assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("by", ["", "   ", "\t\n", "x" * 101, "Dana\x1b[31m", "Dana\u200b", "Dana\x00"])
+def test_a_run_needs_a_named_requester(sandbox: Path, capsys: pytest.CaptureFixture[str], by: str) -> None:
+    from adops import workflows
+
+    code, out, err = run(["workflow", "run", "pacing-guard", "--dry-run", "--by", by], capsys)
+    assert code == 2, (out, err)
+    assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
+    assert "requester" in err or "who asks" in err
+    assert workflows.runs() == []  # nothing recorded, nothing queued
+
+
+def test_a_runs_requester_is_recorded_cleaned(sandbox: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["workflow", "run", "pacing-guard", "--dry-run", "--by", "  Dana   Lee ", "--wait", "0", "--json"]
+    code, out, err = run(args, capsys)  # recorded and queued, not followed (no DBOS in this process)
+    assert code == 0, err
+    assert json.loads(out)["requested_by"] == "Dana Lee"

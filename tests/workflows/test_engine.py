@@ -101,6 +101,24 @@ def test_bad_params_are_refused_before_anything_is_queued(
     assert workflows.runs() == []
 
 
+@pytest.mark.parametrize(
+    ("by", "message"),
+    [
+        ("", "who asks for the run"),
+        ("  \t ", "who asks for the run"),
+        (None, "who asks for the run"),
+        ("d" * 101, "101 characters; at most 100"),
+        ("Dana\x07", "control or invisible"),
+        ("Dana\u202e", "control or invisible"),
+    ],
+)
+def test_a_run_needs_a_named_requester(sandbox: Path, by: Any, message: str) -> None:
+    """Like an approval: no run is recorded or queued for a blank, oversized or hostile name."""
+    with pytest.raises(InputError, match=message):
+        workflows.start("bulk", {"action": "pause", "entities": campaigns(1)}, by=by)
+    assert workflows.runs() == []
+
+
 def test_oversized_params_and_unknown_names_are_refused(sandbox: Path) -> None:
     huge = [{"platform": "meta", "account_id": "1", "entity_id": str(i)} for i in range(400)]
     with pytest.raises(InputError, match="at most 16,000"):
@@ -121,7 +139,7 @@ def test_presets_are_validated_saved_replaced_and_overlaid(sandbox: Path) -> Non
     workflows.save_preset("bulk", " pause  one ", {"action": "pause", "entities": ents}, by="me")
     workflows.save_preset("bulk", "pause one", {"action": "enable", "entities": ents}, by="me")  # replaced
     assert [p["name"] for p in workflows.presets("bulk")] == ["pause one"]
-    run_id = workflows.start("bulk", {"action": "pause"}, preset="pause one", dry_run=True)
+    run_id = workflows.start("bulk", {"action": "pause"}, preset="pause one", dry_run=True, by="me")
     assert workflows.show(run_id)["params"]["action"] == "pause"  # params win over the preset
     assert workflows.show(run_id)["preset"] == "pause one"
 
@@ -336,7 +354,7 @@ def test_the_auto_approval_step_repeated_after_a_crash_records_one_approval(sand
 
     (sandbox / "adops.toml").write_text("[workflows.bulk]\nauto_approve_max_change = 0.2\n")
     run_id = workflows.start(
-        "bulk", {"action": "budget", "percent": 5, "entities": campaigns(1)}, dry_run=True
+        "bulk", {"action": "budget", "percent": 5, "entities": campaigns(1)}, dry_run=True, by="tester"
     )
     runner._plan(run_id)
     first, again = approval.decide(run_id), approval.decide(run_id)
