@@ -10,7 +10,7 @@ import streamlit as st
 from adops import templates
 from adops.errors import AdopsError
 from adops.platforms import PLATFORM_NAMES
-from adops.templates.views import CATEGORIES, catalogue_table, preview
+from adops.templates.views import CATEGORIES, catalogue_table, needs, preview
 from pages.components.errors import show_error
 from pages.components.launch_panel import launch_panel
 from pages.components.routing import through_app
@@ -56,6 +56,8 @@ for problem in problems:
     st.warning(problem)
 if not problems:
     st.success(f"Passes {PLATFORM_NAMES[platform]}'s documented limits in {currency}.")
+for need in needs(template, platform):
+    st.info(f"On a real account, the launch also needs: {need}.", icon=":material/link:")
 
 st.subheader("Launch")
 launch_panel(name, list(template.platforms), FLASH)

@@ -45,6 +45,35 @@ class CampaignTemplate:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class AdGroupTemplate:
+    """The middle level of a launch (Google/Microsoft/Pinterest/TikTok ad group, Meta ad set), PAUSED.
+
+    `objective` is the campaign's, in the platform's words (Meta and TikTok pick the optimisation
+    goal and billing event from it); `daily_budget` is set where the platform budgets at this level
+    (Meta ad sets, Pinterest and TikTok ad groups), `bid_amount` where it bids here.
+    """
+
+    name: str
+    objective: str
+    daily_budget: float | None = None
+    bid_amount: float | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AdTemplate:
+    """The ad of a launch, PAUSED: its headlines and texts (a responsive search ad takes several),
+    its landing page, and the platform's own references in `extra` (a Meta Page, a Pinterest pin,
+    a TikTok identity and video, a LinkedIn post), named by each client's `ad_assets`."""
+
+    name: str
+    headlines: tuple[str, ...]
+    descriptions: tuple[str, ...]
+    landing_url: str
+    extra: dict[str, str] = field(default_factory=dict)
+
+
 class Connector(Protocol):
     platform: str
 
@@ -65,6 +94,20 @@ class Connector(Protocol):
     def set_bid(self, account_id: str, entity: Entity, entity_id: str, amount: float) -> float | None: ...
 
     def create_campaign(self, account_id: str, template: CampaignTemplate) -> str: ...
+
+    def create_ad_group(self, account_id: str, campaign_id: str, template: AdGroupTemplate) -> str:
+        """The id of the campaign's ad group named `template.name`, created PAUSED if there is none
+        (find-or-create: a step repeated after a crash finds what it made)."""
+        ...
+
+    def create_ad(self, account_id: str, ad_group_id: str, template: AdTemplate) -> str:
+        """The id of the ad group's ad named `template.name`, created PAUSED if there is none."""
+        ...
+
+    def remove(self, account_id: str, entity: Entity, entity_id: str) -> str:
+        """Take an entity away for good: deleted where the platform deletes, else archived (or
+        paused, where neither exists). Returns the status it is left in (REMOVED, DELETED, ARCHIVED)."""
+        ...
 
 
 # The canonical columns a connector returns: the warehouse tables' own columns, less what the sync adds.

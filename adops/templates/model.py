@@ -46,6 +46,20 @@ class Template(BaseModel):
     body: Text = ""
     landing_url: str = Field(default="", max_length=2048)
     platforms: tuple[str, ...] = PLATFORMS
+    more_headlines: Annotated[tuple[Text, ...], Field(max_length=14)] = Field(
+        default=(), description="headlines after the first (a responsive search ad takes 3 to 15)"
+    )
+    more_descriptions: Annotated[tuple[Text, ...], Field(max_length=3)] = Field(
+        default=(), description="texts after the first (a responsive search ad takes 2 to 4)"
+    )
+    countries: Annotated[tuple[str, ...], Field(min_length=1, max_length=50)] = Field(
+        default=("US",), description="where the ad group targets (ISO 3166 two-letter codes)"
+    )
+    assets: dict[str, Annotated[str, Field(max_length=200)]] = Field(
+        default_factory=dict,
+        description="platform.reference -> id: what an ad needs besides text (meta.page_id, "
+        "pinterest.pin_id, linkedin.post, tiktok.identity_id, tiktok.video_id)",
+    )
 
     @field_validator("daily_budget", "bid_amount")
     @classmethod
@@ -57,11 +71,34 @@ class Template(BaseModel):
     @field_validator("title", "description", "campaign_name", "ad_group_name", "ad_name", "headline", "body")
     @classmethod
     def _printable(cls, value: str) -> str:
-        """Unicode is welcome; control characters are not (Google Ads refuses NUL, LF and CR in names)."""
-        value = unicodedata.normalize("NFC", value)
-        bad = [c for c in value if unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co") and c != "\u200d"]
+        return _printable(value)
+
+    @field_validator("more_headlines", "more_descriptions")
+    @classmethod
+    def _texts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_printable(v) for v in value if v.strip())
+
+    @field_validator("countries", mode="before")
+    @classmethod
+    def _countries(cls, value: Any) -> Any:
+        items = [value] if isinstance(value, str) else list(value or [])
+        out = [str(c).strip().upper() for c in items]
+        bad = [c for c in out if not re.fullmatch(r"[A-Z]{2}", c)]
         if bad:
-            raise ValueError(f"contains a control character (U+{ord(bad[0]):04X})")
+            raise ValueError(f"{bad[0][:10]!r} is not a two-letter country code")
+        return tuple(dict.fromkeys(out))
+
+    @field_validator("assets")
+    @classmethod
+    def _assets(cls, value: dict[str, str]) -> dict[str, str]:
+        if len(value) > 20:
+            raise ValueError("at most 20 assets")
+        for key, ref in value.items():
+            platform, _, name = key.partition(".")
+            if platform not in PLATFORMS or not re.fullmatch(r"[a-z_]{1,40}", name):
+                raise ValueError(f"asset {key[:60]!r}: write platform.reference (meta.page_id)")
+            if not re.fullmatch(r"[A-Za-z0-9_:.\-]{1,200}", ref):
+                raise ValueError(f"asset {key}: an id of letters, digits and _:.- only")
         return value
 
     @field_validator("landing_url")
@@ -81,6 +118,15 @@ class Template(BaseModel):
         if not items:
             raise ValueError("name at least one platform")
         return tuple(dict.fromkeys(items))
+
+
+def _printable(value: str) -> str:
+    """Unicode is welcome; control characters are not (Google Ads refuses NUL, LF and CR in names)."""
+    value = unicodedata.normalize("NFC", value)
+    bad = [c for c in value if unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co") and c != "\u200d"]
+    if bad:
+        raise ValueError(f"contains a control character (U+{ord(bad[0]):04X})")
+    return value
 
 
 def parse(data: dict[str, Any]) -> Template:

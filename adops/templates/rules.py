@@ -6,14 +6,17 @@ budgets are kept in US dollars, as the platforms publish them, and converted to 
 currency with the ECB's reference rates when a template is checked (`adops.templates.validate`).
 
 Sources (each platform's reference): Google Ads API `Campaign.name` / `AdGroup.name` (1-255 UTF-8
-bytes, no NUL, LF or CR), `ResponsiveSearchAdInfo` (headlines 30, descriptions 90 characters);
+bytes, no NUL, LF or CR), `ResponsiveSearchAdInfo` (3-15 headlines of 30, 2-4 descriptions of 90 characters);
 Meta Marketing API `minimum_budgets` (impressions, high- and low-frequency minimums: 1, 5 and 40 USD
 a day) and its OUTCOME_* objectives; Pinterest API v5 `ObjectiveType`; LinkedIn Marketing API
 `adCampaigns` (objectiveType, daily budget at least 10 USD, sponsored content headline 200 and
 introductory text 600 characters); TikTok Marketing API v1.3 campaign/adgroup/ad create
-(names up to 512 characters, campaign daily budget at least 50 USD, ad text 1-100 characters);
+(names up to 512 characters, campaign daily budget at least 50 USD, ad group daily budget at least
+20 USD, ad text 1-100 characters, an identity and a video or images per ad);
 Microsoft Advertising Campaign Management `Campaign.Name` (128 characters), `AdGroup.Name`
-(256) and `ResponsiveSearchAd` (headlines 30, descriptions 90 characters).
+(256) and `ResponsiveSearchAd` (3-15 headlines of 30, 2-4 descriptions of 90 characters). An ad
+needs, besides text: a Facebook Page on Meta (`object_story_spec.page_id`), an existing pin on
+Pinterest (`pin_id`), a post on LinkedIn (`content.reference`), an identity and a video on TikTok.
 """
 
 from __future__ import annotations
@@ -42,6 +45,13 @@ class PlatformRules:
     min_daily_usd: dict[str, float] = field(default_factory=dict)
     #: names are limited in UTF-8 bytes rather than characters (Google Ads)
     name_in_bytes: bool = False
+    #: how many headlines and texts the ad takes, fewest and most (a responsive search ad: 3-15, 2-4)
+    headlines: tuple[int, int] = (1, 1)
+    descriptions: tuple[int, int] = (1, 1)
+    #: the ad group's own smallest daily budget in USD, where the ad group carries a budget (TikTok)
+    ad_group_min_daily_usd: float | None = None
+    #: the references an ad needs besides its text (`Template.assets` keys, without the platform)
+    ad_assets: tuple[str, ...] = ()
 
     def minimum_usd(self, objective: str) -> float:
         return self.min_daily_usd.get(objective, self.min_daily_usd.get("*", 0.0))
@@ -64,6 +74,8 @@ RULES: dict[str, PlatformRules] = {
         body_max=90,
         min_daily_usd={"*": 0.01},
         name_in_bytes=True,
+        headlines=(3, 15),
+        descriptions=(2, 4),
     ),
     "meta": PlatformRules(
         platform="meta",
@@ -80,6 +92,7 @@ RULES: dict[str, PlatformRules] = {
         headline_max=255,
         body_max=None,
         min_daily_usd={"awareness": 1.0, "app_installs": 40.0, "*": 5.0},
+        ad_assets=("page_id",),
     ),
     "pinterest": PlatformRules(
         platform="pinterest",
@@ -96,6 +109,7 @@ RULES: dict[str, PlatformRules] = {
         headline_max=100,
         body_max=500,
         min_daily_usd={"*": 0.01},
+        ad_assets=("pin_id",),
     ),
     "linkedin": PlatformRules(
         platform="linkedin",
@@ -112,6 +126,7 @@ RULES: dict[str, PlatformRules] = {
         headline_max=200,
         body_max=600,
         min_daily_usd={"*": 10.0},
+        ad_assets=("post",),
     ),
     "tiktok": PlatformRules(
         platform="tiktok",
@@ -128,6 +143,8 @@ RULES: dict[str, PlatformRules] = {
         headline_max=None,
         body_max=100,
         min_daily_usd={"*": 50.0},
+        ad_group_min_daily_usd=20.0,
+        ad_assets=("identity_id", "video_id"),
     ),
     "microsoft_ads": PlatformRules(
         platform="microsoft_ads",
@@ -144,5 +161,7 @@ RULES: dict[str, PlatformRules] = {
         headline_max=30,
         body_max=90,
         min_daily_usd={"*": 0.01},
+        headlines=(3, 15),
+        descriptions=(2, 4),
     ),
 }

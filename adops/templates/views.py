@@ -49,21 +49,39 @@ def preview(template: Template | str, platform: str, currency: str = "USD") -> t
             for lvl in structure(t, platform)
         ]
     )
-    return levels, [f"{v.field}: {v.message}" for v in validate(t, platform, currency)]
+    return levels, [f"{v.field}: {v.message}" for v in validate(t, platform, currency, check_assets=False)]
+
+
+def needs(template: Template | str, platform: str) -> list[str]:
+    """What a launch on a real `platform` account asks for besides the template (a Page, a pin, …),
+    given as the launch's `assets` or saved in a custom template; the sandbox needs none."""
+    t = get(template) if isinstance(template, str) else template
+    return [v.message for v in validate(t, platform, check_assets=True) if v.field == "assets"]
 
 
 def launch_changes(changes: list[dict[str, Any]]) -> pd.DataFrame:
     """A launch run's changes in words: platform, account, and what each change does."""
 
     def said(c: dict[str, Any]) -> str:
-        if c["field"] == "campaign" and isinstance(c["after"], dict):
-            a = c["after"]
+        a = c["after"] if isinstance(c["after"], dict) else {}
+        if c["field"] == "campaign" and a:
             return (
                 f"create campaign {a.get('name')!r}, paused: {a.get('objective')}, "
                 f"{float(a.get('daily_budget') or 0):,.2f} {a.get('currency', '')} a day"
             )
+        if c["field"] == "ad_group" and a:
+            budget = a.get("daily_budget")
+            money = f", {float(budget):,.2f} {a.get('currency', '')} a day" if budget else ""
+            return f"create ad group {a.get('name')!r} in it, paused: {a.get('extra', {}).get('countries', '')}{money}"
+        if c["field"] == "ad" and a:
+            headlines = list(a.get("headlines") or [])
+            return (
+                f"create ad {a.get('name')!r} in it, paused: {headlines[0] if headlines else ''!r}"
+                f"{f' (+{len(headlines) - 1} headlines)' if len(headlines) > 1 else ''}, {a.get('landing_url')}"
+            )
         if c["field"] == "checked_status":
-            return f"check the new campaign, then {c['before']} → {c['after']}"
+            entity = str(c["entity_type"]).replace("_", " ")
+            return f"check the new {entity}, then {c['before']} → {c['after']}"
         return f"{c['entity_type']} {c['entity_id']} {c['field']}: {c['before']} → {c['after']}"
 
     rows = [

@@ -129,8 +129,46 @@ def test_pause_and_create_from_template(workspace) -> None:  # type: ignore[no-u
     new_id = client.create_campaign(acc.id, CampaignTemplate("Launch test", "conversions", 150.0))
     fresh = SandboxConnector("tiktok")
     assert fresh.campaigns(acc.id).set_index("campaign_id").loc[new_id, "status"] == "PAUSED"
-    assert len(fresh.ads(acc.id).query("campaign_id == @new_id")) == 2
+    assert fresh.ads(acc.id).query("campaign_id == @new_id").empty  # its ad groups and ads come next
     with pytest.raises(BadRequest):
         client.set_daily_budget(acc.id, "nope", 10)
     with pytest.raises(PermissionDenied):
         client.campaigns("not-an-account")
+
+
+def test_create_ad_group_and_ad_paused_then_remove(workspace) -> None:  # type: ignore[no-untyped-def]
+    """A launched tree shows in the next read (names, statuses), creation is find-or-create by name,
+    and removal takes the ad group's ads with it, once."""
+    from adops.connectors import CampaignTemplate
+    from adops.connectors.base import AdGroupTemplate, AdTemplate
+
+    init_state(seed=3, anchor=ANCHOR, campaigns_per_account=(4, 6))
+    client = SandboxConnector("meta")
+    acc = [a for a in client.world.accounts if a.platform == "meta"][0]
+    camp = client.create_campaign(acc.id, CampaignTemplate("Tree", "OUTCOME_SALES", 50.0))
+    group = client.create_ad_group(acc.id, camp, AdGroupTemplate("Set ✓", "OUTCOME_SALES"))
+    assert client.create_ad_group(acc.id, camp, AdGroupTemplate("Set ✓", "OUTCOME_SALES")) == group
+    ad_spec = AdTemplate("Ad 1", ("Big sale",), ("Today only",), "https://example.com/x")
+    ad = client.create_ad(acc.id, group, ad_spec)
+    assert client.create_ad(acc.id, group, ad_spec) == ad
+    ads = SandboxConnector("meta").ads(acc.id).set_index("ad_id")
+    assert ads.loc[
+        ad, ["ad_group_id", "ad_group_name", "campaign_id", "ad_name", "status", "headline"]
+    ].tolist() == [group, "Set ✓", camp, "Ad 1", "PAUSED", "Big sale"]
+    assert ads.loc[ad, "landing_url"] == "https://example.com/x"
+    assert client.set_status(acc.id, "ad", ad, "ENABLED") == "PAUSED"
+    assert client.set_status(acc.id, "ad_group", group, "ENABLED") == "PAUSED"  # its own status
+    with pytest.raises(BadRequest):
+        client.create_ad(acc.id, "no-such-group", ad_spec)
+    with pytest.raises(BadRequest):
+        client.create_ad(acc.id, group, AdTemplate("No headline", (), (), "https://example.com"))
+    with pytest.raises(BadRequest):
+        client.create_ad_group(acc.id, "nope", AdGroupTemplate("x", "OUTCOME_SALES"))
+    assert client.remove(acc.id, "ad_group", group) == "REMOVED"
+    assert client.remove(acc.id, "ad_group", group) == "REMOVED"  # once
+    assert client.remove(acc.id, "campaign", camp) == "REMOVED"
+    fresh = SandboxConnector("meta")
+    assert fresh.ads(acc.id).set_index("ad_id").loc[ad, "status"] == "REMOVED"
+    assert fresh.campaigns(acc.id).set_index("campaign_id").loc[camp, "status"] == "REMOVED"
+    with pytest.raises(BadRequest, match="removed"):  # nothing more goes into a removed campaign
+        fresh.create_ad_group(acc.id, camp, AdGroupTemplate("Set ✓", "OUTCOME_SALES"))

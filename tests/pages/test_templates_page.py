@@ -36,7 +36,12 @@ def test_violations_show_one_warning_each(workspace: Path) -> None:
     at.selectbox(key="templates-pick").set_value("traffic").run()
     at.selectbox(key="templates-platform").set_value("tiktok").run()
     at.selectbox(key="templates-currency").set_value("JPY").run()
-    assert len(at.warning) == 1 and "daily_budget" in at.warning[0].value and "JPY" in at.warning[0].value
+    assert len(at.warning) == 2  # the campaign's minimum and the ad group's
+    assert all("daily_budget" in w.value and "JPY" in w.value for w in at.warning)
+    assert [i.value.split("needs: ")[1][:20] for i in at.info] == [
+        "the ad needs tiktok.",
+        "the ad needs tiktok.",
+    ]
 
 
 def test_save_a_custom_template_from_the_form(workspace: Path) -> None:
@@ -99,4 +104,6 @@ def test_launch_starts_a_dry_run_of_campaign_launch(demo_home: Path, workspace: 
     changes = at.dataframe[-1].value
     assert set(changes["platform"]) == {"Google Ads", "Meta", "Microsoft Ads"}
     assert changes["change"].str.startswith("create campaign 'Local - near you', paused").sum() == 3
-    assert changes["change"].str.contains("PAUSED → ENABLED").sum() == 3
+    assert changes["change"].str.startswith("create ad group 'Nearby people' in it, paused").sum() == 3
+    assert changes["change"].str.startswith("create ad 'Book today' in it, paused").sum() == 3
+    assert changes["change"].str.contains("PAUSED → ENABLED").sum() == 9  # ad group, ad, campaign

@@ -30,7 +30,10 @@ def test_the_catalogue_covers_every_objective_season_and_industry() -> None:
 def test_every_built_in_passes_every_platform_it_names_in_usd(name: str) -> None:
     t = templates.get(name)
     for platform in t.platforms:
-        assert templates.validate(t, platform, "USD") == [], (name, platform)
+        assert templates.validate(t, platform, "USD", check_assets=False) == [], (name, platform)
+        # what an ad needs besides text is the account's own (a Page, a pin, an identity, a post)
+        needs = templates.validate(t, platform, "USD")
+        assert [v.field for v in needs] == ["assets"] * len(templates.RULES[platform].ad_assets)
 
 
 def test_objectives_map_to_each_platforms_own_names() -> None:
@@ -56,20 +59,60 @@ def test_structure_uses_each_platforms_levels() -> None:
     assert levels["linkedin"] == ["campaign group", "campaign", "creative"]
     assert levels["tiktok"] == ["campaign", "ad group", "ad"]
     linkedin = templates.structure(t, "linkedin")
-    assert [lvl["created"] for lvl in linkedin] == [False, True, False]
+    assert [lvl["created"] for lvl in linkedin] == [False, True, True]  # in the first active group
     assert linkedin[1]["objective"] == "BRAND_AWARENESS" and linkedin[1]["status"] == "PAUSED"
+    meta = templates.structure(t, "meta")
+    assert [lvl["created"] for lvl in meta] == [True, True, True]
+    assert {lvl["status"] for lvl in meta} == {"PAUSED"}
+    assert meta[1]["name"] == t.ad_group_name and meta[2]["headline"].startswith(t.headline)
+
+
+def test_ad_group_and_ad_per_platform() -> None:
+    t = templates.parse(_data(assets={"meta.page_id": "123", "tiktok.video_id": "v1"}))
+    tiktok = templates.ad_group_template(t, "tiktok")
+    assert tiktok.daily_budget == t.daily_budget and tiktok.objective == "WEB_CONVERSIONS"
+    assert templates.ad_group_template(t, "meta").daily_budget is None  # the campaign's budget
+    assert templates.ad_group_template(t, "meta").extra == {"countries": "US"}
+    google = templates.ad_template(t, "google_ads")
+    assert google.headlines == (t.headline, *t.more_headlines)
+    assert google.descriptions == (t.body, *t.more_descriptions)
+    assert templates.ad_template(t, "tiktok").headlines == (t.headline,)  # one text per ad
+    assert templates.ad_template(t, "meta").extra == {"page_id": "123"}
+    assert templates.ad_template(t, "tiktok").extra == {"video_id": "v1"}
+    missing = [v.message for v in templates.validate(t, "tiktok")]
+    assert missing == ["the ad needs tiktok.identity_id (the TikTok identity the ad is posted as)"]
+
+
+def test_responsive_search_ads_take_three_headlines_and_two_texts() -> None:
+    t = templates.parse(_data(more_headlines=["Second"], more_descriptions=[]))
+    for platform in ("google_ads", "microsoft_ads"):
+        found = {v.field: v.message for v in templates.validate(t, platform)}
+        assert found["more_headlines"] == "the ad takes 3 to 15 headlines; this has 2: add more"
+        assert found["more_descriptions"] == "the ad takes 2 to 4 texts; this has 1: add more"
+    long = templates.parse(_data(more_headlines=["x" * 31, "ok"]))
+    assert [v.message for v in templates.validate(long, "google_ads")] == [
+        "headline 2 has 31 characters; at most 30"
+    ]
+    assert templates.validate(long, "meta", check_assets=False) == []  # one headline there
+
+
+def test_tiktok_ad_groups_carry_their_own_minimum() -> None:
+    t = templates.parse(_data(daily_budget=60.0))
+    assert templates.validate(t, "tiktok", "USD", check_assets=False) == []
+    low = templates.validate(templates.parse(_data(daily_budget=15.0)), "tiktok", check_assets=False)
+    assert [v.message.split(" a day")[0] for v in low] == ["15.00 USD", "the ad group's 15.00 USD"]
 
 
 def test_one_message_per_violation_per_platform() -> None:
     t = templates.parse(_data(objective="app_installs", daily_budget=3.0, headline="h" * 40, body=""))
-    by_platform = {p: templates.validate(t, p, "USD") for p in PLATFORMS}
+    by_platform = {p: templates.validate(t, p, "USD", check_assets=False) for p in PLATFORMS}
     fields = {p: sorted(v.field for v in vs) for p, vs in by_platform.items()}
     assert fields["linkedin"] == ["body", "daily_budget", "objective"]  # no app installs, 10 USD minimum
     assert fields["pinterest"] == ["body", "objective"]
-    assert fields["tiktok"] == ["body", "daily_budget"]  # 50 USD
+    assert fields["tiktok"] == ["body", "daily_budget", "daily_budget"]  # 50 USD; its ad group 20
     assert fields["meta"] == ["body", "daily_budget"]  # 40 USD for app installs
-    assert fields["google_ads"] == ["body", "headline"]  # headlines: 30 characters
-    assert fields["microsoft_ads"] == ["body", "headline"]
+    assert fields["google_ads"] == ["body", "headline", "more_descriptions"]  # 30 characters; 2 texts
+    assert fields["microsoft_ads"] == ["body", "headline", "more_descriptions"]
     message = str(by_platform["tiktok"][1])
     assert message.startswith("TikTok: daily_budget:") and "50.00 USD" in message
 
@@ -79,8 +122,8 @@ def test_name_lengths_per_platform_and_google_counts_bytes() -> None:
     assert [v.field for v in templates.validate(t, "google_ads")] == ["campaign_name"]
     assert "400 bytes" in templates.validate(t, "google_ads")[0].message
     assert [v.field for v in templates.validate(t, "microsoft_ads")] == ["campaign_name"]  # 128
-    assert templates.validate(t, "tiktok") == []  # 512 characters
-    assert templates.validate(t, "meta") == []
+    assert templates.validate(t, "tiktok", check_assets=False) == []  # 512 characters
+    assert templates.validate(t, "meta", check_assets=False) == []
 
 
 def test_minimums_convert_to_the_account_currency() -> None:
@@ -89,8 +132,11 @@ def test_minimums_convert_to_the_account_currency() -> None:
     jpy = templates.minimum_budget("linkedin", "traffic", "JPY")
     assert 5 < eur < 15 and jpy == int(jpy) and jpy > 500
     t = templates.parse(_data(daily_budget=1000.0))
-    assert [v.field for v in templates.validate(t, "tiktok", "JPY")] == ["daily_budget"]
-    unknown = templates.validate(t, "tiktok", "XQQ")
+    assert [v.field for v in templates.validate(t, "tiktok", "JPY", check_assets=False)] == [
+        "daily_budget",
+        "daily_budget",  # the campaign's 50 USD and the ad group's 20 USD
+    ]
+    unknown = templates.validate(t, "tiktok", "XQQ", check_assets=False)
     assert [v.field for v in unknown] == ["daily_budget"] and "XQQ" in unknown[0].message
 
 
@@ -114,6 +160,13 @@ def test_minimums_convert_to_the_account_currency() -> None:
         ({"platforms": ["myspace"]}, "platforms"),
         ({"platforms": []}, "platforms"),
         ({"objective": "world_domination"}, "objective"),
+        ({"more_headlines": ["ok"] * 15}, "more_headlines"),
+        ({"more_descriptions": ["tab\there"]}, "more_descriptions"),
+        ({"countries": ["USA"]}, "countries"),
+        ({"countries": []}, "countries"),
+        ({"assets": {"myspace.page": "1"}}, "assets"),
+        ({"assets": {"meta.page_id": "1; DROP"}}, "assets"),
+        ({"assets": {f"meta.k{i}": "1" for i in range(21)}}, "assets"),
         ({"unknown_field": 1}, "unknown_field"),
     ],
 )

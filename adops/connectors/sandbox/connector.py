@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from adops import clock, config, files
-from adops.connectors.base import AccountInfo, CampaignTemplate, Entity, Status
+from adops.connectors.base import AccountInfo, AdGroupTemplate, AdTemplate, CampaignTemplate, Entity, Status
 from adops.connectors.errors import BadRequest, PermissionDenied
 from adops.connectors.sandbox.world import Account, World
 from adops.store import locks
@@ -136,7 +137,7 @@ class SandboxConnector:
                     "status": self._status(a.id, a.status, today),
                     "creative_type": "IMAGE",
                     "headline": a.headline,
-                    "landing_url": f"https://shop.example.com/lp/{a.campaign_id}",
+                    "landing_url": a.landing_url or f"https://shop.example.com/lp/{a.campaign_id}",
                 }
                 for a in self.world.ads(account_id)
             ]
@@ -149,6 +150,11 @@ class SandboxConnector:
     def ad_daily(self, account_id: str, since: date, until: date) -> pd.DataFrame:
         acc = self._account(account_id)
         return self.world.ad_daily(account_id, since, until, as_of=clock.today(acc.timezone))
+
+    def ad_daily_table(self, account_id: str, since: date, until: date) -> pa.Table | None:
+        """`ad_daily` as Arrow sorted by date, without pandas (the sync's fast path); None: no rows."""
+        acc = self._account(account_id)
+        return self.world.ad_daily_table(account_id, since, until, as_of=clock.today(acc.timezone))
 
     # writes
     def set_daily_budget(self, account_id: str, campaign_id: str, amount: float) -> float | None:
@@ -169,8 +175,16 @@ class SandboxConnector:
     def set_status(self, account_id: str, entity: Entity, entity_id: str, status: Status) -> str | None:
         if status not in ("ENABLED", "PAUSED"):
             raise BadRequest(f"status must be ENABLED or PAUSED, got {status}")
+        return self._set_status(account_id, entity, entity_id, status)
+
+    def _set_status(self, account_id: str, entity: Entity, entity_id: str, status: str) -> str:
+        group = self._created_group(account_id, entity_id) if entity == "ad_group" else None
         if entity == "campaign":
             before = self._campaign_row(account_id, entity_id)["status"]
+            if before == "REMOVED":
+                raise BadRequest(f"campaign {entity_id} is removed")
+        elif group is not None:
+            before = self._status(entity_id, "PAUSED", clock.today(self._account(account_id).timezone))
         else:
             frame = self.ads(account_id)
             match = (
@@ -183,6 +197,8 @@ class SandboxConnector:
         ids = [entity_id]
         if entity == "ad_group":
             ids = [a.id for a in self.world.ads(account_id) if a.ad_group_id == entity_id]
+            if group is not None:
+                ids.append(entity_id)  # a launched ad group keeps its own status, ads or not
         with _editing() as state:
             for i in ids:
                 items = [x for x in state.setdefault("statuses", {}).get(i, []) if x[0] != today]
@@ -221,13 +237,86 @@ class SandboxConnector:
                     "budget": template.daily_budget,
                     "bid": template.bid_amount,
                     "start": today,
+                    "structure": True,  # its ad groups and ads come from create_ad_group / create_ad
                 }
             )
             state.setdefault("statuses", {})[campaign_id] = [[today, "PAUSED"]]
         self.world = load_world()
         return campaign_id
 
+    def create_ad_group(self, account_id: str, campaign_id: str, template: AdGroupTemplate) -> str:
+        """A PAUSED ad group in a campaign launched here (find-or-create by name)."""
+        camp = self._campaign_row(account_id, campaign_id)
+        if not template.name.strip():
+            raise BadRequest("ad group name is required")
+        found = [g for g in self.world.ad_groups(account_id) if g["campaign_id"] == campaign_id]
+        for g in found:
+            if g["name"] == template.name and self._status(g["id"], "PAUSED", date.max) != "REMOVED":
+                return str(g["id"])
+        if camp["status"] == "REMOVED":
+            raise BadRequest(f"campaign {campaign_id} is removed")
+        today = clock.today(self._account(account_id).timezone).isoformat()
+        group_id = f"{campaign_id}{len(found) + 1:02d}"
+        with _editing() as state:
+            state.setdefault("created", []).append(
+                {
+                    "kind": "ad_group",
+                    "account_id": account_id,
+                    "campaign_id": campaign_id,
+                    "id": group_id,
+                    "name": template.name,
+                    "budget": template.daily_budget,
+                    "bid": template.bid_amount,
+                    "start": today,
+                }
+            )
+            state.setdefault("statuses", {})[group_id] = [[today, "PAUSED"]]
+        self.world = load_world()
+        return group_id
+
+    def create_ad(self, account_id: str, ad_group_id: str, template: AdTemplate) -> str:
+        """A PAUSED ad in an ad group launched here (find-or-create by name)."""
+        group = self._created_group(account_id, ad_group_id)
+        if group is None:
+            raise BadRequest(f"no ad group {ad_group_id} launched in account {account_id}")
+        if not template.name.strip() or not template.headlines or not template.landing_url:
+            raise BadRequest("an ad needs a name, a headline and a landing URL")
+        mine = [a for a in self.world.ads(account_id) if a.ad_group_id == ad_group_id]
+        for a in mine:
+            if a.name == template.name and self._status(a.id, "PAUSED", date.max) != "REMOVED":
+                return a.id
+        today = clock.today(self._account(account_id).timezone).isoformat()
+        ad_id = f"{ad_group_id}{len(mine) + 1:03d}"
+        with _editing() as state:
+            state.setdefault("created", []).append(
+                {
+                    "kind": "ad",
+                    "account_id": account_id,
+                    "campaign_id": group["campaign_id"],
+                    "ad_group_id": ad_group_id,
+                    "ad_group_name": group["name"],
+                    "id": ad_id,
+                    "name": template.name,
+                    "headline": template.headlines[0],
+                    "landing_url": template.landing_url,
+                    "start": today,
+                }
+            )
+            state.setdefault("statuses", {})[ad_id] = [[today, "PAUSED"]]
+        self.world = load_world()
+        return ad_id
+
+    def remove(self, account_id: str, entity: Entity, entity_id: str) -> str:
+        """REMOVED from today on (an ad group's ads with it); a removed entity stays removed."""
+        today = clock.today(self._account(account_id).timezone)
+        if self._status(entity_id, "", today) != "REMOVED":
+            self._set_status(account_id, entity, entity_id, "REMOVED")
+        return "REMOVED"
+
     # helpers
+    def _created_group(self, account_id: str, ad_group_id: str) -> dict[str, Any] | None:
+        return next((g for g in self.world.ad_groups(account_id) if g["id"] == ad_group_id), None)
+
     def _account(self, account_id: str) -> Account:
         try:
             acc = self.world.account(account_id)

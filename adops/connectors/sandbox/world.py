@@ -18,13 +18,15 @@ Model, per campaign and day t:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from scipy import stats
 
 from adops.config import PLATFORM_NAMES, PLATFORMS
@@ -158,6 +160,7 @@ class Ad:
     cvr_multiplier: float = 1.0
     status: str = "ENABLED"
     index: int = 0
+    landing_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -185,6 +188,47 @@ class Anomaly:
     factor: float
 
 
+@dataclass(frozen=True)
+class _AdSimulation:
+    """One account's simulated ads over a window: (ads, days) matrices, `keep` where an ad spent."""
+
+    account: Account
+    ads: list[Ad]
+    days: np.ndarray  # datetime64[D]
+    keep: np.ndarray
+    impressions: np.ndarray
+    clicks: np.ndarray
+    spend: np.ndarray
+    conversions: np.ndarray
+    conversion_value: np.ndarray
+
+    def columns(
+        self, rows_i: np.ndarray, cols_i: np.ndarray, per_ad: Callable[[list[str]], Any]
+    ) -> dict[str, Any]:
+        """The report's columns for the cells (rows_i, cols_i), in that order: `per_ad` spreads one
+        value per ad over the cells; constant strings stay scalars."""
+
+        def cells(matrix: np.ndarray) -> np.ndarray:
+            return matrix[rows_i, cols_i]
+
+        acc, ads = self.account, self.ads
+        return {
+            "date": self.days[cols_i],
+            "platform": acc.platform,
+            "account_id": acc.id,
+            "campaign_id": per_ad([a.campaign_id for a in ads]),
+            "ad_group_id": per_ad([a.ad_group_id for a in ads]),
+            "ad_id": per_ad([a.id for a in ads]),
+            "ad_name": per_ad([a.name for a in ads]),
+            "currency": acc.currency,
+            "impressions": cells(self.impressions).astype(np.int64),
+            "clicks": cells(self.clicks).astype(np.int64),
+            "spend": cells(self.spend),
+            "conversions": cells(self.conversions),
+            "conversion_value": cells(self.conversion_value),
+        }
+
+
 @dataclass
 class World:
     """The simulated platforms for one seed, anchored at the demo's build date."""
@@ -196,7 +240,7 @@ class World:
     budget_overrides: dict[str, list[tuple[date, float]]] = field(default_factory=dict)
     status_overrides: dict[str, list[tuple[date, str]]] = field(default_factory=dict)
     bids: dict[str, float] = field(default_factory=dict)
-    created: list[dict] = field(default_factory=list)  # campaigns launched through the connector
+    created: list[dict] = field(default_factory=list)  # campaigns, ad groups, ads launched by the connector
     wasted_campaigns: int = 0  # opt-in: campaigns planted with spend and no conversions (see `wasted`)
 
     # ---------------------------------------------------------------- entities
@@ -280,8 +324,13 @@ class World:
             ads[acc.id] = acc_ads
         self._plant_experiments(campaigns, ads)
         for spec in self.created:
-            self._add_created(spec, campaigns, ads, c_index, a_index)
-            c_index, a_index = c_index + 1, a_index + 2
+            kind = spec.get("kind", "campaign")
+            if kind == "campaign":
+                self._add_created(spec, campaigns, ads, c_index, a_index)
+                c_index, a_index = c_index + 1, a_index + (0 if spec.get("structure") else 2)
+            elif kind == "ad":
+                self._add_created_ad(spec, campaigns, ads, a_index)
+                a_index += 1
         for acc_campaigns in campaigns.values():
             for camp in acc_campaigns:
                 camp.bid = self.bids.get(camp.id, camp.bid)
@@ -321,6 +370,8 @@ class World:
             camp.budget / (rng.uniform(20, 80) * fx) / max(float(_hill(camp.budget, camp.k, camp.s)), 0.05)
         )
         campaigns[acc.id].append(camp)
+        if spec.get("structure"):  # launched with its own ad groups and ads (`kind` ad_group / ad)
+            return
         for i in range(2):
             ads[acc.id].append(
                 Ad(
@@ -339,6 +390,39 @@ class World:
                     index=a_index + i,
                 )
             )
+
+    def _add_created_ad(
+        self, spec: dict, campaigns: dict[str, list[Campaign]], ads: dict[str, list[Ad]], a_index: int
+    ) -> None:
+        """An ad launched into a created ad group: its true CTR is drawn from its id."""
+        acc = self.account(spec["account_id"])
+        camp = next((c for c in campaigns[acc.id] if c.id == spec["campaign_id"]), None)
+        if camp is None:
+            return
+        rng = np.random.default_rng([self.seed, _stable(spec["id"])])
+        _, _, _, (ctr_lo, ctr_hi), _ = _PLATFORM_SHAPE[acc.platform]
+        ads[acc.id].append(
+            Ad(
+                acc.platform,
+                acc.id,
+                camp.id,
+                spec["ad_group_id"],
+                spec["ad_group_name"],
+                spec["id"],
+                spec["name"],
+                spec["headline"],
+                float(rng.uniform(ctr_lo, ctr_hi)),
+                float(rng.uniform(60, 400)),
+                1.0,
+                date.fromisoformat(spec["start"]),
+                index=a_index,
+                landing_url=str(spec.get("landing_url", "")),
+            )
+        )
+
+    def ad_groups(self, account_id: str) -> list[dict]:
+        """Ad groups launched through the connector (the generated ones show only through their ads)."""
+        return [s for s in self.created if s.get("kind") == "ad_group" and s["account_id"] == account_id]
 
     def campaigns(self, account_id: str) -> list[Campaign]:
         return self._entities[0].get(account_id, [])
@@ -502,13 +586,43 @@ class World:
     # ---------------------------------------------------------------- performance
     def ad_daily(self, account_id: str, since: date, until: date, as_of: date | None = None) -> pd.DataFrame:
         """Ad-level daily rows as the platform reports them on `as_of` (default: the account's today)."""
+        sim = self._simulate_ads(account_id, since, until, as_of)
+        if sim is None:
+            return _empty_ad_frame()
+        rows_i, cols_i = np.nonzero(sim.keep)  # ad by ad, each ad's days in order
+        return pd.DataFrame(
+            sim.columns(rows_i, cols_i, lambda values: np.array(values, dtype=object)[rows_i])
+        )
+
+    def ad_daily_table(
+        self, account_id: str, since: date, until: date, as_of: date | None = None
+    ) -> pa.Table | None:
+        """`ad_daily`'s rows as Arrow, day by day (sorted by date, the ads of a day in `ad_daily`'s
+        order), built without pandas: the sync's fast path. None when there are no rows."""
+        sim = self._simulate_ads(account_id, since, until, as_of)
+        if sim is None or not sim.keep.any():
+            return None
+        cols_i, rows_i = np.nonzero(sim.keep.T)
+        columns = sim.columns(rows_i, cols_i, lambda values: pa.array(values, pa.string()).take(rows_i))
+        n = len(rows_i)
+        return pa.table(
+            {
+                name: pa.repeat(pa.scalar(value, pa.string()), n) if isinstance(value, str) else value
+                for name, value in columns.items()
+            }
+        )
+
+    def _simulate_ads(
+        self, account_id: str, since: date, until: date, as_of: date | None
+    ) -> _AdSimulation | None:
+        """Every ad's (ads, days) matrices of one account's window, as reported on `as_of`."""
         acc = self.account(account_id)
         as_of = as_of or until
         until = min(until, as_of)
         days = _days(since, until)
         ads = self.ads(account_id)
         if len(days) == 0 or not ads:
-            return _empty_ad_frame()
+            return None
         camps = {c.id: c for c in self.campaigns(account_id)}
         t = np.array([(d - EPOCH).days for d in days], dtype=np.int64)
         day_dates = np.array(days, dtype="datetime64[D]")
@@ -520,7 +634,8 @@ class World:
 
         ad_c = np.array([c_pos[a.campaign_id] for a in ads])
         a_idx = np.array([a.index for a in ads], dtype=np.int64)
-        live = np.array([[a.launch <= d for d in days] for a in ads]) & self._enabled(ads, days)
+        launch = np.array([(a.launch - EPOCH).days for a in ads], dtype=np.int64)
+        live = (launch[:, None] <= t[None, :]) & self._enabled(ads, days)
         weights = np.array([a.weight for a in ads])[:, None] * live
         share = weights / np.maximum(_group_sum(weights, ad_c, len(camp_list))[ad_c], 1e-12)
         spend_a = np.round(spend_c[ad_c] * share, 2)  # cents
@@ -568,25 +683,7 @@ class World:
         conv = np.round(conv * maturity, 2)
         value = np.round(value * maturity, 2)
 
-        keep = spend_a > 0
-        rows_i, cols_i = np.nonzero(keep)
-        return pd.DataFrame(
-            {
-                "date": day_dates[cols_i],
-                "platform": acc.platform,
-                "account_id": account_id,
-                "campaign_id": np.array([a.campaign_id for a in ads], dtype=object)[rows_i],
-                "ad_group_id": np.array([a.ad_group_id for a in ads], dtype=object)[rows_i],
-                "ad_id": np.array([a.id for a in ads], dtype=object)[rows_i],
-                "ad_name": np.array([a.name for a in ads], dtype=object)[rows_i],
-                "currency": acc.currency,
-                "impressions": impressions[keep].astype(np.int64),
-                "clicks": clicks[keep].astype(np.int64),
-                "spend": spend_a[keep],
-                "conversions": conv[keep],
-                "conversion_value": value[keep],
-            }
-        )
+        return _AdSimulation(acc, ads, day_dates, spend_a > 0, impressions, clicks, spend_a, conv, value)
 
     def campaign_daily(
         self, account_id: str, since: date, until: date, as_of: date | None = None
