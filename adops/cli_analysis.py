@@ -54,7 +54,7 @@ def fatigue_command(
         Path,
         typer.Option(
             "--input",
-            help="CSV with columns date, ad_id, impressions, clicks and optionally platform, account_id.",
+            help="CSV with columns date, ad_id, impressions, clicks and optionally platform, account_id, reach.",
         ),
     ],
     as_of: Annotated[
@@ -70,7 +70,8 @@ def fatigue_command(
 ) -> None:
     """Creative fatigue: ads whose CTR over the last days is well below their own first days'.
 
-    Thresholds default to adops.toml's [analysis.fatigue]; the options override them."""
+    Thresholds default to adops.toml's [analysis.fatigue]; the options override them. With a `reach`
+    column, each window's average daily frequency too; the JSON adds CTR and frequency by ad age."""
     from dataclasses import replace
 
     from adops.analytics import fatigue, inputs
@@ -100,12 +101,28 @@ def fatigue_command(
             "last_clicks": int(r["last_clicks"]),
             "last_ctr": _number(r["last_ctr"]),
             "ctr_change": _number(r["ctr_change"]),
+            "first_frequency": _number(r["first_frequency"]),
+            "last_frequency": _number(r["last_frequency"]),
+            "frequency_change": _number(r["frequency_change"]),
             "status": r["status"],
         }
         for r in judged.to_dict("records")
     ]
+    ages = [
+        {
+            "platform": r["platform"] or None,
+            "age_days": int(r["age_days"]),
+            "ads": int(r["ads"]),
+            "ad_days": int(r["ad_days"]),
+            "impressions": int(r["impressions"]),
+            "clicks": int(r["clicks"]),
+            "ctr": _number(r["ctr"]),
+            "frequency": _number(r["frequency"]),
+        }
+        for r in fatigue.by_age(days, end, rule.window_days).to_dict("records")
+    ]
     if as_json:
-        emit_json({"as_of": str(end), "thresholds": vars(rule), "ads": ads})
+        emit_json({"as_of": str(end), "thresholds": vars(rule), "ads": ads, "by_age": ages})
         return
     for a in ads:
         change = "" if a["ctr_change"] is None else f" CTR {a['ctr_change']:+.1%}"

@@ -11,8 +11,15 @@ the stored history is compared with its earliest stored week (`first_seen_at_his
 The first days and the first window's sums read the whole history, so they are computed once per
 warehouse snapshot (`adops.analytics.memo`); a judgement then reads only the last window.
 
-Frequency (impressions per person reached) needs reach, which the connectors do not store yet:
-the age chart shows CTR and impressions per ad and day instead.
+Frequency is impressions per person reached. The warehouse holds each ad's reach per day
+(`ad_daily.reach`, where the platform reports it: Meta and TikTok). People reached do not add up
+across days (someone who saw the ad on Monday and Tuesday is one person over the two days but in
+both days' reach), and the platforms do not give a deduplicated reach for arbitrary windows at ad
+level. So a window's or an age bucket's frequency here is the **average daily frequency**:
+sum(impressions) / sum(daily reach) over the ad-days that have a reach, which is each ad-day's
+frequency weighted by its reach. It reads "on the days they saw it, people saw the ad N times a
+day"; it is never the frequency over the whole window (which is higher), and it is null where no
+ad-day in the window has a reach.
 """
 
 from __future__ import annotations
@@ -28,7 +35,17 @@ from adops.analytics import breakdowns, memo
 from adops.analytics.overview import Filters
 from adops.errors import InputError
 
-__all__ = ["STATUSES", "Thresholds", "classify", "ctr_by_age", "detect", "first_windows", "judge"]
+__all__ = [
+    "STATUSES",
+    "Thresholds",
+    "by_age",
+    "classify",
+    "ctr_by_age",
+    "detect",
+    "first_windows",
+    "frequency",
+    "judge",
+]
 
 #: how an ad is judged, worst first
 STATUSES = ("fatigued", "healthy", "too few impressions", "too new")
@@ -91,6 +108,14 @@ def classify(
     return status, change
 
 
+def frequency(reach_impressions: np.ndarray | pd.Series, reach: np.ndarray | pd.Series) -> np.ndarray:
+    """Average daily frequency from sums over ad-days that have a reach: impressions on those days
+    over their summed daily reach (NaN where there is no reach; see the module)."""
+    reach = np.asarray(reach, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(reach > 0, np.asarray(reach_impressions, dtype=float) / reach, np.nan)
+
+
 def first_windows(window_days: int) -> pd.DataFrame:
     """Per ad: its first day with impressions and its first `window_days` days' impressions and clicks.
 
@@ -107,6 +132,9 @@ def first_windows(window_days: int) -> pd.DataFrame:
             SELECT a.platform, a.account_id, a.ad_id, any_value(a.campaign_id) AS campaign_id,
                    any_value(a.ad_group_id) AS ad_group_id, f.first_day,
                    sum(a.impressions)::DOUBLE AS first_impressions, sum(a.clicks)::DOUBLE AS first_clicks,
+                   coalesce(sum(a.impressions) FILTER (WHERE a.reach > 0), 0)::DOUBLE
+                       AS first_reach_impressions,
+                   coalesce(sum(a.reach) FILTER (WHERE a.reach > 0), 0)::DOUBLE AS first_reach,
                    f.first_day = (SELECT min(date) FROM ad_daily) AS first_seen_at_history_start
             FROM ad_daily a
             JOIN f ON a.platform = f.platform AND a.account_id = f.account_id AND a.ad_id = f.ad_id
@@ -138,7 +166,9 @@ def detect(filters: Filters, thresholds: Thresholds | None = None) -> pd.DataFra
     last = warehouse.query(
         f"""WITH l AS (
                 SELECT platform, account_id, ad_id, sum(impressions)::DOUBLE AS last_impressions,
-                       sum(clicks)::DOUBLE AS last_clicks
+                       sum(clicks)::DOUBLE AS last_clicks,
+                       coalesce(sum(impressions) FILTER (WHERE reach > 0), 0)::DOUBLE AS last_reach_impressions,
+                       coalesce(sum(reach) FILTER (WHERE reach > 0), 0)::DOUBLE AS last_reach
                 FROM ad_daily WHERE {clause} AND impressions > 0 GROUP BY ALL
             )
             SELECT l.*, coalesce(n.ad_name, l.ad_id) AS name
@@ -162,6 +192,7 @@ def detect(filters: Filters, thresholds: Thresholds | None = None) -> pd.DataFra
     out["first_ctr"] = out["first_clicks"] / out["first_impressions"].replace(0, np.nan)
     out["last_ctr"] = out["last_clicks"] / out["last_impressions"].replace(0, np.nan)
     out["ctr_change"] = change
+    _frequencies(out)
     out["status"] = status
     out["entity_type"] = "ad"
     out["entity_id"] = out["ad_id"]
@@ -170,9 +201,18 @@ def detect(filters: Filters, thresholds: Thresholds | None = None) -> pd.DataFra
     columns = [
         "platform", "account_id", "campaign_id", "ad_group_id", "ad_id", "name", "entity_type", "entity_id",
         "first_day", "days", "first_impressions", "first_clicks", "first_ctr", "last_impressions",
-        "last_clicks", "last_ctr", "ctr_change", "status", "first_seen_at_history_start",
+        "last_clicks", "last_ctr", "ctr_change", "first_frequency", "last_frequency", "frequency_change",
+        "status", "first_seen_at_history_start",
     ]  # fmt: skip
     return out[columns]
+
+
+def _frequencies(out: pd.DataFrame) -> None:
+    """Each window's average daily frequency and its relative change, from the reach sums."""
+    out["first_frequency"] = frequency(out["first_reach_impressions"], out["first_reach"])
+    out["last_frequency"] = frequency(out["last_reach_impressions"], out["last_reach"])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["frequency_change"] = out["last_frequency"] / out["first_frequency"] - 1
 
 
 def judge(days: pd.DataFrame, end: date, thresholds: Thresholds | None = None) -> pd.DataFrame:
@@ -181,16 +221,18 @@ def judge(days: pd.DataFrame, end: date, thresholds: Thresholds | None = None) -
     ignored; an ad's first day is its first row with impressions.
 
     Columns: platform, account_id, ad_id, first_day, days, first_impressions, first_clicks, first_ctr,
-    last_impressions, last_clicks, last_ctr, ctr_change, status. Fatigued first, steepest drop first.
+    last_impressions, last_clicks, last_ctr, ctr_change, first_frequency, last_frequency,
+    frequency_change (NaN without a `reach` column), status. Fatigued first, steepest drop first.
     """
     t = thresholds or Thresholds.configured()
     keys = ["platform", "account_id", "ad_id"]
-    rows = days[(days["date"] <= end) & (days["impressions"] > 0)]
+    rows = _with_reach(days[(days["date"] <= end) & (days["impressions"] > 0)])
     first_day = rows.groupby(keys)["date"].min().rename("first_day").reset_index()
     rows = rows.merge(first_day, on=keys)
     window = timedelta(days=t.window_days - 1)
-    first = rows[rows["date"] <= rows["first_day"] + window].groupby(keys)[["impressions", "clicks"]].sum()
-    last = rows[rows["date"] >= end - window].groupby(keys)[["impressions", "clicks"]].sum()
+    sums = ["impressions", "clicks", "reach_impressions", "reach"]
+    first = rows[rows["date"] <= rows["first_day"] + window].groupby(keys)[sums].sum()
+    last = rows[rows["date"] >= end - window].groupby(keys)[sums].sum()
     out = (
         last.add_prefix("last_")
         .join(first.add_prefix("first_"), how="inner")
@@ -209,21 +251,62 @@ def judge(days: pd.DataFrame, end: date, thresholds: Thresholds | None = None) -
     out["first_ctr"] = out["first_clicks"] / out["first_impressions"].replace(0, np.nan)
     out["last_ctr"] = out["last_clicks"] / out["last_impressions"].replace(0, np.nan)
     out["ctr_change"] = change
+    _frequencies(out)
     out["status"] = status
     order = out["status"].map({s: i for i, s in enumerate(STATUSES)})
     out = out.assign(_order=order).sort_values(["_order", "ctr_change", *keys]).drop(columns="_order")
     columns = [
         "platform", "account_id", "ad_id", "first_day", "days", "first_impressions", "first_clicks",
-        "first_ctr", "last_impressions", "last_clicks", "last_ctr", "ctr_change", "status",
+        "first_ctr", "last_impressions", "last_clicks", "last_ctr", "ctr_change", "first_frequency",
+        "last_frequency", "frequency_change", "status",
     ]  # fmt: skip
     return out[columns].reset_index(drop=True)
 
 
+def _with_reach(rows: pd.DataFrame) -> pd.DataFrame:
+    """Ad days with `reach` (0 where unknown) and `reach_impressions` (impressions of the days that
+    have a reach), the sums `frequency` divides."""
+    reach = rows["reach"] if "reach" in rows else pd.Series(np.nan, index=rows.index)
+    known = reach.notna() & (reach > 0)
+    return rows.assign(
+        reach=np.where(known, reach, 0.0), reach_impressions=np.where(known, rows["impressions"], 0.0)
+    )
+
+
+def by_age(days: pd.DataFrame, end: date, bucket_days: int = 7, max_age_days: int = 364) -> pd.DataFrame:
+    """`ctr_by_age` on a frame of ad days (as `judge` reads them): per `platform, age_days`,
+    `impressions, clicks, ad_days, ads, ctr, reach, reach_impressions, frequency`."""
+    if not 1 <= bucket_days <= 91 or not 1 <= max_age_days <= 3650:
+        raise InputError("bucket_days must be 1-91 and max_age_days 1-3650")
+    keys = ["platform", "account_id", "ad_id"]
+    rows = _with_reach(days[(days["date"] <= end) & (days["impressions"] > 0)])
+    first = rows.groupby(keys)["date"].transform("min")
+    age = np.array([(d - f).days for d, f in zip(rows["date"], first, strict=True)], dtype=int)
+    rows = rows.assign(age_days=(age // bucket_days) * bucket_days, _age=age)
+    rows = rows[rows["_age"] <= max_age_days]
+    out = (
+        rows.groupby(["platform", "age_days"])
+        .agg(
+            impressions=("impressions", "sum"),
+            clicks=("clicks", "sum"),
+            ad_days=("impressions", "size"),
+            ads=("ad_id", "nunique"),
+            reach=("reach", "sum"),
+            reach_impressions=("reach_impressions", "sum"),
+        )
+        .reset_index()
+    )
+    out["ctr"] = out["clicks"] / out["impressions"].replace(0, np.nan)
+    out["frequency"] = frequency(out["reach_impressions"], out["reach"])
+    return out
+
+
 def ctr_by_age(filters: Filters, bucket_days: int = 7, max_age_days: int = 364) -> pd.DataFrame:
-    """CTR and impressions per ad and day by ad age (days since the ad's first impression), per
-    platform, from the period's rows: `platform, age_days` (the bucket's first day), `impressions,
-    clicks, ad_days, ads, ctr, impressions_per_ad_day`. Ratios of sums, ages in buckets of
-    `bucket_days`, up to `max_age_days`."""
+    """CTR and frequency by ad age (days since the ad's first impression), per platform, from the
+    period's rows: `platform, age_days` (the bucket's first day), `impressions, clicks, ad_days, ads,
+    ctr, reach, reach_impressions, frequency, impressions_per_ad_day`. Ratios of sums, ages in buckets
+    of `bucket_days`, up to `max_age_days`; `frequency` is the average daily frequency over the
+    bucket's ad-days that have a reach (NaN where none has: see the module)."""
     if not 1 <= bucket_days <= 91 or not 1 <= max_age_days <= 3650:
         raise InputError("bucket_days must be 1-91 and max_age_days 1-3650")
     first = first_windows(Thresholds.configured().window_days)
@@ -238,13 +321,15 @@ def ctr_by_age(filters: Filters, bucket_days: int = 7, max_age_days: int = 364) 
             SELECT unnest(?::VARCHAR[]) AS platform, unnest(?::VARCHAR[]) AS account_id,
                    unnest(?::VARCHAR[]) AS ad_id, unnest(?::DATE[]) AS first_day
         ), rows AS (
-            SELECT a.platform, (a.date - f.first_day) AS age, a.ad_id, a.impressions, a.clicks
-            FROM (SELECT platform, account_id, ad_id, date, impressions, clicks FROM ad_daily
+            SELECT a.platform, (a.date - f.first_day) AS age, a.ad_id, a.impressions, a.clicks, a.reach
+            FROM (SELECT platform, account_id, ad_id, date, impressions, clicks, reach FROM ad_daily
                   WHERE {clause} AND impressions > 0) a
             JOIN f ON a.platform = f.platform AND a.account_id = f.account_id AND a.ad_id = f.ad_id
         )
         SELECT platform, (age // ?) * ? AS age_days, sum(impressions)::DOUBLE AS impressions,
-               sum(clicks)::DOUBLE AS clicks, count(*) AS ad_days, count(DISTINCT ad_id) AS ads
+               sum(clicks)::DOUBLE AS clicks, count(*) AS ad_days, count(DISTINCT ad_id) AS ads,
+               coalesce(sum(reach) FILTER (WHERE reach > 0), 0)::DOUBLE AS reach,
+               coalesce(sum(impressions) FILTER (WHERE reach > 0), 0)::DOUBLE AS reach_impressions
         FROM rows WHERE age <= ? GROUP BY ALL ORDER BY platform, age_days
         """,
         [
@@ -259,5 +344,6 @@ def ctr_by_age(filters: Filters, bucket_days: int = 7, max_age_days: int = 364) 
         ],
     )
     frame["ctr"] = frame["clicks"] / frame["impressions"].replace(0, np.nan)
+    frame["frequency"] = frequency(frame["reach_impressions"], frame["reach"])
     frame["impressions_per_ad_day"] = frame["impressions"] / frame["ad_days"].replace(0, np.nan)
     return frame

@@ -37,7 +37,8 @@ def read_series(path: Path) -> pd.DataFrame:
 
 
 def read_ad_days(path: Path) -> pd.DataFrame:
-    """`date, ad_id, impressions, clicks` (optionally `platform`, `account_id`) -> one row per ad and day."""
+    """`date, ad_id, impressions, clicks` (optionally `platform`, `account_id`, `reach`) -> one row per
+    ad and day; `reach` is NaN where the file has no such column or leaves the cell blank."""
     raw = _read(path, ["date", "ad_id", "impressions", "clicks"])
     frame = pd.DataFrame(
         {
@@ -51,12 +52,18 @@ def read_ad_days(path: Path) -> pd.DataFrame:
             "date": _dates(raw, "date").dt.date.to_numpy(),
             "impressions": _numbers(raw, "impressions", whole=True).to_numpy(),
             "clicks": _numbers(raw, "clicks", whole=True).to_numpy(),
+            # optional: people reached that day (blank where the platform does not report it)
+            "reach": _optional_wholes(raw, "reach").to_numpy(),
         }
     )
     over = frame["clicks"] > frame["impressions"]
     if over.any():
         i = int(over.to_numpy().argmax())
         raise InputError(f"line {i + 2}, column 'clicks': more clicks than impressions")
+    over = frame["reach"] > frame["impressions"]  # NaN compares False
+    if over.any():
+        i = int(over.to_numpy().argmax())
+        raise InputError(f"line {i + 2}, column 'reach': more people reached than impressions")
     dup = frame.duplicated(["platform", "account_id", "ad_id", "date"])
     if dup.any():
         i = int(dup.to_numpy().argmax())
@@ -107,6 +114,22 @@ def _numbers(raw: pd.DataFrame, column: str, whole: bool = False) -> pd.Series:
         kind = "a whole number 0 or more" if whole else "a finite number"
         raise InputError(f"line {i + 2}, column '{column}': '{text.iloc[i][:40]}' is not {kind}")
     return values
+
+
+def _optional_wholes(raw: pd.DataFrame, column: str) -> pd.Series:
+    """A column of whole numbers 0 or more where given; blank cells (or no column) are NaN."""
+    if column not in raw:
+        return pd.Series(np.full(len(raw), np.nan))
+    text = raw[column].str.strip()
+    values = pd.to_numeric(text, errors="coerce").astype(float).to_numpy()
+    given = (text != "").to_numpy()
+    bad = given & (~np.isfinite(values) | (values < 0) | (values != np.round(values)) | (values > 1e15))
+    if bad.any():
+        i = int(bad.argmax())
+        raise InputError(
+            f"line {i + 2}, column '{column}': '{text.iloc[i][:40]}' is not a whole number 0 or more"
+        )
+    return pd.Series(np.where(given, values, np.nan))
 
 
 def _texts(raw: pd.DataFrame, column: str) -> pd.Series:

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -126,6 +127,11 @@ def validate(table: Table, frame: pd.DataFrame | pa.Table) -> pa.Table:
     """Coerce rows (pandas or Arrow) to the table's schema, or raise SchemaError saying what is wrong."""
     if isinstance(frame, pa.Table):
         return _validate_arrow(table, frame)
+    absent = [c for c in table.optional if c not in frame.columns]
+    if absent:  # added since the writer was written: null there
+        frame = frame.assign(
+            **{c: pd.Series([None] * len(frame), index=frame.index, dtype=object) for c in absent}
+        )
     missing = [c for c in table.columns if c not in frame.columns]
     if missing:
         raise SchemaError(f"{table.name}: missing column(s) {', '.join(missing)}")
@@ -157,6 +163,8 @@ def _validate_arrow(table: Table, data: pa.Table) -> pa.Table:
     keys = list(table.key)
     # a column holding one value (one account's platform and id) cannot tell rows apart: left out
     varying = [k for k in keys if pc.count_distinct(data[k]).as_py() > 1] or keys[:1]
+    if _keys_unique(data, varying):
+        return data
     counts = data.select(varying).group_by(varying, use_threads=False).aggregate([([], "count_all")])
     repeated = counts.filter(pc.greater(counts["count_all"], 1))
     if repeated.num_rows:
@@ -165,12 +173,44 @@ def _validate_arrow(table: Table, data: pa.Table) -> pa.Table:
     return data
 
 
+def _keys_unique(data: pa.Table, keys: list[str]) -> bool:
+    """Whether no two rows share `keys`, by one integer code per row (each column's dictionary or
+    day index, mixed radix) sorted in numpy: a fraction of a hash group-by's time. False also when
+    the codes would not fit 63 bits (the caller's group-by then decides and names the duplicate)."""
+    code = np.zeros(data.num_rows, dtype=np.int64)
+    radix = 1
+    for key in keys:
+        column = data[key]
+        if column.null_count:
+            return False
+        if pa.types.is_date32(column.type):
+            index = column.cast(pa.int32()).to_numpy().astype(np.int64)
+            if len(index):
+                index -= index.min()
+            size = int(index.max(initial=0)) + 1
+        else:
+            encoded = pc.dictionary_encode(
+                column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+            )
+            index = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+            size = max(len(encoded.dictionary), 1)
+        if radix > (1 << 62) // size:
+            return False
+        code = code * size + index
+        radix *= size
+    code.sort()
+    return not bool(np.any(code[1:] == code[:-1]))
+
+
 def conform(table: Table, data: pa.Table) -> pa.Table:
     """Arrow rows in the table's exact schema: column order, and one type per column.
 
     `string_view` and `large_string` become `string` (likewise binary), so every file of a table has
     the same Arrow types whoever produced the rows.
     """
+    for name in table.optional:  # added since the writer was written: null there
+        if name not in data.column_names:
+            data = data.append_column(name, pa.nulls(data.num_rows, table.schema.field(name).type))
     missing = [c for c in table.columns if c not in data.column_names]
     if missing:
         raise SchemaError(f"{table.name}: missing column(s) {', '.join(missing)}")
@@ -399,7 +439,8 @@ def _upsert(table: Table, data: pa.Table, published: int | None) -> int:
     dt = _open_at(table, published) if published is not None else DeltaTable(uri)
     stored = _delta_schema(dt)
     dataset = dt.to_pyarrow_dataset(schema=reader_schema(stored))
-    if stored != table.schema:
+    evolve = "date" in table.columns and _only_added(stored, table.schema)
+    if stored != table.schema and not evolve:
         rows = _combine(table, data, _align(dataset.to_table(), table.schema))
         return _write(table, _sorted(table, rows), mode="overwrite", schema_mode="overwrite")
     if "date" not in table.columns:
@@ -410,8 +451,18 @@ def _upsert(table: Table, data: pa.Table, published: int | None) -> int:
     window = dt.to_pyarrow_dataset(
         schema=reader_schema(stored), file_pruning_predicate=f"date >= '{first.isoformat()}'"
     ).to_table()
+    if evolve:  # columns added at the end since: the window gains them, older files stay as written
+        window = _align(window, table.schema)
     rows = _sorted(table, _combine(table, data, window, since=first))
-    return _write(table, rows, mode="overwrite", predicate=f"date >= '{first.isoformat()}'")
+    options = {"schema_mode": "merge"} if evolve else {}
+    return _write(table, rows, mode="overwrite", predicate=f"date >= '{first.isoformat()}'", **options)
+
+
+def _only_added(stored: pa.Schema, schema: pa.Schema) -> bool:
+    """Whether the code's schema is the stored one plus nullable columns at the end (Delta schema
+    evolution adds them on the next write; the history's files keep their columns and read them as null)."""
+    n = len(stored)
+    return n < len(schema) and list(stored) == list(schema)[:n] and all(f.nullable for f in list(schema)[n:])
 
 
 def _combine(table: Table, source: pa.Table, target: Any, since: date | None = None) -> pa.Table:
@@ -472,7 +523,31 @@ def _write(table: Table, data: pa.Table, **options: Any) -> int:
 
 
 def _sorted(table: Table, data: pa.Table) -> pa.Table:
-    return data.sort_by([("date", "ascending")]) if "date" in table.columns else data
+    """Daily rows ordered by date, so each file holds a few days (an upsert rewrites only the files
+    of its window). Rows that come as runs already sorted by date (the sandbox's accounts, one run
+    each) are interleaved day by day as zero-copy slices, the same order a stable sort gives without
+    copying a row; anything else is sorted."""
+    if "date" not in table.columns or data.num_rows < 2:
+        return data
+    batches = [b for b in data.to_batches() if b.num_rows]
+    days = [b.column(b.schema.get_field_index("date")) for b in batches]
+    if any(d.null_count for d in days):
+        return data.sort_by([("date", "ascending")])
+    runs = [d.cast(pa.int32()).to_numpy() for d in days]
+    if not all(bool(np.all(r[1:] >= r[:-1])) for r in runs):
+        return data.sort_by([("date", "ascending")])
+    if len(runs) == 1:
+        return data
+    first, last = min(int(r[0]) for r in runs), max(int(r[-1]) for r in runs)
+    edges = np.arange(first, last + 2)
+    cuts = [np.searchsorted(r, edges) for r in runs]
+    pieces = [
+        batch.slice(int(cut[i]), int(cut[i + 1] - cut[i]))
+        for i in range(len(edges) - 1)
+        for batch, cut in zip(batches, cuts, strict=True)
+        if cut[i + 1] > cut[i]
+    ]
+    return pa.Table.from_batches(pieces, schema=data.schema)
 
 
 def _align(data: pa.Table, schema: pa.Schema) -> pa.Table:
@@ -685,11 +760,26 @@ def _dataset(name: str, snap: Snapshot) -> Any:
 
 
 @functools.lru_cache(maxsize=64)
-def _files(uri: str, version: int, token: str) -> tuple[tuple[str, ...], frozenset[str]]:
+def _files(uri: str, version: int, token: str) -> tuple[tuple[str, ...], frozenset[str], bool]:
     """A table version's data files and the columns they hold (`token`: a rebuilt warehouse's
     version numbers start again, so the snapshot's token is part of the key)."""
     dt = DeltaTable(uri, version=version)
-    return tuple(dt.file_uris()), frozenset(dt.schema().to_arrow().names)  # type: ignore[attr-defined]
+    names = frozenset(dt.schema().to_arrow().names)  # type: ignore[attr-defined]
+    return tuple(dt.file_uris()), names, _every_file_has(dt, names)
+
+
+def _every_file_has(dt: DeltaTable, names: frozenset[str]) -> bool:
+    """Whether every data file holds every column of the table's schema, read from the files' Delta
+    statistics (a file written before a column was added has no statistics for it). Unknown (no
+    statistics): False, so readers match the files' columns by name."""
+    actions = pa.table(dt.get_add_actions(flatten=True))
+    if actions.num_rows == 0:
+        return True
+    for name in names:
+        stats = f"null_count.{name}"
+        if stats not in actions.column_names or actions[stats].null_count:
+            return False
+    return True
 
 
 _DUCK_TYPES = {
@@ -701,14 +791,17 @@ _DUCK_TYPES = {
 }
 
 
-def _scan_sql(table: Table, files: tuple[str, ...], stored: frozenset[str]) -> str:
+def _scan_sql(table: Table, files: tuple[str, ...], stored: frozenset[str], uniform: bool = True) -> str:
     """A SELECT of the table's columns straight from its Parquet `files` (DuckDB pushes filters and
-    projections into the files' row groups); columns the files lack (`stored`) read as nulls."""
+    projections into the files' row groups); columns the files lack (`stored`) read as nulls. When
+    not every file holds every stored column (`uniform`: a column added by schema evolution), the
+    files are matched by column name and the older files read the new column as null."""
     nulls = {f.name: f'NULL::{_DUCK_TYPES[f.type]} AS "{f.name}"' for f in table.schema}
     if not files:
         return f"SELECT {', '.join(nulls.values())} LIMIT 0"
     cols = ", ".join(f'"{name}"' if name in stored else null for name, null in nulls.items())
-    return f"SELECT {cols} FROM read_parquet([{', '.join(_literal(f) for f in files)}])"
+    by_name = "" if uniform else ", union_by_name = true"
+    return f"SELECT {cols} FROM read_parquet([{', '.join(_literal(f) for f in files)}]{by_name})"
 
 
 def _reader(snap: Snapshot) -> duckdb.DuckDBPyConnection:
@@ -717,12 +810,14 @@ def _reader(snap: Snapshot) -> duckdb.DuckDBPyConnection:
     if storage.is_remote(config.load().warehouse_uri):
         return _remote_reader(snap)
     found = {
-        name: _files(_uri(table), snap.pinned[name], snap.token) if name in snap.pinned else ((), frozenset())
+        name: _files(_uri(table), snap.pinned[name], snap.token)
+        if name in snap.pinned
+        else ((), frozenset(), True)
         for name, table in _all_tables().items()
         if name in TABLES or name in snap.rollups
     }
     scans = {name: _scan_sql(_all_tables()[name], *files) for name, files in found.items()}
-    paths = [path for files, _ in found.values() for path in files]
+    paths = [path for files, *_ in found.values() for path in files]
     con = duckdb.connect(
         config={
             "autoinstall_known_extensions": False,

@@ -16,6 +16,9 @@ class Table:
     key: tuple[str, ...]
     #: columns compared on re-sync: a matched row is rewritten only when one of them changed
     compare: tuple[str, ...]
+    #: nullable columns added after the table's first release: rows without them are written with
+    #: nulls there (writers and platforms that do not report them need not name them)
+    optional: tuple[str, ...] = ()
 
     @property
     def columns(self) -> list[str]:
@@ -81,10 +84,14 @@ AD_DAILY = Table(
             pa.field("currency", pa.string()),
             *_METRIC_FIELDS,
             *_INGEST,
+            # people who saw the ad that day, where the platform reports it at ad x day (else null);
+            # last, so a warehouse written before it gains it by schema evolution in the same order
+            pa.field("reach", pa.int64()),
         ]
     ),
     ("platform", "account_id", "ad_id", "date"),
-    (*_PERF_COMPARE, "ad_name"),
+    (*_PERF_COMPARE, "ad_name", "reach"),
+    ("reach",),
 )
 
 ACCOUNTS = Table(
@@ -121,6 +128,9 @@ CAMPAIGNS = Table(
             pa.field("currency", pa.string()),
             pa.field("start_date", pa.date32()),
             pa.field("synced_at", _TS),
+            # enabled conversion actions the campaign counts (Google Ads); 0 = no conversion tracking,
+            # null where the platform does not say
+            pa.field("conversion_actions", pa.int64()),
         ]
     ),
     ("platform", "account_id", "campaign_id"),
@@ -132,7 +142,9 @@ CAMPAIGNS = Table(
         "lifetime_budget",
         "bidding_strategy",
         "bid_amount",
+        "conversion_actions",
     ),
+    ("conversion_actions",),
 )
 
 ADS = Table(
@@ -151,10 +163,22 @@ ADS = Table(
             pa.field("headline", pa.string()),
             pa.field("landing_url", pa.string()),
             pa.field("synced_at", _TS),
+            # the ad group's learning phase as the platform says it (Meta ad set
+            # `learning_stage_info.status`: LEARNING, SUCCESS, FAIL = "Learning limited"); null elsewhere
+            pa.field("ad_group_learning_stage", pa.string()),
         ]
     ),
     ("platform", "account_id", "ad_id"),
-    ("ad_name", "status", "headline", "ad_group_name", "creative_type", "landing_url"),
+    (
+        "ad_name",
+        "status",
+        "headline",
+        "ad_group_name",
+        "creative_type",
+        "landing_url",
+        "ad_group_learning_stage",
+    ),
+    ("ad_group_learning_stage",),
 )
 
 #: The daily rates the sync converted with: multiply an amount in `currency` by `rate_to_reporting`.

@@ -72,9 +72,49 @@ def test_fatigue_json_and_overrides(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert json.loads(out)["ads"][0]["ctr_change"] == pytest.approx(-0.125)
 
 
+def test_fatigue_frequency_from_reach(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`worn` is seen by fewer people ever more often (2,000 impressions on 1,600 people, then 1,000);
+    `steady`'s reach is blank on its last days: its last window's frequency comes from the days that
+    have one. Frequency is the average daily frequency: impressions over summed daily reach."""
+    lines = ["date,platform,account_id,ad_id,impressions,clicks,reach"]
+    for i in range(28):
+        day = date(2026, 11, 1) + timedelta(days=i)
+        lines.append(f"{day},meta,act_1,worn,2000,{40 if i < 7 else 30},{1600 if i < 7 else 1000}")
+        lines.append(f"{day},meta,act_1,steady,2000,40,{1600 if i < 24 else ''}")
+    path = write(tmp_path, "\n".join(lines) + "\n")
+    code, out, err = run(["fatigue", "--input", path, "--json"], capsys)
+    assert code == 0, err
+    doc = json.loads(out)
+    worn, steady = doc["ads"]
+    assert worn["first_frequency"] == pytest.approx(1.25) and worn["last_frequency"] == pytest.approx(2.0)
+    assert worn["frequency_change"] == pytest.approx(0.6)
+    assert steady["last_frequency"] == pytest.approx(1.25)  # 3 of its 7 last days have a reach
+    ages = {row["age_days"]: row for row in doc["by_age"]}
+    assert sorted(ages) == [0, 7, 14, 21]
+    assert ages[0]["frequency"] == pytest.approx(1.25) and ages[0]["ctr"] == pytest.approx(0.02)
+    # age 21-27: worn 7 days at 2,000/1,000; steady 3 days at 2,000/1,600 (its 4 blank days left out)
+    assert ages[21]["frequency"] == pytest.approx((7 * 2000 + 3 * 2000) / (7 * 1000 + 3 * 1600))
+    assert ages[21]["ads"] == 2 and ages[21]["impressions"] == 28_000
+
+
+def test_fatigue_without_reach_has_no_frequency(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["fatigue", "--input", ad_csv(tmp_path), "--json"], capsys)
+    doc = json.loads(out)
+    assert code == 0 and doc["ads"][0]["last_frequency"] is None
+    assert all(row["frequency"] is None and row["ctr"] is not None for row in doc["by_age"])
+
+
 @pytest.mark.parametrize(
     ("command", "text", "message"),
     [
+        ("fatigue", "date,ad_id,impressions,clicks,reach\n2026-11-01,a,10,1,11\n", "more people reached"),
+        ("fatigue", "date,ad_id,impressions,clicks,reach\n2026-11-01,a,10,1,-1\n", "line 2, column 'reach'"),
+        (
+            "fatigue",
+            "date,ad_id,impressions,clicks,reach\n2026-11-01,a,10,1,\n2026-11-02,a,10,1,x\n",
+            "line 3",
+        ),
+        ("fatigue", "date,ad_id,impressions,clicks,reach\n2026-11-01,a,10,1,nan\n", "column 'reach'"),
         ("trends", "", "the file is empty"),
         ("trends", "ds,value\n2026-11-01,1\n", "missing column 'y'"),
         ("trends", "ds,y\n", "no data rows"),

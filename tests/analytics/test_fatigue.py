@@ -150,3 +150,27 @@ def test_precision_and_recall_on_the_sandbox(demo: Path) -> None:
     assert positives >= 15  # enough worn ads to measure on
     assert precision >= 0.85, precision
     assert recall >= 0.70, recall
+
+
+def test_frequency_by_age_and_per_window_from_daily_reach() -> None:
+    """`worn` (Meta) is shown to fewer people more often: 2,000 impressions on 1,600 people a day in
+    its first week, on 1,000 later; `other` (Microsoft Ads) has no reach (null), so it has no
+    frequency and does not dilute Meta's. Frequency = impressions / summed daily reach."""
+    worn = ad_rows("meta", "act_1", "c1", "worn", date(2026, 11, 1), 28, impressions=2000,
+                   clicks=[40] * 7 + [30] * 21, spend=10.0)  # fmt: skip
+    worn["reach"] = [1600] * 7 + [1000] * 21
+    other = ad_rows("microsoft_ads", "m1", "c9", "other", date(2026, 11, 1), 28, impressions=3000, clicks=30,
+                    spend=10.0)  # fmt: skip
+    commit(worn, other)
+    by_age = fatigue.ctr_by_age(Filters(date(2026, 11, 1), END), bucket_days=7).set_index(
+        ["platform", "age_days"]
+    )
+    assert by_age.loc[("meta", 0), "frequency"] == pytest.approx(1.25)
+    assert by_age.loc[("meta", 21), "frequency"] == pytest.approx(2.0)
+    assert np.isnan(by_age.loc[("microsoft_ads", 0), "frequency"])
+    judged = fatigue.detect(Filters(date(2026, 11, 1), END), RULE).set_index("ad_id")
+    assert judged.loc["worn", "first_frequency"] == pytest.approx(1.25)
+    assert judged.loc["worn", "last_frequency"] == pytest.approx(2.0)
+    assert judged.loc["worn", "frequency_change"] == pytest.approx(0.6)
+    assert np.isnan(judged.loc["other", "last_frequency"])
+
