@@ -34,6 +34,8 @@ from adops.connectors.base import (
     CAMPAIGN_COLUMNS,
     CAMPAIGN_DAILY_COLUMNS,
     AccountInfo,
+    AdGroupTemplate,
+    AdTemplate,
     CampaignTemplate,
     Entity,
     Status,
@@ -501,6 +503,97 @@ class GoogleAdsConnector:
                 self.client.mutate(account_id, "campaignBudgets", [{"remove": budget_name}])
             raise
         return created_id
+
+    def create_ad_group(self, account_id: str, campaign_id: str, template: AdGroupTemplate) -> str:
+        """A PAUSED ad group (`adGroups:mutate`): standard search, or standard display in a display
+        campaign; the campaign's ad group of that name when there is one already."""
+        cid, camp = customer_id(account_id), _numeric(campaign_id)
+        kind = "DISPLAY_STANDARD" if template.objective.upper() == "DISPLAY" else "SEARCH_STANDARD"
+        group: dict[str, Any] = {
+            "name": template.name,
+            "campaign": f"customers/{cid}/campaigns/{camp}",
+            "status": "PAUSED",
+            "type": kind,
+        }
+        if template.bid_amount:
+            group["cpcBidMicros"] = str(to_micros(template.bid_amount))
+
+        def find() -> str | None:
+            rows = self.client.search_stream(
+                account_id,
+                f"SELECT ad_group.id, ad_group.name, ad_group.status FROM ad_group WHERE campaign.id = {camp}",
+            )
+            for r in rows:
+                g = r.get("adGroup", {})
+                if g.get("name") == template.name and g.get("status") != "REMOVED":
+                    return str(g.get("id"))
+            return None
+
+        return find() or self.client.create(
+            lambda: str(
+                self.client.mutate(account_id, "adGroups", [{"create": group}])[0]["resourceName"]
+            ).rsplit("/", 1)[-1],
+            find,
+        )
+
+    def create_ad(self, account_id: str, ad_group_id: str, template: AdTemplate) -> str:
+        """A PAUSED responsive search ad (`adGroupAds:mutate`): 3-15 headlines, 2-4 descriptions, the
+        final URL. Google keeps no name for it, so the ad group's ad with the same headlines and URL
+        is the one found when it exists already."""
+        cid, group = customer_id(account_id), _numeric(ad_group_id)
+        ad = {
+            "finalUrls": [template.landing_url],
+            "responsiveSearchAd": {
+                "headlines": [{"text": h} for h in template.headlines],
+                "descriptions": [{"text": d} for d in template.descriptions],
+            },
+        }
+        body = {"adGroup": f"customers/{cid}/adGroups/{group}", "status": "PAUSED", "ad": ad}
+
+        def find() -> str | None:
+            rows = self.client.search_stream(
+                account_id,
+                "SELECT ad_group_ad.ad.id, ad_group_ad.status, ad_group_ad.ad.final_urls, "
+                f"ad_group_ad.ad.responsive_search_ad.headlines FROM ad_group_ad WHERE ad_group.id = {group}",
+            )
+            for r in rows:
+                found = r.get("adGroupAd", {})
+                texts = [
+                    h.get("text")
+                    for h in (found.get("ad", {}).get("responsiveSearchAd") or {}).get("headlines") or []
+                ]
+                if (
+                    found.get("status") != "REMOVED"
+                    and texts == list(template.headlines)
+                    and found.get("ad", {}).get("finalUrls") == [template.landing_url]
+                ):
+                    return str(found["ad"]["id"])
+            return None
+
+        return find() or self.client.create(
+            lambda: str(
+                self.client.mutate(account_id, "adGroupAds", [{"create": body}])[0]["resourceName"]
+            ).rsplit("~", 1)[-1],
+            find,
+        )
+
+    def remove(self, account_id: str, entity: Entity, entity_id: str) -> str:
+        """A `remove` operation: Google Ads keeps the entity as REMOVED (it cannot be enabled again)."""
+        cid, eid = customer_id(account_id), _numeric(entity_id)
+        if entity == "campaign":
+            service, resource = "campaigns", f"customers/{cid}/campaigns/{eid}"
+        elif entity == "ad_group":
+            service, resource = "adGroups", f"customers/{cid}/adGroups/{eid}"
+        elif entity == "ad":
+            row = self._one(
+                account_id, f"SELECT ad_group.id FROM ad_group_ad WHERE ad_group_ad.ad.id = {eid}", entity_id
+            )
+            group = row.get("adGroup", {}).get("id")
+            service, resource = "adGroupAds", f"customers/{cid}/adGroupAds/{group}~{eid}"
+        else:
+            raise BadRequest(f"unknown entity {entity}")
+        self.client.mutate(account_id, service, [{"remove": resource}])
+        return "REMOVED"
 
     # ------------------------------------------------------------------ helpers
 

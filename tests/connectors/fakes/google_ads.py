@@ -629,12 +629,74 @@ def make_app(fake: FakeGoogleAds) -> Starlette:
                     "start_date_time": "2026-11-25 00:00:00", "budget": item["campaignBudget"].rsplit("/", 1)[-1],
                 }  # fmt: skip
                 return f"customers/{cid}/campaigns/{new_id}"
+            if service == "adGroups":
+                return create_ad_group(cid, new_id, item)
+            if service == "adGroupAds":
+                return create_ad(cid, new_id, item)
         if "remove" in op:
             rid = str(op["remove"]).rsplit("/", 1)[-1]
             if service == "campaignBudgets":
                 fake.budgets.pop(rid, None)
+            elif service in ("campaigns", "adGroups", "adGroupAds"):
+                kept = {"campaigns": fake.campaigns, "adGroups": fake.ad_groups, "adGroupAds": fake.ads}[
+                    service
+                ]
+                key = rid.split("~")[-1]
+                if key not in kept:
+                    raise ValueError(f"Resource was not found: {op['remove']}")
+                kept[key]["status"] = "REMOVED"
             return str(op["remove"])
         raise ValueError("unsupported operation")
+
+    def create_ad_group(cid: str, new_id: str, item: dict[str, Any]) -> str:
+        """AdGroupService: name, campaign and type required; names unique among the campaign's
+        ad groups that are not removed (`adGroupError.DUPLICATE_ADGROUP_NAME`)."""
+        for required in ("name", "campaign"):
+            if not item.get(required):
+                raise Refused(f"The required field '{required}' was not present.", {"fieldError": "REQUIRED"})
+        if item.get("type") not in ("SEARCH_STANDARD", "DISPLAY_STANDARD", "VIDEO_TRUE_VIEW_IN_STREAM"):
+            raise Refused(
+                f"Invalid value at 'type', \"{item.get('type')}\"", {"requestError": "INVALID_ENUM_VALUE"}
+            )
+        campaign = str(item["campaign"]).rsplit("/", 1)[-1]
+        if campaign not in fake.campaigns or fake.campaigns[campaign]["status"] == "REMOVED":
+            raise ValueError(f"Resource was not found: {item['campaign']}")
+        if any(g["campaign"] == campaign and g["name"] == item["name"] and g["status"] != "REMOVED"
+               for g in fake.ad_groups.values()):  # fmt: skip
+            raise Refused("AdGroup with the same name already exists for the campaign.",
+                          {"adGroupError": "DUPLICATE_ADGROUP_NAME"})  # fmt: skip
+        fake.ad_groups[new_id] = {"campaign": campaign, "name": item["name"], "status": item.get("status", "ENABLED"),
+                                  "cpc_bid_micros": int(item.get("cpcBidMicros", 0)), "type": item["type"]}  # fmt: skip
+        return f"customers/{cid}/adGroups/{new_id}"
+
+    def create_ad(cid: str, new_id: str, item: dict[str, Any]) -> str:
+        """AdGroupAdService with a ResponsiveSearchAdInfo: 3-15 headlines of at most 30 characters,
+        2-4 descriptions of at most 90, a final URL; only in a search ad group."""
+        group = str(item.get("adGroup") or "").rsplit("/", 1)[-1]
+        if group not in fake.ad_groups:
+            raise ValueError(f"Resource was not found: {item.get('adGroup')}")
+        ad = item.get("ad") or {}
+        rsa = ad.get("responsiveSearchAd")
+        if not ad.get("finalUrls") or not all(ad["finalUrls"]):
+            raise Refused("The required field 'final_urls' was not present.", {"fieldError": "REQUIRED"})
+        if not isinstance(rsa, dict):
+            raise Refused("An ad type is required.", {"adError": "AD_TYPE_REQUIRED"})
+        if fake.ad_groups[group].get("type") == "DISPLAY_STANDARD":
+            raise Refused("The ad type is not allowed in this ad group type.",
+                          {"adGroupAdError": "AD_TYPE_NOT_SUPPORTED_FOR_AD_GROUP_TYPE"})  # fmt: skip
+        for part, fewest, most, longest in (("headlines", 3, 15, 30), ("descriptions", 2, 4, 90)):
+            texts = [str(t.get("text", "")) for t in rsa.get(part) or []]
+            if not fewest <= len(texts) <= most:
+                raise Refused(f"Too {'few' if len(texts) < fewest else 'many'} {part}.",
+                              {"collectionSizeError": "TOO_FEW" if len(texts) < fewest else "TOO_MANY"})  # fmt: skip
+            if any(len(t) > longest for t in texts):
+                raise Refused("Too long.", {"stringLengthError": "TOO_LONG"})
+            if any(not t.strip() for t in texts):
+                raise Refused("Too short.", {"stringLengthError": "TOO_SHORT"})
+        fake.ads[new_id] = {"ad_group": group, "name": "", "type": "RESPONSIVE_SEARCH_AD",
+                            "status": item.get("status", "ENABLED"), "headlines": rsa["headlines"],
+                            "final_urls": ad["finalUrls"]}  # fmt: skip
+        return f"customers/{cid}/adGroupAds/{group}~{new_id}"
 
     return Starlette(
         routes=[Route("/token", token, methods=["POST"]), Route("/{path:path}", api, methods=["GET", "POST"])]

@@ -1,0 +1,115 @@
+"""The launch chain against each platform's fake: campaign -> ad group (ad set) -> ad, all paused,
+read back by the next sync's reads; a refused field is a clear BadRequest naming the platform's
+reason; a lost answer finds the entity instead of making a second; remove takes each level away."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from adops.connectors import BadRequest
+from adops.connectors.base import AdGroupTemplate, AdTemplate, CampaignTemplate
+from tests.connectors.test_create_once import platform
+
+HEADLINES = ("Winter sale ✓", "Free delivery", "Order today")
+DESCRIPTIONS = ("Everything for winter, 30% off this week.", "Free returns within 30 days.")
+
+#: platform -> (campaign objective, ad group objective, the ad's assets, the ad group creation's path)
+CASES: dict[str, tuple[str, str, dict[str, str], str]] = {
+    "google_ads": ("SEARCH", "SEARCH", {}, "adGroups:mutate"),
+}
+
+
+def _ad(**changes: Any) -> AdTemplate:
+    name, assets = changes.pop("name", "Winter ad"), changes.pop("extra", {})
+    values: dict[str, Any] = {
+        "headlines": HEADLINES,
+        "descriptions": DESCRIPTIONS,
+        "landing_url": "https://shop.example.com/winter",
+        **changes,
+    }
+    return AdTemplate(name, values["headlines"], values["descriptions"], values["landing_url"], assets)
+
+
+def _chain(conn: Any, account: str, name: str) -> tuple[str, str, str]:
+    objective, group_objective, assets, _ = CASES[name]
+    campaign = conn.create_campaign(account, CampaignTemplate("Winter launch", objective, 60.0))
+    group = conn.create_ad_group(
+        account,
+        campaign,
+        AdGroupTemplate("Winter buyers", group_objective, 60.0, 1.5, {"countries": "US,DE"}),
+    )
+    ad = conn.create_ad(account, group, _ad(extra=assets))
+    return campaign, group, ad
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_the_chain_is_created_paused_and_read_back(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    with platform(name, monkeypatch, "/never") as (conn, account, _):
+        campaign, group, ad = _chain(conn, account, name)
+        ads = conn.ads(account)
+        row = ads[ads["ad_id"].astype(str) == ad].iloc[0]
+        assert (str(row["ad_group_id"]), str(row["campaign_id"]), row["status"]) == (
+            group,
+            campaign,
+            "PAUSED",
+        )
+        assert row["ad_group_name"] == "Winter buyers"
+        # find-or-create: the same names under the same parents are the same entities
+        objective, group_objective, assets, _ = CASES[name]
+        again = AdGroupTemplate("Winter buyers", group_objective, 60.0, 1.5, {"countries": "US,DE"})
+        assert conn.create_ad_group(account, campaign, again) == group
+        assert conn.create_ad(account, group, _ad(extra=assets)) == ad
+        assert len(conn.ads(account)) == len(ads)
+        # checked, then enabled, then undone: paused and removed, newest first
+        conn.set_status(account, "ad_group", group, "ENABLED")
+        conn.set_status(account, "ad", ad, "ENABLED")
+        assert conn.ads(account).set_index("ad_id").loc[ad, "status"] == "ENABLED"
+        for entity, entity_id in (("ad", ad), ("ad_group", group), ("campaign", campaign)):
+            assert conn.remove(account, entity, entity_id) in ("REMOVED", "DELETED", "ARCHIVED")
+        campaigns = conn.campaigns(account).set_index("campaign_id")
+        assert campaigns.loc[campaign, "status"] in ("REMOVED", "DELETED", "ARCHIVED")
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_a_lost_answer_finds_the_ad_group_instead_of_making_a_second(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    needle = CASES[name][3]
+    with platform(name, monkeypatch, needle) as (conn, account, lost):
+        campaign, group, ad = _chain(conn, account, name)
+        assert lost.lost == 1
+        ads = conn.ads(account)
+        assert list(ads[ads["ad_id"].astype(str) == ad]["ad_group_id"].astype(str)) == [group]
+
+
+REFUSALS: list[tuple[str, dict[str, Any], str]] = [
+    ("google_ads", {"headlines": HEADLINES[:2]}, "collectionSizeError.TOO_FEW"),
+    ("google_ads", {"descriptions": ("x" * 91, "ok")}, "stringLengthError.TOO_LONG"),
+    ("google_ads", {"landing_url": ""}, "fieldError.REQUIRED"),
+]
+
+
+@pytest.mark.parametrize(("name", "changes", "reason"), REFUSALS)
+def test_a_refused_ad_is_a_clear_error(
+    name: str, changes: dict[str, Any], reason: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with platform(name, monkeypatch, "/never") as (conn, account, _):
+        campaign = conn.create_campaign(account, CampaignTemplate("Refused", CASES[name][0], 60.0))
+        group = conn.create_ad_group(account, campaign, AdGroupTemplate("G", CASES[name][1], 60.0))
+        with pytest.raises(BadRequest, match=reason.replace(".", r"\.")):
+            conn.create_ad(account, group, _ad(extra=CASES[name][2], **changes))
+        assert conn.ads(account).query("ad_group_id == @group").empty
+
+
+def test_google_refuses_a_duplicate_ad_group_name_and_a_search_ad_in_display(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with platform("google_ads", monkeypatch, "/never") as (conn, account, _):
+        campaign = conn.create_campaign(account, CampaignTemplate("Display launch", "DISPLAY", 60.0))
+        group = conn.create_ad_group(account, campaign, AdGroupTemplate("Display buyers", "DISPLAY"))
+        with pytest.raises(BadRequest, match="AD_TYPE_NOT_SUPPORTED_FOR_AD_GROUP_TYPE"):
+            conn.create_ad(account, group, _ad())
+        with pytest.raises(BadRequest, match="not a numeric id"):
+            conn.create_ad_group(account, "1; DROP", AdGroupTemplate("x", "SEARCH"))
