@@ -118,6 +118,7 @@ KINDS: dict[str, Kind] = {
             "workflow.approve", "Workflow approval", "light", _without("by"), module="adops.workflows.runner"
         ),
         Kind("workflow.scheduled", "Scheduled workflow", "light", module="adops.reports.schedule"),
+        Kind("workflow.expire", "Workflow approval expiry", "light", module="adops.workflows.runner"),
         Kind("schedule.tick", "Schedule tick", "light", public=False),
     )
 }

@@ -75,6 +75,9 @@ def specs(cfg: config.Config | None = None) -> list[ScheduleSpec]:
             "recommendation-outcomes", "29 4 * * *", "recommendations.measure", {}, "Recommendation outcomes"
         )
     )
+    out.append(
+        ScheduleSpec("workflow-expiry", "11 * * * *", "workflow.expire", {}, "Workflow approval expiry")
+    )
     return out
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from adops.approvers import approver, requester
 from adops.errors import Conflict, InputError, NotFound
 from adops.store.db import session
-from adops.workflows import approval, records
+from adops.workflows import approval, expiry, records
 from adops.workflows.engine import MAX_PARAMS_CHARS, get, registry
 from adops.workflows.models import WorkflowPreset
 
@@ -110,12 +110,9 @@ def _decide(run_id: str, by: str, source: str, decision: str, note: str = "") ->
     run = records.load(run_id)
     if run.status != "awaiting_approval":
         raise Conflict(f"run {run.id} is {run.status}: only a run awaiting approval can be {decision}d")
-    hours = float(approval.settings_for(run.workflow).approval_timeout_hours)
-    since = run.started_at or run.created_at
-    if since.tzinfo is None:
-        since = since.replace(tzinfo=UTC)
-    if (datetime.now(UTC) - since).total_seconds() > hours * 3600:
-        _close(run.id, "(expired)", "timeout", "expired", f"nobody approved it within {hours:g} hours")
+    hours = expiry.overdue(run)
+    if hours is not None:  # the hourly expiry has not come round to it yet
+        expiry.close(run, hours)
         raise Conflict(
             f"run {run.id} waited more than {hours:g} hours (approval_timeout_hours): it is cancelled; run it again"
         )
@@ -133,7 +130,7 @@ def _decide(run_id: str, by: str, source: str, decision: str, note: str = "") ->
 
 
 def _close(run_id: str, by: str, source: str, decision: str, why: str) -> None:
-    """A refused or expired run: the decision recorded, the run cancelled, nothing changed."""
+    """A refused run: the decision recorded, the run cancelled, nothing changed."""
     approval.record(run_id, by, source, decision, why)
     run = records.set_status(run_id, "cancelled", error=why)
     records.publish("workflow.failed", run, error=why, severity="info", decision=decision, by=by)

@@ -482,3 +482,15 @@ def approve_job(params: dict[str, Any]) -> dict[str, Any]:
         return {"run_id": doc["run_id"], "status": doc["status"], "approved_by": params.get("by")}
 
     return dict(DBOS.run_step(StepOptions(name="approve"), body))
+
+
+@DBOS.workflow(name="workflow.expire", max_recovery_attempts=MAX_RECOVERY_ATTEMPTS)
+def expire_job(params: dict[str, Any]) -> dict[str, Any]:
+    """Cancel the runs nobody approved within their workflow's approval_timeout_hours (hourly)."""
+    from adops.workflows import expiry
+
+    def body() -> dict[str, Any]:
+        done = expiry.expire_due()
+        return {"expired": len(done), "runs": done[:100]}
+
+    return dict(DBOS.run_step(StepOptions(name="expire overdue runs"), body))

@@ -47,6 +47,7 @@ def test_list_show_cancel_resume_retry(capsys: pytest.CaptureFixture[str]) -> No
         "maintenance",
         "retention",
         "recommendation-outcomes",
+        "workflow-expiry",
     ]
     code, out, _ = run(["jobs", "prune", "--days", "0"], capsys)
     assert code == 0 and json.loads(out) == {"deleted": 1}

@@ -32,6 +32,7 @@ def test_schedules_follow_the_file_and_stale_ones_go(workspace: Path) -> None:
             "retention",
             "sync-1",
             "sync-2",
+            "workflow-expiry",
         ]
         stored = {s["schedule_name"]: s for s in DBOS.list_schedules()}
         assert stored["sync-2"]["schedule"] == "*/15 6-20 * * 1-5" and stored["sync-2"]["automatic_backfill"]
@@ -47,12 +48,14 @@ def test_schedules_follow_the_file_and_stale_ones_go(workspace: Path) -> None:
             "recommendation-outcomes",
             "retention",
             "sync-1",
+            "workflow-expiry",
         ]
         assert sorted(s["schedule_name"] for s in DBOS.list_schedules()) == [
             "maintenance",
             "recommendation-outcomes",
             "retention",
             "sync-1",
+            "workflow-expiry",
         ]
         states = {s.spec.name: s for s in jobs.schedule_states()}
         assert states["sync-1"].status == "ACTIVE" and states["sync-1"].spec.cron == "30 2 * * *"
