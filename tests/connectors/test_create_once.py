@@ -23,8 +23,15 @@ class LoseAnswers:
         self.app, self.needle, self.left, self.method = app, needle, times, method
         self.lost = 0
 
+    def matches(self, path: str) -> bool:
+        """`needle` in the path; a needle ending in `$` must end it (POST /AdGroups, not
+        /AdGroups/QueryByCampaignId)."""
+        if self.needle.endswith("$"):
+            return path.endswith(self.needle[:-1])
+        return self.needle in path
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != self.method or self.needle not in scope["path"]:
+        if scope["type"] != "http" or scope["method"] != self.method or not self.matches(scope["path"]):
             await self.app(scope, receive, send)
             return
         if self.left <= 0:

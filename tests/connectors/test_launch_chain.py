@@ -18,6 +18,7 @@ DESCRIPTIONS = ("Everything for winter, 30% off this week.", "Free returns withi
 #: platform -> (campaign objective, ad group objective, the ad's assets, the ad group creation's path)
 CASES: dict[str, tuple[str, str, dict[str, str], str]] = {
     "google_ads": ("SEARCH", "SEARCH", {}, "adGroups:mutate"),
+    "microsoft_ads": ("Search", "Search", {}, "/AdGroups$"),
 }
 
 
@@ -69,7 +70,10 @@ def test_the_chain_is_created_paused_and_read_back(name: str, monkeypatch: pytes
         for entity, entity_id in (("ad", ad), ("ad_group", group), ("campaign", campaign)):
             assert conn.remove(account, entity, entity_id) in ("REMOVED", "DELETED", "ARCHIVED")
         campaigns = conn.campaigns(account).set_index("campaign_id")
-        assert campaigns.loc[campaign, "status"] in ("REMOVED", "DELETED", "ARCHIVED")
+        if campaign in campaigns.index:  # Microsoft no longer lists a deleted campaign
+            assert campaigns.loc[campaign, "status"] in ("REMOVED", "DELETED", "ARCHIVED")
+        else:
+            assert name == "microsoft_ads"
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -88,6 +92,9 @@ REFUSALS: list[tuple[str, dict[str, Any], str]] = [
     ("google_ads", {"headlines": HEADLINES[:2]}, "collectionSizeError.TOO_FEW"),
     ("google_ads", {"descriptions": ("x" * 91, "ok")}, "stringLengthError.TOO_LONG"),
     ("google_ads", {"landing_url": ""}, "fieldError.REQUIRED"),
+    ("microsoft_ads", {"headlines": HEADLINES[:2]}, "HeadlinesLessThanMinRequired"),
+    ("microsoft_ads", {"descriptions": DESCRIPTIONS[:1]}, "DescriptionsLessThanMinRequired"),
+    ("microsoft_ads", {"headlines": ("x" * 31, *HEADLINES)}, "ResponsiveSearchAdInvalidHeadline"),
 ]
 
 

@@ -162,6 +162,21 @@ class MicrosoftAdsClient(MicrosoftAuth):
         _raise_partial("Campaigns", body)
         return [str(i) for i in (body or {}).get("CampaignIds") or [] if i is not None]
 
+    def add(self, entities: str, parent: dict[str, int], items: list[dict[str, Any]]) -> list[str]:
+        """POST /AdGroups (AddAdGroups) or /Ads (AddAds): the new ids; partial errors become BadRequest."""
+        body = self.post(self.url("campaign", entities), json={**parent, entities: items})
+        _raise_partial(entities, body)
+        key = {"AdGroups": "AdGroupIds", "Ads": "AdIds"}[entities]
+        return [str(i) for i in (body or {}).get(key) or [] if i is not None]
+
+    def delete(self, entities: str, parent: dict[str, int], ids: list[str]) -> None:
+        """DELETE /Campaigns, /AdGroups or /Ads (DeleteCampaigns, ...): Microsoft deletes for good."""
+        key = {"Campaigns": "CampaignIds", "AdGroups": "AdGroupIds", "Ads": "AdIds"}[entities]
+        body = self.request(
+            "DELETE", self.url("campaign", entities), json={**parent, key: [int(i) for i in ids]}
+        )
+        _raise_partial(entities, body)
+
     def submit_report(self, request: dict[str, Any]) -> str:
         body = self.post(self.url("reporting", "GenerateReport/Submit"), json={"ReportRequest": request})
         report_id = (body or {}).get("ReportRequestId")

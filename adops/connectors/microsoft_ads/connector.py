@@ -21,6 +21,8 @@ from adops.connectors.base import (
     CAMPAIGN_DAILY_COLUMNS,
     METRICS,
     AccountInfo,
+    AdGroupTemplate,
+    AdTemplate,
     CampaignTemplate,
     Entity,
     Status,
@@ -281,6 +283,76 @@ class MicrosoftAdsConnector:
 
         # campaign names are unique in an account (Microsoft refuses a duplicate), so the name finds it
         return self.client.create(send, lambda: named(self.client.campaigns(), template.name, "Name", "Id"))
+
+    def create_ad_group(self, account_id: str, campaign_id: str, template: AdGroupTemplate) -> str:
+        """A paused ad group (AddAdGroups) on the Microsoft Search network, with its CPC bid; the
+        campaign's ad group of that name when there is one already."""
+        group: dict[str, Any] = {
+            "Name": template.name,
+            "Status": "Paused",
+            "Network": "OwnedAndOperatedAndSyndicatedSearch",
+        }
+        if template.bid_amount:
+            group["CpcBid"] = {"Amount": round(template.bid_amount, 2)}
+
+        def find() -> str | None:
+            return named(self.client.ad_groups(campaign_id), template.name, "Name", "Id")
+
+        def send() -> str:
+            ids = self.client.add("AdGroups", {"CampaignId": int(campaign_id)}, [group])
+            if not ids:
+                raise BadRequest("microsoft_ads: AddAdGroups returned no ad group id")
+            return ids[0]
+
+        self._tree = None
+        return find() or self.client.create(send, find)
+
+    def create_ad(self, account_id: str, ad_group_id: str, template: AdTemplate) -> str:
+        """A paused responsive search ad (AddAds): 3-15 headlines, 2-4 descriptions, the final URL.
+        Ads have no name in Microsoft Advertising: the ad group's ad with the same headlines and URL
+        is the one found when it exists already."""
+
+        def assets(texts: tuple[str, ...]) -> list[dict[str, Any]]:
+            return [{"Asset": {"Type": "TextAsset", "Text": t}, "PinnedField": None} for t in texts]
+
+        ad = {
+            "Type": "ResponsiveSearch",
+            "Status": "Paused",
+            "Headlines": assets(template.headlines),
+            "Descriptions": assets(template.descriptions),
+            "FinalUrls": [template.landing_url],
+        }
+
+        def find() -> str | None:
+            for a in self.client.ads_of(ad_group_id):
+                texts = [((h or {}).get("Asset") or {}).get("Text") for h in a.get("Headlines") or []]
+                if texts == list(template.headlines) and (a.get("FinalUrls") or []) == [template.landing_url]:
+                    return str(a["Id"])
+            return None
+
+        def send() -> str:
+            ids = self.client.add("Ads", {"AdGroupId": int(ad_group_id)}, [ad])
+            if not ids:
+                raise BadRequest("microsoft_ads: AddAds returned no ad id")
+            return ids[0]
+
+        self._tree = None
+        return find() or self.client.create(send, find)
+
+    def remove(self, account_id: str, entity: Entity, entity_id: str) -> str:
+        """DeleteCampaigns / DeleteAdGroups / DeleteAds: Microsoft deletes (the entity no longer shows)."""
+        if entity == "campaign":
+            self.client.delete("Campaigns", {"AccountId": int(account_id)}, [entity_id])
+        elif entity == "ad_group":
+            group = self._in(self._walk()["groups"], entity_id, "ad group")
+            self.client.delete("AdGroups", {"CampaignId": int(group["campaign_id"])}, [entity_id])
+        elif entity == "ad":
+            ad = self._in(self._walk()["ads"], entity_id, "ad")
+            self.client.delete("Ads", {"AdGroupId": int(ad["ad_group_id"])}, [entity_id])
+        else:
+            raise BadRequest(f"unknown entity {entity}")
+        self._tree = None
+        return "DELETED"
 
     # ------------------------------------------------------------------ helpers
 

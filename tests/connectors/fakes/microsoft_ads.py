@@ -491,6 +491,106 @@ def make_app(fake: FakeMicrosoftAds) -> Starlette:
             a.update({k: v for k, v in item.items() if k not in ("Id", "Type")})
         return JSONResponse({"PartialErrors": errors})
 
+    def add_ad_groups(request: Request, body: dict[str, Any]) -> Response:
+        """AddAdGroups: a name of 1-256 characters unique in the campaign, a status of Active or
+        Paused, a positive CPC bid; the campaign must exist (and not be deleted)."""
+        cid = int(body.get("CampaignId") or 0)
+        if cid not in fake.campaigns:
+            return _fault(
+                1100,
+                "CampaignServiceInvalidCampaignId",
+                "The campaign ID is not valid.",
+                400,
+                "ApiFaultDetail",
+            )
+        ids: list[int | None] = []
+        errors = []
+        for i, item in enumerate(body.get("AdGroups") or []):
+            name, bid = item.get("Name"), (item.get("CpcBid") or {}).get("Amount")
+            problem = None
+            if not isinstance(name, str) or not name.strip() or len(name) > 256:
+                problem = partial(
+                    i, 1207, "CampaignServiceInvalidAdGroupName", "The ad group name is not valid."
+                )
+            elif any(g["CampaignId"] == cid and g["Name"] == name for g in fake.ad_groups.values()):
+                problem = partial(i, 1211, "CampaignServiceDuplicateAdGroup", "The ad group already exists.")
+            elif item.get("Status") not in (None, "Active", "Paused"):
+                problem = partial(
+                    i, 1214, "CampaignServiceInvalidAdGroupStatus", "The ad group status is not valid."
+                )
+            elif bid is not None and (not isinstance(bid, int | float) or bid <= 0):
+                problem = partial(i, 1225, "CampaignServiceInvalidCpcBid", "The CPC bid amount is not valid.")
+            if problem:
+                ids.append(None)
+                errors.append(problem)
+                continue
+            new_id = max(fake.ad_groups) + 1
+            fake.ad_groups[new_id] = {"Status": "Active", **item, "Id": new_id, "CampaignId": cid}
+            ids.append(new_id)
+        return JSONResponse({"AdGroupIds": ids, "PartialErrors": errors})
+
+    def add_ads(request: Request, body: dict[str, Any]) -> Response:
+        """AddAds with ResponsiveSearchAd: 3-15 headlines of at most 30 characters, 2-4 descriptions
+        of at most 90, final URLs required (6212/6213 below the minimum, 6206/6207 a bad text)."""
+        gid = int(body.get("AdGroupId") or 0)
+        if gid not in fake.ad_groups:
+            return _fault(
+                1201,
+                "CampaignServiceInvalidAdGroupId",
+                "The ad group ID is not valid.",
+                400,
+                "ApiFaultDetail",
+            )
+        ids: list[int | None] = []
+        errors = []
+        for i, item in enumerate(body.get("Ads") or []):
+            heads = [((h or {}).get("Asset") or {}).get("Text") or "" for h in item.get("Headlines") or []]
+            descs = [((d or {}).get("Asset") or {}).get("Text") or "" for d in item.get("Descriptions") or []]
+            problem = None
+            if item.get("Type") != "ResponsiveSearch":
+                problem = partial(i, 1318, "CampaignServiceInvalidAdType", "The ad type is not valid.")
+            elif len(heads) < 3:
+                problem = partial(i, 6212, "CampaignServiceResponsiveSearchAdHeadlinesLessThanMinRequired",
+                                  "The minimum number of eligible headlines has not been met.")  # fmt: skip
+            elif len(descs) < 2:
+                problem = partial(i, 6213, "CampaignServiceResponsiveSearchAdDescriptionsLessThanMinRequired",
+                                  "The minimum number of eligible descriptions has not been met.")  # fmt: skip
+            elif len(heads) > 15 or any(not h.strip() or len(h) > 30 for h in heads):
+                problem = partial(i, 6206, "CampaignServiceResponsiveSearchAdInvalidHeadline",
+                                  "One or more headlines are invalid.")  # fmt: skip
+            elif len(descs) > 4 or any(not d.strip() or len(d) > 90 for d in descs):
+                problem = partial(i, 6207, "CampaignServiceResponsiveSearchAdInvalidDescription",
+                                  "One or more descriptions are invalid.")  # fmt: skip
+            elif not item.get("FinalUrls") or not all(item["FinalUrls"]):
+                problem = partial(i, 1349, "CampaignServiceFinalUrlRequired", "The final URL is required.")
+            if problem:
+                ids.append(None)
+                errors.append(problem)
+                continue
+            new_id = max(fake.ads) + 1
+            fake.ads[new_id] = {"Status": "Active", **item, "Id": new_id, "AdGroupId": gid}
+            ids.append(new_id)
+        return JSONResponse({"AdIds": ids, "PartialErrors": errors})
+
+    def delete(kept: dict[int, dict[str, Any]], parent_key: str, ids_key: str, code: int, error: str) -> Any:
+        """DeleteCampaigns / DeleteAdGroups / DeleteAds: gone for good (queries no longer return
+        them); an id not under the parent is a partial error."""
+
+        def handler(request: Request, body: dict[str, Any]) -> Response:
+            parent = int(body.get(parent_key) or 0)
+            errors = []
+            for i, raw in enumerate(body.get(ids_key) or []):
+                item = kept.get(int(raw))
+                owner = {"AccountId": int(ACCOUNT), "CampaignId": (item or {}).get("CampaignId"),
+                         "AdGroupId": (item or {}).get("AdGroupId")}[parent_key]  # fmt: skip
+                if item is None or owner != parent:
+                    errors.append(partial(i, code, error, "The ID is not valid."))
+                    continue
+                del kept[int(raw)]
+            return JSONResponse({"PartialErrors": errors})
+
+        return handler
+
     def submit(request: Request, body: dict[str, Any]) -> Response:
         job = body.get("ReportRequest") or {}
         kind = job.get("Type")
@@ -580,6 +680,15 @@ def make_app(fake: FakeMicrosoftAds) -> Starlette:
         "POST Campaigns": add_campaigns,
         "PUT AdGroups": update_ad_groups,
         "PUT Ads": update_ads,
+        "POST AdGroups": add_ad_groups,
+        "POST Ads": add_ads,
+        "DELETE Campaigns": delete(
+            fake.campaigns, "AccountId", "CampaignIds", 1100, "CampaignServiceInvalidCampaignId"
+        ),
+        "DELETE AdGroups": delete(
+            fake.ad_groups, "CampaignId", "AdGroupIds", 1201, "CampaignServiceInvalidAdGroupId"
+        ),
+        "DELETE Ads": delete(fake.ads, "AdGroupId", "AdIds", 1302, "CampaignServiceInvalidAdId"),
         "POST GenerateReport/Submit": submit,
         "POST GenerateReport/Poll": poll,
     }
