@@ -73,6 +73,11 @@ def test_account_campaigns_and_ads(fake: MetaState) -> None:
     assert ad.ad_group_id == "23860000000001" + "1" and ad.ad_group_name == "Ad set 1.1"
     assert (ad.creative_type, ad.headline, ad.status) == ("SHARE", "Headline 1.1.1", "ENABLED")
     assert ad.landing_url == "https://shop.example.com/p/238500000000001"
+    # each ad carries its ad set's learning phase as Meta says it; none where the ad set has none
+    stage = ads.set_index("ad_id")["ad_group_learning_stage"]
+    assert stage["2387000000000111"] == "SUCCESS" and stage["2387000000000121"] == "FAIL"
+    assert stage["2387000000000211"] == "LEARNING" and stage["2387000000000222"] == "FAIL"
+    assert pd.isna(stage["2387000000000311"])  # a paused campaign's ad sets are not in learning
     # every read asked for explicit fields and paged with the cursors the API issued
     assert all("fields" in p for m, path, p in fake.requests if m == "GET")
 
@@ -84,8 +89,17 @@ def test_short_window_reads_insights_synchronously_across_pages(fake: MetaState)
         conn.campaign_daily(ACCOUNT, since, until), expected(fake, "campaign", since, until), "campaign_id"
     )
     ads = conn.ad_daily(ACCOUNT, since, until)
-    check_daily(ads, expected(fake, "ad", since, until), "ad_id")
+    truth = expected(fake, "ad", since, until)
+    check_daily(ads, truth, "ad_id")
     assert {"campaign_id", "ad_group_id", "ad_name"} <= set(ads.columns)
+    # reach per ad and day, as Insights reports it at level=ad (never more than the impressions)
+    ads = ads.sort_values(["ad_id", "date"]).reset_index(drop=True)
+    assert ads["reach"].astype(int).tolist() == truth["reach"].tolist()
+    assert (ads["reach"] <= ads["impressions"]).all()
+    asked = [
+        p["fields"] for m, path, p in fake.requests if path.endswith("insights") and p.get("level") == "ad"
+    ]
+    assert asked and all("reach" in f.split(",") for f in asked)
     insight_calls = [p for m, path, p in fake.requests if path.endswith("insights")]
     assert any("after" in p for p in insight_calls)  # more than one page
     assert all(p["time_increment"] == "1" for p in insight_calls)
@@ -268,7 +282,12 @@ def landed(fake: MetaState) -> None:
     check_daily(camp, expected(fake, "campaign", SINCE, UNTIL), "campaign_id")
     assert set(camp.currency) == {"USD"} and camp.campaign_name.notna().all()
     ads = warehouse.query("SELECT * FROM ad_daily WHERE platform = 'meta'")
-    check_daily(ads, expected(fake, "ad", SINCE, UNTIL), "ad_id")
+    truth = expected(fake, "ad", SINCE, UNTIL)
+    check_daily(ads, truth, "ad_id")
+    landed_reach = ads.sort_values(["ad_id", "date"])["reach"].astype(int).tolist()
+    assert landed_reach == truth["reach"].tolist()  # reach lands in the warehouse as reported
+    stages = warehouse.query("SELECT ad_id, ad_group_learning_stage AS s FROM ads WHERE platform = 'meta'")
+    assert stages.set_index("ad_id")["s"]["2387000000000121"] == "FAIL"
     dup = warehouse.query(
         "SELECT count(*) AS n FROM (SELECT ad_id, date FROM ad_daily GROUP BY ad_id, date HAVING count(*) > 1)"
     )
