@@ -36,6 +36,8 @@ from adops.connectors.base import (
     CAMPAIGN_COLUMNS,
     METRICS,
     AccountInfo,
+    AdGroupTemplate,
+    AdTemplate,
     CampaignTemplate,
     Entity,
     Status,
@@ -74,6 +76,17 @@ OBJECTIVES = {
     "ENGAGEMENT": "OUTCOME_ENGAGEMENT",
     "APP_INSTALLS": "OUTCOME_APP_PROMOTION",
     "APP_PROMOTION": "OUTCOME_APP_PROMOTION",
+}
+
+#: the optimisation goal an ad set of each objective gets (a link click wherever the objective
+#: allows it, so no pixel, app or lead form is needed to launch; change it in Ads Manager)
+OPTIMIZATION_GOALS = {
+    "OUTCOME_AWARENESS": "REACH",
+    "OUTCOME_TRAFFIC": "LINK_CLICKS",
+    "OUTCOME_SALES": "LINK_CLICKS",
+    "OUTCOME_LEADS": "LINK_CLICKS",
+    "OUTCOME_ENGAGEMENT": "POST_ENGAGEMENT",
+    "OUTCOME_APP_PROMOTION": "LINK_CLICKS",
 }
 
 CAMPAIGN_FIELDS = "id,name,status,objective,daily_budget,lifetime_budget,bid_strategy,start_time"
@@ -292,6 +305,11 @@ class MetaClient(ApiClient):
         body = self.post(f"/{self.version}/{account_id}/campaigns", data=values)
         return str(body["id"])
 
+    def create_object(self, account_id: str, edge: str, values: dict[str, Any]) -> str:
+        """POST /act_{id}/adsets or /act_{id}/ads: the new object's id."""
+        body = self.post(f"/{self.version}/{account_id}/{edge}", data=values)
+        return str(body["id"])
+
 
 class MetaConnector:
     """The connector protocol over the Marketing API."""
@@ -481,6 +499,70 @@ class MetaConnector:
             lambda: self.client.create_campaign(act, values),
             lambda: named(self.client.campaigns(act), template.name),
         )
+
+    def create_ad_group(self, account_id: str, campaign_id: str, template: AdGroupTemplate) -> str:
+        """A PAUSED ad set (POST /act_{id}/adsets) in the campaign: billed on impressions, optimised
+        for the objective's usual goal, targeting the template's countries. The campaign holds the
+        budget (Advantage campaign budget); a bid cap goes on the ad set when the campaign caps bids."""
+        act = _act(account_id)
+        objective = template.objective.upper()
+        values: dict[str, Any] = {
+            "name": template.name,
+            "campaign_id": campaign_id,
+            "status": "PAUSED",
+            "billing_event": "IMPRESSIONS",
+            "optimization_goal": OPTIMIZATION_GOALS.get(OBJECTIVES.get(objective, objective), "LINK_CLICKS"),
+            "targeting": json.dumps(
+                {
+                    "geo_locations": {
+                        "countries": [c for c in template.extra.get("countries", "US").split(",") if c]
+                    }
+                }
+            ),
+        }
+        if template.bid_amount:
+            unit = minor_units(self.account(account_id).currency)
+            values["bid_amount"] = round(template.bid_amount * unit)
+        if template.daily_budget:
+            unit = minor_units(self.account(account_id).currency)
+            values["daily_budget"] = round(template.daily_budget * unit)
+
+        def find() -> str | None:
+            mine = [s for s in self.client.adsets(act) if str(s.get("campaign_id")) == str(campaign_id)]
+            return named([s for s in mine if s.get("status") != "DELETED"], template.name)
+
+        return find() or self.client.create(lambda: self.client.create_object(act, "adsets", values), find)
+
+    def create_ad(self, account_id: str, ad_group_id: str, template: AdTemplate) -> str:
+        """A PAUSED ad (POST /act_{id}/ads) in the ad set, its creative given inline: a link ad of
+        the Page `page_id` (`object_story_spec.link_data`: link, message = the text, name = the
+        headline)."""
+        act = _act(account_id)
+        page_id = template.extra.get("page_id")
+        if not page_id:
+            raise BadRequest("meta: an ad needs the Facebook Page it runs as (asset meta.page_id)")
+        link_data = {
+            "link": template.landing_url,
+            "message": template.descriptions[0] if template.descriptions else "",
+            "name": template.headlines[0] if template.headlines else "",
+        }
+        values = {
+            "name": template.name,
+            "adset_id": ad_group_id,
+            "status": "PAUSED",
+            "creative": json.dumps({"object_story_spec": {"page_id": page_id, "link_data": link_data}}),
+        }
+
+        def find() -> str | None:
+            mine = [a for a in self.client.ads(act) if str(a.get("adset_id")) == str(ad_group_id)]
+            return named([a for a in mine if a.get("status") != "DELETED"], template.name)
+
+        return find() or self.client.create(lambda: self.client.create_object(act, "ads", values), find)
+
+    def remove(self, account_id: str, entity: Entity, entity_id: str) -> str:
+        """Status DELETED (POST /{id}): Meta keeps it readable as deleted; its children go with it."""
+        self.client.update(entity_id, {"status": "DELETED"})
+        return "DELETED"
 
     # helpers
     def _insights(self, account_id: str, level: str, since: date, until: date) -> list[dict[str, Any]]:

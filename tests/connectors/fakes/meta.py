@@ -169,6 +169,11 @@ class MetaState:
         ]
 
 
+#: optimisation goals the fake accepts (the Marketing API's `optimization_goal` enum, in part)
+OPTIMIZATION_GOALS = {"REACH", "LINK_CLICKS", "LANDING_PAGE_VIEWS", "OFFSITE_CONVERSIONS", "IMPRESSIONS",
+                      "POST_ENGAGEMENT", "LEAD_GENERATION", "APP_INSTALLS", "VALUE", "THRUPLAY"}  # fmt: skip
+
+
 def seed_objects(state: MetaState) -> None:
     """Three campaigns (one with ad set budgets), two ad sets each, two ads per ad set."""
     objectives = ["OUTCOME_SALES", "OUTCOME_TRAFFIC", "OUTCOME_LEADS"]
@@ -397,6 +402,10 @@ def make_app(state: MetaState) -> Starlette:
             return start_report(params)
         if request.method == "POST" and node == ACCOUNT and edge == "campaigns":
             return create_campaign(params)
+        if request.method == "POST" and node == ACCOUNT and edge == "adsets":
+            return create_adset(params)
+        if request.method == "POST" and node == ACCOUNT and edge == "ads":
+            return create_ad(params)
         return graph_error(100, f"Unsupported {request.method} request.")
 
     def check_fields(kind: str, params: dict[str, str]) -> Response | None:
@@ -629,6 +638,80 @@ def make_app(state: MetaState) -> Starlette:
             "start_time": "2026-11-24T00:00:00-0800",
         }
         return JSONResponse({"id": cid})
+
+    def create_adset(params: dict[str, str]) -> Response:
+        """POST /act_{id}/adsets as the Marketing API reference has it: name, campaign_id,
+        billing_event, optimization_goal and targeting (with geo_locations) required; enums checked;
+        a budget on the ad set only when the campaign has none; a bid when the campaign caps bids."""
+        for required in ("name", "campaign_id", "billing_event", "optimization_goal", "targeting"):
+            if not params.get(required):
+                return graph_error(100, f"(#100) The parameter {required} is required")
+        campaign = state.campaigns.get(params["campaign_id"])
+        if campaign is None or campaign["status"] == "DELETED":
+            return graph_error(100, "(#100) Param campaign_id must be a valid campaign id", subcode=1487007)
+        if len(params["name"]) > 400:
+            return graph_error(100, "(#100) Param name must be at most 400 characters long")
+        if params["billing_event"] not in ("IMPRESSIONS", "LINK_CLICKS", "THRUPLAY"):
+            return graph_error(
+                100, "(#100) Param billing_event must be one of IMPRESSIONS, LINK_CLICKS, THRUPLAY"
+            )
+        if params["optimization_goal"] not in OPTIMIZATION_GOALS:
+            return graph_error(
+                100, f"(#100) Param optimization_goal must be one of {', '.join(sorted(OPTIMIZATION_GOALS))}"
+            )
+        try:
+            targeting = json.loads(params["targeting"])
+            countries = targeting["geo_locations"]["countries"]
+            assert isinstance(countries, list) and countries
+        except (ValueError, KeyError, TypeError, AssertionError):
+            return graph_error(100, "(#100) Targeting spec must include geo_locations with at least one location",
+                               subcode=1487756)  # fmt: skip
+        if params.get("daily_budget") and campaign.get("daily_budget"):
+            return graph_error(
+                100, "(#100) An ad set cannot have a budget when its campaign has one", subcode=1885621
+            )
+        if campaign.get("bid_strategy") == "LOWEST_COST_WITH_BID_CAP" and not params.get("bid_amount"):
+            return graph_error(
+                100, "(#100) Bid amount required: the campaign's bid strategy caps bids", subcode=1815857
+            )
+        sid = f"2386000000009{len(state.adsets):02d}"
+        state.adsets[sid] = {
+            "id": sid, "name": params["name"], "campaign_id": params["campaign_id"],
+            "status": params.get("status", "ACTIVE"), "daily_budget": params.get("daily_budget"),
+            "bid_amount": params.get("bid_amount"), "bid_strategy": campaign.get("bid_strategy"),
+        }  # fmt: skip
+        return JSONResponse({"id": sid})
+
+    def create_ad(params: dict[str, str]) -> Response:
+        """POST /act_{id}/ads: name, adset_id and creative required; an inline creative's
+        object_story_spec needs a page_id and link_data with a link."""
+        for required in ("name", "adset_id", "creative"):
+            if not params.get(required):
+                return graph_error(100, f"(#100) The parameter {required} is required")
+        adset = state.adsets.get(params["adset_id"])
+        if adset is None or adset["status"] == "DELETED":
+            return graph_error(100, "(#100) Param adset_id must be a valid ad set id")
+        try:
+            spec = json.loads(params["creative"])["object_story_spec"]
+            page_id, link = str(spec["page_id"]), spec["link_data"]
+        except (ValueError, KeyError, TypeError):
+            return graph_error(
+                100, "(#100) Param creative must have an object_story_spec with page_id and link_data"
+            )
+        if not page_id.isdigit():
+            return graph_error(
+                100, "(#100) Param object_story_spec[page_id] must be a valid Page ID", subcode=1487472
+            )
+        if not str(link.get("link", "")).startswith(("http://", "https://")):
+            return graph_error(100, "(#100) The link in link_data must be a valid URL", subcode=1443048)
+        aid = f"2387000000009{len(state.ads):02d}"
+        state.ads[aid] = {
+            "id": aid, "name": params["name"], "status": params.get("status", "ACTIVE"),
+            "campaign_id": adset["campaign_id"], "adset_id": params["adset_id"],
+            "creative": {"id": f"9{aid}", "object_type": "SHARE", "title": link.get("name"),
+                         "body": link.get("message"), "link_url": link["link"]},
+        }  # fmt: skip
+        return JSONResponse({"id": aid})
 
     return Starlette(
         routes=[
