@@ -22,7 +22,12 @@ window, low, high), a confidence, and the workflow with params that applies it. 
   marginal CPA from its campaigns' fits): move 10% of the worst platform's budgets when the best
   one's pessimistic bound beats the worst one's optimistic bound.
 - `best_practice`: a running campaign with one enabled ad only (nothing to rotate or learn from);
-  an enabled campaign with a budget and no spend for the last 7 days (not delivering).
+  an enabled campaign with a budget and no spend for the last 7 days (not delivering); a Google Ads
+  campaign that spends while counting no enabled conversion action (`campaigns.conversion_actions`
+  = 0: no conversion tracking, so conversion bidding and every CPA here are blind); a Meta ad set
+  that spends while Meta reports it "Learning limited" (`ads.ad_group_learning_stage` = FAIL: fewer
+  than ~50 optimisation events a week, so delivery stays unstable; the evidence says whether its
+  campaign's ad sets together would pass 50 if consolidated).
 
 The window ends `LAG_DAYS` before the warehouse's last day, so conversions still restating do
 not read as missing. Pure reads: recommending never writes.
@@ -73,6 +78,8 @@ KINDS = (
 )
 #: platform_selection: the share of the worst platform's budget proposed to move
 SHIFT_PERCENT = 10.0
+#: learning_limited: the optimisation events a Meta ad set needs in a week to leave its learning phase
+LEARNING_EVENTS = 50
 
 
 @dataclass
@@ -792,16 +799,117 @@ def best_practice(data: _Data) -> list[Recommendation]:
                     {"daily_budget": budget, "spend_last_7_days": 0.0},
                 )
             )
+    return out + no_conversion_tracking(data) + learning_limited(data)
+
+
+def no_conversion_tracking(data: _Data) -> list[Recommendation]:
+    """Google Ads campaigns that spent in the window while counting no enabled conversion action."""
+    clause, params = data.where("")
+    found = warehouse.query(
+        f"""SELECT platform, account_id, campaign_id, campaign_name AS name, bidding_strategy,
+                   conversion_actions
+            FROM campaigns
+            WHERE platform = 'google_ads' AND status = 'ENABLED' AND conversion_actions = 0 {clause}""",
+        params,
+    )
+    window = {
+        (r.platform, r.account_id, r.campaign_id): r for r in _rows(data.campaigns) if (r.spend or 0.0) > 0
+    }
+    out = []
+    for row in _rows(found):
+        got = window.get((row.platform, row.account_id, row.campaign_id))
+        if got is None:
+            continue
+        out.append(
+            _practice(
+                data,
+                row,
+                "no_conversion_tracking",
+                f"{row.name} spends with no conversion tracking: add a conversion action to its goals",
+                {
+                    "conversion_actions": 0,
+                    "bidding_strategy": row.bidding_strategy,
+                    "spend": round(float(got.spend), 2),
+                    "clicks": int(got.clicks),
+                    "conversions": round(float(got.conversions), 2),
+                },
+            )
+        )
     return out
 
 
-def _practice(data: _Data, row: Any, check: str, title: str, numbers: dict[str, Any]) -> Recommendation:
+def learning_limited(data: _Data) -> list[Recommendation]:
+    """Meta ad sets that spent in the window's last 7 days while Meta reports them "Learning limited"."""
+    clause, params = data.where("a.")
+    week = data.end - timedelta(days=6)
+    found = warehouse.query(
+        f"""WITH s AS (
+                SELECT platform, account_id, ad_group_id, any_value(campaign_id) AS campaign_id,
+                       any_value(ad_group_name) AS name, any_value(ad_group_learning_stage) AS stage
+                FROM ads a WHERE platform = 'meta' AND ad_group_learning_stage IS NOT NULL {clause}
+                GROUP BY ALL
+            ), d AS (
+                SELECT platform, account_id, ad_group_id, sum(spend)::DOUBLE AS spend,
+                       sum(conversions)::DOUBLE AS conversions
+                FROM ad_daily a WHERE platform = 'meta' AND date BETWEEN ? AND ? {clause}
+                GROUP BY ALL
+            )
+            SELECT s.*, coalesce(d.spend, 0) AS spend, coalesce(d.conversions, 0) AS conversions,
+                   sum(coalesce(d.conversions, 0)) OVER (PARTITION BY s.platform, s.account_id, s.campaign_id)
+                       AS campaign_conversions,
+                   count(*) OVER (PARTITION BY s.platform, s.account_id, s.campaign_id) AS ad_sets
+            FROM s LEFT JOIN d USING (platform, account_id, ad_group_id)
+            JOIN campaigns c ON c.platform = s.platform AND c.account_id = s.account_id
+                            AND c.campaign_id = s.campaign_id AND c.status = 'ENABLED'""",
+        [*params, week, data.end, *params],
+    )
+    out = []
+    for row in _rows(found):
+        if row.stage != "FAIL" or not row.spend > 0:
+            continue
+        together = row.ad_sets > 1 and row.campaign_conversions >= LEARNING_EVENTS
+        advice = (
+            f"consolidate its campaign's {row.ad_sets} ad sets ({row.campaign_conversions:,.0f} events a week together)"
+            if together
+            else "raise its budget or optimise for a more frequent event"
+        )
+        out.append(
+            _practice(
+                data,
+                row,
+                "learning_limited",
+                f"{row.name} is learning limited on Meta: {advice}",
+                {
+                    "learning_stage": "FAIL",
+                    "events_last_7_days": round(float(row.conversions), 2),
+                    "events_needed": LEARNING_EVENTS,
+                    "spend_last_7_days": round(float(row.spend), 2),
+                    "campaign_id": row.campaign_id,
+                    "campaign_ad_sets": int(row.ad_sets),
+                    "campaign_events_last_7_days": round(float(row.campaign_conversions), 2),
+                    "window": {"start": week.isoformat(), "end": data.end.isoformat()},
+                },
+                entity=("ad_group", row.ad_group_id),
+            )
+        )
+    return out
+
+
+def _practice(
+    data: _Data,
+    row: Any,
+    check: str,
+    title: str,
+    numbers: dict[str, Any],
+    entity: tuple[str, str] | None = None,
+) -> Recommendation:
+    entity_type, entity_id = entity or ("campaign", row.campaign_id)
     return Recommendation(
         kind="best_practice",
         platform=row.platform,
         account_id=row.account_id,
-        entity_type="campaign",
-        entity_id=row.campaign_id,
+        entity_type=entity_type,
+        entity_id=entity_id,
         title=title,
         evidence={"check": check, "window": _window(data), **numbers},
         expected_impact={

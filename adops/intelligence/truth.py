@@ -61,3 +61,20 @@ def platform_marginal_cpa(world: World, end: date) -> dict[str, float]:
         spend[row.platform] = spend.get(row.platform, 0.0) + row.spend_reporting
         gained[row.platform] = gained.get(row.platform, 0.0) + row.conversions * e
     return {p: spend[p] / gained[p] for p in spend if gained.get(p)}
+
+
+def untracked_truth(world: World, end: date) -> set[str]:
+    """Google campaigns whose conversion tracking the simulator took away on or before `end`."""
+    return {c for planted in world.untracked.values() for c, since in planted if since <= end}
+
+
+def learning_limited_truth(world: World, today: date) -> set[str]:
+    """Meta ad sets truly learning limited on `today`: past their learning phase, with fewer than
+    LEARNING_EVENTS optimisation events *expected* in the last 7 days (the noise-free rate; the
+    platform's status reads the events it counted, which scatter around it)."""
+    out = set()
+    for acc in world.accounts:
+        for group, (status, _, expected) in world.learning(acc.id, today).items():
+            if status != "LEARNING" and expected < R.LEARNING_EVENTS:
+                out.add(group)
+    return out

@@ -323,7 +323,7 @@ def fatigue_tab(filters: Filters) -> None:
         shown = shown.assign(platform=shown["platform"].map(lambda p: PLATFORM_LABELS.get(p, p)))
         st.dataframe(
             shown[["platform", "name", "status", "first_day", "days", "first_ctr", "last_ctr", "ctr_change",
-                   "first_impressions", "last_impressions"]],
+                   "first_frequency", "last_frequency", "first_impressions", "last_impressions"]],
             hide_index=True,
             width="stretch",
             column_config={
@@ -335,6 +335,8 @@ def fatigue_tab(filters: Filters) -> None:
                 "first_ctr": st.column_config.NumberColumn("CTR, first days", format="percent"),
                 "last_ctr": st.column_config.NumberColumn("CTR, last days", format="percent"),
                 "ctr_change": st.column_config.NumberColumn("Change", format="percent"),
+                "first_frequency": st.column_config.NumberColumn("Frequency, first days", format="%.2f"),
+                "last_frequency": st.column_config.NumberColumn("Frequency, last days", format="%.2f"),
                 "first_impressions": st.column_config.NumberColumn("Impressions, first days", format="%,.0f"),
                 "last_impressions": st.column_config.NumberColumn("Impressions, last days", format="%,.0f"),
             },
@@ -354,15 +356,24 @@ def fatigue_tab(filters: Filters) -> None:
             .update_yaxes(tickformat=".2%"),
             width="stretch",
         )  # fmt: skip
-        right.plotly_chart(
-            px.line(by_age, y="impressions_per_ad_day", title="Impressions per ad and day by ad age", **common,
-                    labels={**names, "impressions_per_ad_day": "Impressions"}),
-            width="stretch",
-        )  # fmt: skip
+        reached = by_age[by_age["frequency"].notna()]
+        if reached.empty:
+            right.info(
+                "Frequency needs reach, which only Meta and TikTok report per ad and day: none of the "
+                "platforms and accounts filtered has it."
+            )
+        else:
+            right.plotly_chart(
+                px.line(reached, y="frequency", title="Frequency by ad age", **common,
+                        labels={**names, "frequency": "Impressions per person a day"})
+                .update_yaxes(tickformat=".2f"),
+                width="stretch",
+            )  # fmt: skip
         st.caption(
-            "Frequency (impressions per person reached) needs reach, which the connectors do not store yet; "
-            "impressions per ad and day stand in for delivery. An ad older than the stored history counts its "
-            "age from the history's first day."
+            "Frequency is the average daily frequency: impressions over the sum of each ad-day's reach, on the "
+            "ad-days that have a reach (Meta and TikTok report it per ad and day; the other platforms do not). "
+            "People seen on several days count once a day, so it is not the frequency over the whole bucket. "
+            "An ad older than the stored history counts its age from the history's first day."
         )
     st.download_button(
         "Download the fatigue table (CSV)", rounded_csv(judged), f"fatigue_{filters.end}.csv", "text/csv",

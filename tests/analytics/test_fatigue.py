@@ -174,3 +174,26 @@ def test_frequency_by_age_and_per_window_from_daily_reach() -> None:
     assert judged.loc["worn", "frequency_change"] == pytest.approx(0.6)
     assert np.isnan(judged.loc["other", "last_frequency"])
 
+
+def test_the_sandbox_frequency_rises_with_age_where_ctr_falls(demo: Path) -> None:
+    """On the demo, Meta and TikTok report reach and the others do not; their frequency by ad age rises
+    as CTR falls (both worn by the same decay in the simulator), and each ad's reported daily
+    frequency is the simulator's true one within its daily noise."""
+    by_age = fatigue.ctr_by_age(Filters(date(2026, 7, 28), date(2026, 11, 23)), bucket_days=28)
+    reported = set(by_age.loc[by_age["frequency"].notna(), "platform"])
+    assert reported == {"meta", "tiktok"}
+    for platform in ("meta", "tiktok"):
+        rows = by_age[by_age["platform"] == platform].sort_values("age_days")
+        assert rows["frequency"].iloc[-1] > rows["frequency"].iloc[0]
+    world = load_world()
+    from adops import warehouse
+
+    sample = warehouse.query(
+        "SELECT account_id, ad_id, date, impressions, reach FROM ad_daily "
+        "WHERE platform = 'meta' AND impressions >= 2000 ORDER BY account_id, ad_id, date LIMIT 200"
+    )
+    truth = np.array([
+        world.true_frequency(r.account_id, r.ad_id, [r.date.date()])[0] for r in sample.itertuples()
+    ])  # fmt: skip
+    seen = sample["impressions"] / sample["reach"]
+    assert np.all(np.abs(seen / truth - 1) <= 0.16)  # the daily noise is clipped to +-15%, plus rounding

@@ -169,3 +169,40 @@ def test_wasted_spend_precision_and_recall_on_planted_truth(small_demo: Path) ->
     found = {r.entity_id for r in recommend() if r.kind == "wasted_spend"}
     p, recall = precision(found, truth)
     assert p >= 0.8 and recall >= 0.8, (found, truth)
+
+
+@pytest.mark.slow
+def test_tracking_and_learning_checks_on_planted_truth(small_demo: Path) -> None:
+    """Three Google campaigns planted without conversion tracking (`World.untracked_campaigns`) and the
+    Meta ad sets the simulator makes learning limited: each best-practice check finds them with
+    precision >= 0.8 against the simulator's truth, with the platform's field in its evidence."""
+    import json as _json
+
+    from adops.connectors.sandbox.connector import load_world, state_path
+    from adops.ingest import sync
+    from adops.intelligence.recommend import recommend
+    from adops.intelligence.truth import learning_limited_truth, precision, untracked_truth
+
+    state = _json.loads(state_path().read_text())
+    state["untracked_campaigns"] = 3
+    state_path().write_text(_json.dumps(state))
+    assert sync(since=TODAY - timedelta(days=100)).status == "success"
+    world = load_world()
+    recs = recommend()
+    checks = {r.evidence["check"]: [] for r in recs if r.kind == "best_practice"}
+    for r in recs:
+        if r.kind == "best_practice":
+            checks[r.evidence["check"]].append(r)
+    untracked = untracked_truth(world, TODAY)
+    assert len(untracked) == 3
+    found = {r.entity_id for r in checks.get("no_conversion_tracking", [])}
+    p, recall = precision(found, untracked)
+    assert p >= 0.8 and recall >= 0.8, (found, untracked)
+    assert all(r.evidence["conversion_actions"] == 0 for r in checks["no_conversion_tracking"])
+    limited = learning_limited_truth(world, TODAY)
+    found = {r.entity_id for r in checks.get("learning_limited", [])}
+    p, recall = precision(found, limited)
+    assert len(found) >= 5 and p >= 0.8 and recall >= 0.8, (p, recall, len(found), len(limited))
+    sample = checks["learning_limited"][0]
+    assert sample.entity_type == "ad_group" and sample.evidence["learning_stage"] == "FAIL"
+    assert sample.evidence["events_last_7_days"] < 50

@@ -63,6 +63,7 @@ def load_world() -> World:
         created=list(state.get("created", [])),
         bids={k: float(v) for k, v in state.get("bids", {}).items()},
         wasted_campaigns=int(state.get("wasted_campaigns", 0)),
+        untracked_campaigns=int(state.get("untracked_campaigns", 0)),
     )
 
 
@@ -117,6 +118,7 @@ class SandboxConnector:
                     "bid_amount": c.bid,
                     "currency": acc.currency,
                     "start_date": c.start,
+                    "conversion_actions": self.world.conversion_actions(c, today),
                 }
             )
         return pd.DataFrame(rows)
@@ -124,6 +126,7 @@ class SandboxConnector:
     def ads(self, account_id: str) -> pd.DataFrame:
         acc = self._account(account_id)
         today = clock.today(acc.timezone)
+        learning = self.world.learning(account_id, today)  # Meta ad sets' learning phase (else empty)
         return pd.DataFrame(
             [
                 {
@@ -138,6 +141,9 @@ class SandboxConnector:
                     "creative_type": "IMAGE",
                     "headline": a.headline,
                     "landing_url": a.landing_url or f"https://shop.example.com/lp/{a.campaign_id}",
+                    "ad_group_learning_stage": learning[a.ad_group_id][0]
+                    if a.ad_group_id in learning
+                    else None,
                 }
                 for a in self.world.ads(account_id)
             ]

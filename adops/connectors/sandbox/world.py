@@ -37,6 +37,15 @@ RESTATEMENT_DAYS = 10
 BUDGET_REGIME_DAYS = 28
 FATIGUE_FLOOR = 0.4
 CURRENCY_USD = {"USD": 1.0, "EUR": 1.08, "GBP": 1.27, "CAD": 0.73, "AUD": 0.66, "JPY": 0.0067}
+#: platforms whose ad x day reports carry reach (Meta Insights `reach`, TikTok `reach`); the others'
+#: references give no daily ad-level reach, so the simulator leaves it null for them as they do
+REACH_PLATFORMS = ("meta", "tiktok")
+#: a fresh ad's daily frequency; it rises by FREQUENCY_RISE as the ad wears (the same decay as its CTR)
+FRESH_FREQUENCY = 1.1
+FREQUENCY_RISE = 1.6
+#: Meta's learning phase ends after about 50 optimisation events in 7 days; fewer: "Learning limited"
+LEARNING_EVENTS = 50
+LEARNING_DAYS = 7
 
 _PLATFORM_SHAPE = {
     # accounts, (currency, timezone) choices, CPM in USD, CTR range, weekday profile Mon..Sun
@@ -201,6 +210,11 @@ class _AdSimulation:
     spend: np.ndarray
     conversions: np.ndarray
     conversion_value: np.ndarray
+    #: people reached per ad and day, None where the platform does not report reach
+    reach: np.ndarray | None = None
+
+    def reach_cells(self, rows_i: np.ndarray, cols_i: np.ndarray) -> np.ndarray | None:
+        return None if self.reach is None else self.reach[rows_i, cols_i].astype(np.int64)
 
     def columns(
         self, rows_i: np.ndarray, cols_i: np.ndarray, per_ad: Callable[[list[str]], Any]
@@ -242,6 +256,7 @@ class World:
     bids: dict[str, float] = field(default_factory=dict)
     created: list[dict] = field(default_factory=list)  # campaigns, ad groups, ads launched by the connector
     wasted_campaigns: int = 0  # opt-in: campaigns planted with spend and no conversions (see `wasted`)
+    untracked_campaigns: int = 0  # opt-in: Google campaigns planted without conversion tracking (`untracked`)
 
     # ---------------------------------------------------------------- entities
     @cached_property
@@ -523,6 +538,106 @@ class World:
             out.setdefault(camp.account_id, []).append((camp.id, since))
         return out
 
+    @cached_property
+    def untracked(self) -> dict[str, list[tuple[str, date]]]:
+        """Per Google account: campaigns whose conversion tracking was taken away from a day on (their
+        conversion goals name no enabled conversion action any more): they report 0 conversion actions
+        and convert nothing from that day, while they keep spending. The truth of the "no conversion
+        tracking" check. Planted only when asked (`untracked_campaigns`), with their own generator."""
+        if self.untracked_campaigns <= 0:
+            return {}
+        taken = {a.campaign_id for a in self.anomalies} | {e.campaign_id for e in self.experiments}
+        taken |= {c for planted in self.wasted.values() for c, _ in planted}
+        pool = [
+            c
+            for acc in self.accounts
+            if acc.platform == "google_ads"
+            for c in self.campaigns(acc.id)
+            if c.status == "ENABLED" and c.id not in taken and c.start < self.anchor - timedelta(days=90)
+        ]
+        rng = np.random.default_rng([self.seed, 96])
+        out: dict[str, list[tuple[str, date]]] = {}
+        for i in rng.choice(len(pool), size=min(self.untracked_campaigns, len(pool)), replace=False):
+            camp = pool[int(i)]
+            since = self.anchor - timedelta(days=int(rng.integers(30, 60)))
+            out.setdefault(camp.account_id, []).append((camp.id, since))
+        return out
+
+    def conversion_actions(self, campaign: Campaign, today: date) -> int | None:
+        """Enabled conversion actions the campaign counts, as Google Ads reports them (1-3; 0 once its
+        tracking is gone, `untracked`); None on the other platforms, which have no such field."""
+        if campaign.platform != "google_ads":
+            return None
+        for campaign_id, since in self.untracked.get(campaign.account_id, []):
+            if campaign_id == campaign.id and since <= today:
+                return 0
+        return 1 + campaign.index % 3
+
+    def learning(self, account_id: str, today: date) -> dict[str, tuple[str, float, float]]:
+        """Meta ad sets' learning phase on `today`: ad group id -> (status, optimisation events in the
+        last LEARNING_DAYS days, the events expected there). The status is Meta's
+        `learning_stage_info.status`, read from the events it counted: LEARNING while the ad set's
+        first ad or its campaign's latest budget edit is younger than LEARNING_DAYS, else SUCCESS with
+        at least LEARNING_EVENTS events and FAIL ("Learning limited") with fewer. Ad sets that did not
+        deliver in those days have no learning phase (left out). Empty off Meta."""
+        if self.account(account_id).platform != "meta":
+            return {}
+        since, until = today - timedelta(days=LEARNING_DAYS), today - timedelta(days=1)
+        rows = self.ad_daily(account_id, since, until, as_of=until + timedelta(days=RESTATEMENT_DAYS))
+        if rows.empty:
+            return {}
+        camps = {c.id: c for c in self.campaigns(account_id)}
+        mult = {a.id: a.cvr_multiplier for a in self.ads(account_id)}
+        rows = rows.assign(pull=rows["clicks"] * rows["ad_id"].map(mult))
+        by_campaign = rows.groupby(["campaign_id", "date"])[["spend", "pull"]].sum()
+        season = dict(
+            zip(
+                _days(since, until),
+                self._season(self.account(account_id).platform, _days(since, until)),
+                strict=True,
+            )
+        )
+        expected_c = {
+            key: float(season[pd.Timestamp(key[1]).date()] * self.response(camps[key[0]], r.spend))
+            for key, r in zip(by_campaign.index, by_campaign.itertuples(), strict=True)
+        }
+        stopped = {c: s for planted in (self.wasted, self.untracked) for c, s in planted.get(account_id, [])}
+        share = rows["pull"] / [
+            max(by_campaign.loc[(c, d), "pull"], 1e-9)
+            for c, d in zip(rows["campaign_id"], rows["date"], strict=True)
+        ]
+        rows = rows.assign(
+            expected=[
+                0.0 if c in stopped and pd.Timestamp(d).date() >= stopped[c] else expected_c[(c, d)] * s
+                for c, d, s in zip(rows["campaign_id"], rows["date"], share, strict=True)
+            ]
+        )
+        groups = (
+            rows[rows["spend"] > 0].groupby(["ad_group_id", "campaign_id"])[["conversions", "expected"]].sum()
+        )
+        launched: dict[str, date] = {}
+        for a in self.ads(account_id):
+            launched[a.ad_group_id] = min(launched.get(a.ad_group_id, a.launch), a.launch)
+        out = {}
+        for (group, campaign_id), r in zip(groups.index, groups.itertuples(), strict=True):
+            edits = [d for d, _ in self.budget_overrides.get(campaign_id, []) if d <= today]
+            recent = max([launched.get(group, EPOCH), *edits])
+            if recent > today - timedelta(days=LEARNING_DAYS):
+                status = "LEARNING"
+            else:
+                status = "SUCCESS" if r.conversions >= LEARNING_EVENTS else "FAIL"
+            out[group] = (status, float(r.conversions), float(r.expected))
+        return out
+
+    def true_frequency(self, account_id: str, ad_id: str, days: Sequence[date]) -> np.ndarray:
+        """The ad's expected daily frequency (impressions per person reached) on each day: it rises from
+        FRESH_FREQUENCY as the ad wears, with the decay that wears its CTR (no random stream read)."""
+        ad = next((a for a in self.ads(account_id) if a.id == ad_id), None)
+        if ad is None:
+            raise KeyError(ad_id)
+        age = np.array([max((d - ad.launch).days, 0) for d in days], dtype=float)
+        return FRESH_FREQUENCY + FREQUENCY_RISE * (1 - np.exp(-age / ad.fatigue_days))
+
     def true_ctr(self, account_id: str, ad_id: str, days: Sequence[date]) -> np.ndarray:
         """The ad's true CTR on each day, fatigue included, before daily noise and seasonality.
 
@@ -590,9 +705,12 @@ class World:
         if sim is None:
             return _empty_ad_frame()
         rows_i, cols_i = np.nonzero(sim.keep)  # ad by ad, each ad's days in order
-        return pd.DataFrame(
+        frame = pd.DataFrame(
             sim.columns(rows_i, cols_i, lambda values: np.array(values, dtype=object)[rows_i])
         )
+        reach = sim.reach_cells(rows_i, cols_i)
+        frame["reach"] = pd.array([None] * len(frame) if reach is None else reach, dtype="Int64")
+        return frame
 
     def ad_daily_table(
         self, account_id: str, since: date, until: date, as_of: date | None = None
@@ -605,6 +723,8 @@ class World:
         cols_i, rows_i = np.nonzero(sim.keep.T)
         columns = sim.columns(rows_i, cols_i, lambda values: pa.array(values, pa.string()).take(rows_i))
         n = len(rows_i)
+        reach = sim.reach_cells(rows_i, cols_i)
+        columns["reach"] = pa.nulls(n, pa.int64()) if reach is None else pa.array(reach)
         return pa.table(
             {
                 name: pa.repeat(pa.scalar(value, pa.string()), n) if isinstance(value, str) else value
@@ -651,6 +771,11 @@ class World:
         ctr = np.array([a.ctr for a in ads])[:, None] * (FATIGUE_FLOOR + (1 - FATIGUE_FLOOR) * decay)
         ctr = ctr * (1 + 0.05 * _normal(self.seed, 12, a_idx, t)).clip(0.5, 1.5) * (0.9 + 0.1 * season)
         clicks = np.minimum(np.round(impressions * ctr), impressions)
+        # people reached: impressions over a daily frequency that rises as the ad wears (own stream 16)
+        frequency = (FRESH_FREQUENCY + FREQUENCY_RISE * (1 - decay)) * (
+            1 + 0.04 * _normal(self.seed, 16, a_idx, t)
+        ).clip(0.85, 1.15)
+        reach = np.minimum(np.maximum(np.floor(impressions / frequency), impressions > 0), impressions)
 
         # conversions: the campaign's Hill curve, spread over its ads by clicks x multiplier
         expected_c = (
@@ -676,6 +801,8 @@ class World:
                 conv[np.ix_(rows, cols)] = np.round(conv[np.ix_(rows, cols)] * anomaly.factor)
         for campaign_id, since in self.wasted.get(account_id, []):
             conv[np.ix_(ad_c == c_pos[campaign_id], day_dates >= np.datetime64(since))] = 0
+        for campaign_id, since in self.untracked.get(account_id, []):
+            conv[np.ix_(ad_c == c_pos[campaign_id], day_dates >= np.datetime64(since))] = 0
         vpc = np.array([camps[a.campaign_id].value_per_conversion for a in ads])[:, None]
         value = np.round(conv * vpc * (1 + 0.1 * _normal(self.seed, 14, a_idx, t)).clip(0.5, 1.5), 2)
 
@@ -683,7 +810,10 @@ class World:
         conv = np.round(conv * maturity, 2)
         value = np.round(value * maturity, 2)
 
-        return _AdSimulation(acc, ads, day_dates, spend_a > 0, impressions, clicks, spend_a, conv, value)
+        reported = reach if acc.platform in REACH_PLATFORMS else None
+        return _AdSimulation(
+            acc, ads, day_dates, spend_a > 0, impressions, clicks, spend_a, conv, value, reported
+        )
 
     def campaign_daily(
         self, account_id: str, since: date, until: date, as_of: date | None = None
