@@ -21,6 +21,7 @@ CASES: dict[str, tuple[str, str, dict[str, str], str]] = {
     "google_ads": ("SEARCH", "SEARCH", {}, "adGroups:mutate"),
     "microsoft_ads": ("Search", "Search", {}, "/AdGroups$"),
     "meta": ("OUTCOME_SALES", "OUTCOME_SALES", {"page_id": "1023456789"}, "/adsets"),
+    "tiktok": ("TRAFFIC", "TRAFFIC", {"identity_id": "7001", "video_id": "v10033"}, "/adgroup/create/"),
 }
 
 
@@ -101,6 +102,9 @@ REFUSALS: list[tuple[str, dict[str, Any], str]] = [
     ("google_ads", {"landing_url": ""}, "fieldError.REQUIRED"),
     ("meta", {"extra": {"page_id": "my-page"}}, "object_story_spec[page_id] must be a valid Page ID"),
     ("meta", {"landing_url": "shop.example.com"}, "must be a valid URL"),
+    ("tiktok", {"descriptions": ("x" * 101,)}, "creatives.ad_text: Length must be between 1 and 100."),
+    ("tiktok", {"landing_url": "ftp://shop"}, "creatives.landing_page_url: Not a valid URL."),
+    ("tiktok", {"extra": {"identity_id": "7001"}}, "an ad needs tiktok.video_id"),
     ("microsoft_ads", {"headlines": HEADLINES[:2]}, "HeadlinesLessThanMinRequired"),
     ("microsoft_ads", {"descriptions": DESCRIPTIONS[:1]}, "DescriptionsLessThanMinRequired"),
     ("microsoft_ads", {"headlines": ("x" * 31, *HEADLINES)}, "ResponsiveSearchAdInvalidHeadline"),
@@ -129,3 +133,16 @@ def test_google_refuses_a_duplicate_ad_group_name_and_a_search_ad_in_display(
             conn.create_ad(account, group, _ad())
         with pytest.raises(BadRequest, match="not a numeric id"):
             conn.create_ad_group(account, "1; DROP", AdGroupTemplate("x", "SEARCH"))
+
+
+def test_tiktok_refuses_an_ad_group_below_its_minimum_and_unknown_countries(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with platform("tiktok", monkeypatch, "/never") as (conn, account, _):
+        campaign = conn.create_campaign(account, CampaignTemplate("TT launch", "TRAFFIC", 60.0))
+        with pytest.raises(BadRequest, match="ad group must be at least 20"):
+            conn.create_ad_group(account, campaign, AdGroupTemplate("Low", "TRAFFIC", 10.0))
+        with pytest.raises(BadRequest, match="no location id known for ZZ"):
+            conn.create_ad_group(
+                account, campaign, AdGroupTemplate("Far", "TRAFFIC", 30.0, extra={"countries": "ZZ"})
+            )
