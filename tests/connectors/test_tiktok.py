@@ -78,6 +78,10 @@ def test_daily_reports_are_exact_across_chunks_and_pages(fake: FakeTikTok) -> No
     ads = conn.ad_daily(ADV, since, until)
     truth = fake.truth_ad_daily(since, until)
     compare_daily(ads, truth, ["date", "ad_id"])
+    # reach per ad and day, as the basic report gives it; never more than the impressions
+    both = ads.merge(truth, on=["date", "ad_id"], suffixes=("", "_t"))
+    assert len(both) == len(ads) and (both["reach"].astype(int) == both["reach_t"]).all()
+    assert (ads["reach"] <= ads["impressions"]).all()
     merged = ads.merge(truth, on=["ad_id"], suffixes=("", "_t")).drop_duplicates("ad_id")
     assert (merged.ad_group_id == merged.ad_group_id_t).all() and (
         merged.campaign_id == merged.campaign_id_t
