@@ -200,6 +200,8 @@ class FakeTikTok:
             Route(f"{API}/adgroup/status/update/", self._status("adgroup"), methods=["POST"]),
             Route(f"{API}/ad/status/update/", self._status("ad"), methods=["POST"]),
             Route(f"{API}/campaign/create/", self._campaign_create, methods=["POST"]),
+            Route(f"{API}/adgroup/create/", self._adgroup_create, methods=["POST"]),
+            Route(f"{API}/ad/create/", self._ad_create, methods=["POST"]),
             Route(f"{API}/oauth2/refresh_token/", self._refresh, methods=["POST"]),
         ]
         return Starlette(routes=routes)
@@ -446,6 +448,95 @@ class FakeTikTok:
         }
         return _envelope(0, "OK", {"campaign_id": cid})
 
+    async def _adgroup_create(self, request: Request) -> Response:
+        """adgroup/create (v1.3): the required fields, their enums, location ids, a daily budget of at
+        least 20, a bid when the bid type is custom; the campaign must exist and not be deleted."""
+        body = await self._body(request)
+        if isinstance(body, Response):
+            return body
+        if denied := self._gate(request, body):
+            return denied
+        required = ("campaign_id", "adgroup_name", "placement_type", "location_ids", "budget_mode",
+                    "schedule_type", "optimization_goal", "billing_event", "bid_type")  # fmt: skip
+        for name in required:
+            if not body.get(name):
+                return _envelope(40002, f"{name}: Missing data for required field.")
+        if unknown := sorted(set(body) - ADGROUP_CREATE_FIELDS):
+            return _envelope(40002, f"{unknown[0]}: Unknown field.")
+        campaign = self.campaigns.get(str(body["campaign_id"]))
+        if campaign is None or campaign["operation_status"] == "DELETE":
+            return _envelope(40002, "campaign_id: campaign does not exist")
+        if not isinstance(body["adgroup_name"], str) or len(body["adgroup_name"]) > 512:
+            return _envelope(40002, "adgroup_name: Length must be between 1 and 512.")
+        checks = {"placement_type": {"PLACEMENT_TYPE_AUTOMATIC", "PLACEMENT_TYPE_NORMAL"},
+                  "budget_mode": {"BUDGET_MODE_DAY", "BUDGET_MODE_TOTAL", "BUDGET_MODE_INFINITE"},
+                  "schedule_type": {"SCHEDULE_FROM_NOW", "SCHEDULE_START_END"},
+                  "optimization_goal": {"CLICK", "REACH", "CONVERT", "SHOW", "ENGAGED_VIEW", "LEAD_GENERATION",
+                                        "INSTALL", "VALUE"},
+                  "billing_event": {"CPC", "CPM", "OCPM", "CPV"},
+                  "bid_type": {"BID_TYPE_NO_BID", "BID_TYPE_CUSTOM"}}  # fmt: skip
+        for name, allowed in checks.items():
+            if body[name] not in allowed:
+                return _envelope(40002, f"{name}: Must be one of: {', '.join(sorted(allowed))}.")
+        locations = body["location_ids"]
+        if not isinstance(locations, list) or not all(str(x).isdigit() for x in locations):
+            return _envelope(40002, "location_ids: Must be a list of location ids.")
+        budget = body.get("budget")
+        if body["budget_mode"] == "BUDGET_MODE_DAY" and (
+            isinstance(budget, bool) or not isinstance(budget, int | float) or budget < 20
+        ):
+            return _envelope(40002, "budget: The daily budget of an ad group must be at least 20.")
+        if body["bid_type"] == "BID_TYPE_CUSTOM" and not body.get("bid_price"):
+            return _envelope(40002, "bid_price: Missing data for required field.")
+        gid = f"18{len(self.adgroups) + 900:017d}"
+        self.adgroups[gid] = {
+            "adgroup_id": gid, "adgroup_name": body["adgroup_name"], "campaign_id": str(body["campaign_id"]),
+            "budget": f"{float(budget or 0):.2f}", "budget_mode": body["budget_mode"], "bid_type": body["bid_type"],
+            "bid_price": f"{float(body.get('bid_price') or 0):.2f}",
+            "operation_status": body.get("operation_status", "ENABLE"),
+            "secondary_status": f"ADGROUP_STATUS_{body.get('operation_status', 'ENABLE')}",
+        }  # fmt: skip
+        return _envelope(0, "OK", {"adgroup_id": gid})
+
+    async def _ad_create(self, request: Request) -> Response:
+        """ad/create (v1.3): creatives with ad_name, identity, ad_format, a video for a single-video
+        ad, ad_text of 1-100 characters and a landing page."""
+        body = await self._body(request)
+        if isinstance(body, Response):
+            return body
+        if denied := self._gate(request, body):
+            return denied
+        group = self.adgroups.get(str(body.get("adgroup_id") or ""))
+        if group is None or group["operation_status"] == "DELETE":
+            return _envelope(40002, "adgroup_id: ad group does not exist")
+        creatives = body.get("creatives")
+        if not isinstance(creatives, list) or not creatives:
+            return _envelope(40002, "creatives: Missing data for required field.")
+        made = []
+        for c in creatives:
+            for name in ("ad_name", "identity_type", "identity_id", "ad_format", "ad_text"):
+                if not c.get(name):
+                    return _envelope(40002, f"creatives.{name}: Missing data for required field.")
+            if c["identity_type"] not in ("CUSTOMIZED_USER", "AUTH_CODE", "TT_USER", "BC_AUTH_TT"):
+                return _envelope(40002, "creatives.identity_type: Must be one of: AUTH_CODE, BC_AUTH_TT, "
+                                        "CUSTOMIZED_USER, TT_USER.")  # fmt: skip
+            if c["ad_format"] == "SINGLE_VIDEO" and not c.get("video_id"):
+                return _envelope(40002, "creatives.video_id: Missing data for required field.")
+            if not 1 <= len(str(c["ad_text"])) <= 100:
+                return _envelope(40002, "creatives.ad_text: Length must be between 1 and 100.")
+            if not str(c.get("landing_page_url", "")).startswith(("http://", "https://")):
+                return _envelope(40002, "creatives.landing_page_url: Not a valid URL.")
+            aid = f"19{len(self.ads) + 900:017d}"
+            self.ads[aid] = {
+                "ad_id": aid, "ad_name": c["ad_name"], "adgroup_id": group["adgroup_id"],
+                "adgroup_name": group["adgroup_name"], "campaign_id": group["campaign_id"],
+                "ad_format": c["ad_format"], "ad_text": c["ad_text"], "landing_page_url": c["landing_page_url"],
+                "operation_status": c.get("operation_status", "ENABLE"),
+                "secondary_status": f"AD_STATUS_{c.get('operation_status', 'ENABLE')}",
+            }  # fmt: skip
+            made.append(aid)
+        return _envelope(0, "OK", {"ad_ids": made})
+
     async def _refresh(self, request: Request) -> Response:
         body = await self._body(request)
         if isinstance(body, Response):
@@ -480,6 +571,12 @@ CAMPAIGN_KEYS = {
     "secondary_status",
     "create_time",
 }
+#: adgroup/create's fields the fake knows (Marketing API v1.3, in part); anything else is refused
+ADGROUP_CREATE_FIELDS = {
+    "advertiser_id", "campaign_id", "adgroup_name", "placement_type", "placements", "location_ids",
+    "budget_mode", "budget", "schedule_type", "schedule_start_time", "schedule_end_time", "optimization_goal",
+    "billing_event", "bid_type", "bid_price", "operation_status", "pacing", "request_id",
+}  # fmt: skip
 ADGROUP_KEYS = {
     "adgroup_id",
     "adgroup_name",
