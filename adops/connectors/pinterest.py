@@ -31,6 +31,8 @@ from adops.connectors.base import (
     CAMPAIGN_COLUMNS,
     METRICS,
     AccountInfo,
+    AdGroupTemplate,
+    AdTemplate,
     CampaignTemplate,
     Entity,
     Status,
@@ -177,6 +179,11 @@ class PinterestClient(ApiClient):
     def create_campaigns(self, account_id: str, campaigns: list[dict[str, Any]]) -> list[dict[str, Any]]:
         body = self.post(f"{API}/ad_accounts/{account_id}/campaigns", json=campaigns)
         return _bulk_items(body, "create campaigns")
+
+    def create_items(self, account_id: str, kind: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """POST /ad_accounts/{id}/ad_groups or /ads: bulk create; per-item exceptions raise."""
+        body = self.post(f"{API}/ad_accounts/{account_id}/{kind}", json=items)
+        return _bulk_items(body, f"create {kind}")
 
 
 class PinterestConnector:
@@ -362,6 +369,74 @@ class PinterestConnector:
             lambda: str(self.client.create_campaigns(account_id, [campaign])[0]["id"]),
             lambda: named(self.client.campaigns(account_id), template.name),
         )
+
+    def create_ad_group(self, account_id: str, campaign_id: str, template: AdGroupTemplate) -> str:
+        """A PAUSED ad group (POST /ad_accounts/{id}/ad_groups) billed per click, or per impression
+        for awareness; automatic bidding unless a bid is given; targeting the template's countries."""
+        awareness = template.objective.upper() == "AWARENESS"
+        group: dict[str, Any] = {
+            "ad_account_id": account_id,
+            "campaign_id": campaign_id,
+            "name": template.name,
+            "status": "PAUSED",
+            "billable_event": "IMPRESSION" if awareness else "CLICKTHROUGH",
+            "targeting_spec": {"GEO": [c for c in template.extra.get("countries", "US").split(",") if c]},
+            "auto_targeting_enabled": True,
+        }
+        if template.bid_amount:
+            group["bid_in_micro_currency"] = round(template.bid_amount * MICRO)
+        else:
+            group["bid_strategy_type"] = "AUTOMATIC_BID"
+        if template.daily_budget:
+            group["budget_in_micro_currency"] = round(template.daily_budget * MICRO)
+            group["budget_type"] = "DAILY"
+
+        def find() -> str | None:
+            mine = [
+                g
+                for g in self.client.ad_groups(account_id)
+                if str(g.get("campaign_id")) == str(campaign_id) and g.get("status") != "ARCHIVED"
+            ]
+            return named(mine, template.name)
+
+        return find() or self.client.create(
+            lambda: str(self.client.create_items(account_id, "ad_groups", [group])[0]["id"]), find
+        )
+
+    def create_ad(self, account_id: str, ad_group_id: str, template: AdTemplate) -> str:
+        """A PAUSED promoted pin (POST /ad_accounts/{id}/ads): the organic pin `pin_id` with the
+        template's landing page. Its title and text are the pin's own, set where the pin is made."""
+        pin_id = template.extra.get("pin_id")
+        if not pin_id:
+            raise BadRequest(
+                "pinterest: a pin promotion needs the organic pin it promotes (asset pinterest.pin_id)"
+            )
+        ad = {
+            "ad_group_id": ad_group_id,
+            "creative_type": template.extra.get("creative_type", "REGULAR"),
+            "pin_id": pin_id,
+            "name": template.name,
+            "status": "PAUSED",
+            "destination_url": template.landing_url,
+        }
+
+        def find() -> str | None:
+            mine = [
+                a
+                for a in self.client.ads(account_id)
+                if str(a.get("ad_group_id")) == str(ad_group_id) and a.get("status") != "ARCHIVED"
+            ]
+            return named(mine, template.name)
+
+        return find() or self.client.create(
+            lambda: str(self.client.create_items(account_id, "ads", [ad])[0]["id"]), find
+        )
+
+    def remove(self, account_id: str, entity: Entity, entity_id: str) -> str:
+        """Pinterest deletes nothing through the API: status ARCHIVED (which cannot be undone)."""
+        kind = {"campaign": "campaigns", "ad_group": "ad_groups", "ad": "ads"}[entity]
+        self.client.patch(account_id, kind, [{"id": entity_id, "status": "ARCHIVED"}])
+        return "ARCHIVED"
 
     # helpers
     def _columns(self, level: str) -> list[str]:

@@ -21,6 +21,7 @@ CASES: dict[str, tuple[str, str, dict[str, str], str]] = {
     "google_ads": ("SEARCH", "SEARCH", {}, "adGroups:mutate"),
     "microsoft_ads": ("Search", "Search", {}, "/AdGroups$"),
     "meta": ("OUTCOME_SALES", "OUTCOME_SALES", {"page_id": "1023456789"}, "/adsets"),
+    "pinterest": ("WEB_CONVERSION", "WEB_CONVERSION", {"pin_id": "8123456789"}, "/ad_groups"),
     "tiktok": ("TRAFFIC", "TRAFFIC", {"identity_id": "7001", "video_id": "v10033"}, "/adgroup/create/"),
 }
 
@@ -102,6 +103,9 @@ REFUSALS: list[tuple[str, dict[str, Any], str]] = [
     ("google_ads", {"landing_url": ""}, "fieldError.REQUIRED"),
     ("meta", {"extra": {"page_id": "my-page"}}, "object_story_spec[page_id] must be a valid Page ID"),
     ("meta", {"landing_url": "shop.example.com"}, "must be a valid URL"),
+    ("pinterest", {"extra": {"pin_id": "not-a-pin"}}, "pin_id: Pin not-a-pin not found"),
+    ("pinterest", {"extra": {"pin_id": "81", "creative_type": "HOLOGRAM"}}, "creative_type: 'HOLOGRAM'"),
+    ("pinterest", {"extra": {}}, "needs the organic pin it promotes"),
     ("tiktok", {"descriptions": ("x" * 101,)}, "creatives.ad_text: Length must be between 1 and 100."),
     ("tiktok", {"landing_url": "ftp://shop"}, "creatives.landing_page_url: Not a valid URL."),
     ("tiktok", {"extra": {"identity_id": "7001"}}, "an ad needs tiktok.video_id"),

@@ -236,6 +236,78 @@ def _campaign_problem(item: Any) -> str | None:
     return None
 
 
+#: AdGroupCreateRequest's fields (API v5 reference, in part) and the enums the fake checks
+AD_GROUP_CREATE_FIELDS = {
+    "ad_account_id", "campaign_id", "name", "status", "budget_in_micro_currency", "bid_in_micro_currency",
+    "budget_type", "start_time", "end_time", "targeting_spec", "lifetime_frequency_cap", "tracking_urls",
+    "auto_targeting_enabled", "placement_group", "pacing_delivery_type", "billable_event", "bid_strategy_type",
+    "optimization_goal_metadata",
+}  # fmt: skip
+BILLABLE_EVENTS = {"CLICKTHROUGH", "IMPRESSION", "VIDEO_V_50_MRC"}
+AD_CREATE_FIELDS = {"ad_group_id", "creative_type", "pin_id", "name", "status", "destination_url",
+                    "tracking_urls", "is_pin_deleted", "is_removable", "view_tracking_url", "click_tracking_url"}  # fmt: skip
+CREATIVE_TYPES = {
+    "REGULAR",
+    "VIDEO",
+    "SHOPPING",
+    "CAROUSEL",
+    "MAX_VIDEO",
+    "SHOP_THE_PIN",
+    "COLLECTION",
+    "IDEA",
+}
+
+
+def _ad_group_problem(item: Any, state: PinterestState) -> str | None:
+    """Why Pinterest refuses one ad group of a create request (None: it does not)."""
+    if not isinstance(item, dict):
+        return "Invalid ad group: expected an object"
+    if unknown := sorted(set(item) - AD_GROUP_CREATE_FIELDS):
+        return f"Invalid fields {unknown}"
+    for required in ("campaign_id", "name", "billable_event"):
+        if not item.get(required):
+            return f"{required}: required"
+    campaign = state.campaigns.get(str(item["campaign_id"]))
+    if campaign is None or campaign["status"] == "ARCHIVED":
+        return f"campaign_id: no active campaign {item['campaign_id']}"
+    if item["billable_event"] not in BILLABLE_EVENTS:
+        return f"billable_event: '{item['billable_event']}' is not one of {sorted(BILLABLE_EVENTS)}"
+    if item.get("status", "ACTIVE") not in ("ACTIVE", "PAUSED"):
+        return "status: must be ACTIVE or PAUSED"
+    for money in ("budget_in_micro_currency", "bid_in_micro_currency"):
+        value = item.get(money)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
+            return f"{money}: a positive integer in micro-currency"
+    if item.get("bid_in_micro_currency") is None and item.get("bid_strategy_type") != "AUTOMATIC_BID":
+        return "bid_in_micro_currency: required unless bid_strategy_type is AUTOMATIC_BID"
+    geo = (item.get("targeting_spec") or {}).get("GEO") or []
+    if any(not (isinstance(g, str) and len(g) == 2 and g.isupper()) for g in geo):
+        return "targeting_spec.GEO: two-letter country codes"
+    return None
+
+
+def _ad_problem(item: Any, state: PinterestState) -> str | None:
+    """Why Pinterest refuses one ad (pin promotion) of a create request (None: it does not)."""
+    if not isinstance(item, dict):
+        return "Invalid ad: expected an object"
+    if unknown := sorted(set(item) - AD_CREATE_FIELDS):
+        return f"Invalid fields {unknown}"
+    for required in ("ad_group_id", "creative_type", "pin_id"):
+        if not item.get(required):
+            return f"{required}: required"
+    group = state.ad_groups.get(str(item["ad_group_id"]))
+    if group is None or group["status"] == "ARCHIVED":
+        return f"ad_group_id: no active ad group {item['ad_group_id']}"
+    if item["creative_type"] not in CREATIVE_TYPES:
+        return f"creative_type: '{item['creative_type']}' is not one of {sorted(CREATIVE_TYPES)}"
+    if not str(item["pin_id"]).isdigit():
+        return f"pin_id: Pin {item['pin_id']} not found"
+    url = item.get("destination_url")
+    if url is not None and not str(url).startswith(("http://", "https://")):
+        return "destination_url: must be an http(s) URL"
+    return None
+
+
 def make_app(state: PinterestState) -> Starlette:
     """The fake API over `state`."""
 
@@ -321,6 +393,10 @@ def make_app(state: PinterestState) -> Starlette:
             return bulk_update(rest[0], body)
         if request.method == "POST" and rest == ["campaigns"]:
             return create_campaigns(body)
+        if request.method == "POST" and rest == ["ad_groups"]:
+            return create_many(body, _ad_group_problem, add_ad_group)
+        if request.method == "POST" and rest == ["ads"]:
+            return create_many(body, _ad_problem, add_ad)
         return error(404, "Not found", 404)
 
     def listing(request: Request, kind: str, q: dict[str, str]) -> Response:
@@ -486,6 +562,39 @@ def make_app(state: PinterestState) -> Starlette:
             }
             items.append({"data": state.campaigns[cid], "exceptions": []})
         return JSONResponse({"items": items})
+
+    def create_many(body: Any, problem_of: Any, add: Any) -> Response:
+        """A bulk create: one item per request item, with its exceptions or its data."""
+        if not isinstance(body, list) or not body:
+            return error(1, "Invalid request body", 400)
+        items = []
+        for item in body:
+            problem = problem_of(item, state)
+            if problem:
+                items.append({"data": None, "exceptions": [{"code": 1, "message": problem}]})
+                continue
+            items.append({"data": add(item), "exceptions": []})
+        return JSONResponse({"items": items})
+
+    def add_ad_group(item: dict[str, Any]) -> dict[str, Any]:
+        gid = f"2680{9000 + len(state.ad_groups)}"
+        state.ad_groups[gid] = {
+            "id": gid, "ad_account_id": ACCOUNT, "campaign_id": item["campaign_id"], "name": item["name"],
+            "status": item.get("status", "ACTIVE"), "budget_in_micro_currency": item.get("budget_in_micro_currency"),
+            "bid_in_micro_currency": item.get("bid_in_micro_currency"), "type": "adgroup",
+        }  # fmt: skip
+        return state.ad_groups[gid]
+
+    def add_ad(item: dict[str, Any]) -> dict[str, Any]:
+        aid = f"6877{9000 + len(state.ads)}"
+        group = state.ad_groups[item["ad_group_id"]]
+        state.ads[aid] = {
+            "id": aid, "ad_account_id": ACCOUNT, "ad_group_id": item["ad_group_id"],
+            "campaign_id": group["campaign_id"], "name": item.get("name"), "status": item.get("status", "ACTIVE"),
+            "creative_type": item["creative_type"], "destination_url": item.get("destination_url"),
+            "pin_id": item["pin_id"], "type": "pinpromotion",
+        }  # fmt: skip
+        return state.ads[aid]
 
     async def oauth(request: Request) -> Response:
         auth = request.headers.get("authorization", "")
