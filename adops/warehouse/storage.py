@@ -74,9 +74,64 @@ def _fs(uri: str) -> tuple[Any, str]:
     import pyarrow.fs as pafs
 
     try:
+        if uri.startswith(AZURE_SCHEMES):
+            return _azure(uri)
         return pafs.FileSystem.from_uri(uri)
     except (OSError, ValueError) as exc:
         raise ConfigError(f"warehouse at {uri.split('?')[0]}: {exc}") from None
+
+
+AZURE_SCHEMES = ("az://", "abfs://", "abfss://")
+#: Azurite's well-known development account (public, documented by Microsoft; not a secret)
+EMULATOR_ACCOUNT = "devstoreaccount1"
+EMULATOR_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+
+
+def _azure(uri: str) -> tuple[Any, str]:
+    """`pyarrow.fs.AzureFileSystem` for `az://container/path` or `abfs[s]://container@account.dfs.core.windows.net/path`,
+    from the variables delta-rs reads: `AZURE_STORAGE_ACCOUNT_NAME` (or the URI's account) with
+    `AZURE_STORAGE_ACCOUNT_KEY`, `AZURE_STORAGE_SAS_TOKEN` or `AZURE_CLIENT_ID`/`AZURE_CLIENT_SECRET`/
+    `AZURE_TENANT_ID` (none of them: Azure's default credential); `AZURE_STORAGE_USE_EMULATOR=true`
+    for Azurite (its development account unless another is named, at `AZURITE_BLOB_STORAGE_URL`,
+    default http://127.0.0.1:10000)."""
+    from urllib.parse import urlsplit
+
+    import pyarrow.fs as pafs
+
+    env = os.environ
+    head, _, path = uri.split("://", 1)[1].partition("/")
+    container, _, host = head.partition("@")
+    emulator = env.get("AZURE_STORAGE_USE_EMULATOR", "").strip().lower() in ("1", "true", "yes")
+    account = host.split(".")[0] if host else env.get("AZURE_STORAGE_ACCOUNT_NAME", "")
+    account = account or (EMULATOR_ACCOUNT if emulator else "")
+    if not container or not account:
+        raise ValueError(
+            "name the container and the storage account: az://<container>/<path> with "
+            "AZURE_STORAGE_ACCOUNT_NAME, or abfss://<container>@<account>.dfs.core.windows.net/<path>"
+        )
+    kwargs: dict[str, Any] = {}
+    key = env.get("AZURE_STORAGE_ACCOUNT_KEY") or (
+        EMULATOR_KEY if emulator and account == EMULATOR_ACCOUNT else ""
+    )
+    if key:
+        kwargs["account_key"] = key
+    elif env.get("AZURE_STORAGE_SAS_TOKEN"):
+        kwargs["sas_token"] = env["AZURE_STORAGE_SAS_TOKEN"]
+    elif env.get("AZURE_CLIENT_SECRET"):
+        kwargs |= {
+            "client_id": env.get("AZURE_CLIENT_ID"),
+            "client_secret": env["AZURE_CLIENT_SECRET"],
+            "tenant_id": env.get("AZURE_TENANT_ID"),
+        }
+    if emulator:
+        where = urlsplit(env.get("AZURITE_BLOB_STORAGE_URL") or "http://127.0.0.1:10000")
+        kwargs |= {
+            "blob_storage_authority": where.netloc,
+            "dfs_storage_authority": where.netloc,
+            "blob_storage_scheme": where.scheme or "http",
+            "dfs_storage_scheme": where.scheme or "http",
+        }
+    return pafs.AzureFileSystem(account, **kwargs), "/".join(p for p in (container, path.strip("/")) if p)
 
 
 def read_text(uri: str) -> str:
