@@ -128,3 +128,15 @@ def test_the_part_size_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     assert parts.part_accounts() == parts.PART_ACCOUNTS == 100
     monkeypatch.setenv("ADOPS_SYNC_PART_ACCOUNTS", " 250 ")
     assert parts.part_accounts() == 250
+
+
+def test_a_sandbox_of_1000_accounts_has_1000_distinct_ids() -> None:
+    """The benchmark's world (benchmarks/bench_workers.py): past 100 accounts per platform the ids
+    ran into the next platform's (143 of 1,000 accounts answered as another platform's)."""
+    from adops.connectors.sandbox.world import World
+
+    small = World(anchor=date(2026, 11, 24))
+    assert [a.id for a in small.accounts][:4] == ["1000000007", "1000001007", "1000002007", "act_1000100007"]
+    big = World(anchor=date(2026, 11, 24), accounts_scale=1000 / 14, campaigns_per_account=(1, 1))
+    ids = [(a.platform, a.id) for a in big.accounts]
+    assert len(ids) == 1000 and len({i for _, i in ids}) == 1000

@@ -967,7 +967,13 @@ def _stable(text: str) -> int:
 
 
 def _account_id(platform: str, p_index: int, i: int) -> str:
-    base = 1000000000 + p_index * 100000 + i * 1000 + 7
+    """Unique per platform and index; the first 100 per platform keep their ids, later ones (a
+    scaled-up world) get their own range instead of running into the next platform's."""
+    base = (
+        1000000000 + p_index * 100000 + i * 1000 + 7
+        if i < 100
+        else 2000000000 + p_index * 10000000 + i * 10 + 7
+    )
     return {"meta": f"act_{base}", "google_ads": str(base)}.get(platform, str(base))
 
 
