@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import httpx
 import pandas as pd
@@ -32,6 +32,8 @@ from adops.connectors.base import (
     CAMPAIGN_COLUMNS,
     CAMPAIGN_DAILY_COLUMNS,
     AccountInfo,
+    AdGroupTemplate,
+    AdTemplate,
     CampaignTemplate,
     Entity,
     Status,
@@ -197,6 +199,14 @@ class LinkedInClient(ApiClient):
     def update_creative(self, account_id: str, creative_id: str, changes: dict[str, Any]) -> None:
         creative = restli(urn("sponsoredCreative", creative_id))
         self.partial_update(f"/rest/adAccounts/{account_id}/creatives/{creative}", changes)
+
+    def create_creative(self, account_id: str, body: dict[str, Any]) -> str:
+        """POST /rest/adAccounts/{id}/creatives: the new creative's id (from its URN in x-restli-id)."""
+        response = self.request("POST", f"/rest/adAccounts/{account_id}/creatives", raw=True, json=body)
+        created = response.headers.get("x-restli-id") or response.headers.get("x-linkedin-id")
+        if not created:
+            raise TransientError("linkedin: the created creative's id was not returned (x-restli-id)")
+        return urn_id(unquote(created))
 
     def create_campaign(self, account_id: str, body: dict[str, Any]) -> str:
         response = self.request("POST", f"/rest/adAccounts/{account_id}/adCampaigns", raw=True, json=body)
@@ -403,6 +413,50 @@ class LinkedInConnector:
             lambda: self.client.create_campaign(account_id, body),
             lambda: named(self.client.campaigns(account_id), template.name),
         )
+
+    def create_ad_group(self, account_id: str, campaign_id: str, template: AdGroupTemplate) -> str:
+        """LinkedIn has no level between a campaign and its creatives: the campaign is the ad group
+        (its `ad_group_id` in `ads()`), so a launch puts the creative straight under it."""
+        raise BadRequest(
+            "linkedin: a campaign holds its creatives directly (campaign group / campaign / creative); "
+            "there is no ad group to create"
+        )
+
+    def create_ad(self, account_id: str, ad_group_id: str, template: AdTemplate) -> str:
+        """A PAUSED sponsored-content creative (POST /rest/adAccounts/{id}/creatives) in the campaign
+        `ad_group_id`, sponsoring the post `post` (urn:li:share:… or urn:li:ugcPost:…)."""
+        post = template.extra.get("post", "")
+        if not post.startswith(("urn:li:share:", "urn:li:ugcPost:")):
+            raise BadRequest(
+                "linkedin: a creative needs the post it sponsors (asset linkedin.post, urn:li:share:…)"
+            )
+        body = {
+            "campaign": urn("sponsoredCampaign", ad_group_id),
+            "content": {"reference": post},
+            "intendedStatus": "PAUSED",
+            "name": template.name,
+        }
+
+        def find() -> str | None:
+            mine = [
+                {"id": urn_id(c["id"]), "name": c.get("name")}
+                for c in self.client.creatives(account_id)
+                if urn_id(c.get("campaign")) == str(ad_group_id)
+                and c.get("intendedStatus") not in ("ARCHIVED", "CANCELED")
+            ]
+            return named(mine, template.name)
+
+        return find() or self.client.create(lambda: self.client.create_creative(account_id, body), find)
+
+    def remove(self, account_id: str, entity: Entity, entity_id: str) -> str:
+        """LinkedIn deletes only drafts: a launched campaign or creative is ARCHIVED instead."""
+        if entity in ("campaign", "ad_group"):
+            self.client.update_campaign(account_id, entity_id, {"status": "ARCHIVED"})
+        elif entity == "ad":
+            self.client.update_creative(account_id, entity_id, {"intendedStatus": "ARCHIVED"})
+        else:
+            raise BadRequest(f"unknown entity {entity}")
+        return "ARCHIVED"
 
     # ------------------------------------------------------------------ helpers
 

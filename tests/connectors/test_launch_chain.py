@@ -150,3 +150,29 @@ def test_tiktok_refuses_an_ad_group_below_its_minimum_and_unknown_countries(
             conn.create_ad_group(
                 account, campaign, AdGroupTemplate("Far", "TRAFFIC", 30.0, extra={"countries": "ZZ"})
             )
+
+
+def test_linkedin_creatives_go_under_the_campaign_and_are_archived(monkeypatch: pytest.MonkeyPatch) -> None:
+    """LinkedIn: campaign group / campaign / creative. The campaign is the creative's ad group, so
+    there is no ad group to create; a creative sponsors a post; nothing launched can be deleted."""
+    assets = {"post": "urn:li:share:7100000000000000001"}
+    with platform("linkedin", monkeypatch, "/creatives") as (conn, account, lost):
+        campaign = conn.create_campaign(account, CampaignTemplate("LI launch", "WEBSITE_CONVERSION", 60.0))
+        with pytest.raises(BadRequest, match="no ad group to create"):
+            conn.create_ad_group(account, campaign, AdGroupTemplate("G", "WEBSITE_CONVERSION"))
+        creative = conn.create_ad(account, campaign, _ad(extra=assets))
+        assert lost.lost == 1  # the answer was lost: found by its name, not made twice
+        assert conn.create_ad(account, campaign, _ad(extra=assets)) == creative
+        ads = conn.ads(account)
+        row = ads[ads["ad_id"] == creative]
+        assert row[["ad_group_id", "campaign_id", "ad_name", "status"]].values.tolist() == [
+            [campaign, campaign, "Winter ad", "PAUSED"]
+        ]
+        with pytest.raises(BadRequest, match="needs the post it sponsors"):
+            conn.create_ad(account, campaign, _ad(name="No post"))
+        with pytest.raises(BadRequest, match="INVALID_VALUE_FOR_FIELD"):
+            conn.create_ad(account, campaign, _ad(name="Bad post", extra={"post": "urn:li:share:"}))
+        assert conn.remove(account, "ad", creative) == "ARCHIVED"
+        assert conn.remove(account, "campaign", campaign) == "ARCHIVED"
+        assert conn.ads(account).set_index("ad_id").loc[creative, "status"] == "ARCHIVED"
+        assert conn.campaigns(account).set_index("campaign_id").loc[campaign, "status"] == "ARCHIVED"

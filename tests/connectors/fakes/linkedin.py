@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 import pandas as pd
 from starlette.applications import Starlette
@@ -214,7 +214,7 @@ class FakeLinkedIn:
                 Route(acct + "/adCampaignGroups", self._search("groups")),
                 Route(acct + "/adCampaigns", self._campaigns, methods=["GET", "POST"]),
                 Route(acct + "/adCampaigns/{campaign_id}", self._campaign_update, methods=["POST"]),
-                Route(acct + "/creatives", self._search("creatives")),
+                Route(acct + "/creatives", self._creatives, methods=["GET", "POST"]),
                 Route(acct + "/creatives/{creative}", self._creative_update, methods=["POST"]),
                 Route("/rest/adAnalytics", self._analytics, methods=["GET", "POST"]),
                 Route("/oauth/v2/accessToken", self._token, methods=["POST"]),
@@ -324,6 +324,44 @@ class FakeLinkedIn:
             return self._page(request, list(self.creatives.values()), "criteria", 100)
 
         return handler
+
+    async def _creatives(self, request: Request) -> Response:
+        """GET: the criteria finder. POST: create a creative (campaign, content.reference to a post,
+        intendedStatus); 201 with the creative's URN in x-restli-id."""
+        if request.method == "GET":
+            return await self._search("creatives")(request)
+        if denied := self._gate(request):
+            return denied
+        body = await request.json()
+        for name in ("campaign", "content"):
+            if name not in body:
+                return _error(422, f"/{name} :: field is required but not found and has no default value",
+                              "FIELD_VALUE_MISSING")  # fmt: skip
+        cid = str(body["campaign"]).rsplit(":", 1)[-1]
+        campaign = self.campaigns.get(cid)
+        if campaign is None or campaign["status"] in ("ARCHIVED", "CANCELED"):
+            return _error(
+                400, f"/campaign :: campaign {cid[:20]} is not active, paused or draft", "ILLEGAL_ARGUMENT"
+            )
+        reference = (body.get("content") or {}).get("reference")
+        if not isinstance(reference, str) or not re.fullmatch(r"urn:li:(share|ugcPost):\d+", reference):
+            return _error(
+                400, "/content/reference :: must be a share or ugcPost URN", "INVALID_VALUE_FOR_FIELD"
+            )
+        if body.get("intendedStatus", "ACTIVE") not in ("ACTIVE", "PAUSED", "DRAFT"):
+            return _error(
+                400, "/intendedStatus :: a new creative is ACTIVE, PAUSED or DRAFT", "INVALID_ENUM_VALUE"
+            )
+        if len(str(body.get("name", ""))) > 255:
+            return _error(400, "/name :: length must be at most 255", "ILLEGAL_ARGUMENT")
+        crid = str(41009000 + len(self.creatives))
+        self.creatives[crid] = {
+            "id": f"urn:li:sponsoredCreative:{crid}", "campaign": body["campaign"],
+            "account": f"urn:li:sponsoredAccount:{self.account_id}", "name": body.get("name"),
+            "intendedStatus": body.get("intendedStatus", "ACTIVE"), "isServing": False, "content": body["content"],
+        }  # fmt: skip
+        created = quote(f"urn:li:sponsoredCreative:{crid}", safe="")
+        return Response(status_code=201, headers={"x-restli-id": created, "x-linkedin-id": created})
 
     async def _campaigns(self, request: Request) -> Response:
         if denied := self._gate(request):
