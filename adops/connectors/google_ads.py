@@ -72,6 +72,16 @@ CAMPAIGN_QUERY = (
     "campaign.target_cpa.target_cpa_micros, campaign.maximize_conversions.target_cpa_micros "
     "FROM campaign"
 )
+#: the account's enabled conversion actions and each campaign's conversion goals: a campaign counts the
+#: enabled actions whose (category, origin) is one of its biddable goals (0: no conversion tracking)
+CONVERSION_ACTION_QUERY = (
+    "SELECT conversion_action.id, conversion_action.category, conversion_action.origin, "
+    "conversion_action.status FROM conversion_action WHERE conversion_action.status = 'ENABLED'"
+)
+CONVERSION_GOAL_QUERY = (
+    "SELECT campaign.id, campaign_conversion_goal.category, campaign_conversion_goal.origin, "
+    "campaign_conversion_goal.biddable FROM campaign_conversion_goal"
+)
 AD_QUERY = (
     "SELECT ad_group_ad.ad.id, ad_group_ad.ad.name, ad_group_ad.ad.type, ad_group_ad.status, "
     "ad_group_ad.ad.final_urls, ad_group_ad.ad.responsive_search_ad.headlines, "
@@ -227,6 +237,7 @@ class GoogleAdsConnector:
 
     def campaigns(self, account_id: str) -> pd.DataFrame:
         currency = self._currency(account_id)
+        counted = self._conversion_actions(account_id)
         rows = []
         for r in self.client.search_stream(account_id, CAMPAIGN_QUERY):
             c, budget = r.get("campaign", {}), r.get("campaignBudget", {})
@@ -249,9 +260,25 @@ class GoogleAdsConnector:
                     "bid_amount": from_micros(target) if target else None,
                     "currency": currency,
                     "start_date": date.fromisoformat(start) if start else None,
+                    "conversion_actions": counted.get(str(c.get("id")), 0),
                 }
             )
         return pd.DataFrame(rows, columns=CAMPAIGN_COLUMNS)
+
+    def _conversion_actions(self, account_id: str) -> dict[str, int]:
+        """Per campaign: the enabled conversion actions it counts, those whose (category, origin) is
+        one of its biddable conversion goals (proto3 JSON leaves `biddable: false` out)."""
+        enabled: dict[tuple[str, str], int] = {}
+        for r in self.client.search_stream(account_id, CONVERSION_ACTION_QUERY):
+            a = r.get("conversionAction", {})
+            key = (str(a.get("category")), str(a.get("origin")))
+            enabled[key] = enabled.get(key, 0) + 1
+        counted: dict[str, int] = {}
+        for r in self.client.search_stream(account_id, CONVERSION_GOAL_QUERY):
+            goal, campaign = r.get("campaignConversionGoal", {}), str(r.get("campaign", {}).get("id"))
+            n = enabled.get((str(goal.get("category")), str(goal.get("origin"))), 0)
+            counted[campaign] = counted.get(campaign, 0) + (n if goal.get("biddable") else 0)
+        return counted
 
     def ads(self, account_id: str) -> pd.DataFrame:
         rows = []

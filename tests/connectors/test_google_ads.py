@@ -97,6 +97,11 @@ def test_campaigns_budgets_in_currency_and_statuses(fake: FakeGoogleAds) -> None
     assert frame.loc["222", "bid_amount"] == 25.0 and frame.loc["222", "bidding_strategy"] == "TARGET_CPA"
     assert frame.loc["111", "start_date"] == date(2026, 1, 5)
     assert set(frame.currency) == {"EUR"}
+    # enabled conversion actions matching each campaign's biddable goals: 222 bids on app downloads,
+    # whose only action is removed (no conversion tracking); 333's one goal is not biddable
+    assert frame["conversion_actions"].to_dict() == {"111": 2, "222": 0, "333": 0}
+    queries = [(r["body"] or {}).get("query", "") for r in fake.requests if isinstance(r["body"], dict)]
+    assert any("FROM conversion_action WHERE conversion_action.status = 'ENABLED'" in q for q in queries)
 
 
 def test_ads_with_creative_fields_and_names_for_nameless_ads(fake: FakeGoogleAds) -> None:

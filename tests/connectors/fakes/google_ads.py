@@ -61,6 +61,14 @@ FIELDS = {
         "campaign.maximize_conversions.target_cpa_micros", "segments.date",
     },
     "ad_group": {"ad_group.id", "ad_group.name", "ad_group.status", "ad_group.cpc_bid_micros", "campaign.id"},
+    "conversion_action": {
+        "conversion_action.id", "conversion_action.name", "conversion_action.category",
+        "conversion_action.origin", "conversion_action.status",
+    },
+    "campaign_conversion_goal": {
+        "campaign.id", "campaign_conversion_goal.category", "campaign_conversion_goal.origin",
+        "campaign_conversion_goal.biddable",
+    },
     "ad_group_ad": {
         "ad_group_ad.ad.id", "ad_group_ad.ad.name", "ad_group_ad.ad.type", "ad_group_ad.status",
         "ad_group_ad.ad.final_urls", "ad_group_ad.ad.responsive_search_ad.headlines", "ad_group.id",
@@ -149,6 +157,28 @@ class FakeGoogleAds:
             "7004": {"campaign": "333", "name": "Remarketing", "status": "ENABLED", "cpc_bid_micros": 0},
         }
     )
+    #: conversion actions (ConversionActionCategory, ConversionOrigin, ConversionActionStatus)
+    conversion_actions: dict[str, dict[str, Any]] = field(
+        default_factory=lambda: {
+            "801": {"name": "Purchases", "category": "PURCHASE", "origin": "WEBSITE", "status": "ENABLED"},
+            "802": {
+                "name": "Leads",
+                "category": "SUBMIT_LEAD_FORM",
+                "origin": "WEBSITE",
+                "status": "ENABLED",
+            },
+            "803": {"name": "Old app installs", "category": "DOWNLOAD", "origin": "APP", "status": "REMOVED"},
+        }
+    )
+    #: each campaign's conversion goals: (category, origin, biddable). 111 bids on purchases and leads;
+    #: 222 only on app downloads, whose one action is removed (no conversion tracking); 333 on none
+    conversion_goals: dict[str, list[tuple[str, str, bool]]] = field(
+        default_factory=lambda: {
+            "111": [("PURCHASE", "WEBSITE", True), ("SUBMIT_LEAD_FORM", "WEBSITE", True)],
+            "222": [("PURCHASE", "WEBSITE", False), ("DOWNLOAD", "APP", True)],
+            "333": [("PURCHASE", "WEBSITE", False)],
+        }
+    )
     ads: dict[str, dict[str, Any]] = field(default_factory=dict)
     faults: list[str] = field(default_factory=list)
     fail_resources: set[str] = field(default_factory=set)
@@ -218,6 +248,18 @@ class FakeGoogleAds:
                 {"ad_group.id": i, "ad_group.name": g["name"], "ad_group.status": g["status"],
                  "ad_group.cpc_bid_micros": g["cpc_bid_micros"], "campaign.id": g["campaign"]}
                 for i, g in sorted(self.ad_groups.items())
+            ]  # fmt: skip
+        if resource == "conversion_action":
+            return [
+                {f"conversion_action.{k}": v for k, v in a.items()} | {"conversion_action.id": i}
+                for i, a in sorted(self.conversion_actions.items())
+            ]
+        if resource == "campaign_conversion_goal":
+            return [
+                {"campaign.id": c, "campaign_conversion_goal.category": cat,
+                 "campaign_conversion_goal.origin": origin, "campaign_conversion_goal.biddable": biddable}
+                for c, goals in sorted(self.conversion_goals.items()) if c in self.campaigns
+                for cat, origin, biddable in goals
             ]  # fmt: skip
         if resource == "ad_group_ad":
             rows = []
