@@ -6,12 +6,16 @@ currencies compare. One scan reads the chosen period and the one before it (same
 `FILTER` clauses, so a period-over-period table costs one query.
 
 A level says where its numbers come from: platforms and accounts from the `account_daily` rollup,
-campaigns from `campaign_daily`, ad groups and creatives from `ad_daily`.
+campaigns from `campaign_daily`, ad groups and creatives from `ad_daily`. Campaign and ad-level
+queries whose range lies in the recent window (`adops.analytics.recent`: the last 190 days, held
+in memory per snapshot with each entity numbered) sum per entity number first and name the few
+thousand entities afterwards; older ranges read the Parquet files. Both give the same sums.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -19,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from adops import warehouse
+from adops.analytics import recent
 from adops.analytics.kpis import add_kpis, kpi
 from adops.analytics.kpis import sql as kpi_sql
 from adops.analytics.overview import Filters
@@ -103,6 +108,13 @@ def level(name: str) -> Level:
 def where(filters: Filters, start: date | None = None) -> tuple[str, list[Any]]:
     """The WHERE clause (dates, platforms, accounts) with its parameters; `start` widens the dates back."""
     clauses = [f"date BETWEEN {date_sql(start or filters.start)} AND {date_sql(filters.end)}"]
+    entities, params = entity_where(filters)
+    return " AND ".join([*clauses, *entities]), params
+
+
+def entity_where(filters: Filters) -> tuple[list[str], list[Any]]:
+    """The platform and account conditions of `where` (no dates), with their parameters."""
+    clauses = []
     params: list[Any] = []
     if filters.platforms:
         clauses.append(f"platform IN ({', '.join('?' * len(filters.platforms))})")
@@ -115,7 +127,47 @@ def where(filters: Filters, start: date | None = None) -> tuple[str, list[Any]]:
         params += [account for _, account in pairs]
         clauses.append(f"platform || ':' || account_id IN ({', '.join('?' * len(pairs))})")
         params += list(filters.accounts)
-    return " AND ".join(clauses), params
+    return clauses, params
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a query reads a daily table: its name (`table`) or a summed relation in the same
+    columns; `run` runs the SQL where that lives; `names` prefixes the `ads`/`campaigns` lookups."""
+
+    table: str
+    run: Callable[..., pd.DataFrame]
+    names: str = ""
+
+
+def source(table: str, start: date, end: date, bucket: str, only: str = "") -> Source:
+    """`table` (ad_daily or campaign_daily) between `start` and `end`, for a query that reads only
+    its entity keys, `date` and the summed metrics, and whose dates matter only as `bucket` (SQL over
+    `date`, e.g. the period a day belongs to; it must stay within [start, end]).
+
+    Inside the recent window this is the window's rows summed per entity number and bucket, then
+    named: a few rows per entity instead of one per day. Otherwise the table itself. `only`: a
+    condition on single rows applied before summing (e.g. `impressions > 0`).
+    """
+    if table not in recent.KEYS:
+        return Source(table, warehouse.query)
+    window = recent.recent()
+    columns = recent.COLUMNS[table]
+    if not window.covers(table, start):
+        stored = warehouse.TABLES[table].columns
+        replaced = [f"{sql} AS {name}" for name, sql in columns.items() if sql != name and name in stored]
+        added = [f", {sql} AS {name}" for name, sql in columns.items() if name not in stored]
+        if not replaced and not added:
+            return Source(table, warehouse.query)
+        star = f"* REPLACE ({', '.join(replaced)})" if replaced else "*"
+        return Source(f"(SELECT {star}{''.join(added)} FROM {table})", warehouse.query)
+    keys = ", ".join(f"n.{k}" for k in recent.KEYS[table])
+    summed = ", ".join(f"sum({m}) AS {m}" for m in columns)
+    rows = f"date BETWEEN {date_sql(start)} AND {date_sql(end)}" + (f" AND {only}" if only else "")
+    relation = f"""(SELECT b.date, {keys}, {", ".join(f"b.{m}" for m in columns)}
+        FROM (SELECT {bucket} AS date, k, {summed} FROM recent_{table} WHERE {rows} GROUP BY ALL) b
+        JOIN recent_{table}_keys n ON b.k = n.k)"""
+    return Source(relation, window.query, "recent_")
 
 
 def date_sql(day: date) -> str:
@@ -152,10 +204,12 @@ def breakdown(filters: Filters, level_name: str) -> pd.DataFrame:
             f"{now} AS {metric}, {before} AS {metric}_prev, {change} AS {metric}_change, "
             f"{change} / nullif({before}, 0) AS {metric}_change_pct"
         )
-    name_sql, join = _name_sql(lvl)
+    period = f"CASE WHEN date >= {since} THEN {since} ELSE {date_sql(filters.previous.start)} END"
+    src = source(lvl.table, filters.previous.start, filters.end, period)
+    name_sql, join = _name_sql(lvl, src.names)
     active = " OR ".join(f"{m} <> 0 OR {m}_prev <> 0" for m in _SUMS)
-    return warehouse.query(
-        f"""WITH s AS (SELECT {keys}, {sums} FROM {lvl.table} WHERE {clause} GROUP BY ALL)
+    return src.run(
+        f"""WITH s AS (SELECT {keys}, {sums} FROM {src.table} WHERE {clause} GROUP BY ALL)
             SELECT {", ".join(f"s.{k}" for k in lvl.keys)}, {name_sql} AS name,
                    '{lvl.entity_type}' AS entity_type, s.{lvl.id_column}::VARCHAR AS entity_id, {", ".join(values)}
             FROM s {join}
@@ -191,11 +245,25 @@ def series(
         )
         entity_params = [ids, list(entities)]
     sums = ", ".join(f"sum({col})::DOUBLE AS {name}" for name, col in _SUMS.items())
-    frame = warehouse.query(
-        f"SELECT date_trunc('{grain}', date)::DATE AS period, {entity_sql} AS entity, {sums} "
-        f"FROM {lvl.table} WHERE {clause} GROUP BY ALL ORDER BY period, entity",
-        entity_params + params,
-    )
+    window = recent.recent() if lvl.table in recent.KEYS else None
+    if window is not None and window.covers(lvl.table, filters.start):
+        # each entity number's series key taken once on the few thousand keys, then the days joined
+        named, named_params = entity_where(filters)
+        frame = window.query(
+            f"""WITH e AS (SELECT k, {entity_sql} AS entity FROM recent_{lvl.table}_keys
+                           WHERE {" AND ".join(named) or "true"})
+                SELECT date_trunc('{grain}', a.date)::DATE AS period, e.entity, {sums}
+                FROM recent_{lvl.table} a JOIN e ON a.k = e.k
+                WHERE a.date BETWEEN {date_sql(filters.start)} AND {date_sql(filters.end)}
+                GROUP BY ALL ORDER BY period, entity""",
+            entity_params + named_params,
+        )
+    else:
+        frame = warehouse.query(
+            f"SELECT date_trunc('{grain}', date)::DATE AS period, {entity_sql} AS entity, {sums} "
+            f"FROM {lvl.table} WHERE {clause} GROUP BY ALL ORDER BY period, entity",
+            entity_params + params,
+        )
     frame = add_kpis(frame)
     return frame[["period", "entity", metric]]
 
@@ -252,9 +320,10 @@ def _key_sql(lvl: Level) -> str:
     return " || ':' || ".join(lvl.keys) if len(lvl.keys) > 1 else lvl.keys[0]
 
 
-def _name_sql(lvl: Level) -> tuple[str, str]:
+def _name_sql(lvl: Level, prefix: str = "") -> tuple[str, str]:
     """What people call each entity (the platform's, account's, campaign's or ad's own name, the id
-    when none is stored), as a SQL expression and the join it needs."""
+    when none is stored), as a SQL expression and the join it needs (`prefix`: the recent window's
+    copies of the `ads` and `campaigns` tables)."""
     if lvl.name == "platform":
         cases = " ".join(f"WHEN '{key}' THEN '{text}'" for key, text in PLATFORM_NAMES.items())
         return f"CASE s.platform {cases} ELSE s.platform END", ""
@@ -265,5 +334,7 @@ def _name_sql(lvl: Level) -> tuple[str, str]:
         "creative": ("ads", "ad_name", ("platform", "account_id", "ad_id")),
     }[lvl.name]
     on = " AND ".join(f"s.{k} = n.{k}" for k in keys)
+    if table != "accounts":
+        table = prefix + table
     lookup = f"(SELECT DISTINCT ON ({', '.join(keys)}) {', '.join(keys)}, {column} FROM {table})"
     return f"coalesce(n.{column}, s.{lvl.id_column})", f"LEFT JOIN {lookup} n ON {on}"

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from adops import config, warehouse
-from adops.analytics import breakdowns, memo
+from adops.analytics import breakdowns, memo, recent
 from adops.analytics.overview import Filters
 from adops.errors import InputError
 
@@ -163,17 +163,21 @@ def detect(filters: Filters, thresholds: Thresholds | None = None) -> pd.DataFra
         filters.end - timedelta(days=t.window_days - 1), filters.end, filters.platforms, filters.accounts
     )
     clause, params = breakdowns.where(window)
-    last = warehouse.query(
+    # each ad's rows with impressions, summed per ad (the window's start stands for its days)
+    src = breakdowns.source(
+        "ad_daily", window.start, window.end, breakdowns.date_sql(window.start), only="impressions > 0"
+    )
+    last = src.run(
         f"""WITH l AS (
                 SELECT platform, account_id, ad_id, sum(impressions)::DOUBLE AS last_impressions,
                        sum(clicks)::DOUBLE AS last_clicks,
-                       coalesce(sum(impressions) FILTER (WHERE reach > 0), 0)::DOUBLE AS last_reach_impressions,
+                       coalesce(sum(reach_impressions), 0)::DOUBLE AS last_reach_impressions,
                        coalesce(sum(reach) FILTER (WHERE reach > 0), 0)::DOUBLE AS last_reach
-                FROM ad_daily WHERE {clause} AND impressions > 0 GROUP BY ALL
+                FROM {src.table} WHERE {clause} AND impressions > 0 GROUP BY ALL
             )
             SELECT l.*, coalesce(n.ad_name, l.ad_id) AS name
             FROM l LEFT JOIN (SELECT DISTINCT ON (platform, account_id, ad_id) platform, account_id, ad_id, ad_name
-                              FROM ads) n
+                              FROM {src.names}ads) n
               ON l.platform = n.platform AND l.account_id = n.account_id AND l.ad_id = n.ad_id""",
         params,
     )
@@ -315,34 +319,61 @@ def ctr_by_age(filters: Filters, bucket_days: int = 7, max_age_days: int = 364) 
     if filters.accounts:
         first = first[(first["platform"] + ":" + first["account_id"]).isin(filters.accounts)]
     clause, params = breakdowns.where(filters)
-    frame = warehouse.query(
-        f"""
-        WITH f AS (
-            SELECT unnest(?::VARCHAR[]) AS platform, unnest(?::VARCHAR[]) AS account_id,
-                   unnest(?::VARCHAR[]) AS ad_id, unnest(?::DATE[]) AS first_day
-        ), rows AS (
-            SELECT a.platform, (a.date - f.first_day) AS age, a.ad_id, a.impressions, a.clicks, a.reach
-            FROM (SELECT platform, account_id, ad_id, date, impressions, clicks, reach FROM ad_daily
-                  WHERE {clause} AND impressions > 0) a
-            JOIN f ON a.platform = f.platform AND a.account_id = f.account_id AND a.ad_id = f.ad_id
+    firsts = [
+        first["platform"].tolist(),
+        first["account_id"].tolist(),
+        first["ad_id"].tolist(),
+        first["first_day"].tolist(),
+    ]
+    f_sql = """SELECT unnest(?::VARCHAR[]) AS platform, unnest(?::VARCHAR[]) AS account_id,
+                      unnest(?::VARCHAR[]) AS ad_id, unnest(?::DATE[]) AS first_day"""
+    window = recent.recent()
+    if window.covers("ad_daily", filters.start):
+        # in the recent window: each ad number's age buckets summed first, then named
+        entities, entity_params = breakdowns.entity_where(filters)
+        named = " AND ".join(entities) or "true"
+        frame = window.query(
+            f"""
+            WITH f AS ({f_sql}), fk AS (
+                SELECT n.k, n.platform, n.ad_id, f.first_day
+                FROM (SELECT * FROM recent_ad_daily_keys WHERE {named}) n
+                JOIN f ON n.platform = f.platform AND n.account_id = f.account_id AND n.ad_id = f.ad_id
+            ), b AS (
+                SELECT a.k, ((a.date - fk.first_day) // ?) * ? AS age_days, sum(a.impressions) AS impressions,
+                       sum(a.clicks) AS clicks, count(*) AS ad_days, sum(a.reach) AS reach,
+                       sum(a.reach_impressions) AS reach_impressions
+                FROM recent_ad_daily a JOIN fk ON a.k = fk.k
+                WHERE a.date BETWEEN {breakdowns.date_sql(filters.start)} AND {breakdowns.date_sql(filters.end)}
+                  AND a.impressions > 0 AND a.date - fk.first_day <= ?
+                GROUP BY ALL
+            )
+            SELECT fk.platform, b.age_days, sum(b.impressions)::DOUBLE AS impressions,
+                   sum(b.clicks)::DOUBLE AS clicks, sum(b.ad_days)::BIGINT AS ad_days,
+                   count(DISTINCT fk.ad_id) AS ads, sum(b.reach)::DOUBLE AS reach,
+                   sum(b.reach_impressions)::DOUBLE AS reach_impressions
+            FROM b JOIN fk ON b.k = fk.k GROUP BY ALL ORDER BY platform, age_days
+            """,
+            [*firsts, *entity_params, bucket_days, bucket_days, max_age_days],
         )
-        SELECT platform, (age // ?) * ? AS age_days, sum(impressions)::DOUBLE AS impressions,
-               sum(clicks)::DOUBLE AS clicks, count(*) AS ad_days, count(DISTINCT ad_id) AS ads,
-               coalesce(sum(reach) FILTER (WHERE reach > 0), 0)::DOUBLE AS reach,
-               coalesce(sum(impressions) FILTER (WHERE reach > 0), 0)::DOUBLE AS reach_impressions
-        FROM rows WHERE age <= ? GROUP BY ALL ORDER BY platform, age_days
-        """,
-        [
-            first["platform"].tolist(),
-            first["account_id"].tolist(),
-            first["ad_id"].tolist(),
-            first["first_day"].tolist(),
-            *params,
-            bucket_days,
-            bucket_days,
-            max_age_days,
-        ],
-    )
+    else:
+        frame = warehouse.query(
+            f"""
+            WITH f AS ({f_sql}), rows AS (
+                SELECT a.platform, (a.date - f.first_day) AS age, a.ad_id, a.impressions, a.clicks,
+                       a.reach, a.reach_impressions
+                FROM (SELECT platform, account_id, ad_id, date, impressions, clicks,
+                             CASE WHEN reach > 0 THEN reach ELSE 0 END AS reach,
+                             CASE WHEN reach > 0 THEN impressions ELSE 0 END AS reach_impressions
+                      FROM ad_daily WHERE {clause} AND impressions > 0) a
+                JOIN f ON a.platform = f.platform AND a.account_id = f.account_id AND a.ad_id = f.ad_id
+            )
+            SELECT platform, (age // ?) * ? AS age_days, sum(impressions)::DOUBLE AS impressions,
+                   sum(clicks)::DOUBLE AS clicks, count(*) AS ad_days, count(DISTINCT ad_id) AS ads,
+                   sum(reach)::DOUBLE AS reach, sum(reach_impressions)::DOUBLE AS reach_impressions
+            FROM rows WHERE age <= ? GROUP BY ALL ORDER BY platform, age_days
+            """,
+            [*firsts, *params, bucket_days, bucket_days, max_age_days],
+        )
     frame["ctr"] = frame["clicks"] / frame["impressions"].replace(0, np.nan)
     frame["frequency"] = frequency(frame["reach_impressions"], frame["reach"])
     frame["impressions_per_ad_day"] = frame["impressions"] / frame["ad_days"].replace(0, np.nan)
