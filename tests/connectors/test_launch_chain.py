@@ -176,3 +176,23 @@ def test_linkedin_creatives_go_under_the_campaign_and_are_archived(monkeypatch: 
         assert conn.remove(account, "campaign", campaign) == "ARCHIVED"
         assert conn.ads(account).set_index("ad_id").loc[creative, "status"] == "ARCHIVED"
         assert conn.campaigns(account).set_index("campaign_id").loc[campaign, "status"] == "ARCHIVED"
+
+
+def test_every_client_and_the_sandbox_offer_the_whole_protocol() -> None:
+    """Each real client and the sandbox have every method of `Connector` (a launch calls them all)."""
+    from adops.connectors.base import Connector
+    from adops.connectors.google_ads import GoogleAdsConnector
+    from adops.connectors.linkedin import LinkedInConnector
+    from adops.connectors.meta import MetaConnector
+    from adops.connectors.microsoft_ads import MicrosoftAdsConnector
+    from adops.connectors.pinterest import PinterestConnector
+    from adops.connectors.sandbox import SandboxConnector
+    from adops.connectors.tiktok import TikTokConnector
+
+    wanted = {n for n in vars(Connector) if not n.startswith("_")} - {"platform"}
+    assert {"create_ad_group", "create_ad", "remove"} <= wanted
+    classes = [GoogleAdsConnector, LinkedInConnector, MetaConnector, MicrosoftAdsConnector,
+               PinterestConnector, SandboxConnector, TikTokConnector]  # fmt: skip
+    for cls in classes:
+        missing = sorted(n for n in wanted if not callable(getattr(cls, n, None)))
+        assert missing == [], (cls.__name__, missing)
