@@ -597,9 +597,10 @@ class World:
                 strict=True,
             )
         )
-        expected_c = {
-            key: float(season[pd.Timestamp(key[1]).date()] * self.response(camps[key[0]], r.spend))
-            for key, r in zip(by_campaign.index, by_campaign.itertuples(), strict=True)
+        spent = by_campaign["spend"].to_numpy(dtype=float)
+        expected_c: dict[tuple[str, Any], float] = {
+            key: float(season[pd.Timestamp(key[1]).date()] * self.response(camps[key[0]], float(x)))
+            for key, x in zip(by_campaign.index, spent, strict=True)
         }
         stopped = {c: s for planted in (self.wasted, self.untracked) for c, s in planted.get(account_id, [])}
         share = rows["pull"] / [
@@ -619,14 +620,18 @@ class World:
         for a in self.ads(account_id):
             launched[a.ad_group_id] = min(launched.get(a.ad_group_id, a.launch), a.launch)
         out = {}
-        for (group, campaign_id), r in zip(groups.index, groups.itertuples(), strict=True):
+        counted, expected = (
+            groups["conversions"].to_numpy(dtype=float),
+            groups["expected"].to_numpy(dtype=float),
+        )
+        for (group, campaign_id), events, mean in zip(groups.index, counted, expected, strict=True):
             edits = [d for d, _ in self.budget_overrides.get(campaign_id, []) if d <= today]
             recent = max([launched.get(group, EPOCH), *edits])
             if recent > today - timedelta(days=LEARNING_DAYS):
                 status = "LEARNING"
             else:
-                status = "SUCCESS" if r.conversions >= LEARNING_EVENTS else "FAIL"
-            out[group] = (status, float(r.conversions), float(r.expected))
+                status = "SUCCESS" if events >= LEARNING_EVENTS else "FAIL"
+            out[str(group)] = (status, float(events), float(mean))
         return out
 
     def true_frequency(self, account_id: str, ad_id: str, days: Sequence[date]) -> np.ndarray:
