@@ -3,9 +3,9 @@
 import streamlit as st
 
 from adops import config
-from adops.analytics import monitor
+from adops.analytics import feed, monitor
 from adops.sidecar import client
-from pages.components.event_feed import PREFIXES, event_feed
+from pages.components.event_feed import LABELS, PREFIXES, event_feed
 from pages.components.monitor import anomalies_panel, pacing_panel, sync_health_panel
 from pages.components.routing import through_app
 
@@ -21,7 +21,7 @@ main, side = st.columns([3, 2], gap="large")
 with side:
     st.subheader("Live events")
     event_feed(
-        client.events_url(PREFIXES, since=max(monitor.latest_event_id() - BACKLOG, 0), ttl_s=FEED_TOKEN_TTL_S)
+        client.events_url(PREFIXES, ttl_s=FEED_TOKEN_TTL_S), feed.backlog(LABELS, BACKLOG), feed.vocabulary()
     )
     if client.health() is None:
         st.warning(

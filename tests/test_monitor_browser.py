@@ -4,6 +4,7 @@ page's feed without a reload, also after the sidecar restarts (EventSource resum
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -67,13 +68,20 @@ def test_the_feed_shows_posted_events_live_and_after_a_sidecar_restart(
             expect(page.get_by_role("heading", name="Live monitoring")).to_be_visible(timeout=90_000)
             feed = page.frame_locator("iframe[title='st.iframe']").first
             expect(feed.get_by_role("status")).to_have_text("Live", timeout=60_000)
+            # the demo's sync events were drawn before the stream opened, each with its stored local time
+            clock = re.compile(r"^(\d{1,2} \w{3} )?\d{2}:\d{2}:\d{2}$")
+            synced = feed.locator("li[data-type='sync.finished']").first
+            expect(synced.locator("time")).to_have_text(clock)
+            expect(synced).to_contain_text("Sync finished")
 
             first = _post(sidecar, "anomaly.detected", {"severity": "critical", "kind": "spike",
                           "metric": "spend", "platform": "meta", "ds": "2026-11-20", "y": 350.0,
                           "expected": 100.0, "title": "<img src=x onerror=alert(1)>"})  # fmt: skip
             item = feed.locator(f"li[data-id='{first}']")
             expect(item).to_contain_text("Anomaly", timeout=10_000)
-            expect(item).to_contain_text("critical spike in spend Meta 2026-11-20: 350 (expected 100)")
+            expect(item).to_contain_text("Critical spike in Spend · Meta · 2026-11-20: 350 (expected 100)")
+            expect(item.locator("time")).to_have_text(clock)  # a live event: the time it arrived
+            assert "#" not in item.inner_text()  # no event ids
             assert feed.locator("img").count() == 0  # data is shown as text, never as markup
 
             _stop(side)  # the sidecar restarts; the page stays open

@@ -6,15 +6,23 @@ a sidecar restart the EventSource reconnects by itself with `Last-Event-ID` and 
 the browser gives up (an error answer instead of a stream), the script opens a new EventSource
 after a few seconds with `since=` the last id it showed. Event data is written as text, never as
 HTML, so a hostile event cannot inject markup.
+
+Each entry shows its local time (`14:03:12`, with the date when it is not today) and a label for its
+type. The latest events are drawn from the event log with the time they were stored
+(adops.analytics.feed.backlog) and the stream opens right after the newest of them; an event that
+arrives live is stamped when the browser receives it (within a second of being stored: the feed's
+latency is measured in docs/benchmarks.md). Job kinds, metrics, platforms and accounts are shown by
+their names (adops.analytics.feed.vocabulary), never as keys or job ids.
 """
 
 from __future__ import annotations
 
 import json
+import re
 
 import streamlit as st
 
-from adops.config import PLATFORM_NAMES
+from adops.analytics.feed import Backlog
 
 #: the event types the feed shows, with their labels (job.progress is left out: too chatty)
 LABELS = {
@@ -52,6 +60,7 @@ LABELS = {
 }
 #: the prefixes the sidecar is asked for (its `types=` filter); the browser listens to LABELS' types
 PREFIXES = sorted({t.split(".")[0] + ".*" for t in LABELS})
+_PLACEHOLDER = re.compile(r"__(URL|SINCE|BACKLOG|LABELS|WORDS|HEIGHT)__")
 
 _TEMPLATE = """
 <style>
@@ -61,63 +70,99 @@ _TEMPLATE = """
   #status.down::before { content: "● "; color: #D55E00; }
   ol { list-style: none; margin: 0; padding: 0; max-height: __HEIGHT__px; overflow-y: auto; }
   li { padding: 0.3rem 0.2rem; border-bottom: 1px solid #e5e5e5; font-size: 0.9rem; }
-  .when { color: #555555; font-variant-numeric: tabular-nums; margin-right: 0.5rem; }
+  time { color: #555555; font-variant-numeric: tabular-nums; margin-right: 0.5rem; }
   .label { font-weight: 600; margin-right: 0.5rem; }
   .sev-critical { color: #B5400B; } .sev-warning { color: #8A6100; }
+  #empty { color: #555555; font-size: 0.9rem; }
 </style>
 <div id="status" role="status" aria-live="polite">Connecting to the live feed…</div>
+<p id="empty">No events yet: syncs, jobs, anomalies, workflow steps and webhooks show here as they happen.</p>
 <ol id="feed" aria-label="Live events" role="log"></ol>
 <script>
 (function () {
   const base = __URL__;
+  const since = __SINCE__;
+  const backlog = __BACKLOG__;
   const labels = __LABELS__;
-  const platforms = __PLATFORMS__;
+  const words = __WORDS__;
   const maxItems = 200;
   const feed = document.getElementById("feed");
   const status = document.getElementById("status");
-  let lastId = null, source = null, retry = null;
+  const empty = document.getElementById("empty");
+  let lastId = since, source = null, retry = null;
+
+  function own(map, key) { return Object.prototype.hasOwnProperty.call(map, key) ? map[key] : null; }
+  function cap(text) { text = String(text || ""); return text.charAt(0).toUpperCase() + text.slice(1); }
+  function num(value) { return value.toLocaleString(undefined, {maximumFractionDigits: 2}); }
+  function platform(key) { return own(words.platforms, key) || key; }
+  function account(d) { return own(words.accounts, d.platform + ":" + d.account_id) || d.account_id; }
+  function metric(key) { return own(words.metrics, key) || key; }
+  function kind(key) { return own(words.kinds, key) || key; }
+
+  function where(d) {
+    if (!d.platform) return "";
+    return [platform(d.platform), d.account_id ? account(d) : "", d.campaign_id].filter(Boolean).join(" · ");
+  }
 
   function summary(type, d) {
     if (!d || typeof d !== "object") return "";
-    const where = [platforms[d.platform] || d.platform, d.account_id, d.campaign_id].filter(Boolean).join(" · ");
     if (type === "anomaly.detected") {
-      const exp = typeof d.expected === "number" ? " (expected " + d.expected.toLocaleString(undefined, {maximumFractionDigits: 2}) + ")" : "";
-      return [d.severity, d.kind, "in", d.metric, where, d.ds].filter(Boolean).join(" ") + ": " +
-        (typeof d.y === "number" ? d.y.toLocaleString(undefined, {maximumFractionDigits: 2}) : "") + exp;
+      const head = [cap(d.severity), d.kind, "in", metric(d.metric)].filter(Boolean).join(" ");
+      const value = typeof d.y === "number" ? num(d.y) : "";
+      const exp = typeof d.expected === "number" ? " (expected " + num(d.expected) + ")" : "";
+      return [head, where(d), d.ds].filter(Boolean).join(" · ") + ": " + value + exp;
     }
-    if (type.startsWith("job.")) return [d.kind, d.job_id, d.error].filter(Boolean).join(" · ");
+    if (type.startsWith("job.")) return [kind(d.kind), d.error].filter(Boolean).join(" · ");
     if (type.startsWith("sync.")) {
-      const parts = [where, d.status];
+      const parts = [where(d), cap(d.status)];
       if (typeof d.rows === "number") parts.push(d.rows.toLocaleString() + " rows");
+      if (typeof d.accounts === "number") parts.push(d.accounts.toLocaleString() + " accounts");
       return parts.filter(Boolean).join(" · ");
     }
-    const text = d.title || d.message || d.name || d.workflow || d.source || d.endpoint || where || "";
+    if (type.startsWith("workflow.")) {
+      return [d.workflow, d.dry_run ? "dry run" : "", d.by ? "by " + d.by : "", d.error].filter(Boolean).join(" · ");
+    }
+    const text = d.title || d.message || d.name || d.workflow || d.source || d.endpoint || where(d) || "";
     return String(text);
+  }
+
+  function when(date) {
+    const clock = date.toLocaleTimeString([], {hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false});
+    if (date.toDateString() === new Date().toDateString()) return clock;
+    return date.toLocaleDateString([], {day: "numeric", month: "short"}) + " " + clock;
+  }
+
+  function add(id, type, data, at) {
+    if (!own(labels, type)) return;
+    const item = document.createElement("li");
+    const stamp = document.createElement("time");
+    const date = at ? new Date(at) : new Date();
+    stamp.dateTime = date.toISOString();
+    stamp.title = date.toLocaleString();
+    stamp.textContent = when(date);
+    const label = document.createElement("span");
+    label.className = "label" + (data && data.severity ? " sev-" + String(data.severity) : "");
+    label.textContent = own(labels, type);
+    const text = document.createElement("span");
+    text.textContent = summary(type, data).slice(0, 300);
+    item.dataset.type = type;
+    item.dataset.id = String(id || "");
+    item.append(stamp, label, text);
+    feed.prepend(item);
+    empty.hidden = true;
+    while (feed.children.length > maxItems) feed.lastChild.remove();
   }
 
   function show(event) {
     let data = null;
     try { data = JSON.parse(event.data); } catch (e) { data = null; }
-    if (event.lastEventId) lastId = event.lastEventId;
-    const item = document.createElement("li");
-    const when = document.createElement("span");
-    when.className = "when";
-    when.textContent = event.lastEventId ? "#" + event.lastEventId : "";
-    const label = document.createElement("span");
-    label.className = "label" + (data && data.severity ? " sev-" + String(data.severity) : "");
-    label.textContent = labels[event.type] || event.type;
-    const text = document.createElement("span");
-    text.textContent = summary(event.type, data).slice(0, 300);
-    item.dataset.type = event.type;
-    item.dataset.id = event.lastEventId || "";
-    item.append(when, label, text);
-    feed.prepend(item);
-    while (feed.children.length > maxItems) feed.lastChild.remove();
+    if (event.lastEventId) lastId = Number(event.lastEventId);
+    add(event.lastEventId, event.type, data, null);
   }
 
-  function connect(since) {
+  function connect(after) {
     const url = new URL(base);
-    if (since !== null) url.searchParams.set("since", since);
+    url.searchParams.set("since", String(after));
     source = new EventSource(url.toString());
     source.onopen = function () { status.textContent = "Live"; status.className = "live"; };
     source.onerror = function () {
@@ -128,23 +173,32 @@ _TEMPLATE = """
     };
     Object.keys(labels).forEach(function (type) { source.addEventListener(type, show); });
   }
-  connect(null);
+  backlog.forEach(function (e) { add(e.id, e.type, e.data, e.at); });
+  connect(since);
 })();
 </script>
 """
 
 
-def event_feed(url: str, height: int = 360) -> None:
-    """Draw the feed reading `url` (adops.sidecar.client.events_url(...), with its `since` and token)."""
-    html = (
-        _TEMPLATE.replace("__URL__", _js(url))
-        .replace("__LABELS__", _js(LABELS))
-        .replace("__PLATFORMS__", _js(dict(PLATFORM_NAMES)))
-        .replace("__HEIGHT__", str(int(height)))
-    )
+def event_feed(url: str, backlog: Backlog, words: dict[str, dict[str, str]], height: int = 360) -> None:
+    """Draw the feed: `backlog` (adops.analytics.feed.backlog) at once, then the stream at `url`
+    (adops.sidecar.client.events_url(...) with its token; the feed adds `since`), naming what events
+    carry with `words` (adops.analytics.feed.vocabulary)."""
+    values = {
+        "URL": _js(url),
+        "SINCE": str(int(backlog.last_id)),
+        "BACKLOG": _js(backlog.events),
+        "LABELS": _js(LABELS),
+        "WORDS": _js(words),
+        "HEIGHT": str(int(height)),
+    }
+    # one pass: a placeholder written inside an event's data is text, never substituted again
+    html = _PLACEHOLDER.sub(lambda m: values[m[1]], _TEMPLATE)
     st.iframe(html, height=height + 40)
 
 
 def _js(value: object) -> str:
     """A JSON literal safe inside <script> (no `</script>` can close it early)."""
-    return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return (
+        json.dumps(value, default=str).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    )

@@ -13,12 +13,21 @@ import streamlit as st
 
 from adops import clock, warehouse
 from adops.analytics import anomaly_store, monitor
+from adops.analytics.kpis import label as kpi_label
+from adops.names import series_labels
 from pages.components.formatting import PLATFORM_LABELS, compact, fmt, kpi_column
 
 REFRESH_S = 30
 #: Okabe-Ito, readable with every common colour-vision deficiency
 SPEND, PROJECTED, BUDGET = "#0072B2", "#E69F00", "#000000"
 SEVERITY_LABELS = {"critical": "Critical", "warning": "Warning", "info": "Info"}
+#: the pacing flag (adops.analytics.monitor) as it reads in the table
+PACING_LABELS = {
+    "over": "Over budget",
+    "under": "Under budget",
+    "on pace": "On pace",
+    "no budget": "No budget",
+}
 
 
 def snapshot_key() -> str:
@@ -68,9 +77,13 @@ def pacing_panel(currency: str) -> None:
             ),
         ]
     )  # fmt: skip
+    # the legend sits at the foot of the figure (container coordinates), below the axis title, with room
+    # for three rows when a phone's width wraps it: it never covers the ticks or the title
     figure.update_layout(
-        barmode="stack", title=f"Month to date and projected spend against budget ({currency})",
-        height=120 + 28 * len(top), margin={"l": 10, "r": 10, "t": 60, "b": 10}, legend={"orientation": "h"},
+        barmode="stack", title=f"Spend against budget this month ({currency})",
+        height=200 + 28 * len(top), margin={"l": 10, "r": 10, "t": 50, "b": 120},
+        legend={"orientation": "h", "yref": "container", "yanchor": "bottom", "y": 0, "xanchor": "left", "x": 0},
+        xaxis={"tickformat": "~s", "title": {"text": currency}},
     )  # fmt: skip
     st.plotly_chart(figure, width="stretch")
     columns = ["spend_today", "daily_budget", "spend_mtd", "month_budget", "projected"]
@@ -108,10 +121,14 @@ def anomalies_panel(currency: str) -> None:
         return
     shown = found.assign(
         severity=found["severity"].map(SEVERITY_LABELS),
+        kind=found["kind"].map(str.capitalize),
+        direction=found["direction"].map(str.capitalize),
+        metric=found["metric"].map(kpi_label),
         platform=found["platform"].map(lambda p: PLATFORM_LABELS.get(p, p)),
+        series=series_labels(found[["platform", "account_id", "campaign_id"]].itertuples(index=False)),
     )
     picked = st.dataframe(
-        shown[["severity", "kind", "direction", "metric", "platform", "series", "ds", "y", "expected", "score"]],
+        shown[["severity", "kind", "direction", "metric", "series", "ds", "y", "expected", "score"]],
         hide_index=True,
         width="stretch",
         on_select="rerun",
@@ -128,30 +145,33 @@ def anomalies_panel(currency: str) -> None:
     rows = picked.selection.rows if picked is not None and hasattr(picked, "selection") else []
     row = found.iloc[rows[0] if rows else 0]
     st.caption("Pick a row to see its series.")
-    _series_chart({str(k): v for k, v in row.to_dict().items()})
+    _series_chart(
+        {str(k): v for k, v in row.to_dict().items()}, str(shown["series"].iloc[rows[0] if rows else 0])
+    )
 
 
-def _series_chart(row: dict[str, object]) -> None:
+def _series_chart(row: dict[str, object], name: str) -> None:
     series = series_around(
         {k: row[k] for k in ("platform", "account_id", "campaign_id", "metric", "ds")}, snapshot_key()
     )
     if series.empty:
         return
     day = pd.Timestamp(str(row["ds"]))
+    metric = kpi_label(str(row["metric"]))
+    hit = f"{str(row['kind']).capitalize()} ({SEVERITY_LABELS.get(str(row['severity']), row['severity'])})"
     figure = go.Figure(
         [
-            go.Scatter(x=series["date"], y=series["value"], name=str(row["metric"]), mode="lines", line={"color": SPEND}),
+            go.Scatter(x=series["date"], y=series["value"], name=metric, mode="lines", line={"color": SPEND}),
             go.Scatter(
-                x=[day], y=[row["y"]], name=f"{row['kind']} ({row['severity']})", mode="markers",
-                marker={"color": "#D55E00", "size": 12, "symbol": "diamond"},
+                x=[day], y=[row["y"]], name=hit, mode="markers", marker={"color": "#D55E00", "size": 12, "symbol": "diamond"},
             ),
             go.Scatter(
-                x=[day], y=[row["expected"]], name="expected", mode="markers",
+                x=[day], y=[row["expected"]], name="Expected", mode="markers",
                 marker={"color": BUDGET, "size": 10, "symbol": "circle-open"},
             ),
         ]
     )  # fmt: skip
-    figure.update_layout(title=f"{row['metric']} of {row['series']}", height=320, margin={"t": 50, "b": 10})
+    figure.update_layout(title=f"{metric} of {name}", height=320, margin={"t": 50, "b": 10})
     st.plotly_chart(figure, width="stretch")
 
 
@@ -183,4 +203,4 @@ def _labelled(table: pd.DataFrame, level: str) -> pd.DataFrame:
         label = platform
     else:
         label = platform + " · " + table["name"].where(table["name"] != "", table[f"{level}_id"])
-    return table.assign(label=label)
+    return table.assign(label=label, flag=table["flag"].map(lambda f: PACING_LABELS.get(f, f)))
