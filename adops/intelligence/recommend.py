@@ -6,7 +6,9 @@ window, low, high), a confidence, and the workflow with params that applies it. 
 
 - `wasted_spend`: a campaign that spent at least twice the account's CPA over the window and clicked
   enough that, converting at even half the account's rate, a zero would be unlikely (confidence
-  >= 0.95), with no conversion. Pause it (workflow `bulk`, action pause).
+  >= 0.95), with no conversion. Pause it (workflow `bulk`, action pause). A campaign that counts no
+  conversion action (Google Ads `conversion_actions` 0) is left to the `no_conversion_tracking`
+  check instead: its zero is not measured, and pausing it would be the wrong fix.
 - `budget_limited`: a campaign spending at least 85% of its daily budget while its marginal CPA
   (its CPA over its spend elasticity, the elasticity from a log-log fit over its history, whose
   budget changes move its spend) is below the account's CPA even at the fit's pessimistic bound.
@@ -176,7 +178,8 @@ class _Data:
                    sum(d.spend) FILTER (WHERE d.date > ?::DATE - 14)::DOUBLE AS spend_14,
                    stddev_samp(d.spend)::DOUBLE AS spend_sd,
                    sum(d.spend) FILTER (WHERE d.date > ?::DATE - 7)::DOUBLE AS spend_7,
-                   any_value(c.daily_budget)::DOUBLE AS daily_budget, any_value(c.status) AS status
+                   any_value(c.daily_budget)::DOUBLE AS daily_budget, any_value(c.status) AS status,
+                   any_value(c.conversion_actions)::DOUBLE AS conversion_actions
             FROM campaign_daily d
             LEFT JOIN campaigns c USING (platform, account_id, campaign_id)
             WHERE d.date BETWEEN ? AND ? {clause}
@@ -243,6 +246,8 @@ def wasted_spend(data: _Data) -> list[Recommendation]:
         if row.conversions >= 0.5 or not row.spend or pd.isna(acc["cpa"]) or pd.isna(acc["cvr"]):
             continue
         if row.spend < WASTE_MIN_CPAS * acc["cpa"]:
+            continue
+        if getattr(row, "conversion_actions", None) == 0:  # not measured, not absent: no_conversion_tracking
             continue
         # the chance of no conversion in these clicks if the campaign converted at half the account's rate
         chance = (1 - min(acc["cvr"] / 2, 0.99)) ** row.clicks

@@ -199,6 +199,8 @@ def test_tracking_and_learning_checks_on_planted_truth(small_demo: Path) -> None
     p, recall = precision(found, untracked)
     assert p >= 0.8 and recall >= 0.8, (found, untracked)
     assert all(r.evidence["conversion_actions"] == 0 for r in checks["no_conversion_tracking"])
+    # their zero conversions are not measured, not absent: not also told to pause as wasted spend
+    assert not untracked & {r.entity_id for r in recs if r.kind == "wasted_spend"}
     limited = learning_limited_truth(world, TODAY)
     found = {r.entity_id for r in checks.get("learning_limited", [])}
     p, recall = precision(found, limited)
