@@ -7,6 +7,7 @@ import streamlit as st
 
 from adops import config, warehouse
 from adops.analytics import overview
+from adops.forecast.names import series_names
 from adops.optimize import fits, plan
 from adops.optimize.fits import Fits, FitScope
 from adops.optimize.sources import LEVELS
@@ -119,7 +120,8 @@ st.dataframe(
     },
 )
 
-names_by_channel = dict(zip(history.channels["channel"], history.channels["name"], strict=True))
+# "Spring sale (Meta)", "Acme EU (Meta)", "Meta": never a key like meta:act_1000100007
+names_by_channel = {str(k): v for k, v in series_names(level, list(history.channels["channel"])).items()}
 table = allocation_frame(rec, names_by_channel)
 left, right = st.columns(2)
 steps = waterfall_frame(rec)

@@ -13,6 +13,7 @@ import streamlit as st
 
 from adops import jobs
 from adops.errors import AdopsError
+from adops.names import named, platform_label
 from adops.optimize.plans import (
     approve,
     audit_trail,
@@ -24,7 +25,7 @@ from adops.optimize.plans import (
 from adops.optimize.recommend import Recommendation
 from adops.optimize.sources import WarehouseHistory
 from pages.components.confirm import confirmed
-from pages.components.details import details_frame, rows_frame, status_label
+from pages.components.details import csv_text, details_frame, rows_frame, status_label
 from pages.components.errors import show_error
 from pages.components.waiting import failure, follow
 
@@ -101,22 +102,74 @@ def plans_panel(rec: Recommendation, history: WarehouseHistory, scope: str, curr
             st.dataframe(details_frame(outcome, skip=("channels",)), hide_index=True, width="stretch")
             channels = outcome.get("channels")
             if isinstance(channels, list) and channels:
-                st.dataframe(rows_frame(channels), hide_index=True, width="stretch")
+                called = {
+                    line.channel: f"{line.name or line.campaign_id or line.account_id or ''} "
+                    f"({platform_label(line.platform)})".strip()
+                    for line in plan.lines
+                }
+                named_rows = [
+                    {**c, "channel": called.get(c.get("channel"), c.get("channel"))} for c in channels
+                ]
+                st.dataframe(rows_frame(named_rows), hide_index=True, width="stretch")
     except AdopsError as exc:  # a blank approver is refused by adops.approvers, not as a PlanError
         show_error(exc)
     if last is not None:
         _last_run(last)
 
-    st.dataframe(plan_lines(plan), hide_index=True, width="stretch")
+    lines = readable(plan_lines(plan).drop(columns=["channel", "name"]))
+    st.markdown("**The plan, channel by channel**")
+    st.dataframe(lines, hide_index=True, width="stretch", column_config=_COLUMNS)
     trail = audit_trail(plan.id)
     st.markdown("**Audit trail**")
     if trail.empty:
         st.caption("Nothing rehearsed or changed yet.")
     else:
-        st.dataframe(trail, hide_index=True, width="stretch")
+        shown = readable(trail.rename(columns={"entity_id": "campaign_id"}))
+        st.dataframe(shown, hide_index=True, width="stretch", column_config=_COLUMNS)
         st.download_button(
-            "Download audit trail (CSV)", trail.to_csv(index=False), f"plan-{plan.id}-audit.csv", "text/csv"
+            "Download audit trail (CSV)", csv_text(shown), f"plan-{plan.id}-audit.csv", "text/csv"
         )
+
+
+def readable(frame: pd.DataFrame) -> pd.DataFrame:
+    """A plan's table as people read it: platform labels, account and campaign names beside the ids,
+    statuses as labels (adops.names)."""
+    out = named(frame)
+    if "status" in out.columns:
+        out["status"] = out["status"].map(lambda s: status_label(str(s)) if isinstance(s, str) else s)
+    return out
+
+
+#: column labels of the plan's tables (lines, dry-run steps, audit trail)
+_COLUMNS: dict[str, Any] = {
+    "platform": "Platform",
+    "account": "Account",
+    "account_id": None,  # the names are shown; the ids stay in the CSV
+    "campaign": "Campaign",
+    "campaign_id": None,
+    "current_spend": st.column_config.NumberColumn("Current spend", format="%,.2f"),
+    "recommended_spend": st.column_config.NumberColumn("Recommended spend", format="%,.2f"),
+    "change": st.column_config.NumberColumn("Change", format="%+,.2f"),
+    "current_expected": st.column_config.NumberColumn("Current expected", format="%,.1f"),
+    "expected": st.column_config.NumberColumn("Expected", format="%,.1f"),
+    "expected_low": st.column_config.NumberColumn("Expected low", format="%,.1f"),
+    "expected_high": st.column_config.NumberColumn("Expected high", format="%,.1f"),
+    "marginal": st.column_config.NumberColumn("Marginal", format="%,.2f"),
+    "original_budget": st.column_config.NumberColumn("Budget before", format="%,.2f"),
+    "target_budget": st.column_config.NumberColumn("Target budget", format="%,.2f"),
+    "applied_budget": st.column_config.NumberColumn("Applied budget", format="%,.2f"),
+    "before": st.column_config.NumberColumn("Budget before", format="%,.2f"),
+    "after": st.column_config.NumberColumn("Budget after", format="%,.2f"),
+    "target": st.column_config.NumberColumn("Target", format="%,.2f"),
+    "status": "Status",
+    "note": "Note",
+    "id": st.column_config.NumberColumn("#", format="%d"),
+    "at": st.column_config.DatetimeColumn("At", format="YYYY-MM-DD HH:mm"),
+    "actor": "By",
+    "dry_run": st.column_config.CheckboxColumn("Dry run"),
+    "error": "Error",
+    "channel": None,
+}
 
 
 _QUESTIONS = {
@@ -150,4 +203,9 @@ def _last_run(job: Any) -> None:
         )
     steps = pd.DataFrame(result.get("steps", []))
     if not steps.empty:
-        st.dataframe(steps, hide_index=True, width="stretch")
+        st.dataframe(
+            readable(steps.drop(columns=["channel"], errors="ignore")),
+            hide_index=True,
+            width="stretch",
+            column_config=_COLUMNS,
+        )

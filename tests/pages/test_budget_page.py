@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from adops import jobs, store
+from adops import jobs, store, warehouse
 from tests.jobs.support import run_next
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "budget.py")
@@ -69,6 +69,17 @@ def test_demo_curves_allocation_and_plan_flow(
         pass
     at.run()
     assert any("Dry run: nothing changed" in s.value for s in at.success), [e.value for e in at.error]
+    # the dry run's steps, the plan's lines and the audit trail name what they change (no channel keys)
+    names = set(
+        warehouse.query("SELECT campaign_name FROM campaigns WHERE platform = 'linkedin'")["campaign_name"]
+    )
+    tables = [d.value for d in at.dataframe if "campaign" in d.value.columns]
+    assert len(tables) == 3, [list(d.value.columns) for d in at.dataframe]
+    for table in tables:
+        assert set(table["platform"]) == {"LinkedIn"} and set(table["campaign"]) <= names
+        assert "channel" not in table.columns
+        assert not any(str(v).startswith("linkedin:") for v in table.astype(str).to_numpy().ravel())
+    assert set(tables[0]["status"]) <= {"Rehearsed", "Done", "Waiting", "Skipped"}
     # an approval names someone: a blank name is an error saying so, not an exception
     at.text_input(key="plan-actor").set_value("   ").run()
     at.button(key="plan-approve").click().run()
