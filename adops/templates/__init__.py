@@ -136,6 +136,13 @@ def validate(
             if limit is not None and len(value) > limit:
                 add(field, f"{what[:-1]} {i} has {len(value)} characters; at most {limit}")
     if check_assets:
+        if template.objective in rules.image_ad_objectives:
+            kind = rules.objectives.get(template.objective)
+            add(
+                "assets",
+                f"a {kind} campaign's ads take images or an app, not text: a launch creates responsive "
+                f"search ads only, so choose another objective for {rules.label} or make that ad there",
+            )
         for name in rules.ad_assets:
             if not template.assets.get(f"{platform}.{name}"):
                 add("assets", f"the {rules.levels[2]} needs {platform}.{name} ({_ASSET_HELP[name]})")

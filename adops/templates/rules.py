@@ -52,6 +52,9 @@ class PlatformRules:
     ad_group_min_daily_usd: float | None = None
     #: the references an ad needs besides its text (`Template.assets` keys, without the platform)
     ad_assets: tuple[str, ...] = ()
+    #: objectives whose ads are not text ads (display and app campaigns take image or app ads),
+    #: which a launch does not create on a real account
+    image_ad_objectives: tuple[str, ...] = ()
 
     def minimum_usd(self, objective: str) -> float:
         return self.min_daily_usd.get(objective, self.min_daily_usd.get("*", 0.0))
@@ -76,6 +79,7 @@ RULES: dict[str, PlatformRules] = {
         name_in_bytes=True,
         headlines=(3, 15),
         descriptions=(2, 4),
+        image_ad_objectives=("awareness", "app_installs"),
     ),
     "meta": PlatformRules(
         platform="meta",
@@ -163,5 +167,6 @@ RULES: dict[str, PlatformRules] = {
         min_daily_usd={"*": 0.01},
         headlines=(3, 15),
         descriptions=(2, 4),
+        image_ad_objectives=("awareness", "app_installs"),
     ),
 }

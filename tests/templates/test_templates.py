@@ -33,7 +33,18 @@ def test_every_built_in_passes_every_platform_it_names_in_usd(name: str) -> None
         assert templates.validate(t, platform, "USD", check_assets=False) == [], (name, platform)
         # what an ad needs besides text is the account's own (a Page, a pin, an identity, a post)
         needs = templates.validate(t, platform, "USD")
-        assert [v.field for v in needs] == ["assets"] * len(templates.RULES[platform].ad_assets)
+        rules = templates.RULES[platform]
+        image_ads = int(t.objective in rules.image_ad_objectives)
+        assert [v.field for v in needs] == ["assets"] * (len(rules.ad_assets) + image_ads)
+
+
+def test_display_and_app_campaigns_are_not_launched_with_text_ads_on_real_accounts() -> None:
+    awareness = templates.get("awareness")
+    for platform in ("google_ads", "microsoft_ads"):
+        found = [v.message for v in templates.validate(awareness, platform)]
+        assert len(found) == 1 and "responsive search ads only" in found[0]
+        assert templates.validate(awareness, platform, check_assets=False) == []  # the sandbox
+    assert templates.validate(templates.get("traffic"), "google_ads") == []
 
 
 def test_objectives_map_to_each_platforms_own_names() -> None:
