@@ -105,8 +105,15 @@ def recent() -> Recent:
 
 
 def load(snap: warehouse.Snapshot, days: int = RECENT_DAYS) -> Recent:
-    """Load the last `days` days of the daily tables of `snap` into a new in-memory DuckDB."""
-    con = warehouse.connect(snap)
+    """Load the last `days` days of the daily tables of `snap` into a new in-memory DuckDB.
+
+    On local disk it reads through the warehouse's own reader (DuckDB's Parquet reader over the
+    snapshot's files, nothing else reachable: half the CPU of the Arrow datasets `connect` scans)."""
+    from adops import config
+    from adops.warehouse import delta, storage
+
+    local = not storage.is_remote(config.load().warehouse_uri)
+    con = delta._reader(snap) if local else warehouse.connect(snap)
     first: dict[str, date | None] = {}
     try:
         for table, keys in KEYS.items():
@@ -129,7 +136,7 @@ def load(snap: warehouse.Snapshot, days: int = RECENT_DAYS) -> Recent:
                 first[table] = None
             con.execute(
                 f"""CREATE TABLE recent_{table} AS SELECT date, k, {", ".join(summed)}
-                    FROM window_rows ORDER BY date, k"""
+                    FROM window_rows ORDER BY date"""
             )
             con.execute("DROP TABLE window_rows")
         con.execute("CREATE TABLE recent_ads AS SELECT * FROM ads")

@@ -1,7 +1,8 @@
 """Trend detection: which series really moved over a window, and which only wobbled.
 
-Each series gets the Mann-Kendall test (pymannkendall's `original_test`: S, its variance with the tie
-correction, the two-sided p of the normal approximation) and Sen's slope (the median of the pairwise
+Each series gets the Mann-Kendall test (as pymannkendall's `original_test` computes it: S, its
+variance with the tie correction, the two-sided p of the normal approximation; here as array
+operations over every series of one length at once, the same numbers, tested) and Sen's slope (the median of the pairwise
 slopes, per period). Testing many series at once makes some look significant by chance, so the
 p-values are adjusted with Benjamini-Hochberg (statsmodels' `multipletests`, `fdr_bh`) over every
 series tested together: a trend is `real` when its adjusted p (`q_value`) is below alpha, else `noise`.
@@ -23,7 +24,15 @@ from adops.analytics import breakdowns
 from adops.analytics.overview import Filters
 from adops.errors import InputError
 
-__all__ = ["MIN_POINTS", "Trend", "complete_periods", "detect", "mann_kendall", "trend_table"]
+__all__ = [
+    "MIN_POINTS",
+    "Trend",
+    "complete_periods",
+    "detect",
+    "mann_kendall",
+    "mann_kendall_many",
+    "trend_table",
+]
 
 #: fewer points than this give no trend (Mann-Kendall's normal approximation needs a few)
 MIN_POINTS = 4
@@ -47,23 +56,52 @@ class Trend:
 
 def mann_kendall(values: np.ndarray | list[float]) -> Trend:
     """The Mann-Kendall test and Sen's slope of `values` (in time order; NaNs dropped)."""
-    import pymannkendall as mk  # imported when used: it pulls scipy
-
     x = np.asarray(values, dtype=float)
     x = x[~np.isnan(x)]
     if len(x) < MIN_POINTS:
         raise InputError(f"a trend needs at least {MIN_POINTS} points, got {len(x)}")
-    r = mk.original_test(x)
-    return Trend(
-        n=len(x),
-        s=float(r.s),
-        var_s=float(r.var_s),
-        z=float(r.z),
-        tau=float(r.Tau),
-        p_value=float(r.p),
-        slope=float(r.slope),
-        intercept=float(r.intercept),
-    )
+    return mann_kendall_many(x[np.newaxis, :])[0]
+
+
+def mann_kendall_many(rows: np.ndarray) -> list[Trend]:
+    """`mann_kendall` of each row of a matrix (series of one length, no NaNs), as array operations:
+    pymannkendall's `original_test` computes the same numbers one series at a time, in loops (50
+    series of 28 days: 33 ms there). S counts the rising minus falling pairs, its variance takes out
+    the ties, p is two-sided from the normal approximation with the continuity correction; Sen's
+    slope is the median of the pairwise slopes and the intercept Conover's."""
+    from scipy.stats import norm  # imported when used, as pymannkendall did
+
+    x = np.asarray(rows, dtype=float)
+    m, n = x.shape
+    if n < MIN_POINTS:
+        raise InputError(f"a trend needs at least {MIN_POINTS} points, got {n}")
+    first, second = np.triu_indices(n, 1)
+    pairs = x[:, second] - x[:, first]
+    s = np.sign(pairs).sum(axis=1)
+    var_s = np.full(m, n * (n - 1) * (2 * n + 5) / 18)
+    for i in range(m):
+        _, counts = np.unique(x[i], return_counts=True)
+        if len(counts) < n:  # ties
+            var_s[i] = (n * (n - 1) * (2 * n + 5) - np.sum(counts * (counts - 1) * (2 * counts + 5))) / 18
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(s > 0, (s - 1) / np.sqrt(var_s), np.where(s < 0, (s + 1) / np.sqrt(var_s), 0.0))
+    p = 2 * (1 - norm.cdf(np.abs(z)))
+    slope = np.median(pairs / (second - first), axis=1)
+    intercept = np.median(x, axis=1) - np.median(np.arange(n)) * slope
+    tau = s / (0.5 * n * (n - 1))
+    return [
+        Trend(
+            n=n,
+            s=float(s[i]),
+            var_s=float(var_s[i]),
+            z=float(z[i]),
+            tau=float(tau[i]),
+            p_value=float(p[i]),
+            slope=float(slope[i]),
+            intercept=float(intercept[i]),
+        )
+        for i in range(m)
+    ]
 
 
 def detect(frame: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
@@ -82,6 +120,7 @@ def detect(frame: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     if missing:
         raise InputError(f"the series frame lacks {', '.join(sorted(missing))}")
     rows = []
+    by_length: dict[int, list[tuple[dict[str, object], np.ndarray]]] = {}  # tested together
     for name, group in frame.sort_values("period").groupby("series", sort=True):
         values = group["value"].to_numpy(dtype=float)
         values = values[~np.isnan(values)]
@@ -91,19 +130,20 @@ def detect(frame: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
             "first": float(values[0]) if len(values) else math.nan,
             "last": float(values[-1]) if len(values) else math.nan,
         }
-        if len(values) < MIN_POINTS:
-            rows.append(row)
-            continue
-        t = mann_kendall(values)
-        median = float(np.median(values))
-        row.update(
-            slope=t.slope,
-            slope_pct=t.slope / abs(median) if median else math.nan,
-            tau=t.tau,
-            s=t.s,
-            p_value=t.p_value,
-        )
         rows.append(row)
+        if len(values) >= MIN_POINTS:
+            by_length.setdefault(len(values), []).append((row, values))
+    for same in by_length.values():
+        found = mann_kendall_many(np.vstack([values for _, values in same]))
+        for (row, values), t in zip(same, found, strict=True):
+            median = float(np.median(values))
+            row.update(
+                slope=t.slope,
+                slope_pct=t.slope / abs(median) if median else math.nan,
+                tau=t.tau,
+                s=t.s,
+                p_value=t.p_value,
+            )
     columns = ["series", "n", "first", "last", "slope", "slope_pct", "tau", "s", "p_value", "q_value"]
     out = pd.DataFrame(rows).reindex(columns=columns).astype({c: float for c in columns[2:]})
     tested = out["p_value"].notna().to_numpy()

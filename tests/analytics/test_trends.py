@@ -39,6 +39,28 @@ def test_small_series_by_hand() -> None:
     assert trends.mann_kendall([2.0, np.nan, 2.0, 2.0, 2.0]).p_value == 1.0  # flat; NaN dropped
 
 
+def test_the_array_test_gives_pymannkendalls_numbers() -> None:
+    """mann_kendall_many against pymannkendall's original_test, series by series: lengths 4 to 60,
+    ties (rounded values), flat series, steps; every field to 1e-12."""
+    import pymannkendall as mk
+
+    rng = np.random.default_rng(11)
+    for n in (4, 5, 13, 28, 60):
+        rows = [
+            rng.normal(0, 1, n),
+            np.round(rng.normal(5, 2, n)),  # many ties
+            np.full(n, 3.0),  # flat
+            np.arange(n) * 0.5 + rng.normal(0, 0.1, n),  # rising
+            np.where(np.arange(n) < n // 2, 10.0, 2.0),  # a step down
+        ]
+        for row, t in zip(rows, trends.mann_kendall_many(np.vstack(rows)), strict=True):
+            r = mk.original_test(row)
+            assert t.n == n and t.s == r.s
+            for ours, theirs in ((t.var_s, r.var_s), (t.z, r.z), (t.tau, r.Tau), (t.p_value, r.p),
+                                 (t.slope, r.slope), (t.intercept, r.intercept)):  # fmt: skip
+                assert ours == pytest.approx(theirs, rel=1e-12, abs=1e-12)
+
+
 def test_too_few_points() -> None:
     with pytest.raises(InputError, match="at least 4 points"):
         trends.mann_kendall([1.0, 2.0, np.nan])
