@@ -10,7 +10,7 @@ from typing import Any
 
 import streamlit as st
 
-from adops.errors import AdopsError
+from adops.errors import AdopsError, InputError
 from adops.platforms import PLATFORM_NAMES, PLATFORMS
 from adops.templates import OBJECTIVES, Template, save
 from pages.components.errors import error_text
@@ -31,10 +31,32 @@ FIELDS = (
 )
 
 
+#: text areas written one item a line (lists and the assets mapping), parsed on save
+LINES = ("more_headlines", "more_descriptions", "countries", "assets")
+
+
+def _lines(text: Any) -> list[str]:
+    return [line.strip() for line in str(text or "").splitlines() if line.strip()]
+
+
+def _assets(text: Any) -> dict[str, str]:
+    """`platform.reference = id`, one a line; InputError naming the line that is not."""
+    out: dict[str, str] = {}
+    for line in _lines(text):
+        key, sep, value = line.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise InputError(f"assets: write one platform.reference = id a line, not {line[:60]!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
 def _save(prefix: str, flash_key: str) -> None:
     values: dict[str, Any] = {f: st.session_state.get(f"{prefix}-{f}") for f in FIELDS}
     replace = bool(st.session_state.get(f"{prefix}-replace"))
     try:
+        for field in LINES:
+            raw = st.session_state.get(f"{prefix}-{field}")
+            values[field] = _assets(raw) if field == "assets" else _lines(raw)
         saved = save(values, by=str(st.session_state.get(f"{prefix}-by") or ""), replace=replace)
     except AdopsError as exc:
         st.session_state[flash_key] = ("error", error_text(exc))
@@ -72,6 +94,31 @@ def template_form(base: Template, key: str, flash_key: str) -> None:
         ):
             st.text_input(label, value=getattr(base, field), key=f"{prefix}-{field}", max_chars=1000)
         st.text_area("Ad text", value=base.body, key=f"{prefix}-body", max_chars=1000)
+        st.text_area(
+            "More headlines, one a line (responsive search ads take 3 to 15)",
+            value="\n".join(base.more_headlines),
+            key=f"{prefix}-more_headlines",
+            max_chars=4000,
+        )
+        st.text_area(
+            "More ad texts, one a line (responsive search ads take 2 to 4)",
+            value="\n".join(base.more_descriptions),
+            key=f"{prefix}-more_descriptions",
+            max_chars=4000,
+        )
+        st.text_area(
+            "Countries the ad group targets, one two-letter code a line",
+            value="\n".join(base.countries),
+            key=f"{prefix}-countries",
+            max_chars=400,
+        )
+        st.text_area(
+            "Assets for real accounts, one platform.reference = id a line "
+            "(meta.page_id, pinterest.pin_id, linkedin.post, tiktok.identity_id, tiktok.video_id)",
+            value="\n".join(f"{k} = {v}" for k, v in base.assets.items()),
+            key=f"{prefix}-assets",
+            max_chars=4000,
+        )
         st.text_area("Description", value=base.description, key=f"{prefix}-description", max_chars=1000)
         st.multiselect(
             "Platforms",

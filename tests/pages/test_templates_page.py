@@ -59,6 +59,41 @@ def test_save_a_custom_template_from_the_form(workspace: Path) -> None:
     assert list(at.dataframe[0].value["name"]) == ["winter-gifts"]
 
 
+def test_the_form_keeps_headlines_countries_and_assets(workspace: Path) -> None:
+    at = run_page()
+    at.selectbox(key="templates-pick").set_value("black-friday").run()
+    prefix = "templates-form-black-friday"
+    at.text_input(key=f"{prefix}-name").set_value("bf-real")
+    at.text_area(key=f"{prefix}-countries").set_value("de\nFR\n")
+    at.text_area(key=f"{prefix}-assets").set_value("meta.page_id = 1023456789\n tiktok.video_id=v1 ")
+    at.button[1].click().run()
+    assert not at.exception and at.success, [e.value for e in at.error]
+    saved = templates.get("bf-real")
+    assert saved.more_headlines == templates.get("black-friday").more_headlines  # kept from the base
+    assert saved.countries == ("DE", "FR")
+    assert saved.assets == {"meta.page_id": "1023456789", "tiktok.video_id": "v1"}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "needle"),
+    [
+        ("assets", "meta.page_id 123", "write one"),
+        ("assets", "myspace.page = 1", "assets"),
+        ("countries", "United States", "countries"),
+        ("more_headlines", "\n".join(["h"] * 20), "headlines"),
+    ],
+)
+def test_bad_lists_in_the_form_are_an_error_saying_what_to_fix(
+    workspace: Path, field: str, value: str, needle: str
+) -> None:
+    at = run_page()
+    prefix = "templates-form-awareness"
+    at.text_area(key=f"{prefix}-{field}").set_value(value)
+    at.button[1].click().run()
+    assert not at.exception and at.error and needle in at.error[0].value
+    assert templates.catalogue("custom") == []
+
+
 @pytest.mark.parametrize(
     ("field", "value", "needle"),
     [
