@@ -588,31 +588,32 @@ class World:
             return {}
         camps = {c.id: c for c in self.campaigns(account_id)}
         mult = {a.id: a.cvr_multiplier for a in self.ads(account_id)}
-        rows = rows.assign(pull=rows["clicks"] * rows["ad_id"].map(mult))
-        by_campaign = rows.groupby(["campaign_id", "date"])[["spend", "pull"]].sum()
-        season = dict(
-            zip(
-                _days(since, until),
-                self._season(self.account(account_id).platform, _days(since, until)),
-                strict=True,
+        days = _days(since, until)
+        season = dict(zip(days, self._season(self.account(account_id).platform, days), strict=True))
+        campaign = rows["campaign_id"]
+        day = pd.to_datetime(rows["date"]).dt.date
+        pull = rows["clicks"].to_numpy(dtype=float) * rows["ad_id"].map(mult).to_numpy(dtype=float)
+        by = [campaign, rows["date"]]
+        spend_c = rows["spend"].groupby(by).transform("sum").to_numpy(dtype=float)
+        pull_c = pd.Series(pull, index=rows.index).groupby(by).transform("sum").to_numpy(dtype=float)
+        # the campaign's expected conversions that day (its Hill curve at its spend, in season), shared
+        # among its ads by clicks x multiplier, as ad_daily shares them (without the binomial noise)
+        expected = (
+            day.map(season).to_numpy(dtype=float)
+            * campaign.map({c: x.beta for c, x in camps.items()}).to_numpy(dtype=float)
+            * _hill(
+                spend_c,
+                campaign.map({c: x.k for c, x in camps.items()}).to_numpy(dtype=float),
+                campaign.map({c: x.s for c, x in camps.items()}).to_numpy(dtype=float),
             )
+            * pull
+            / np.maximum(pull_c, 1e-9)
         )
-        spent = by_campaign["spend"].to_numpy(dtype=float)
-        expected_c: dict[tuple[str, Any], float] = {
-            key: float(season[pd.Timestamp(key[1]).date()] * self.response(camps[key[0]], float(x)))
-            for key, x in zip(by_campaign.index, spent, strict=True)
-        }
         stopped = {c: s for planted in (self.wasted, self.untracked) for c, s in planted.get(account_id, [])}
-        share = rows["pull"] / [
-            max(by_campaign.loc[(c, d), "pull"], 1e-9)
-            for c, d in zip(rows["campaign_id"], rows["date"], strict=True)
-        ]
-        rows = rows.assign(
-            expected=[
-                0.0 if c in stopped and pd.Timestamp(d).date() >= stopped[c] else expected_c[(c, d)] * s
-                for c, d, s in zip(rows["campaign_id"], rows["date"], share, strict=True)
-            ]
-        )
+        if stopped:  # planted campaigns convert nothing from their day on
+            since_day = campaign.map(stopped)
+            expected[(since_day.notna() & (day >= since_day.fillna(date.max))).to_numpy()] = 0.0
+        rows = rows.assign(expected=expected)
         groups = (
             rows[rows["spend"] > 0].groupby(["ad_group_id", "campaign_id"])[["conversions", "expected"]].sum()
         )
