@@ -276,11 +276,11 @@ def _fetch_account(
         convert.prepare(result.since, result.until)  # an unknown currency fails before the big reads
         account_row = pd.DataFrame([{**asdict(info)}]).rename(columns={"name": "account_name"})
         campaigns = client.campaigns(account.id)
-        ad_rows: pd.DataFrame | None = None
-        campaign_rows: pd.DataFrame | None = None
-        if _campaigns_sum_ads(client):  # the ad rows, read once, give the campaign rows too
-            ad_rows = client.ad_daily(account.id, result.since, result.until)
-            campaign_rows = _campaign_sums(ad_rows, campaigns)
+        ad_rows: pa.Table | None = None
+        campaign_rows: pa.Table | pd.DataFrame | None = None
+        if _campaigns_sum_ads(client):  # the ad rows, read once as Arrow, give the campaign rows too
+            ad_rows = client.ad_daily_table(account.id, result.since, result.until)
+            campaign_rows = _campaign_sums(ad_rows, campaigns) if ad_rows is not None else None
         if ad_rows is None or campaign_rows is None:
             campaign_rows = client.campaign_daily(account.id, result.since, result.until)
         batch = _grain(
@@ -337,29 +337,32 @@ def _campaigns_sum_ads(client: Any) -> bool:
     return isinstance(client, SandboxConnector)
 
 
-def _campaign_sums(ads: pd.DataFrame, campaigns: pd.DataFrame) -> pd.DataFrame | None:
-    """Campaign-day rows summed from ad-day rows, as the sandbox's campaign report sums them (same
-    grouping, same rounding to cents); None when there are no ad rows."""
-    if ads.empty:
-        return None
-    names = dict(zip(campaigns["campaign_id"], campaigns["campaign_name"], strict=True))
-    out = ads.groupby(["date", "platform", "account_id", "campaign_id", "currency"], as_index=False)[
-        ["impressions", "clicks", "spend", "conversions", "conversion_value"]
-    ].sum()
-    for col in ("spend", "conversions", "conversion_value"):
-        out[col] = out[col].round(2)
-    out.insert(4, "campaign_name", out["campaign_id"].map(names))
-    return out
+def _campaign_sums(ads: pa.Table, campaigns: pd.DataFrame) -> pa.Table:
+    """Campaign-day rows summed from ad-day rows in Arrow, as the sandbox's campaign report sums them
+    (same grouping, amounts rounded to cents: sums of cents rounded to cents are exact whatever the
+    order of addition, so these are bit for bit the report's own)."""
+    keys = ["date", "platform", "account_id", "campaign_id", "currency"]
+    metrics = ["impressions", "clicks", "spend", "conversions", "conversion_value"]
+    sums = ads.group_by(keys, use_threads=False).aggregate([(m, "sum") for m in metrics])
+    columns: dict[str, Any] = {k: sums[k] for k in keys}
+    ids = pa.array(campaigns["campaign_id"].astype(str).tolist(), pa.string())
+    names = pa.array(campaigns["campaign_name"].tolist(), pa.string())
+    columns["campaign_name"] = names.take(pc.index_in(sums["campaign_id"], value_set=ids))
+    for m in metrics:
+        total = sums[f"{m}_sum"]
+        columns[m] = total if m in ("impressions", "clicks") else pa.array(np.round(total.to_numpy(), 2))
+    return pa.table(columns)
 
 
 def _grain(
-    frames: dict[str, pd.DataFrame], convert: _Converter, synced_at: datetime, run_id: int
+    frames: dict[str, pd.DataFrame | pa.Table], convert: _Converter, synced_at: datetime, run_id: int
 ) -> dict[str, pa.Table]:
-    """Each frame as Arrow in its table's schema: converted from pandas once, enriched and
-    validated in Arrow."""
+    """Each frame as Arrow in its table's schema: converted from pandas once (Arrow tables as they
+    are), enriched and validated in Arrow."""
     out = {}
     for name, frame in frames.items():
-        data = _enrich(name, _arrow(frame), convert, synced_at, run_id)
+        data = frame if isinstance(frame, pa.Table) else _arrow(frame)
+        data = _enrich(name, data, convert, synced_at, run_id)
         out[name] = warehouse.validate(TABLES[name], data)
     return out
 

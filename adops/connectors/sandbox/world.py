@@ -922,13 +922,15 @@ def _hill(x: np.ndarray | float, k: np.ndarray | float, s: np.ndarray | float) -
     return x**s / (x**s + np.asarray(k, dtype=float) ** s)
 
 
-def _mix(seed: int, stream: int, entity: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """splitmix64 over (seed, stream, entity, day): a counter-based, window-independent hash."""
+def _mix(seed: int, stream: int, entity: np.ndarray, t: np.ndarray, cells: bool = False) -> np.ndarray:
+    """splitmix64 over (seed, stream, entity, day): a counter-based, window-independent hash; every
+    (entity, day) pair, or with `cells` the pairs (entity[i], t[i]) (the same values, modulo 2**64)."""
     with np.errstate(over="ignore"):
+        ent = entity.astype(np.uint64)
         x = (
             np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15)
             + np.uint64(stream) * np.uint64(0xBF58476D1CE4E5B9)
-            + entity.astype(np.uint64)[:, None] * np.uint64(0x94D049BB133111EB)
+            + (ent if cells else ent[:, None]) * np.uint64(0x94D049BB133111EB)
             + t.astype(np.uint64)
         )
         x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
@@ -946,16 +948,57 @@ def _normal(seed: int, stream: int, entity: np.ndarray, t: np.ndarray) -> np.nda
     return np.sqrt(-2 * np.log(u1)) * np.cos(2 * np.pi * u2)
 
 
+def _cell_normal(seed: int, stream: int, entity: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """`_normal(seed, stream, ...)` at the cells (entity[i], t[i]) only."""
+    u1 = np.maximum(
+        (_mix(seed, stream, entity, t, True) >> np.uint64(11)).astype(np.float64) / float(1 << 53), 1e-12
+    )
+    u2 = (_mix(seed, stream + 1000, entity, t, True) >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+    return np.sqrt(-2 * np.log(u1)) * np.cos(2 * np.pi * u2)
+
+
 def _binomial(seed: int, entity: np.ndarray, t: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
     """Binomial(n, p) draws from the counter-based hash: exact quantiles for small means (no rounding
     bias on low-volume campaigns), the normal approximation for large ones."""
     mean = n * p
     small = mean < 25
-    out = np.round(mean + np.sqrt(mean * (1 - p)) * _normal(seed, 13, entity, t)).clip(0)
+    out = np.empty_like(mean)
+    rows, cols = np.nonzero(~small)  # the normal draws, only where they are used
+    if len(rows):
+        z = _cell_normal(seed, 13, entity[rows], t[cols])
+        big = mean[rows, cols]
+        out[rows, cols] = np.round(big + np.sqrt(big * (1 - p[rows, cols])) * z).clip(0)
     if small.any():
         u = _uniform(seed, 15, entity, t)[small]
-        out[small] = stats.binom.ppf(u, n[small], p[small])
+        out[small] = _binom_ppf(u, n[small], p[small])
     return np.minimum(out, n)
+
+
+def _binom_ppf(
+    u: np.ndarray, n: np.ndarray, p: np.ndarray, tol: float = 1e-9, steps: int = 400
+) -> np.ndarray:
+    """`scipy.stats.binom.ppf(u, n, p)` for small means, the same integers several times faster: the
+    smallest k with cdf(k) >= u, the cdf summed from the pmf's recurrence. Where u lies within `tol`
+    of a cdf step (the sum's rounding could decide it), or after `steps` terms, scipy answers."""
+    pmf = np.exp(n * np.log1p(-p))  # (1 - p) ** n
+    ratio = p / (1 - p)
+    cdf, below, k = pmf.copy(), np.zeros_like(u), np.zeros_like(u)
+    active = np.nonzero(cdf < u)[0]
+    for _ in range(steps):
+        active = active[k[active] < n[active]]
+        if not active.size:
+            break
+        a = active
+        pmf[a] = pmf[a] * (n[a] - k[a]) / (k[a] + 1) * ratio[a]
+        below[a] = cdf[a]
+        cdf[a] += pmf[a]
+        k[a] += 1
+        active = a[cdf[a] < u[a]]
+    unsure = (cdf - u < tol) | (u - below < tol)
+    unsure[active] = True
+    if unsure.any():
+        k[unsure] = stats.binom.ppf(u[unsure], n[unsure], p[unsure])
+    return k
 
 
 def _group_sum(values: np.ndarray, groups: np.ndarray, n: int) -> np.ndarray:
