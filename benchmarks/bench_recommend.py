@@ -16,10 +16,19 @@ from adops import clock
 from adops.connectors.sandbox.connector import load_world, state_path
 from adops.ingest import build_demo, sync
 from adops.intelligence import recommend as R
-from adops.intelligence.truth import budget_truth, last_week, platform_marginal_cpa, precision, true_ctr
+from adops.intelligence.truth import (
+    budget_truth,
+    last_week,
+    learning_limited_truth,
+    platform_marginal_cpa,
+    precision,
+    true_ctr,
+    untracked_truth,
+)
 from benchmarks._workspace import workspace
 
 WASTED = 20
+UNTRACKED = 6
 
 
 def main() -> None:
@@ -29,9 +38,13 @@ def main() -> None:
         # plant WASTED campaigns that spend without converting, and sync their last 100 days again
         state = json.loads(state_path().read_text())
         state["wasted_campaigns"] = WASTED
+        state["untracked_campaigns"] = UNTRACKED  # Google campaigns without conversion tracking
         state_path().write_text(json.dumps(state))
         sync(since=clock.today() - timedelta(days=100))
-        print(f"   demo built (and {WASTED} wasted campaigns planted) in {time.perf_counter() - t0:.1f}s")
+        print(
+            f"   demo built (and {WASTED} wasted, {UNTRACKED} untracked campaigns planted) "
+            f"in {time.perf_counter() - t0:.1f}s"
+        )
         times = []
         for _ in range(3):
             t0 = time.perf_counter()
@@ -73,6 +86,17 @@ def main() -> None:
             fresh = true_ctr(world, x.entity_id, [first + timedelta(days=i) for i in range(7)])
             dropped += true_ctr(world, x.entity_id, week) / fresh - 1 <= -0.2
         print(f"   creative_fatigue: precision {dropped / max(len(tired), 1):.3f} ({len(tired)})")
+        checks: dict[str, set[str]] = {}
+        for x in recs:
+            if x.kind == "best_practice":
+                checks.setdefault(x.evidence["check"], set()).add(x.entity_id)
+        print("   best_practice checks: " + ", ".join(f"{k} {len(v)}" for k, v in sorted(checks.items())))
+        for check, truth in (
+            ("no_conversion_tracking", untracked_truth(world, clock.today())),
+            ("learning_limited", learning_limited_truth(world, clock.today())),
+        ):
+            p, r = precision(checks.get(check, set()), truth)
+            print(f"   {check}: precision {p:.3f}, recall {r:.3f} (truth {len(truth)})")
 
 
 if __name__ == "__main__":
