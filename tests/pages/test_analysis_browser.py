@@ -38,6 +38,8 @@ def test_analysis_page_in_a_real_browser(workspace: Path, tmp_path: Path) -> Non
         page.get_by_role("tab", name="Creative fatigue").click()
         expect(page.get_by_text("CTR by ad age")).to_be_visible(timeout=60_000)
         expect(page.get_by_text("fatigued of")).to_be_visible()
+        # LinkedIn (still filtered) reports no reach: the frequency chart says so instead of drawing
+        expect(page.get_by_text("Frequency needs reach")).to_be_visible()
         page.get_by_role("tab", name="Trends").click()
         expect(page.get_by_text("changed for real")).to_be_visible(timeout=60_000)
         page.get_by_role("tab", name="Cohorts").click()
