@@ -137,3 +137,69 @@ def test_two_workers_share_the_queues_and_recover_a_killed_one(
     sidecars[1].send_signal(signal.SIGTERM)
     assert sidecars[1].wait(90) in (0, -signal.SIGTERM)
     assert "Traceback" not in logs["b"].read_text()
+
+
+@pytest.mark.slow
+def test_a_big_sync_is_read_on_both_workers_and_survives_one_killed(
+    postgres_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    sidecars: list[subprocess.Popen[bytes]],
+) -> None:
+    """One sync of the 14 sandbox accounts in parts of 2 (adops.ingest.parts): the parts run on both
+    workers; the worker not running the sync job is killed with -9 while it reads a part, the other
+    reads that part again, and the sync commits every account once."""
+    from adops import warehouse
+    from adops.store.models import SyncAccountRun
+
+    monkeypatch.setenv("ADOPS_DATABASE_URL", postgres_url)
+    monkeypatch.setenv("ADOPS_SYNC_PART_ACCOUNTS", "2")  # the workers inherit it
+    store.reset()
+    ports = {"a": free_port(), "b": free_port()}
+    logs = {w: tmp_path / f"{w}.log" for w in ports}
+    for w, port in ports.items():
+        sidecars.append(serve(w, port, logs[w]))
+    for port in ports.values():
+        wait_for(f"http://127.0.0.1:{port}/health", 120)
+
+    job_id = jobs.enqueue("sync", {"since": "2026-11-21", "until": "2026-11-24", "trigger": "test"})
+
+    def other_reading() -> tuple[str, str] | None:
+        """(the worker not running the sync job, the part it reads), once it has read one and reads another."""
+        (parent,) = system.client().list_workflows(workflow_ids=[job_id], load_input=False, load_output=False)
+        if parent.executor_id not in ("adops-sidecar-a", "adops-sidecar-b"):
+            return None
+        other = "adops-sidecar-b" if parent.executor_id == "adops-sidecar-a" else "adops-sidecar-a"
+        parts = system.client().list_workflows(
+            name=["sync.part"], executor_id=other, load_input=False, load_output=False
+        )
+        if not any(p.status == "SUCCESS" for p in parts):  # it has read one part already
+            return None
+        return next(((other, p.workflow_id) for p in parts if p.status == "PENDING"), None)
+
+    victim, part = wait_until(other_reading, every=0.02)
+    os.kill(sidecars[0 if victim.endswith("-a") else 1].pid, signal.SIGKILL)
+
+    def done() -> jobs.Job | None:
+        job = jobs.get(job_id)
+        return job if job is not None and job.status not in jobs.ACTIVE else None
+
+    job = wait_until(done, 300, 0.5)
+    assert job.status == "done" and job.result["status"] == "success", job.error
+    survivor = "adops-sidecar-a" if victim.endswith("-b") else "adops-sidecar-b"
+    assert executors([part])[part] == survivor  # the killed worker's part, read again by the other
+    parts = system.client().list_workflows(name=["sync.part"], load_input=False, load_output=False)
+    assert len(parts) == 7 and all(p.status == "SUCCESS" for p in parts)
+    assert {p.executor_id for p in parts} == {"adops-sidecar-a", "adops-sidecar-b"}  # both read
+
+    with store.session() as s:
+        runs = list(s.query(SyncRun))
+        accounts = [(a.platform, a.account_id, a.rows) for a in s.query(SyncAccountRun)]
+    assert [r.status for r in runs] == ["success"]  # one run, committed once
+    assert len(accounts) == 14 == len({(p, a) for p, a, _ in accounts})  # each account once
+    assert sum(rows for *_, rows in accounts) == job.result["rows"]
+    dup = warehouse.query(
+        "select count(*) - count(distinct (platform, account_id, campaign_id, date)) as d, "
+        "count(distinct account_id) as accounts from campaign_daily"
+    )
+    assert dup["d"].iloc[0] == 0 and dup["accounts"].iloc[0] == 14
