@@ -7,9 +7,9 @@ The run document (`to_dict`) is the INTERFACES.md shape: run_id, workflow, statu
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Table, delete, func, select
 
 from adops.errors import InputError, NotFound
 from adops.store import events
@@ -21,6 +21,9 @@ from adops.workflows.models import WorkflowApproval, WorkflowChange, WorkflowRun
 STATUSES = ("running", "awaiting_approval", "succeeded", "failed", "cancelled", "undone")
 FINISHED = ("succeeded", "failed", "cancelled", "undone")
 MAX_LIMIT = 10_000
+_STEPS = cast(Table, WorkflowStep.__table__)
+_RUNS = cast(Table, WorkflowRun.__table__)
+_EVENTS = cast(Table, Event.__table__)
 
 
 def now() -> datetime:
@@ -93,32 +96,46 @@ def publish(type: str, run: WorkflowRun, **data: Any) -> int:
 
 
 def step_started(run_id: str, name: str) -> None:
+    """The step's row, `running` (a step run again after a crash starts over on its row).
+
+    Plain statements in one transaction (no ORM unit of work): every step of every run pays this.
+    """
+    at = now()
     with session() as s:
-        row = s.scalar(select(WorkflowStep).where(WorkflowStep.run_id == run_id, WorkflowStep.name == name))
-        if row is None:
-            position = s.scalar(select(func.count()).where(WorkflowStep.run_id == run_id)) or 0
-            s.add(
-                WorkflowStep(
-                    run_id=run_id, position=int(position) + 1, name=name, status="running", started_at=now()
+        conn = s.connection()
+        again = conn.execute(
+            _STEPS.update()
+            .where(_STEPS.c.run_id == run_id, _STEPS.c.name == name)
+            .values(status="running", started_at=at, finished_at=None, error=None)
+        ).rowcount
+        if not again:
+            position = conn.execute(select(func.count()).where(_STEPS.c.run_id == run_id)).scalar() or 0
+            conn.execute(
+                _STEPS.insert().values(
+                    run_id=run_id, position=int(position) + 1, name=name, status="running", started_at=at
                 )
             )
-        else:  # a step run again after a crash
-            row.status, row.started_at, row.finished_at, row.error = "running", now(), None, None
 
 
 def step_finished(
     run_id: str, name: str, status: str, output: dict[str, Any] | None, error: str | None = None
 ) -> None:
-    """The step's outcome and its `workflow.step` event, in one transaction."""
+    """The step's outcome and its `workflow.step` event, in one transaction (plain statements)."""
+    at = now()
     with session() as s:
-        row = s.scalar(select(WorkflowStep).where(WorkflowStep.run_id == run_id, WorkflowStep.name == name))
-        if row is not None:
-            row.status, row.finished_at, row.output, row.error = status, now(), output, error
-        run = s.get(WorkflowRun, run_id)
+        conn = s.connection()
+        conn.execute(
+            _STEPS.update()
+            .where(_STEPS.c.run_id == run_id, _STEPS.c.name == name)
+            .values(status=status, finished_at=at, output=output, error=error)
+        )
+        run = conn.execute(
+            select(_RUNS.c.workflow, _RUNS.c.status, _RUNS.c.dry_run).where(_RUNS.c.id == run_id)
+        ).first()
         if run is not None:
-            data = {"run_id": run.id, "workflow": run.workflow, "status": run.status, "dry_run": bool(run.dry_run),
+            data = {"run_id": run_id, "workflow": run.workflow, "status": run.status, "dry_run": bool(run.dry_run),
                     "step": name, "step_status": status, "error": error}  # fmt: skip
-            s.add(Event(type="workflow.step", data=data, created_at=now()))
+            conn.execute(_EVENTS.insert().values(type="workflow.step", data=data, created_at=at))
 
 
 def steps(run_id: str) -> list[WorkflowStep]:
