@@ -7,6 +7,8 @@
   `recommendations.measure` job) measures each application against a counterfactual: matched
   unchanged entities, i.e. the entity's own level before the change, moved by how the account's other
   campaigns (or ad groups, for an ad) moved over the same two windows (difference in differences).
+  Every workflow run that changed a platform is measured the same way (`adops.intelligence.
+  predictions` records its predictions); an undone run's are withdrawn instead.
 - `ranked()` orders recommendations by expected value x the account's track record for the kind:
   the mean of realized / predicted over its measured outcomes, shrunk toward 1 with two pseudo
   outcomes, so one lucky or unlucky change does not swing it.
@@ -34,7 +36,12 @@ _ID = re.compile(r"rec_[0-9a-f]{16}")
 #: a dismissed recommendation stays hidden this long
 DISMISS_DAYS = 90
 MAX_REASON_CHARS = 500
-_COLUMNS = {"spend": "spend", "conversions": "conversions", "clicks": "clicks"}
+_COLUMNS = {
+    "spend": "spend",
+    "conversions": "conversions",
+    "clicks": "clicks",
+    "conversion_value": "conversion_value",
+}
 
 
 @dataclass(frozen=True)
@@ -194,7 +201,11 @@ def measure_due(today: date | None = None) -> list[dict[str, Any]]:
             select(RecommendationApplication).where(RecommendationApplication.status == "applied")
         ).all()
     out = []
+    undone = _undone_runs({a.run_id for a in due if a.run_id})
     for app in due:
+        if app.run_id in undone:  # the workflow run was undone: its change no longer stands
+            _withdraw(app.id)
+            continue
         if app.due_at.date() > day:
             continue
         measured = measure(app)
@@ -221,6 +232,29 @@ def measure_due(today: date | None = None) -> list[dict[str, Any]]:
     return out
 
 
+def _undone_runs(run_ids: set[str]) -> set[str]:
+    from adops.store import session
+    from adops.workflows.models import WorkflowRun
+
+    if not run_ids:
+        return set()
+    with session() as s:
+        return set(
+            s.scalars(
+                select(WorkflowRun.id).where(WorkflowRun.id.in_(run_ids), WorkflowRun.status == "undone")
+            )
+        )
+
+
+def _withdraw(application_id: int) -> None:
+    from adops.store import session
+
+    with session() as s:
+        row = s.get(RecommendationApplication, application_id)
+        if row is not None and row.status == "applied":
+            row.status = "withdrawn"
+
+
 def measure(app: RecommendationApplication) -> dict[str, Any]:
     """The metric's change over the follow-up window against matched unchanged entities."""
     column = _COLUMNS.get(app.metric)
@@ -231,6 +265,8 @@ def measure(app: RecommendationApplication) -> dict[str, Any]:
     post = (start, start + timedelta(days=app.window_days - 1))
     if app.entity_type == "ad":
         table, key, value = "ad_daily", "ad_group_id", str(app.evidence.get("ad_group_id", ""))
+    elif app.entity_type == "ad_group":  # a workflow run's change of an ad group
+        table, key, value = "ad_daily", "ad_group_id", app.entity_id
     else:
         table, key, value = "campaign_daily", "campaign_id", app.entity_id
     frame = warehouse.query(
@@ -279,7 +315,10 @@ def outcomes() -> list[dict[str, Any]]:
             "entity_type": app.entity_type,
             "entity_id": app.entity_id,
             "run_id": app.run_id,
+            "workflow": app.workflow,
+            "basis": (app.evidence or {}).get("basis"),
             "applied_at": app.applied_at.isoformat(),
+            "status": app.status,
             "predicted": {
                 "metric": app.metric,
                 "delta": app.predicted_delta,

@@ -2,7 +2,8 @@
 
 - `recommendation_applications`: every applied recommendation and what it predicted (metric, delta,
   interval, follow-up window), with its evidence, the workflow run it started, and its status
-  (`applied` until measured, then `measured`).
+  (`applied` until measured, then `measured`; `withdrawn` when its workflow run was undone). Every
+  workflow run that changed a platform adds one row per changed entity (kind `workflow:<name>`).
 - `recommendation_outcomes`: what happened after the window, against a counterfactual.
 - `recommendation_dismissals`: recommendations a person dismissed, with the reason.
 """

@@ -22,6 +22,8 @@ MODULES = (
     # other packages' workflows (campaign-launch, performance-report, scheduled-report)
     "adops.templates.workflows",
     "adops.reports.workflows",
+    # what runs after a run's changes are applied (engine.on_applied): the memory's predictions
+    "adops.intelligence.predictions",
 )
 
 _loaded = False

@@ -40,10 +40,13 @@ __all__ = [
     "FieldSpec",
     "Params",
     "Plan",
+    "Prediction",
     "Step",
     "Workflow",
+    "applied_hooks",
     "field_spec",
     "get",
+    "on_applied",
     "register",
     "register_field",
     "registry",
@@ -209,16 +212,72 @@ def field_spec(name: str) -> FieldSpec:
     return found
 
 
+#: what runs once a run's changes are applied: hook(run_id, workflow, applied, predictions) -> dict
+AppliedHook = Callable[[str, str, list[dict[str, Any]], list[dict[str, Any]]], dict[str, Any]]
+_APPLIED: dict[str, AppliedHook] = {}
+
+
+def on_applied(name: str, hook: AppliedHook) -> AppliedHook:
+    """Call `hook` after every run's changes are applied (the memory keeps what the run predicted).
+
+    `applied` are the changes made (`Change.to_dict()` with the created entity's id and the value
+    each replaced), `predictions` the workflow's own (`Plan.predictions`, as dicts). The hook runs
+    as a durable step: it must be safe to repeat. Registered by a module listed in
+    `adops.workflows.builtins.MODULES`, so the engine never imports it.
+    """
+    with _lock:
+        _APPLIED[name] = hook
+    return hook
+
+
+def applied_hooks() -> dict[str, AppliedHook]:
+    from adops.workflows import builtins
+
+    builtins.load()
+    return dict(_APPLIED)
+
+
 # ---------------------------------------------------------------------------- plans and steps
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What a run's changes are expected to do to one entity's metric over a follow-up window.
+
+    A workflow that has its own numbers (the optimizer's expected conversions, a pacing projection)
+    returns them with its plan; for every other changed entity the memory (`adops.intelligence.
+    predictions`) predicts from the entity's recent history, with a wide interval, and says so in
+    `basis`. `metric` is `spend`, `clicks`, `conversions` or `conversion_value`; `delta` is the
+    change over `window_days` against the entity left alone, `low`/`high` its interval.
+    """
+
+    platform: str
+    account_id: str
+    entity_type: str
+    entity_id: str
+    metric: str
+    delta: float
+    low: float
+    high: float
+    window_days: int = 28
+    basis: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass
 class Plan:
-    """What a workflow's `plan` returns: the exact changes, and notes/outputs for the reader."""
+    """What a workflow's `plan` returns: the exact changes, and notes/outputs for the reader.
+
+    `predictions`: what the changes are expected to do, from the workflow's own numbers (optional;
+    entities without one get the memory's history-based prediction when the run is applied).
+    """
 
     changes: list[Change] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     output: dict[str, Any] = field(default_factory=dict)
+    predictions: list[Prediction] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

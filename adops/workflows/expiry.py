@@ -23,6 +23,7 @@ from adops.store.db import session
 from adops.workflows import approval, records
 from adops.workflows.models import WorkflowRun
 
+
 def timeout_hours(workflow: str) -> float:
     return float(approval.settings_for(workflow).approval_timeout_hours)
 

@@ -38,7 +38,7 @@ from adops.store import locks
 from adops.store.db import session
 from adops.store.models import AuditEntry
 from adops.workflows import approval, records
-from adops.workflows.engine import Change, Context, field_spec, get, iter_changes
+from adops.workflows.engine import Change, Context, applied_hooks, field_spec, get, iter_changes
 from adops.workflows.models import WorkflowChange, WorkflowRun
 
 MAX_RECOVERY_ATTEMPTS = 10
@@ -118,6 +118,7 @@ def _changes_and_follow_ups(run_id: str, head: dict[str, Any], plan: dict[str, A
             _step(run_id, "compensate", _revert_all, run_id, "compensate")
             _step(run_id, "finish", _finish, run_id, "failed", error_text(exc))
             raise
+        _step(run_id, "remember prediction", _remember, run_id)
     try:
         _follow_ups(run_id, head, dry_run=False)
     except Exception as exc:
@@ -142,7 +143,10 @@ def _plan(run_id: str) -> dict[str, Any]:
     params = wf.parse(run.params)
     result = wf.plan(params, _context(run))
     changes = [c for _, c in iter_changes(result.changes)]
-    records.save_plan(run_id, changes, result.notes, result.output)
+    output = dict(result.output)
+    if result.predictions:
+        output["predictions"] = [p.to_dict() for p in result.predictions]
+    records.save_plan(run_id, changes, result.notes, output)
     return {"changes": len(changes), "notes": result.notes[:20]}
 
 
@@ -192,6 +196,25 @@ def _follow_up(run_id: str, name: str) -> dict[str, Any]:
     ctx.plan_output = dict(run.output or {})
     found = next(s for s in wf.steps if s.name == name)
     return dict(found.fn(wf.parse(run.params), ctx))
+
+
+def _remember(run_id: str) -> dict[str, Any]:
+    """The applied changes handed to the `on_applied` hooks (the memory records what they predicted)."""
+    run = records.load(run_id)
+    rows = records.changes(run_id)
+    created = {r.key: str(r.result) for r in rows if r.key and r.status == "applied" and r.result is not None}
+    applied = []
+    for row in rows:
+        if row.status != "applied":
+            continue
+        entity_id = row.entity_id
+        if field_spec(row.field).creates and row.result is not None:
+            entity_id = str(row.result)
+        elif entity_id.startswith("@"):
+            entity_id = created.get(entity_id[1:], entity_id)
+        applied.append({**records.as_change(row).to_dict(), "entity_id": entity_id, "replaced": row.replaced})
+    own = list((run.output or {}).get("predictions") or [])
+    return {name: hook(run_id, run.workflow, applied, own) for name, hook in applied_hooks().items()}
 
 
 # ---------------------------------------------------------------------------- applying changes

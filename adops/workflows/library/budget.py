@@ -11,12 +11,15 @@ failed change, is `rollback_plan` (every budget back to what it was before the p
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field
 
 from adops.errors import Conflict
-from adops.workflows.engine import Change, Context, Params, Plan, Workflow, register
+from adops.workflows.engine import Change, Context, Params, Plan, Prediction, Workflow, register
+
+#: the follow-up window the optimizer's prediction is measured over (days)
+WINDOW_DAYS = 28
 
 
 class BudgetParams(Params):
@@ -49,7 +52,42 @@ def plan(params: BudgetParams, ctx: Context) -> Plan:
         for s in result.steps
         if s.status != "rehearsed"
     ]
-    return Plan(changes, notes, {"plan_id": params.plan_id, "remaining": result.remaining})
+    predictions = _predictions(params.plan_id, result.steps)
+    return Plan(changes, notes, {"plan_id": params.plan_id, "remaining": result.remaining}, predictions)
+
+
+def _predictions(plan_id: int, steps: list[Any]) -> list[Prediction]:
+    """The optimizer's own numbers: each line's expected conversions (or value) per day at the
+    recommended spend against the current one, times the share of the move today's step makes,
+    over the 28-day follow-up window; the interval from the curve's own bounds."""
+    from adops.optimize import plans
+
+    saved = plans.get_plan(plan_id)
+    metric = "conversion_value" if saved.objective == "revenue" else "conversions"
+    lines = {(ln.platform, ln.account_id, ln.campaign_id): ln for ln in saved.lines if ln.campaign_id}
+    out = []
+    for s in steps:
+        line = lines.get((s.platform, s.account_id, s.campaign_id))
+        if s.status != "rehearsed" or line is None or s.before is None or s.after is None:
+            continue
+        share = 1.0 if not s.target or s.target == s.before else (s.after - s.before) / (s.target - s.before)
+        share = max(0.0, min(1.0, share)) * WINDOW_DAYS
+        gain = (line.expected - line.current_expected) * share
+        low = (
+            (line.expected_low - line.current_expected) * share
+            if line.expected_low is not None
+            else gain * 1.5
+        )
+        high = (
+            (line.expected_high - line.current_expected) * share
+            if line.expected_high is not None
+            else gain * 0.5
+        )
+        out.append(Prediction(s.platform, s.account_id, "campaign", s.campaign_id, metric, gain, min(low, high),
+                              max(low, high), WINDOW_DAYS,
+                              f"the optimizer's curve: {metric} per day {line.current_expected:,.2f} -> "
+                              f"{line.expected:,.2f} at the recommended spend, {share / WINDOW_DAYS:.0%} of the move today"))  # fmt: skip
+    return out
 
 
 def apply(params: BudgetParams, ctx: Context, changes: list[Change]) -> list[Change]:

@@ -19,8 +19,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from adops import clock, warehouse
 from adops.forecast.pacing import period_bounds
-from adops.workflows.engine import Change, Context, Params, Plan, Workflow, register
+from adops.workflows.engine import Change, Context, Params, Plan, Prediction, Workflow, register
 from adops.workflows.library.common import Id, PlatformName, campaign_index, money
+
+#: the follow-up window its predictions are measured over (days)
+WINDOW_DAYS = 28
 
 
 class MonthlyBudget(BaseModel):
@@ -75,6 +78,7 @@ def plan(params: PacingParams, ctx: Context) -> Plan:
     }
     changes: list[Change] = []
     notes: list[str] = []
+    predictions: list[Prediction] = []
     judged = 0
     for key, now in current.items():
         budget = now.get("daily_budget")
@@ -91,7 +95,9 @@ def plan(params: PacingParams, ctx: Context) -> Plan:
         why = f"projected {projected:,.0f} against a monthly cap of {cap:,.0f} ({projected / cap - 1:+.0%})"
         target = money(left / remaining) if left > 0 else 0.0
         platform, account_id, campaign_id = key
+        run_rate = float(rate[key])
         if params.action == "pause" or target < float(budget) * params.min_budget_fraction:
+            predictions.append(_predicted(key, -run_rate, "paused: its run rate stops"))
             changes.append(
                 Change(
                     platform,
@@ -105,6 +111,10 @@ def plan(params: PacingParams, ctx: Context) -> Plan:
                 )
             )
         elif target < float(budget):
+            cut = min(0.0, target - run_rate)
+            predictions.append(
+                _predicted(key, cut, f"slowed: the run rate {run_rate:,.2f}/day held to {target:,.2f}")
+            )
             changes.append(
                 Change(
                     platform,
@@ -119,7 +129,15 @@ def plan(params: PacingParams, ctx: Context) -> Plan:
             )
         else:
             notes.append(f"{platform} campaign {campaign_id}: {why}, but its daily budget already fits")
-    return Plan(changes, notes, {"campaigns_judged": judged, "month": start.strftime("%Y-%m")})
+    return Plan(changes, notes, {"campaigns_judged": judged, "month": start.strftime("%Y-%m")}, predictions)
+
+
+def _predicted(key: tuple[str, str, str], per_day: float, why: str) -> Prediction:
+    """Its own projection: the spend the run rate would have made over the follow-up window, cut by
+    the new budget (a platform may deliver up to 20% over a day's budget, or slow further)."""
+    delta = per_day * WINDOW_DAYS
+    return Prediction(*key[:2], "campaign", key[2], "spend", delta, delta * 1.2, delta * 0.7, WINDOW_DAYS,
+                      f"pacing-guard's run-rate projection, {why}")  # fmt: skip
 
 
 WORKFLOW = register(
