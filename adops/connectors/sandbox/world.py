@@ -17,6 +17,7 @@ Model, per campaign and day t:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -839,21 +840,9 @@ class World:
         return out
 
     def fx_rates(self, since: date, until: date, reporting_currency: str = "USD") -> pd.DataFrame:
-        """Daily rate to the reporting currency: a small deterministic random walk around a base rate."""
-        days = _days(since, until)
-        t = np.array([(d - EPOCH).days for d in days], dtype=np.int64)
-        rows = []
-        for i, (cur, base) in enumerate(sorted(CURRENCY_USD.items())):
-            drift = 1 + 0.03 * np.sin(t / 97.0 + i) + 0.004 * _normal(self.seed, 21, np.array([i]), t)[0]
-            usd = base * drift if cur != "USD" else np.ones(len(t))
-            rows.append(
-                pd.DataFrame({"date": np.array(days, dtype="datetime64[D]"), "currency": cur, "usd": usd})
-            )
-        frame = pd.concat(rows, ignore_index=True)
-        rep = frame[frame.currency == reporting_currency].set_index("date")["usd"]
-        frame["rate"] = (frame["usd"] / frame["date"].map(rep)).round(8)
-        frame["reporting_currency"] = reporting_currency
-        return frame[["date", "currency", "rate", "reporting_currency"]]
+        """Daily rate to the reporting currency: a small deterministic random walk around a base rate
+        (a copy of the table kept per seed and window: every account of a sync asks for the same)."""
+        return _fx_rates(self.seed, since, until, reporting_currency).copy()
 
     # ---------------------------------------------------------------- internals
     def _campaign_spend(
@@ -893,6 +882,25 @@ class World:
         doy = np.array([d.timetuple().tm_yday for d in days])
         yearly = 1 + 0.12 * np.cos(2 * np.pi * (doy - 350) / 365.25)
         return weekday * yearly * np.array([_holiday(d) for d in days])
+
+
+@functools.lru_cache(maxsize=8)
+def _fx_rates(seed: int, since: date, until: date, reporting_currency: str) -> pd.DataFrame:
+    """The simulator's daily rates of every currency to `reporting_currency` (callers copy it)."""
+    days = _days(since, until)
+    t = np.array([(d - EPOCH).days for d in days], dtype=np.int64)
+    rows = []
+    for i, (cur, base) in enumerate(sorted(CURRENCY_USD.items())):
+        drift = 1 + 0.03 * np.sin(t / 97.0 + i) + 0.004 * _normal(seed, 21, np.array([i]), t)[0]
+        usd = base * drift if cur != "USD" else np.ones(len(t))
+        rows.append(
+            pd.DataFrame({"date": np.array(days, dtype="datetime64[D]"), "currency": cur, "usd": usd})
+        )
+    frame = pd.concat(rows, ignore_index=True)
+    rep = frame[frame.currency == reporting_currency].set_index("date")["usd"]
+    frame["rate"] = (frame["usd"] / frame["date"].map(rep)).round(8)
+    frame["reporting_currency"] = reporting_currency
+    return frame[["date", "currency", "rate", "reporting_currency"]]
 
 
 def _holiday(d: date) -> float:
