@@ -300,10 +300,14 @@ def create_ad(conn: Connector, account_id: str, entity_type: str, ad_group_id: s
 def take_away(conn: Connector, account_id: str, entity_type: str, entity_id: str, before: Any) -> None:
     """Compensation and undo of a creation: the entity is removed (deleted, or archived where the
     platform cannot delete). Paused first, so it stops at once even where removal is slow."""
+    if entity_type == "ad_group":
+        # an ad group's status is read through its ads, which are removed (or never made) by now
+        conn.remove(account_id, "ad_group", entity_id)
+        return
     status = _status_or_none(conn, account_id, entity_type, entity_id)
     if status in _GONE:
         return
-    # None: not readable, like an ad group whose ad was never made; removed all the same
+    # None: not readable (gone from the platform's lists); removed all the same
     if status == "ENABLED":
         conn.set_status(account_id, entity_type, entity_id, "PAUSED")  # type: ignore[arg-type]
     conn.remove(account_id, entity_type, entity_id)  # type: ignore[arg-type]
