@@ -24,7 +24,7 @@ import pandas as pd
 
 from adops import warehouse
 from adops.analytics import recent
-from adops.analytics.kpis import add_kpis, kpi
+from adops.analytics.kpis import kpi
 from adops.analytics.kpis import sql as kpi_sql
 from adops.analytics.overview import Filters
 from adops.config import PLATFORM_NAMES
@@ -245,27 +245,27 @@ def series(
         )
         entity_params = [ids, list(entities)]
     sums = ", ".join(f"sum({col})::DOUBLE AS {name}" for name, col in _SUMS.items())
+    value = metric if metric in _SUMS else kpi_sql(metric)  # the KPI in SQL: no pandas pass over the frame
     window = recent.recent() if lvl.table in recent.KEYS else None
     if window is not None and window.covers(lvl.table, filters.start):
         # each entity number's series key taken once on the few thousand keys, then the days joined
         named, named_params = entity_where(filters)
-        frame = window.query(
+        return window.query(
             f"""WITH e AS (SELECT k, {entity_sql} AS entity FROM recent_{lvl.table}_keys
-                           WHERE {" AND ".join(named) or "true"})
-                SELECT date_trunc('{grain}', a.date)::DATE AS period, e.entity, {sums}
-                FROM recent_{lvl.table} a JOIN e ON a.k = e.k
-                WHERE a.date BETWEEN {date_sql(filters.start)} AND {date_sql(filters.end)}
-                GROUP BY ALL ORDER BY period, entity""",
+                           WHERE {" AND ".join(named) or "true"}),
+                s AS (SELECT date_trunc('{grain}', a.date)::DATE AS period, e.entity, {sums}
+                      FROM recent_{lvl.table} a JOIN e ON a.k = e.k
+                      WHERE a.date BETWEEN {date_sql(filters.start)} AND {date_sql(filters.end)}
+                      GROUP BY ALL)
+                SELECT period, entity, {value} AS {metric} FROM s ORDER BY period, entity""",
             entity_params + named_params,
         )
-    else:
-        frame = warehouse.query(
-            f"SELECT date_trunc('{grain}', date)::DATE AS period, {entity_sql} AS entity, {sums} "
-            f"FROM {lvl.table} WHERE {clause} GROUP BY ALL ORDER BY period, entity",
-            entity_params + params,
-        )
-    frame = add_kpis(frame)
-    return frame[["period", "entity", metric]]
+    return warehouse.query(
+        f"""WITH s AS (SELECT date_trunc('{grain}', date)::DATE AS period, {entity_sql} AS entity, {sums}
+                       FROM {lvl.table} WHERE {clause} GROUP BY ALL)
+            SELECT period, entity, {value} AS {metric} FROM s ORDER BY period, entity""",
+        entity_params + params,
+    )
 
 
 def entity_keys(table: pd.DataFrame, level_name: str) -> list[str]:
