@@ -194,16 +194,3 @@ def _write(uri: str, table: pa.Table) -> None:
 
 def _read(uri: str) -> pa.Table:
     return pa.ipc.open_file(pa.BufferReader(storage.read_bytes(uri))).read_all()
-
-
-# ---------------------------------------------------------------------------- the part's job
-
-from dbos import DBOS  # noqa: E402  (the workflow below; this module is imported by workers only)
-
-from adops.jobs.workflows import MAX_RECOVERY_ATTEMPTS, Result, _job, step  # noqa: E402
-
-
-@DBOS.workflow(name=KIND, max_recovery_attempts=MAX_RECOVERY_ATTEMPTS)
-def part_job(params: dict[str, Any]) -> Result:
-    """Read and stage one part of a sync's accounts (queued by the sync job, on any worker)."""
-    return _job(KIND, params, lambda p: dict(step("read and stage", fetch_part, p)))

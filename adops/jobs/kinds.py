@@ -93,7 +93,7 @@ KINDS: dict[str, Kind] = {
     k.name: k
     for k in (
         Kind("sync", "Sync", "syncs", _sync_identity),
-        Kind("sync.part", "Sync part", "sync_parts", public=False, module="adops.ingest.parts"),
+        Kind("sync.part", "Sync part", "sync_parts", public=False, module="adops.ingest.part_job"),
         Kind("warehouse.maintain", "Warehouse maintenance", "syncs"),
         Kind("warehouse.delete_account", "Account purge", "syncs"),
         Kind("experiments.decide", "Winner decisions", "light"),

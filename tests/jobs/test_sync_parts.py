@@ -60,6 +60,7 @@ def totals() -> dict[str, list[tuple]]:
     return {t: con.execute(TOTALS.format(table=t)).fetchall() for t in ("campaign_daily", "ad_daily")}
 
 
+@pytest.mark.slow
 def test_a_big_sync_is_read_in_parts_and_committed_once(
     workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
