@@ -11,6 +11,7 @@ from adops import config, ingest, jobs
 from adops.config import PLATFORMS
 from adops.errors import ConfigError
 from pages.components import accounts
+from pages.components.details import details_frame
 from pages.components.formatting import PLATFORM_LABELS
 from pages.components.routing import through_app
 from pages.components.waiting import ACTIVE, failure, follow, queue
@@ -179,11 +180,9 @@ elif checks and checks[0].result:
 
 st.subheader("Workspace")
 shown = config.masked(cfg)
-st.json(
-    {
-        k: shown[k]
-        for k in ("home", "warehouse", "database", "reporting_currency", "lookback_days", "schedules")
-        if k in shown
-    },
-    expanded=False,
+workspace = {k: shown[k] for k in ("home", "warehouse", "database", "reporting_currency") if k in shown}
+workspace["lookback_days"] = ", ".join(
+    f"{PLATFORM_LABELS.get(p, p)} {days}" for p, days in (shown.get("lookback_days") or {}).items()
 )
+workspace["sync_schedules"] = [str(s.get("cron", "")) for s in shown.get("schedules") or []]
+st.dataframe(details_frame(workspace), hide_index=True, width="stretch")  # labelled items, never {...}

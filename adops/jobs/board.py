@@ -4,7 +4,7 @@ and the finished history. The page only draws these; every change goes through `
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pandas as pd
 
@@ -63,8 +63,8 @@ class Board:
                     "what": s.spec.title,
                     "cron (UTC)": s.spec.cron,
                     "next run": _local(s.next_run),
-                    "last run": s.last_fired_at or "",
-                    "state": s.status,
+                    "last run": _local(_parsed(s.last_fired_at)),
+                    "state": str(s.status).replace("_", " ").capitalize(),
                 }
                 for s in self.schedules
             ],
@@ -110,6 +110,15 @@ RETENTION_NOTE = (
 
 def _local(moment: datetime | None) -> str:
     return "" if moment is None else moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _parsed(stamp: str | None) -> datetime | None:
+    """A stored ISO time (a schedule's last firing) as a UTC datetime; None when missing or malformed."""
+    try:
+        moment = datetime.fromisoformat(stamp) if stamp else None
+    except ValueError:
+        return None
+    return None if moment is None else moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _seconds(job: Job) -> float | None:

@@ -180,3 +180,13 @@ def test_a_broken_adops_toml_is_an_error_saying_what_to_fix(workspace: Path) -> 
     at = run_page()
     assert not at.exception
     assert "adops.toml has a problem" in errors(at)[0] and "Fix the file" in errors(at)[0]
+
+
+def test_the_workspace_settings_are_a_labelled_table_not_json() -> None:
+    at = run_page()
+    assert not at.exception and not at.json
+    [table] = [d.value for d in at.dataframe if list(d.value.columns) == ["Item", "Value"]]
+    items = dict(zip(table["Item"], table["Value"], strict=True))
+    assert items["Reporting currency"] == "USD"
+    assert "Google Ads 30" in items["Lookback days"] and "google_ads" not in items["Lookback days"]
+    assert items["Sync schedules"] == "0 * * * *"
