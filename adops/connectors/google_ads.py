@@ -605,21 +605,33 @@ class GoogleAdsConnector:
         )
 
     def remove(self, account_id: str, entity: Entity, entity_id: str) -> str:
-        """A `remove` operation: Google Ads keeps the entity as REMOVED (it cannot be enabled again)."""
+        """A `remove` operation: Google Ads keeps the entity as REMOVED (it cannot be enabled again).
+        Read first: one removed already (a removal repeated after a crash) is left as it is."""
         cid, eid = customer_id(account_id), _numeric(entity_id)
         if entity == "campaign":
-            service, resource = "campaigns", f"customers/{cid}/campaigns/{eid}"
+            row = self._one(
+                account_id, f"SELECT campaign.status FROM campaign WHERE campaign.id = {eid}", entity_id
+            )
+            status, service = row.get("campaign", {}).get("status"), "campaigns"
+            resource = f"customers/{cid}/campaigns/{eid}"
         elif entity == "ad_group":
-            service, resource = "adGroups", f"customers/{cid}/adGroups/{eid}"
+            row = self._one(
+                account_id, f"SELECT ad_group.status FROM ad_group WHERE ad_group.id = {eid}", entity_id
+            )
+            status, service = row.get("adGroup", {}).get("status"), "adGroups"
+            resource = f"customers/{cid}/adGroups/{eid}"
         elif entity == "ad":
             row = self._one(
-                account_id, f"SELECT ad_group.id FROM ad_group_ad WHERE ad_group_ad.ad.id = {eid}", entity_id
+                account_id,
+                f"SELECT ad_group.id, ad_group_ad.status FROM ad_group_ad WHERE ad_group_ad.ad.id = {eid}",
+                entity_id,
             )
-            group = row.get("adGroup", {}).get("id")
-            service, resource = "adGroupAds", f"customers/{cid}/adGroupAds/{group}~{eid}"
+            status, service = row.get("adGroupAd", {}).get("status"), "adGroupAds"
+            resource = f"customers/{cid}/adGroupAds/{row.get('adGroup', {}).get('id')}~{eid}"
         else:
             raise BadRequest(f"unknown entity {entity}")
-        self.client.mutate(account_id, service, [{"remove": resource}])
+        if status != "REMOVED":
+            self.client.mutate(account_id, service, [{"remove": resource}])
         return "REMOVED"
 
     # ------------------------------------------------------------------ helpers

@@ -560,8 +560,10 @@ class MetaConnector:
         return find() or self.client.create(lambda: self.client.create_object(act, "ads", values), find)
 
     def remove(self, account_id: str, entity: Entity, entity_id: str) -> str:
-        """Status DELETED (POST /{id}): Meta keeps it readable as deleted; its children go with it."""
-        self.client.update(entity_id, {"status": "DELETED"})
+        """Status DELETED (POST /{id}): Meta keeps it readable as deleted; its children go with it.
+        Read first: one deleted already (a removal repeated after a crash) is left as it is."""
+        if self.client.node(entity_id, "id,status").get("status") != "DELETED":
+            self.client.update(entity_id, {"status": "DELETED"})
         return "DELETED"
 
     # helpers

@@ -340,15 +340,20 @@ class MicrosoftAdsConnector:
         return find() or self.client.create(send, find)
 
     def remove(self, account_id: str, entity: Entity, entity_id: str) -> str:
-        """DeleteCampaigns / DeleteAdGroups / DeleteAds: Microsoft deletes (the entity no longer shows)."""
+        """DeleteCampaigns / DeleteAdGroups / DeleteAds: Microsoft deletes (the entity no longer shows).
+        Something no longer listed is deleted already, so a removal repeated after a crash is done."""
+        self._tree = None
         if entity == "campaign":
-            self.client.delete("Campaigns", {"AccountId": int(account_id)}, [entity_id])
+            if [c for c in self.client.campaigns([entity_id]) if c]:
+                self.client.delete("Campaigns", {"AccountId": int(account_id)}, [entity_id])
         elif entity == "ad_group":
-            group = self._in(self._walk()["groups"], entity_id, "ad group")
-            self.client.delete("AdGroups", {"CampaignId": int(group["campaign_id"])}, [entity_id])
+            group = self._walk()["groups"].get(str(entity_id))
+            if group is not None:
+                self.client.delete("AdGroups", {"CampaignId": int(group["campaign_id"])}, [entity_id])
         elif entity == "ad":
-            ad = self._in(self._walk()["ads"], entity_id, "ad")
-            self.client.delete("Ads", {"AdGroupId": int(ad["ad_group_id"])}, [entity_id])
+            ad = self._walk()["ads"].get(str(entity_id))
+            if ad is not None:
+                self.client.delete("Ads", {"AdGroupId": int(ad["ad_group_id"])}, [entity_id])
         else:
             raise BadRequest(f"unknown entity {entity}")
         self._tree = None

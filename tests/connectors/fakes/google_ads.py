@@ -686,6 +686,9 @@ def make_app(fake: FakeGoogleAds) -> Starlette:
                 key = rid.split("~")[-1]
                 if key not in kept:
                     raise ValueError(f"Resource was not found: {op['remove']}")
+                if kept[key]["status"] == "REMOVED":
+                    raise Refused("The operation is not allowed for removed resources.",
+                                  {"operationAccessDeniedError": "OPERATION_NOT_PERMITTED_FOR_REMOVED_RESOURCE"})  # fmt: skip
                 kept[key]["status"] = "REMOVED"
             return str(op["remove"])
         raise ValueError("unsupported operation")

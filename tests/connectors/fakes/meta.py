@@ -592,6 +592,8 @@ def make_app(state: MetaState) -> Starlette:
             return graph_error(100, f"Unsupported post request. Object with ID '{node}' does not exist")
         kind = found[0]
         table = {"campaign": state.campaigns, "adset": state.adsets, "ad": state.ads}[kind]
+        if table[node].get("status") == "DELETED":
+            return graph_error(100, "(#100) Cannot edit a deleted object", subcode=1487055)
         allowed = {
             "campaign": {"status", "daily_budget", "name"},
             "adset": {"status", "bid_amount", "daily_budget"},
