@@ -20,6 +20,10 @@ KIND_LABELS = {
 
 def ranked_frame(recs: list[Recommendation]) -> pd.DataFrame:
     """One row per recommendation, best first: what, where, expected impact, confidence, track record."""
+    from adops.analytics.kpis import label as metric_label
+    from adops.names import account_names
+
+    accounts = account_names() if recs else {}
     rows = []
     for r in recs:
         impact = r.expected_impact
@@ -29,9 +33,11 @@ def ranked_frame(recs: list[Recommendation]) -> pd.DataFrame:
                 "id": r.id,
                 "kind": KIND_LABELS.get(r.kind, r.kind),
                 "platform": PLATFORM_NAMES.get(r.platform, r.platform),
-                "account": r.account_id,
+                "account": "All accounts"
+                if r.account_id == "all"
+                else accounts.get((str(r.platform), str(r.account_id)), r.account_id),
                 "recommendation": r.title,
-                "metric": impact["metric"],
+                "metric": metric_label(str(impact["metric"])),
                 "expected": impact["delta"],
                 "low": impact["low"],
                 "high": impact["high"],

@@ -38,6 +38,15 @@ def test_ranked_list_evidence_dismiss_and_apply(demo_copy: Path, monkeypatch: py
     at = run_page()
     assert not at.exception
     assert at.dataframe and len(at.dataframe[0].value) > 0
+    ranked = at.dataframe[0].value  # account names and metric labels, not ids and column names
+    from adops import warehouse
+
+    names = set(warehouse.query("SELECT account_name FROM accounts")["account_name"])
+    assert set(ranked["account"]) <= names | {"All accounts"} and not set(ranked["metric"]) & {
+        "conversions",
+        "clicks",
+        "cpa",
+    }
     first = at.selectbox(key="rec-picked").value
     assert first.startswith("rec_")
     assert "Track record: no outcome yet" in at.caption[0].value
