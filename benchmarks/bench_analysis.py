@@ -136,19 +136,22 @@ _W_BOTH = f"""sum(spend_reporting) FILTER (WHERE date >= DATE '{LAST_28.start}')
 #: page query -> the same aggregate written by hand on the recent window's tables (the second floor)
 WINDOW_FLOORS: dict[str, str] = {
     "breakdown: campaign": f"SELECT k, {_W_BOTH} FROM recent_campaign_daily WHERE {BOTH_PERIODS} GROUP BY k",
-    "breakdown: ad group": f"""SELECT n.platform, n.account_id, n.campaign_id, n.ad_group_id, {_W_BOTH}
-        FROM recent_ad_daily a JOIN recent_ad_daily_keys n ON a.k = n.k WHERE {BOTH_PERIODS} GROUP BY ALL""",
+    "breakdown: ad group": f"""WITH s AS (SELECT k, {_W_BOTH} FROM recent_ad_daily WHERE {BOTH_PERIODS}
+                                          GROUP BY k)
+        SELECT n.platform, n.account_id, n.campaign_id, n.ad_group_id, sum(COLUMNS(s.* EXCLUDE (k)))
+        FROM s JOIN recent_ad_daily_keys n ON s.k = n.k GROUP BY ALL""",
     "breakdown: creative": f"SELECT k, {_W_BOTH} FROM recent_ad_daily WHERE {BOTH_PERIODS} GROUP BY k",
     "series: top creatives by week": f"""SELECT date_trunc('week', date), CASE WHEN n.ad_id IN ('x0', 'x1', 'x2',
         'x3', 'x4', 'x5', 'x6', 'x7') THEN n.ad_id ELSE 'Other' END, {_W_SUMS}
         FROM recent_ad_daily a JOIN recent_ad_daily_keys n ON a.k = n.k
         WHERE date >= DATE '{LAST_28.start}' GROUP BY ALL""",
     "trends: 50 campaigns by day": f"""SELECT date, k, {_W_SUMS} FROM recent_campaign_daily
-        WHERE date >= DATE '{LAST_28.start}' GROUP BY ALL""",
+        WHERE date >= DATE '{LAST_28.start}' AND k IN (SELECT k FROM recent_campaign_daily_keys LIMIT 50)
+        GROUP BY ALL""",
     "fatigue: judge the ads": f"""SELECT k, sum(impressions), sum(clicks) FROM recent_ad_daily
         WHERE {LAST_WEEK} AND impressions > 0 GROUP BY k""",
-    "fatigue: CTR by age": f"""SELECT a.k, a.date, a.impressions, a.clicks FROM recent_ad_daily a
-        WHERE date >= DATE '{LAST_28.start}' AND impressions > 0""",
+    "fatigue: CTR by age": f"""SELECT k, date_trunc('week', date), sum(impressions), sum(clicks), count(*)
+        FROM recent_ad_daily WHERE date >= DATE '{LAST_28.start}' AND impressions > 0 GROUP BY ALL""",
 }
 
 
