@@ -196,7 +196,7 @@ def test_the_overview_page_reads_the_s3_warehouse(s3_warehouse: str) -> None:
     assert build_demo(days=14, seed=3, campaigns_per_account=(1, 2)).status == "success"
     page = str(Path(__file__).resolve().parents[2] / "pages" / "overview.py")
     at = AppTest.from_file(page, default_timeout=120).run()
-    assert not at.exception and not at.error
+    assert not at.exception and not at.error, [e.value for e in at.error] + [e.value for e in at.exception]
     assert [m.label for m in at.metric][:2] == ["Spend", "Conversions"]
     assert all(m.value not in ("", "–") for m in at.metric)
     assert "All platforms" in set(at.dataframe[-1].value["platform"])
