@@ -28,7 +28,6 @@ class Fakes:
 
 @pytest.fixture
 def fakes(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fakes]:
-    monkeypatch.setattr("time.sleep", lambda seconds: None)
     state = Fakes(meta.MetaState(currency="EUR"), google_ads.FakeGoogleAds())
     with ExitStack() as stack:
         meta_url = stack.enter_context(serve(meta.make_app(state.meta)))
