@@ -50,7 +50,9 @@ with tab_list:
             for e in stored
         ]
     )
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.dataframe(
+        table, hide_index=True, width="stretch", column_config={c: c.capitalize() for c in table.columns}
+    )
     names = {e.id: e.name for e in stored}  # stable labels: a status change must not reset the pick
     if st.session_state.get("ab-experiment") not in names:
         st.session_state["ab-experiment"] = stored[0].id

@@ -15,6 +15,7 @@ import streamlit as st
 from adops.analytics.kpis import KINDS
 from adops.experiments import results
 from adops.experiments import store as experiments
+from adops.names import account_names
 from pages.components.ab_calculator import p_text
 from pages.components.ab_charts import lift_over_time
 from pages.components.formatting import PLATFORM_LABELS, fmt, kpi_column
@@ -44,7 +45,7 @@ def experiment_readout(experiment_id: int) -> None:
     if exp.hypothesis:
         st.markdown(f"*{exp.hypothesis}*")
     st.caption(_settings(exp))
-    st.dataframe(_variants(exp), hide_index=True, width="stretch")
+    st.dataframe(_variants(exp), hide_index=True, width="stretch", column_config=_VARIANT_COLUMNS)
     if not res.has_data:
         st.info(f"No readout yet: {res.decision.reasons[0]}.")
         status_controls(exp, res.decision)
@@ -140,15 +141,29 @@ def _settings(exp: experiments.ExperimentRecord) -> str:
     return " · ".join(parts)
 
 
+#: the variants table's column labels
+_VARIANT_COLUMNS = {
+    "variant": "Variant",
+    "role": "Role",
+    "platform": "Platform",
+    "account": "Account",
+    "level": "Level",
+    "entity id": "Id on the platform",
+    "planned share": "Planned share",
+}
+
+
 def _variants(exp: experiments.ExperimentRecord) -> pd.DataFrame:
+    """The experiment's arms as people read them: platform labels and account names."""
+    accounts = account_names()
     return pd.DataFrame(
         [
             {
                 "variant": v.name,
-                "role": "control" if i == 0 else "treatment",
+                "role": "Control" if i == 0 else "Treatment",
                 "platform": PLATFORM_LABELS.get(v.platform, v.platform),
-                "account": v.account_id,
-                "level": v.level.replace("_", " "),
+                "account": accounts.get((str(v.platform), str(v.account_id)), v.account_id),
+                "level": v.level.replace("_", " ").capitalize(),
                 "entity id": v.entity_id,
                 "planned share": f"{share:.0%}",
             }

@@ -54,6 +54,13 @@ def test_demo_experiments_are_listed_with_a_readout(demo: Path) -> None:
     assert {"95% CI", "Chance to win", "Sequential p", "Power now", "Days to 80% power"} <= set(metrics)
     assert any(m.startswith("**new headline** vs control on Conversion rate") for m in texts(at.markdown))
     assert len(at.get("plotly_chart")) == 1
+    arms = at.dataframe[1].value  # the variants: account names and labels, not ids and stored words
+    account = next(
+        a
+        for a in load_world().accounts
+        if a.id == arms["account"].iloc[0] or a.name == arms["account"].iloc[0]
+    )
+    assert list(arms["account"]) == [account.name] * len(arms) and list(arms["role"])[0] == "Control"
     captions = " ".join(texts(at.caption))
     assert "Split on plan" in captions and "sequential" in captions
     assert any("not called yet" in i for i in texts(at.info))
