@@ -81,7 +81,10 @@ def synthetic_daily(
     else:
         cols["campaign_name"] = pa.array(np.char.add("Campaign ", ids))
     schema = TABLES[table].schema
-    return pa.table({name: cols[name].cast(schema.field(name).type) for name in schema.names}, schema=schema)
+    return pa.table(
+        {name: cols.get(name, pa.nulls(n)).cast(schema.field(name).type) for name in schema.names},
+        schema=schema,
+    )  # columns added since (nullable, e.g. reach) are null
 
 
 def timings(fn: Callable[[], object], repeat: int) -> list[float]:

@@ -255,6 +255,7 @@ def fill(rows: int) -> None:
         landing_url="",
         synced_at=pd.Timestamp("2026-11-24", tz="UTC"),
     )
+    dims = dims.assign(**{c: None for c in TABLES["ads"].optional})  # columns added since: not reported
     warehouse.commit({"ad_daily": ads, "campaign_daily": camps, "ads": dims[TABLES["ads"].columns]})
 
 
