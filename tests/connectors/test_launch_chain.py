@@ -198,3 +198,34 @@ def test_every_client_and_the_sandbox_offer_the_whole_protocol() -> None:
     for cls in classes:
         missing = sorted(n for n in wanted if not callable(getattr(cls, n, None)))
         assert missing == [], (cls.__name__, missing)
+
+
+GROUP_REFUSALS: list[tuple[str, dict[str, Any], str]] = [
+    ("google_ads", {"name": "x" * 256}, "stringLengthError.TOO_LONG"),
+    ("google_ads", {"name": "line\nbreak"}, "stringFormatError.ILLEGAL_CHARS"),
+    ("meta", {"name": "x" * 401}, "at most 400 characters"),
+    ("meta", {"extra": {"countries": ""}}, "geo_locations"),
+    ("microsoft_ads", {"name": "x" * 257}, "CampaignServiceInvalidAdGroupName"),
+    ("pinterest", {"extra": {"countries": "usa"}}, "two-letter country codes"),
+    ("tiktok", {"name": "x" * 513}, "adgroup_name: Length must be between 1 and 512."),
+    ("tiktok", {"daily_budget": 19.99}, "ad group must be at least 20"),
+]
+
+
+@pytest.mark.parametrize(("name", "changes", "reason"), GROUP_REFUSALS)
+def test_a_refused_ad_group_is_a_clear_error(
+    name: str, changes: dict[str, Any], reason: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Names too long or with control characters, no location, a budget under the minimum: each
+    refused by the fake as the platform refuses it, surfacing as a BadRequest with its reason."""
+    with platform(name, monkeypatch, "/never") as (conn, account, _):
+        campaign = conn.create_campaign(account, CampaignTemplate("Group refused", CASES[name][0], 60.0))
+        values: dict[str, Any] = {
+            "name": "Buyers",
+            "objective": CASES[name][1],
+            "daily_budget": _budget(name),
+            "extra": {"countries": "US"},
+            **changes,
+        }
+        with pytest.raises(BadRequest, match=re.escape(reason)):
+            conn.create_ad_group(account, campaign, AdGroupTemplate(**values))
