@@ -142,3 +142,38 @@ def test_a_sandbox_of_1000_accounts_has_1000_distinct_ids() -> None:
     big = World(anchor=date(2026, 11, 24), accounts_scale=1000 / 14, campaigns_per_account=(1, 1))
     ids = [(a.platform, a.id) for a in big.accounts]
     assert len(ids) == 1000 and len({i for _, i in ids}) == 1000
+
+
+def test_a_failed_part_fails_its_accounts_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sync job's wait: a part that ended in error gives its accounts as failed with the part's
+    error; a finished part's accounts are reported as they come."""
+    from types import SimpleNamespace
+
+    from adops.config import AccountConfig
+
+    monkeypatch.setattr(parts, "POLL_S", 0.0)
+    ok = {"platform": "meta", "account_id": "act_1", "since": "2026-11-20", "until": "2026-11-22", "rows": 7}
+    answers = iter(
+        [
+            [
+                SimpleNamespace(workflow_id="p1", status="PENDING"),
+                SimpleNamespace(workflow_id="p2", status="PENDING"),
+            ],
+            [
+                SimpleNamespace(workflow_id="p1", status="SUCCESS", output={"accounts": [ok], "staged": {}}),
+                SimpleNamespace(workflow_id="p2", status="ERROR", error="RuntimeError: boom"),
+            ],
+        ]
+    )
+    client = SimpleNamespace(list_workflows=lambda **_: next(answers))
+    seen: list[tuple[int, int, str]] = []
+    outputs = parts._wait(
+        client, ["p1", "p2"], 2, lambda done, total, r: seen.append((done, total, r.account_id))
+    )
+    assert outputs["p1"]["accounts"] == [ok] and seen == [(1, 2, "act_1")]
+    assert outputs["p2"].startswith("sync part p2 error: RuntimeError: boom")
+    failed = parts._failed(AccountConfig("tiktok", "42", "sandbox"), outputs["p2"])
+    assert (failed.status, failed.error_kind, failed.error) == ("failed", "internal", outputs["p2"])
+    assert parts._result(parts._plain(parts._result(ok))) == parts._result(
+        ok
+    )  # through the job's JSON and back
