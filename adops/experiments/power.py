@@ -17,7 +17,8 @@ from __future__ import annotations
 import math
 
 from scipy import optimize as _opt
-from scipy import stats as _st
+from scipy.special import ndtr as _phi  # scipy.stats.norm.cdf's own function, without its per-call checks
+from scipy.special import ndtri as _phi_inv  # norm.ppf's
 
 from adops.experiments.frequentist import DEFAULT_SEQUENTIAL_TUNING, sequential_halfwidth, sequential_rho
 
@@ -58,9 +59,9 @@ def power(
         n_total = 2 * n_per_variant
         half = sequential_halfwidth(se**2 * n_total, n_total, alpha, sequential_rho(alpha, tuning))
     else:
-        half = float(_st.norm.ppf(1 - alpha / 2)) * se
+        half = float(_phi_inv(1 - alpha / 2)) * se
     effect = abs(lift)
-    return float(_st.norm.cdf((effect - half) / se) + _st.norm.cdf((-effect - half) / se))
+    return float(_phi((effect - half) / se) + _phi((-effect - half) / se))
 
 
 def required_sample_size(

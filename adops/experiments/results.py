@@ -20,6 +20,7 @@ in the reporting currency.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -46,6 +47,7 @@ __all__ = [
     "decide_winners",
     "entity_options",
     "readout",
+    "readouts",
     "refresh_status",
 ]
 
@@ -218,9 +220,25 @@ class ExperimentResults:
 
 def readout(experiment: store.ExperimentRecord | int, until: date | None = None) -> ExperimentResults:
     """Read an experiment out from the warehouse, with data up to `until` (default: its end or today)."""
-    exp = _load(experiment)
-    last = min(d for d in (exp.end_date, until or clock.today()) if d is not None)
-    raw = _query(exp, exp.start_date, last)
+    return readouts([experiment], until)[0]
+
+
+def readouts(
+    experiments: Sequence[store.ExperimentRecord | int], until: date | None = None
+) -> list[ExperimentResults]:
+    """Several experiments read out, in order, with one warehouse query for all of them (each the
+    same as its own `readout`): what the winner rule reads after every sync."""
+    exps = [_load(e) for e in experiments]
+    windows = [(exp, exp.start_date, _last_day(exp, until)) for exp in exps]
+    return [_result(exp, raw) for exp, raw in zip(exps, _query(windows), strict=True)]
+
+
+def _last_day(exp: store.ExperimentRecord, until: date | None) -> date:
+    return min(d for d in (exp.end_date, until or clock.today()) if d is not None)
+
+
+def _result(exp: store.ExperimentRecord, raw: pd.DataFrame) -> ExperimentResults:
+    """The readout of one experiment from its daily sums per variant (`_query`)."""
     currency, money = _currency(raw)
     daily = _fill(raw, exp, money)
     notes: list[str] = []
@@ -322,7 +340,11 @@ def refresh_status(experiment_id: int) -> tuple[store.ExperimentRecord, Experime
     A write: it runs in the `experiments.decide` job after each sync (`decide_winners`), never while a
     page renders; the A/B page reads with `readout` and declares only on its button.
     """
-    result = readout(experiment_id)
+    return _apply_rule(readout(experiment_id))
+
+
+def _apply_rule(result: ExperimentResults) -> tuple[store.ExperimentRecord, ExperimentResults]:
+    """Declare the winner the readout found, when the experiment is still running."""
     exp = result.experiment
     if exp.status == "running" and result.decision.winner is not None:
         exp = store.declare_winner(
@@ -339,9 +361,14 @@ def decide_winners() -> list[dict[str, Any]]:
     when the readout failed, the error. One failing experiment does not stop the others.
     """
     decided: list[dict[str, Any]] = []
-    for exp in store.list_experiments(status="running"):
+    running = store.list_experiments(status="running")
+    try:
+        read = readouts(running)  # one warehouse query for all of them
+    except store.ExperimentError:
+        read = None  # one of them cannot be read: each on its own, so the others still are
+    for n, exp in enumerate(running):
         try:
-            updated, _ = refresh_status(exp.id)
+            updated, _ = _apply_rule(read[n]) if read is not None else refresh_status(exp.id)
         except store.ExperimentError as exc:
             decided.append({"experiment_id": exp.id, "name": exp.name, "winner": None, "error": str(exc)})
             continue
@@ -385,27 +412,47 @@ def _load(experiment: store.ExperimentRecord | int) -> store.ExperimentRecord:
     return found
 
 
-def _query(exp: store.ExperimentRecord, start: date, end: date) -> pd.DataFrame:
-    """Daily sums per variant, in account and reporting currency."""
+_DAILY_COLUMNS = """sum(d.impressions)::DOUBLE AS impressions, sum(d.clicks)::DOUBLE AS clicks,
+       sum(d.conversions)::DOUBLE AS conversions, sum(d.conversion_value)::DOUBLE AS value,
+       sum(d.spend)::DOUBLE AS spend, sum(d.conversion_value_reporting)::DOUBLE AS value_reporting,
+       sum(d.spend_reporting)::DOUBLE AS spend_reporting, any_value(d.currency) AS currency,
+       any_value(d.reporting_currency) AS reporting_currency"""
+
+
+def _query(windows: Sequence[tuple[store.ExperimentRecord, date, date]]) -> list[pd.DataFrame]:
+    """Daily sums per variant, in account and reporting currency, of each (experiment, first day,
+    last day): one query for all, each table joined once with the list of variants it holds."""
     parts: list[str] = []
     params: list[Any] = []
-    for v in exp.variants:
-        table, column = _SOURCES[v.level]
+    for table, column in sorted(set(_SOURCES.values())):
+        rows = [
+            (i, v, start, end)
+            for i, (exp, start, end) in enumerate(windows)
+            for v in exp.variants
+            if _SOURCES[v.level] == (table, column)
+        ]
+        if not rows:
+            continue
+        values = ", ".join(["(?, ?, ?, ?, ?, ?::DATE, ?::DATE)"] * len(rows))
+        for i, v, start, end in rows:
+            params += [i, v.name, v.platform, v.account_id, v.entity_id, start, end]
+        params += [min(r[2] for r in rows), max(r[3] for r in rows)]
         parts.append(
-            f"""SELECT ? AS variant, date, sum(impressions)::DOUBLE AS impressions,
-                       sum(clicks)::DOUBLE AS clicks, sum(conversions)::DOUBLE AS conversions,
-                       sum(conversion_value)::DOUBLE AS value, sum(spend)::DOUBLE AS spend,
-                       sum(conversion_value_reporting)::DOUBLE AS value_reporting,
-                       sum(spend_reporting)::DOUBLE AS spend_reporting,
-                       any_value(currency) AS currency, any_value(reporting_currency) AS reporting_currency
-                FROM {table}
-                WHERE platform = ? AND account_id = ? AND {column} = ? AND date BETWEEN ? AND ?
-                GROUP BY date"""
+            f"""SELECT p.k, p.variant, d.date, {_DAILY_COLUMNS}
+                FROM {table} d JOIN (VALUES {values}) p(k, variant, platform, account_id, entity, since, until)
+                  ON d.platform = p.platform AND d.account_id = p.account_id AND d.{column} = p.entity
+                 AND d.date BETWEEN p.since AND p.until
+                WHERE d.date BETWEEN ? AND ?
+                GROUP BY p.k, p.variant, d.date"""
         )
-        params += [v.name, v.platform, v.account_id, v.entity_id, start, end]
-    frame = warehouse.query(" UNION ALL ".join(parts), params)
+    if not parts:
+        frame = pd.DataFrame(columns=["k", "variant", "date", *COLUMNS, "currency", "reporting_currency"])
+    else:
+        frame = warehouse.query(" UNION ALL ".join(parts), params)
     frame["date"] = pd.to_datetime(frame["date"]).dt.date
-    return frame
+    groups = dict(tuple(frame.groupby("k", sort=False))) if len(frame) else {}
+    empty = frame.iloc[0:0]
+    return [groups.get(i, empty).drop(columns="k").reset_index(drop=True) for i in range(len(windows))]
 
 
 def _currency(raw: pd.DataFrame) -> tuple[str, str]:
@@ -426,9 +473,27 @@ def _fill(raw: pd.DataFrame, exp: store.ExperimentRecord, money: str) -> pd.Data
         frame["value"], frame["spend"] = frame["value_reporting"], frame["spend_reporting"]
     frame = frame[["variant", "date", *COLUMNS]]
     days = pd.date_range(frame["date"].min(), frame["date"].max(), freq="D").date
-    index = pd.MultiIndex.from_product([[v.name for v in exp.variants], days], names=["variant", "date"])
-    full = frame.set_index(["variant", "date"]).reindex(index, fill_value=0.0).reset_index()
-    return full.astype({c: "float64" for c in COLUMNS})
+    names = [v.name for v in exp.variants]
+    if frame.duplicated(["variant", "date"]).any():  # not one row per variant and day: pandas decides
+        index = pd.MultiIndex.from_product([names, days], names=["variant", "date"])
+        full = frame.set_index(["variant", "date"]).reindex(index, fill_value=0.0).reset_index()
+        return full.astype({c: "float64" for c in COLUMNS})
+    # the grid variant x day in numpy: each row's place is (its variant's position, its day's)
+    first = days[0]
+    where = {name: i for i, name in enumerate(names)}
+    variant = frame["variant"].map(where).to_numpy()
+    mine = ~pd.isna(variant)
+    day = np.array([(d - first).days for d in frame["date"]], dtype=np.int64)
+    cell = variant[mine].astype(np.int64) * len(days) + day[mine]
+    columns: dict[str, Any] = {
+        "variant": pd.Index(names).repeat(len(days)),
+        "date": np.tile(np.array(days, dtype=object), len(names)),
+    }
+    for c in COLUMNS:
+        grid = np.zeros(len(names) * len(days))
+        grid[cell] = frame[c].to_numpy(dtype=float)[mine]
+        columns[c] = grid
+    return pd.DataFrame(columns)
 
 
 def _totals(daily: pd.DataFrame, exp: store.ExperimentRecord) -> pd.DataFrame:
@@ -453,12 +518,22 @@ def _srm_unit(spec: MetricSpec) -> str:
 def _srm(daily: pd.DataFrame, exp: store.ExperimentRecord) -> tuple[float | None, float]:
     """(p-value, over-dispersion) of the daily split of the primary metric's users against the plan."""
     unit = _srm_unit(METRICS[exp.primary_metric])
-    table = daily.pivot_table(index="date", columns="variant", values=unit, aggfunc="sum", fill_value=0.0)
-    table = table.reindex(columns=[v.name for v in exp.variants], fill_value=0.0)
-    if table.to_numpy().sum() == 0:
+    table = _grid(daily, exp, unit)  # (days, variants)
+    if table.sum() == 0:
         return None, 1.0
-    result = srm_daily(table.round().to_numpy().tolist(), list(exp.planned_split))
+    result = srm_daily(table.round().tolist(), list(exp.planned_split))
     return result.p_value, result.dispersion
+
+
+def _grid(daily: pd.DataFrame, exp: store.ExperimentRecord, column: str) -> np.ndarray:
+    """A column of `_fill`'s grid as (days, variants), in the experiment's variant order."""
+    names = [v.name for v in exp.variants]
+    if len(daily) % len(names) == 0 and daily["variant"].tolist() == list(
+        pd.Index(names).repeat(len(daily) // len(names))
+    ):
+        return daily[column].to_numpy(dtype=float).reshape(len(names), -1).T
+    table = daily.pivot_table(index="date", columns="variant", values=column, aggfunc="sum", fill_value=0.0)
+    return table.reindex(columns=names, fill_value=0.0).to_numpy(dtype=float)
 
 
 # ---------------------------------------------------------------- statistics
