@@ -91,15 +91,7 @@ class Template(BaseModel):
     @field_validator("assets")
     @classmethod
     def _assets(cls, value: dict[str, str]) -> dict[str, str]:
-        if len(value) > 20:
-            raise ValueError("at most 20 assets")
-        for key, ref in value.items():
-            platform, _, name = key.partition(".")
-            if platform not in PLATFORMS or not re.fullmatch(r"[a-z_]{1,40}", name):
-                raise ValueError(f"asset {key[:60]!r}: write platform.reference (meta.page_id)")
-            if not re.fullmatch(r"[A-Za-z0-9_:.\-]{1,200}", ref):
-                raise ValueError(f"asset {key}: an id of letters, digits and _:.- only")
-        return value
+        return check_assets(value)
 
     @field_validator("landing_url")
     @classmethod
@@ -118,6 +110,19 @@ class Template(BaseModel):
         if not items:
             raise ValueError("name at least one platform")
         return tuple(dict.fromkeys(items))
+
+
+def check_assets(value: dict[str, str]) -> dict[str, str]:
+    """`platform.reference -> id` pairs: a known platform, a lowercase reference, a plain id."""
+    if len(value) > 20:
+        raise ValueError("at most 20 assets")
+    for key, ref in value.items():
+        platform, _, name = key.partition(".")
+        if platform not in PLATFORMS or not re.fullmatch(r"[a-z_]{1,40}", name):
+            raise ValueError(f"asset {key[:60]!r}: write platform.reference (meta.page_id)")
+        if not re.fullmatch(r"[A-Za-z0-9_:.\-]{1,200}", ref):
+            raise ValueError(f"asset {key}: an id of letters, digits and _:.- only")
+    return value
 
 
 def _printable(value: str) -> str:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from sqlalchemy import select
 
 from adops import store
@@ -29,7 +29,7 @@ from adops.connectors.base import AdGroupTemplate, AdTemplate, CampaignTemplate,
 from adops.connectors.sandbox import SandboxConnector
 from adops.errors import Conflict, InputError, NotFound
 from adops.templates import RULES, ad_group_template, ad_template, campaign_template, get, validate
-from adops.templates.model import MAX_BUDGET, Template
+from adops.templates.model import MAX_BUDGET, Template, check_assets
 from adops.workflows.engine import (
     Change,
     Context,
@@ -70,6 +70,11 @@ class LaunchParams(Params):
         "pinterest.pin_id, linkedin.post, tiktok.identity_id, tiktok.video_id); added to the template's",
     )
     enable: bool = Field(True, description="Enable what it created once checked (false: leave it all paused)")
+
+    @field_validator("assets")
+    @classmethod
+    def _assets(cls, value: dict[str, str]) -> dict[str, str]:
+        return check_assets(value)  # refused when the run is started, not when it plans
 
 
 def plan(params: LaunchParams, ctx: Context) -> Plan:

@@ -146,6 +146,10 @@ def test_a_template_that_breaks_a_platform_rule_changes_nothing(demo_copy: Path)
         {"template": "black-friday", "daily_budget": -10},
         {"template": "black-friday", "name": "x" * 5000},
         {"template": "black-friday", "accounts": ["meta:act_nope"], "extra": 1},
+        {"template": "black-friday", "assets": {"myspace.page": "1"}},
+        {"template": "black-friday", "assets": {"meta.page_id": "1; DROP TABLE"}},
+        {"template": "black-friday", "assets": {f"meta.k{i}": "1" for i in range(21)}},
+        {"template": "black-friday", "assets": "meta.page_id=1"},
     ],
 )
 def test_bad_launch_params_are_refused_before_a_run(params: dict[str, Any], workspace: Path) -> None:
