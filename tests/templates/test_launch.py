@@ -113,10 +113,28 @@ def test_launch_dry_run_approve_sync_and_undo(demo_copy: Path) -> None:
 
 
 def test_a_launch_can_leave_everything_paused(demo_copy: Path) -> None:
+    """enable=false: the three creations only; a later sync shows the tree there, paused."""
+    from adops.ingest import sync
+
     params = {"template": "traffic", "platforms": ["tiktok"], "enable": False}
     dry = _run("campaign-launch", params, dry_run=True)
     assert [c["field"] for c in dry["changes"]] == ["campaign", "ad_group", "ad"]
     assert dry["changes"][1]["after"]["daily_budget"] == 60.0  # TikTok budgets its ad groups too
+    run_id = workflows.start("campaign-launch", params, by="tester")
+    DBOS.resume_workflow(run_id, queue_name=support.TEST_QUEUE)
+    assert workflows.wait(run_id, until=("awaiting_approval", "failed"))["status"] == "awaiting_approval"
+    workflows.approve(run_id, by="Dana")
+    support.run_next()
+    assert workflows.wait(run_id, until=("succeeded", "failed"))["status"] == "succeeded"
+    sync()
+    campaigns = _sandbox_campaigns("tiktok")
+    new = campaigns[campaigns["campaign_name"] == "Traffic - landing page"]
+    assert list(new["status"]) == ["PAUSED"]
+    ads = _sandbox_ads("tiktok")
+    ads = ads[ads["campaign_id"] == new["campaign_id"].iloc[0]]
+    assert ads[["ad_group_name", "ad_name", "status"]].values.tolist() == [
+        ["Interest audience", "Visit the site", "PAUSED"]
+    ]
 
 
 def test_linkedin_creatives_go_straight_under_the_campaign(demo_copy: Path) -> None:
