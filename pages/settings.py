@@ -4,6 +4,8 @@ Drawing the page reads only. adops.toml is changed, and jobs are queued, in the 
 buttons (`pages/components/accounts.py`); their outcome is shown on the next run.
 """
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -180,7 +182,9 @@ elif checks and checks[0].result:
 
 st.subheader("Workspace")
 shown = config.masked(cfg)
-workspace = {k: shown[k] for k in ("home", "warehouse", "database", "reporting_currency") if k in shown}
+workspace: dict[str, Any] = {
+    k: shown[k] for k in ("home", "warehouse", "database", "reporting_currency") if k in shown
+}
 workspace["lookback_days"] = ", ".join(
     f"{PLATFORM_LABELS.get(p, p)} {days}" for p, days in (shown.get("lookback_days") or {}).items()
 )
