@@ -300,11 +300,58 @@ def fatigue_accuracy(seeds: tuple[int, ...] = (7, 11, 23)) -> None:
     )
 
 
+def page_reruns(reruns: int = 10) -> None:
+    """The analysis page on a demo workspace (AppTest): its first run, warm reruns, and a rerun at the
+    creative level right after a sync-like commit (the window loaded again, the caches missed)."""
+    from pathlib import Path
+
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from adops.ingest import build_demo
+
+    page = str(Path(__file__).resolve().parents[1] / "pages" / "analysis.py")
+    with workspace():
+        build_demo(days=120, seed=7)
+        at = AppTest.from_file(page, default_timeout=300)
+        t0 = time.perf_counter()
+        at.run()
+        first = time.perf_counter() - t0
+        warm = timings(at.run, reruns)
+        at.selectbox(key="analysis-level").set_value("creative")
+        at.run()
+        creative = timings(at.run, reruns)
+        after_commit, after_cpu, window_cpu = [], [], []
+        for _ in range(3):
+            rows = warehouse.query("SELECT * FROM ad_daily WHERE date = (SELECT max(date) FROM ad_daily)")
+            warehouse.commit({"ad_daily": rows.assign(clicks=rows.clicks + 1)})  # a new snapshot
+            t0, c0 = time.perf_counter(), time.process_time()
+            at.run()
+            after_commit.append(time.perf_counter() - t0)
+            after_cpu.append(time.process_time() - c0)
+            c0 = time.process_time()
+            recent.load(warehouse.snapshot())
+            window_cpu.append(time.process_time() - c0)
+        assert not at.exception, at.exception
+        st.cache_data.clear()
+        print(
+            f"   analysis page (AppTest, demo workspace, 120 days): first run {first:.2f} s; rerun p50 "
+            f"{pct(warm, 50):.0f} ms, p95 {pct(warm, 95):.0f} ms; creative level p50 {pct(creative, 50):.0f} ms, "
+            f"p95 {pct(creative, 95):.0f} ms; right after a commit (window and caches cold) "
+            f"{', '.join(f'{t * 1000:.0f}' for t in after_commit)} ms, CPU "
+            f"{', '.join(f'{t * 1000:.0f}' for t in after_cpu)} ms (of which the window's load "
+            f"{pct(window_cpu, 50):.0f} ms CPU) (load {os.getloadavg()[0]:.1f})"
+        )
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows of ad_daily (default 1,000,000)")
     parser.add_argument("--no-fatigue", action="store_true", help="skip the precision and recall run")
+    parser.add_argument("--page", action="store_true", help="also time the analysis page's reruns (AppTest)")
     args = parser.parse_args()
     measure(args.rows)
+    if args.page:
+        page_reruns()
     if not args.no_fatigue:
         fatigue_accuracy()
