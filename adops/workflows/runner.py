@@ -38,7 +38,7 @@ from adops.store import locks
 from adops.store.db import session
 from adops.store.models import AuditEntry
 from adops.workflows import approval, records
-from adops.workflows.engine import Change, Context, applied_hooks, field_spec, get, iter_changes
+from adops.workflows.engine import Change, Context, Step, applied_hooks, field_spec, get, iter_changes
 from adops.workflows.models import WorkflowChange, WorkflowRun
 
 MAX_RECOVERY_ATTEMPTS = 10
@@ -182,20 +182,26 @@ def _finish(run_id: str, status: str, error: str | None) -> dict[str, Any]:
 
 def _follow_ups(run_id: str, head: dict[str, Any], dry_run: bool) -> None:
     wf = get(head["workflow"])
-    for s in wf.steps:
-        if dry_run and not s.in_dry_run:
-            continue
-        _step(run_id, s.name, _follow_up, run_id, s.name)
+    wanted = [s for s in wf.steps if s.in_dry_run or not dry_run]
+    if not wanted:
+        return
+    # read once for all the follow-ups: the params, the plan's output and the applied changes no
+    # longer change once the changes are made (a replay after a crash reads the same)
+    params, ctx = _follow_up_inputs(run_id)
+    for s in wanted:
+        _step(run_id, s.name, _follow_up, s, params, ctx)
 
 
-def _follow_up(run_id: str, name: str) -> dict[str, Any]:
+def _follow_up_inputs(run_id: str) -> tuple[Any, Context]:
     run = records.load(run_id)
-    wf = get(run.workflow)
     ctx = _context(run)
     ctx.applied = [records.as_change(c) for c in records.changes(run_id) if c.status == "applied"]
     ctx.plan_output = dict(run.output or {})
-    found = next(s for s in wf.steps if s.name == name)
-    return dict(found.fn(wf.parse(run.params), ctx))
+    return get(run.workflow).parse(run.params), ctx
+
+
+def _follow_up(step: Step, params: Any, ctx: Context) -> dict[str, Any]:
+    return dict(step.fn(params, ctx))
 
 
 def _remember(run_id: str) -> dict[str, Any]:

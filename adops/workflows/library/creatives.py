@@ -52,16 +52,25 @@ def plan(params: RotationParams, ctx: Context) -> Plan:
     changes: list[Change] = []
     notes: list[str] = []
     paused_in_group: dict[tuple[str, str, str], int] = {}
+    # per account, once: each ad's (status, ad group) by id, and the enabled ads per ad group
+    lookup: dict[tuple[str, str], tuple[dict[str, tuple[str, str]], dict[str, int]]] = {}
+    for key, frame in ads.items():
+        ids, groups, statuses = (frame[c].astype(str).tolist() for c in ("ad_id", "ad_group_id", "status"))
+        enabled_by_group: dict[str, int] = {}
+        for g, st in zip(groups, statuses, strict=True):
+            if st == "ENABLED":
+                enabled_by_group[g] = enabled_by_group.get(g, 0) + 1
+        lookup[key] = (dict(zip(ids, zip(statuses, groups, strict=True), strict=True)), enabled_by_group)
     for row in fatigued.itertuples():
         key = (str(row.platform), str(row.account_id))
-        if key not in ads or len(changes) >= params.max_pauses:
+        if key not in lookup or len(changes) >= params.max_pauses:
             continue
-        frame = ads[key]
-        me = frame[frame["ad_id"].astype(str) == str(row.ad_id)]
-        if me.empty or me.iloc[0]["status"] != "ENABLED":
+        by_id, enabled_by_group = lookup[key]
+        found = by_id.get(str(row.ad_id))
+        if found is None or found[0] != "ENABLED":
             continue
-        group = str(me.iloc[0]["ad_group_id"])
-        enabled = int(((frame["ad_group_id"].astype(str) == group) & (frame["status"] == "ENABLED")).sum())
+        group = found[1]
+        enabled = enabled_by_group.get(group, 0)
         gkey = (*key, group)
         if enabled - paused_in_group.get(gkey, 0) <= 1:
             notes.append(
