@@ -280,7 +280,7 @@ def _result(exp: store.ExperimentRecord, raw: pd.DataFrame) -> ExperimentResults
     srm, dispersion = _srm(daily, exp)
 
     spec = METRICS[exp.primary_metric]
-    stats = {v.name: _statistic_series(spec, daily[daily.variant == v.name]) for v in exp.variants}
+    stats = _statistics(spec, daily, exp)
     primary_tuning = _tuning(spec, exp, tuning)
     primary = {
         t.name: compare(
@@ -297,7 +297,7 @@ def _result(exp: store.ExperimentRecord, raw: pd.DataFrame) -> ExperimentResults
     guardrails: dict[str, list[MetricComparison]] = {t.name: [] for t in exp.treatments}
     for key in exp.guardrail_metrics:
         g = METRICS[key]
-        g_stats = {v.name: _statistic_series(g, daily[daily.variant == v.name])[-1] for v in exp.variants}
+        g_stats = {name: series[-1] for name, series in _statistics(g, daily, exp, last=True).items()}
         for t in exp.treatments:
             guardrails[t.name].append(
                 compare(
@@ -450,9 +450,11 @@ def _query(windows: Sequence[tuple[store.ExperimentRecord, date, date]]) -> list
     else:
         frame = warehouse.query(" UNION ALL ".join(parts), params)
     frame["date"] = pd.to_datetime(frame["date"]).dt.date
-    groups = dict(tuple(frame.groupby("k", sort=False))) if len(frame) else {}
-    empty = frame.iloc[0:0]
-    return [groups.get(i, empty).drop(columns="k").reset_index(drop=True) for i in range(len(windows))]
+    keys = frame["k"].to_numpy(dtype=np.int64)
+    order = np.argsort(keys, kind="stable")
+    frame = frame.drop(columns="k").iloc[order].reset_index(drop=True)
+    cuts = np.searchsorted(keys[order], np.arange(len(windows) + 1))
+    return [frame.iloc[a:b].reset_index(drop=True) for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
 
 
 def _currency(raw: pd.DataFrame) -> tuple[str, str]:
@@ -501,9 +503,11 @@ def _totals(daily: pd.DataFrame, exp: store.ExperimentRecord) -> pd.DataFrame:
     sums = daily.groupby("variant")[list(COLUMNS)].sum().reindex(names).fillna(0.0)
     out = sums.reset_index()
     out["role"] = ["control"] + ["treatment"] * (len(names) - 1)
-    for key, spec in METRICS.items():
-        den = out[spec.denominator].replace(0, np.nan)
-        out[key] = out[spec.numerator] / den
+    ratios = {}
+    for key, spec in METRICS.items():  # in numpy: a zero denominator gives NaN, as pandas did
+        den = out[spec.denominator].to_numpy(dtype=float)
+        ratios[key] = out[spec.numerator].to_numpy(dtype=float) / np.where(den == 0, np.nan, den)
+    out = pd.concat([out, pd.DataFrame(ratios, index=out.index)], axis=1)
     units = out[_srm_unit(METRICS[exp.primary_metric])]
     out["observed_share"] = units / units.sum() if units.sum() else np.nan
     out["planned_share"] = list(exp.planned_split)
@@ -539,19 +543,29 @@ def _grid(daily: pd.DataFrame, exp: store.ExperimentRecord, column: str) -> np.n
 # ---------------------------------------------------------------- statistics
 
 
-def _statistic_series(spec: MetricSpec, rows: pd.DataFrame) -> list[Statistic]:
-    """The metric's statistic cumulated through each day of `rows` (sorted by date)."""
-    rows = rows.sort_values("date")
-    num = rows[spec.numerator].to_numpy(dtype=float)
-    den = rows[spec.denominator].to_numpy(dtype=float)
+def _statistics(
+    spec: MetricSpec, daily: pd.DataFrame, exp: store.ExperimentRecord, last: bool = False
+) -> dict[str, list[Statistic]]:
+    """Per variant, the metric's statistic cumulated through each day (`_fill`'s grid); with `last`,
+    through the last day only (a one-item list: the guardrails need no series)."""
+    num, den = _grid(daily, exp, spec.numerator), _grid(daily, exp, spec.denominator)
+    return {v.name: _statistic_series(spec, num[:, i], den[:, i], last) for i, v in enumerate(exp.variants)}
+
+
+def _statistic_series(
+    spec: MetricSpec, num: np.ndarray, den: np.ndarray, last: bool = False
+) -> list[Statistic]:
+    """The metric's statistic cumulated through each day, from the daily numerators and denominators
+    (with `last`, only through the last day)."""
+    keep = slice(-1, None) if last else slice(None)
     if spec.per_unit and np.all(num <= den):
-        n, s = np.cumsum(den), np.cumsum(num)
+        n, s = np.cumsum(den)[keep], np.cumsum(num)[keep]
         return [ProportionStatistic(int(round(a)), float(b)) for a, b in zip(n, s, strict=True)]
     # a ratio over days (also a per-unit rate above 1, e.g. several conversions per click)
-    days = np.arange(1, len(rows) + 1)
-    sx, sxx = np.cumsum(num), np.cumsum(num * num)
-    sy, syy = np.cumsum(den), np.cumsum(den * den)
-    sxy = np.cumsum(num * den)
+    days = np.arange(1, len(num) + 1)[keep]
+    sx, sxx = np.cumsum(num)[keep], np.cumsum(num * num)[keep]
+    sy, syy = np.cumsum(den)[keep], np.cumsum(den * den)[keep]
+    sxy = np.cumsum(num * den)[keep]
     return [
         RatioStatistic(
             int(d),
