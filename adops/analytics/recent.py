@@ -16,6 +16,7 @@ pays the load (see docs/benchmarks.md, "Cross-platform analysis").
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -77,13 +78,18 @@ class Recent:
 
     def query(self, sql: str, params: Any = None) -> pd.DataFrame:
         """Run one read on the window (a cursor of its own: safe from several threads)."""
+        from adops.warehouse import QueryError
+
         cur = self.con.cursor()
         try:
             return cur.execute(sql, params).df()
+        except duckdb.Error as exc:  # as the warehouse's own queries say it: one line, an InputError
+            raise QueryError(str(exc).splitlines()[0]) from None
         finally:
             cur.close()
 
 
+log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _held: list[tuple[str, Recent]] = []  # the one window kept: (workspace, window)
 
@@ -99,7 +105,11 @@ def recent() -> Recent:
     with _lock:
         if _held and _held[0][0] == where and _held[0][1].snapshot_id == snap.id:
             return _held[0][1]
-        fresh = load(snap)
+        try:
+            fresh = load(snap)
+        except duckdb.Error as exc:  # e.g. past warehouse_memory_limit: every query reads the files
+            log.warning("the recent window was not loaded (%s): analysis reads the Parquet files", exc)
+            fresh = Recent(duckdb.connect(config=warehouse.READ_ONLY_SETTINGS), snap.id, dict.fromkeys(KEYS))
         _held[:] = [(where, fresh)]
         return fresh
 

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 
@@ -147,3 +148,20 @@ def test_colliding_entity_numbers_are_not_used(small_demo: None, monkeypatch: py
     assert window.first == {"ad_daily": None, "campaign_daily": None}  # more than 7 of each
     assert not window.covers("ad_daily", end)
     pd.testing.assert_frame_equal(breakdowns.breakdown(_last_28(end), "creative"), expected, rtol=1e-9)
+
+
+def test_a_window_that_cannot_load_leaves_the_queries_to_the_files(
+    small_demo: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Past the memory limit (here: a load that fails) the page still gets its numbers, from the files."""
+    end = TODAY - timedelta(days=1)
+    expected = _without_window(monkeypatch, partial(breakdowns.breakdown, _last_28(end), "creative"))
+
+    def fail(snap: warehouse.Snapshot, days: int = recent.RECENT_DAYS) -> recent.Recent:
+        raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block of size 256.0 KiB")
+
+    monkeypatch.setattr(recent, "load", fail)
+    recent.clear()
+    pd.testing.assert_frame_equal(breakdowns.breakdown(_last_28(end), "creative"), expected, rtol=1e-9)
+    assert not recent.recent().covers("ad_daily", end)
+    assert "recent window was not loaded" in caplog.text
