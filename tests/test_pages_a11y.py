@@ -233,7 +233,7 @@ def test_flow_a_typed_invalid_date_shows_an_error_and_hides_stale_numbers(
     tiles = main.get_by_test_id("stMetric").filter(visible=True)
     expect(tiles.first).to_be_visible(timeout=60_000)
     expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=60_000)
-    error = main.get_by_test_id("stAlert").filter(has_text="The date range is not valid")
+    error = main.get_by_role("alert").filter(has_text="The date range is not valid")
     expect(error).to_be_hidden()
 
     month = page.get_by_role("spinbutton", name="month, Date range start date")

@@ -42,10 +42,11 @@ def filter_bar(bounds: tuple[date, date], accounts: pd.DataFrame, key: str = "fi
         placeholder="All accounts",
         key=f"{key}-accounts",
     )
-    with bar.container(key=f"{key}-invalid"):
-        st.error(
-            f"The date range is not valid: type both dates in full (year / month / day), between "
-            f"{first:%Y/%m/%d} and {last:%Y/%m/%d}, or pick them from the calendar."
+    with bar.container(key=f"{key}-invalid"):  # not st.error: it is drawn on every run, shown by CSS only
+        st.html(
+            '<div role="alert" class="adops-invalid-range">The date range is not valid: type both dates in '
+            f"full (year / month / day), between {first:%Y/%m/%d} and {last:%Y/%m/%d}, or pick them from "
+            "the calendar.</div>"
         )
     st.html(_INVALID_CSS.replace("KEY", key))
     if not isinstance(picked, tuple) or len(picked) != 2:
@@ -62,6 +63,7 @@ def filter_bar(bounds: tuple[date, date], accounts: pd.DataFrame, key: str = "fi
 #: what follows the bar (KPIs, charts, tables computed for the previous range)
 _INVALID_CSS = """<style>
 .st-key-KEY-invalid { display: none; }
+.adops-invalid-range { background: #fdecec; color: #7d1414; border-radius: 0.5rem; padding: 0.75rem 1rem; }
 [data-testid="stMain"]:has(.st-key-KEY-bar [data-testid="stDateInputField"][data-has-error],
     .st-key-KEY-bar [data-testid="stDateInputField"] [data-placeholder="true"]) .st-key-KEY-invalid {
   display: block;
