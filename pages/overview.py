@@ -9,6 +9,7 @@ import streamlit as st
 from adops import config, warehouse
 from adops.analytics import overview
 from adops.analytics.kpis import KPIS, LABELS, higher_is_better
+from pages.components.details import csv_text
 from pages.components.filters import filter_bar
 from pages.components.formatting import PLATFORM_COLORS, PLATFORM_LABELS, fmt, kpi_column
 from pages.components.palette import day_ticks, distinguish
@@ -74,7 +75,7 @@ left.plotly_chart(
                 color="platform",
                 color_discrete_map=colors,
                 title=f"Spend ({currency}) by platform",
-                labels={"spend": currency, "date": ""},
+                labels={"spend": currency, "date": "", "platform": "Platform"},
             )
         )
     ),
@@ -90,7 +91,7 @@ right.plotly_chart(
                 color="platform",
                 color_discrete_map=colors,
                 title="Conversions by platform",
-                labels={"date": ""},
+                labels={"date": "", "platform": "Platform", "conversions": "Conversions"},
             )
         )
     ),
@@ -107,7 +108,5 @@ st.dataframe(
     width="stretch",
     column_config={"platform": "Platform", **{c: kpi_column(c, currency) for c in columns}},
 )
-st.download_button("Download platform table (CSV)", table.to_csv(index=False), "platforms.csv", "text/csv")
-st.download_button(
-    "Download daily series (CSV)", daily.to_csv(index=False), "daily_by_platform.csv", "text/csv"
-)
+st.download_button("Download platform table (CSV)", csv_text(table), "platforms.csv", "text/csv")
+st.download_button("Download daily series (CSV)", csv_text(daily), "daily_by_platform.csv", "text/csv")

@@ -11,6 +11,7 @@ from dataclasses import replace
 
 import streamlit as st
 
+from adops.analytics.kpis import label as kpi_label
 from adops.forecast import ForecastScope, SeriesForecast
 from adops.forecast import jobs as forecast_jobs
 from adops.forecast.report import budget_change, roas_projection
@@ -35,8 +36,8 @@ def roas_panel(scope: ForecastScope, fc: SeriesForecast) -> None:
             "forecast.run",
             other.to_params(),
             what=f"Forecasting {other.metric} in the background",
-            start=f"Forecast {other.metric} too",
-            idle=f"ROAS needs the {other.metric} forecast of the same settings as well.",
+            start=f"Forecast {kpi_label(other.metric).lower()} too",
+            idle=f"ROAS needs the {kpi_label(other.metric).lower()} forecast of the same settings as well.",
             key="fc-companion",
         )
         return

@@ -39,6 +39,8 @@ def test_demo_workspace_shows_tiles_table_and_downloads(demo: Path) -> None:
     }
     labels = [b.label for b in at.get("download_button")]
     assert "Download platform table (CSV)" in labels
+    charts = at.get("plotly_chart")  # legends titled "Platform", not the column name
+    assert all('"text":"Platform"' in c.proto.spec.replace(" ", "") for c in charts), len(charts)
 
 
 def test_platform_filter_narrows_the_table(demo: Path) -> None:
