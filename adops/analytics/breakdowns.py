@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pandas as pd
@@ -140,14 +140,18 @@ class Source:
     names: str = ""
 
 
-def source(table: str, start: date, end: date, bucket: str, only: str = "") -> Source:
+def source(
+    table: str, start: date, end: date, bucket: str, only: str = "", splits: tuple[date, ...] = ()
+) -> Source:
     """`table` (ad_daily or campaign_daily) between `start` and `end`, for a query that reads only
     its entity keys, `date` and the summed metrics, and whose dates matter only as `bucket` (SQL over
     `date`, e.g. the period a day belongs to; it must stay within [start, end]).
 
     Inside the recent window this is the window's rows summed per entity number and bucket, then
-    named: a few rows per entity instead of one per day. Otherwise the table itself. `only`: a
-    condition on single rows applied before summing (e.g. `impressions > 0`).
+    named: a few rows per entity instead of one per day. Weeks that lie wholly in the range and
+    cross none of `splits` (days where `bucket` may change value) are read from the window's weekly
+    sums, the days at the edges from its daily rows. Otherwise the table itself. `only`: a condition
+    on single rows applied before summing (e.g. `impressions > 0`; then days only).
     """
     if table not in recent.KEYS:
         return Source(table, warehouse.query)
@@ -163,11 +167,36 @@ def source(table: str, start: date, end: date, bucket: str, only: str = "") -> S
         return Source(f"(SELECT {star}{''.join(added)} FROM {table})", warehouse.query)
     keys = ", ".join(f"n.{k}" for k in recent.KEYS[table])
     summed = ", ".join(f"sum({m}) AS {m}" for m in columns)
-    rows = f"date BETWEEN {date_sql(start)} AND {date_sql(end)}" + (f" AND {only}" if only else "")
+    weeks = [] if only else _whole_weeks(start, end, splits)
+    days = f"date BETWEEN {date_sql(start)} AND {date_sql(end)}" + (f" AND {only}" if only else "")
+    parts = []
+    if weeks:
+        days += "".join(f" AND date_trunc('week', date) <> {date_sql(w)}" for w in weeks)
+        listed = ", ".join(date_sql(w) for w in weeks)
+        week_bucket = bucket.replace("date", "week")  # a whole week's days share their bucket
+        parts.append(
+            f"SELECT {week_bucket} AS date, k, {', '.join(columns)} FROM recent_{table}_weeks "
+            f"WHERE week IN ({listed})"
+        )
+    parts.insert(0, f"SELECT {bucket} AS date, k, {', '.join(columns)} FROM recent_{table} WHERE {days}")
+    rows = " UNION ALL ".join(parts)
     relation = f"""(SELECT b.date, {keys}, {", ".join(f"b.{m}" for m in columns)}
-        FROM (SELECT {bucket} AS date, k, {summed} FROM recent_{table} WHERE {rows} GROUP BY ALL) b
+        FROM (SELECT date, k, {summed} FROM ({rows}) GROUP BY ALL) b
         JOIN recent_{table}_keys n ON b.k = n.k)"""
     return Source(relation, window.query, "recent_")
+
+
+def _whole_weeks(start: date, end: date, splits: tuple[date, ...]) -> list[date]:
+    """The Mondays of the weeks that lie wholly within [start, end] and contain none of `splits`
+    but as their Monday (a split is the first day of a new bucket)."""
+    monday = start + timedelta(days=(7 - start.weekday()) % 7)
+    out = []
+    while monday + timedelta(days=6) <= end:
+        sunday = monday + timedelta(days=6)
+        if not any(monday < split <= sunday for split in splits):
+            out.append(monday)
+        monday += timedelta(days=7)
+    return out
 
 
 def date_sql(day: date) -> str:
@@ -205,7 +234,7 @@ def breakdown(filters: Filters, level_name: str) -> pd.DataFrame:
             f"{change} / nullif({before}, 0) AS {metric}_change_pct"
         )
     period = f"CASE WHEN date >= {since} THEN {since} ELSE {date_sql(filters.previous.start)} END"
-    src = source(lvl.table, filters.previous.start, filters.end, period)
+    src = source(lvl.table, filters.previous.start, filters.end, period, splits=(filters.start,))
     name_sql, join = _name_sql(lvl, src.names)
     active = " OR ".join(f"{m} <> 0 OR {m}_prev <> 0" for m in _SUMS)
     return src.run(

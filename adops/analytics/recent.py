@@ -62,7 +62,9 @@ COLUMNS: dict[str, dict[str, str]] = {
 
 @dataclass(frozen=True)
 class Recent:
-    """One snapshot's recent window: `recent_<table>` (date, k, metrics; sorted by date) and
+    """One snapshot's recent window: `recent_<table>` (date, k, metrics; sorted by date), its sums
+    per week (`recent_<table>_weeks`: week, k, metrics; a week before the window's first day holds
+    only the days in it) and
     `recent_<table>_keys` (k, the entity key's hash, and the entity key) per table, plus copies of `ads` and `campaigns`
     as `recent_ads` and `recent_campaigns` for names. `first[table]` is the first day held (None:
     the table is empty)."""
@@ -147,6 +149,11 @@ def load(snap: warehouse.Snapshot, days: int = RECENT_DAYS) -> Recent:
             con.execute(
                 f"""CREATE TABLE recent_{table} AS SELECT date, k, {", ".join(summed)}
                     FROM window_rows ORDER BY date"""
+            )
+            con.execute(
+                f"""CREATE TABLE recent_{table}_weeks AS
+                    SELECT date_trunc('week', date)::DATE AS week, k, {", ".join(f"sum({m}) AS {m}" for m in summed)}
+                    FROM recent_{table} GROUP BY ALL ORDER BY week"""
             )
             con.execute("DROP TABLE window_rows")
         con.execute("CREATE TABLE recent_ads AS SELECT * FROM ads")

@@ -165,3 +165,17 @@ def test_a_window_that_cannot_load_leaves_the_queries_to_the_files(
     pd.testing.assert_frame_equal(breakdowns.breakdown(_last_28(end), "creative"), expected, rtol=1e-9)
     assert not recent.recent().covers("ad_daily", end)
     assert "recent window was not loaded" in caplog.text
+
+
+def test_whole_weeks_leave_out_the_edges_and_weeks_a_split_crosses() -> None:
+    wed, tue = date(2026, 10, 28), date(2026, 11, 24)
+    assert breakdowns._whole_weeks(wed, tue, ()) == [date(2026, 11, 2), date(2026, 11, 9), date(2026, 11, 16)]
+    assert breakdowns._whole_weeks(wed, tue, (date(2026, 11, 11),)) == [date(2026, 11, 2), date(2026, 11, 16)]
+    # a split on a Monday starts a new bucket with the week: the week is whole on one side
+    assert breakdowns._whole_weeks(wed, tue, (date(2026, 11, 9),)) == [
+        date(2026, 11, 2),
+        date(2026, 11, 9),
+        date(2026, 11, 16),
+    ]
+    assert breakdowns._whole_weeks(date(2026, 11, 2), date(2026, 11, 8), ()) == [date(2026, 11, 2)]
+    assert breakdowns._whole_weeks(date(2026, 11, 3), date(2026, 11, 9), ()) == []
