@@ -127,9 +127,21 @@ left, right = st.columns(2)
 steps = waterfall_frame(rec)
 steps["label"] = steps["label"].map(lambda c: names_by_channel.get(c, c))
 left.plotly_chart(
-    go.Figure(go.Waterfall(x=steps["label"], y=steps["value"], measure=steps["measure"])).update_layout(
-        title=f"Expected {objective}/day: current split to recommended", showlegend=False, xaxis_tickangle=-30
-    ),
+    go.Figure(  # Okabe-Ito: gains bluish green, losses vermillion, totals blue (no red/green pair)
+        go.Waterfall(
+            x=steps["label"],
+            y=steps["value"],
+            measure=steps["measure"],
+            increasing={"marker": {"color": "#009E73"}},
+            decreasing={"marker": {"color": "#D55E00"}},
+            totals={"marker": {"color": "#0072B2"}},
+        )
+    ).update_layout(  # two title lines: one would be cut off at a phone's width
+        title=f"Expected {objective}/day:<br>current split to recommended",
+        showlegend=False,
+        xaxis_tickangle=-30,
+        margin={"t": 80},
+    ),  # fmt: skip
     width="stretch",
 )
 pick: str = right.selectbox(
@@ -171,7 +183,9 @@ fig.add_scatter(
     marker_size=11,
     marker_symbol="star",
 )
-fig.update_layout(
+fig.update_layout(  # the legend below the curve: beside it, it squeezes the plot at a phone's width
+    legend={"orientation": "h", "yref": "container", "yanchor": "bottom", "y": 0},
+    margin={"b": 110},
     title=names_by_channel.get(pick, pick),
     xaxis_title=f"daily spend ({currency})",
     yaxis_title=f"{objective}/day",
