@@ -12,7 +12,7 @@ from adops.analytics.kpis import KPIS, LABELS, higher_is_better
 from pages.components.details import csv_text
 from pages.components.filters import filter_bar
 from pages.components.formatting import PLATFORM_COLORS, PLATFORM_LABELS, fmt, kpi_column
-from pages.components.palette import day_ticks, distinguish
+from pages.components.palette import day_ticks, distinguish, legend_below
 from pages.components.routing import through_app
 from pages.components.sync_status import sync_panel
 
@@ -66,32 +66,36 @@ daily["platform"] = daily["platform"].map(PLATFORM_LABELS)
 colors = {PLATFORM_LABELS[k]: v for k, v in PLATFORM_COLORS.items()}
 left, right = st.columns(2)
 left.plotly_chart(
-    day_ticks(
-        distinguish(
-            px.area(
-                daily,
-                x="date",
-                y="spend",
-                color="platform",
-                color_discrete_map=colors,
-                title=f"Spend ({currency}) by platform",
-                labels={"spend": currency, "date": "", "platform": "Platform"},
+    legend_below(
+        day_ticks(
+            distinguish(
+                px.area(
+                    daily,
+                    x="date",
+                    y="spend",
+                    color="platform",
+                    color_discrete_map=colors,
+                    title=f"Spend ({currency}) by platform",
+                    labels={"spend": currency, "date": "", "platform": "Platform"},
+                )
             )
         )
     ),
     width="stretch",
 )
 right.plotly_chart(
-    day_ticks(
-        distinguish(
-            px.line(
-                daily,
-                x="date",
-                y="conversions",
-                color="platform",
-                color_discrete_map=colors,
-                title="Conversions by platform",
-                labels={"date": "", "platform": "Platform", "conversions": "Conversions"},
+    legend_below(
+        day_ticks(
+            distinguish(
+                px.line(
+                    daily,
+                    x="date",
+                    y="conversions",
+                    color="platform",
+                    color_discrete_map=colors,
+                    title="Conversions by platform",
+                    labels={"date": "", "platform": "Platform", "conversions": "Conversions"},
+                )
             )
         )
     ),

@@ -89,3 +89,13 @@ def day_ticks(fig: Any) -> Any:
     if first == last:
         fig.update_xaxes(range=[first - pd.Timedelta(hours=12), last + pd.Timedelta(hours=12)])
     return fig
+
+
+def legend_below(fig: Any) -> Any:
+    """The legend in rows at the foot of the figure, below the axis: beside the plot it takes half of a
+    phone's width (390 px), and between plot and axis it would cover the ticks. Returns fig."""
+    fig.update_layout(
+        legend={"orientation": "h", "yref": "container", "yanchor": "bottom", "y": 0, "x": 0},
+        margin={"b": 120},
+    )
+    return fig

@@ -58,3 +58,14 @@ def test_a_longer_range_keeps_plotly_ticks() -> None:
     fig = palette.day_ticks(px.line(x=["2026-10-01", "2026-11-30"], y=[1, 2]))
     assert fig.layout.xaxis.dtick is None
     assert palette.day_ticks(go.Figure()).layout.xaxis.dtick is None  # no data: untouched
+
+
+def test_legend_below_puts_the_legend_in_rows_at_the_foot() -> None:
+    import plotly.graph_objects as go
+
+    from pages.components.palette import legend_below
+
+    fig = legend_below(go.Figure(go.Scatter(x=[1, 2], y=[1, 2], name="Meta")))
+    legend = fig.layout.legend
+    assert (legend.orientation, legend.yref, legend.yanchor, legend.y) == ("h", "container", "bottom", 0)
+    assert fig.layout.margin.b >= 100  # room for the axis and up to three legend rows at 390 px
