@@ -83,7 +83,7 @@ def outcomes_frame() -> pd.DataFrame:
         rows.append(
             {
                 "applied": o["applied_at"][:10],
-                "kind": KIND_LABELS.get(o["kind"], o["kind"]),
+                "kind": KIND_LABELS.get(o["kind"], o["kind"].replace("workflow:", "Workflow run: ", 1)),
                 "platform": PLATFORM_NAMES.get(o["platform"], o["platform"]),
                 "entity": o["entity_id"],
                 "metric": o["predicted"]["metric"],

@@ -74,6 +74,10 @@ def test_a_bulk_run_predicts_and_is_measured_after_its_window(
             p["metric"] == "spend" and p["low"] == 0 and p["delta"] == pytest.approx(p["high"] / 2, abs=0.01)
         )
         assert p["high"] > 0 and "daily budget x1.2" in o["basis"]
+    from adops.intelligence import board
+
+    shown = board.outcomes_frame()  # the Recommendations page's outcomes table
+    assert (shown["kind"] == "Workflow run: bulk").sum() == 3 and shown["measured"].isna().all()
     pause = mine[three[2]["entity_id"]]["predicted"]
     assert pause["metric"] == "spend" and pause["low"] < pause["delta"] < pause["high"] < 0
     assert memory.measure_due() == []  # the window has not passed
