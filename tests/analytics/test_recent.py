@@ -40,7 +40,7 @@ def _queries(end: date) -> dict[str, Callable[[], pd.DataFrame]]:
     for name, f in (("all", plain), ("platforms", meta), ("account", one)):
         for level in ("campaign", "ad_group", "creative"):
             out[f"breakdown {level} {name}"] = partial(breakdowns.breakdown, f, level)
-            for grain in ("day", "week", "month"):
+            for grain in ("day", "week", "month") if name == "all" else ("week",):
                 out[f"series {level} {grain} {name}"] = partial(
                     breakdowns.series, f, level, grain, "roas", top(level, f)
                 )
