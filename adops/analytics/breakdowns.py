@@ -173,10 +173,10 @@ def source(
     if weeks:
         days += "".join(f" AND date_trunc('week', date) <> {date_sql(w)}" for w in weeks)
         listed = ", ".join(date_sql(w) for w in weeks)
-        week_bucket = bucket.replace("date", "week")  # a whole week's days share their bucket
-        parts.append(
-            f"SELECT {week_bucket} AS date, k, {', '.join(columns)} FROM recent_{table}_weeks "
-            f"WHERE week IN ({listed})"
+        cols = ", ".join(columns)
+        parts.append(  # a whole week's days share their bucket: its Monday stands for them
+            f"SELECT {bucket} AS date, k, {cols} FROM (SELECT week AS date, k, {cols} "
+            f"FROM recent_{table}_weeks WHERE week IN ({listed}))"
         )
     parts.insert(0, f"SELECT {bucket} AS date, k, {', '.join(columns)} FROM recent_{table} WHERE {days}")
     rows = " UNION ALL ".join(parts)
