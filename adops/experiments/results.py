@@ -532,9 +532,8 @@ def _srm(daily: pd.DataFrame, exp: store.ExperimentRecord) -> tuple[float | None
 def _grid(daily: pd.DataFrame, exp: store.ExperimentRecord, column: str) -> np.ndarray:
     """A column of `_fill`'s grid as (days, variants), in the experiment's variant order."""
     names = [v.name for v in exp.variants]
-    if len(daily) % len(names) == 0 and daily["variant"].tolist() == list(
-        pd.Index(names).repeat(len(daily) // len(names))
-    ):
+    order = np.repeat(np.array(names, dtype=object), len(daily) // len(names))
+    if len(daily) == len(order) and np.array_equal(daily["variant"].to_numpy(dtype=object), order):
         return daily[column].to_numpy(dtype=float).reshape(len(names), -1).T
     table = daily.pivot_table(index="date", columns="variant", values=column, aggfunc="sum", fill_value=0.0)
     return table.reindex(columns=names, fill_value=0.0).to_numpy(dtype=float)
@@ -594,29 +593,39 @@ def _over_time(
     """The primary metric's cumulative lift per treatment and day, with fixed and sequential intervals."""
     days = sorted(daily["date"].unique())
     control = stats[exp.control.name]
-    rows = []
-    for t in exp.treatments:
+    columns: dict[str, list[Any]] = {
+        k: []
+        for k in (
+            "date",
+            "variant",
+            "units",
+            "lift",
+            "ci_low",
+            "ci_high",
+            "sequential_ci_low",
+            "sequential_ci_high",
+            "p_value",
+            "sequential_p_value",
+            "chance_to_win",
+            "significant",
+        )
+    }
+    for t in exp.treatments:  # column by column: a frame from one dict per row infers every cell
         pairs = compare_many(
             control[: len(days)], stats[t.name][: len(days)], spec.key, exp.rule.alpha, spec.inverse, tuning
         )
-        for i, (day, c) in enumerate(zip(days, pairs, strict=True)):
-            rows.append(
-                {
-                    "date": day,
-                    "variant": t.name,
-                    "units": control[i].n + stats[t.name][i].n,
-                    "lift": c.lift,
-                    "ci_low": c.ci_low,
-                    "ci_high": c.ci_high,
-                    "sequential_ci_low": c.sequential_ci_low,
-                    "sequential_ci_high": c.sequential_ci_high,
-                    "p_value": c.p_value,
-                    "sequential_p_value": c.sequential_p_value,
-                    "chance_to_win": c.chance_to_win,
-                    "significant": c.sequential_p_value is not None and c.sequential_p_value < exp.rule.alpha,
-                }
-            )
-    frame = pd.DataFrame(rows)
+        treated = stats[t.name]
+        columns["date"] += days
+        columns["variant"] += [t.name] * len(days)
+        columns["units"] += [control[i].n + treated[i].n for i in range(len(days))]
+        for key in ("lift", "ci_low", "ci_high", "sequential_ci_low", "sequential_ci_high", "p_value"):
+            columns[key] += [getattr(c, key) for c in pairs]
+        columns["sequential_p_value"] += [c.sequential_p_value for c in pairs]
+        columns["chance_to_win"] += [c.chance_to_win for c in pairs]
+        columns["significant"] += [
+            c.sequential_p_value is not None and c.sequential_p_value < exp.rule.alpha for c in pairs
+        ]
+    frame = pd.DataFrame(columns) if columns["date"] else pd.DataFrame()
     return frame.astype(
         {k: "float64" for k in ("lift", "ci_low", "ci_high", "sequential_ci_low", "sequential_ci_high")}
     )
