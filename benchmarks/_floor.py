@@ -37,9 +37,12 @@ def line(label: str, project: float, floor: float, unit: str = "ms", lower_is_be
 def peak_rss_mib(code: str, env: dict[str, str] | None = None, args: Sequence[str] = ()) -> tuple[float, str]:
     """Peak RSS (MiB) of a fresh Python running `code`, and what it printed (a child, so one
     measurement never inherits another's heap)."""
+    # VmHWM, not getrusage's ru_maxrss: Linux keeps ru_maxrss across execve, so a child of a big
+    # benchmark process would report at least its parent's size
     probe = (
-        f"{code}\nimport resource as _r, sys as _s\n"
-        "_s.stderr.write(f'PEAK_RSS_KIB={_r.getrusage(_r.RUSAGE_SELF).ru_maxrss}\\n')\n"
+        f"{code}\nimport sys as _s\n"
+        "_hwm = next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM:'))\n"
+        "_s.stderr.write(f'PEAK_RSS_KIB={_hwm}\\n')\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", probe, *args],
