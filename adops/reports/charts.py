@@ -27,18 +27,20 @@ PALETTE = dict(
 class Chart:
     title: str
     svg: str
-    png: bytes
+    #: b"" when drawn for HTML only (a dry run's preview): the PDF draws its own
+    png: bytes = b""
 
 
-def charts(daily: pd.DataFrame, by_platform: pd.DataFrame, currency: str) -> list[Chart]:
-    """Daily spend by platform, and conversions and CPA by platform; [] when there is no data."""
+def charts(daily: pd.DataFrame, by_platform: pd.DataFrame, currency: str, png: bool = True) -> list[Chart]:
+    """Daily spend by platform, and conversions and CPA by platform; [] when there is no data.
+    `png=False` draws the SVGs only (the HTML needs no PNG; rasterising is half of a chart's time)."""
     if daily.empty:
         return []
     rows = by_platform[by_platform["platform"].isin(PLATFORMS)]
-    out = [_lines(daily, "spend", f"Daily spend by platform ({currency})")]
-    out.append(_bars(rows, "conversions", "Conversions by platform"))
+    out = [_lines(daily, "spend", f"Daily spend by platform ({currency})", png)]
+    out.append(_bars(rows, "conversions", "Conversions by platform", png))
     cpa = rows.assign(cpa=[kpi("cpa", r) for _, r in rows.iterrows()])
-    out.append(_bars(cpa, "cpa", f"Cost per acquisition by platform ({currency})"))
+    out.append(_bars(cpa, "cpa", f"Cost per acquisition by platform ({currency})", png))
     return out
 
 
@@ -49,7 +51,7 @@ def _figure():  # type: ignore[no-untyped-def]
     return Figure(figsize=(7.5, 3.2), dpi=110)
 
 
-def _lines(daily: pd.DataFrame, metric: str, title: str) -> Chart:
+def _lines(daily: pd.DataFrame, metric: str, title: str, png: bool = True) -> Chart:
     fig = _figure()
     ax = fig.add_subplot()
     for platform, rows in daily.groupby("platform", sort=False):
@@ -65,10 +67,10 @@ def _lines(daily: pd.DataFrame, metric: str, title: str) -> Chart:
     ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.autofmt_xdate()
     fig.subplots_adjust(left=0.09, right=0.80, top=0.95, bottom=0.24)
-    return _export(fig, title)
+    return _export(fig, title, png)
 
 
-def _bars(rows: pd.DataFrame, metric: str, title: str) -> Chart:
+def _bars(rows: pd.DataFrame, metric: str, title: str, png: bool = True) -> Chart:
     fig = _figure()
     ax = fig.add_subplot()
     rows = rows.sort_values(metric)
@@ -87,16 +89,17 @@ def _bars(rows: pd.DataFrame, metric: str, title: str) -> Chart:
     ax.margins(x=0.15)
     ax.grid(axis="x", alpha=0.3)
     fig.subplots_adjust(left=0.19, right=0.97, top=0.95, bottom=0.12)
-    return _export(fig, title)
+    return _export(fig, title, png)
 
 
-def _export(fig, title: str) -> Chart:  # type: ignore[no-untyped-def]
+def _export(fig, title: str, with_png: bool = True) -> Chart:  # type: ignore[no-untyped-def]
     from matplotlib import rc_context
 
     svg, png = io.StringIO(), io.BytesIO()
     with rc_context({"svg.fonttype": "none", "svg.hashsalt": "adops"}):
         fig.savefig(svg, format="svg", metadata={"Date": None, "Title": title})
-    fig.savefig(png, format="png")
+    if with_png:
+        fig.savefig(png, format="png")
     text = svg.getvalue()
     text = text[text.index("<svg") :]  # inline: no XML declaration or doctype
     text = re.sub(r"<svg ", f'<svg role="img" aria-label="{_attr(title)}" ', text, count=1)

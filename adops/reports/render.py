@@ -64,7 +64,7 @@ def html(report: Report, drawn: list[Chart] | None = None) -> str:
         r=report,
         generated=report.generated_at.strftime("%Y-%m-%d %H:%M UTC"),
         tiles=_tiles(report),
-        charts=drawn if drawn is not None else draw(report),
+        charts=drawn if drawn is not None else draw(report, png=False),
         headers=[label(c, report.currency) for c in COLUMNS],
         platform_rows=[
             (PLATFORM_NAMES.get(row["platform"], row["platform"]), _cells(row, report.currency))
@@ -112,7 +112,9 @@ def pdf(report: Report, drawn: list[Chart] | None = None) -> bytes:
         _line(doc, 6, "No data for this period. Run a sync, or choose dates with data.")
         return bytes(doc.output())
     _line(doc, 6, "   ".join(f"{name}: {value}" for name, value in _tiles(report)))
-    for chart in drawn if drawn is not None else draw(report):
+    if drawn is None or any(not c.png for c in drawn):
+        drawn = draw(report)
+    for chart in drawn:
         doc.set_font("DejaVu", "B", 11)
         _line(doc, 7, chart.title)
         doc.image(io.BytesIO(chart.png), w=180, alt_text=chart.title)
@@ -125,9 +127,9 @@ def pdf(report: Report, drawn: list[Chart] | None = None) -> bytes:
     return bytes(doc.output())
 
 
-def draw(report: Report) -> list[Chart]:
-    """The report's charts (drawn once, for any number of formats)."""
-    return charts(report.daily, report.by_platform, report.currency)
+def draw(report: Report, png: bool = True) -> list[Chart]:
+    """The report's charts (drawn once, for any number of formats); `png=False`: for HTML only."""
+    return charts(report.daily, report.by_platform, report.currency, png)
 
 
 def render(report: Report, fmt: str, drawn: list[Chart] | None = None) -> tuple[str, bytes, str]:

@@ -1,7 +1,8 @@
 """`performance-report` and `scheduled-report`: a report rendered, saved in the workspace and sent.
 
 Neither changes a platform, so neither waits for approval and there is nothing to undo. A dry run
-renders the files (step `render`) and says where they would go, without sending. The files land in
+renders the HTML (and CSV) preview (step `render`) and says where they would go, without sending;
+the PDF, which rasterises every chart, is rendered when the run is applied. The files land in
 `$ADOPS_HOME/reports/<run_id>/`; `deliver` sends them once per run (a marker file beside them makes
 a step repeated after a crash skip the second send).
 
@@ -21,7 +22,7 @@ from pydantic import Field, model_validator
 
 from adops import clock, config, files
 from adops.reports.deliver import deliver as send_report
-from adops.reports.performance import MAX_DAYS, build
+from adops.reports.performance import MAX_DAYS, Report, build
 from adops.reports.render import draw, render
 from adops.workflows.engine import Context, Params, Plan, Step, Workflow, register
 from adops.workflows.library.common import PlatformName
@@ -72,14 +73,34 @@ class ScheduledReportParams(ReportParams):
     )
 
 
+#: reports built by a plan, for its run's render step in the same process (not built twice)
+_BUILT: dict[tuple[Any, ...], Report] = {}
+
+
+def _key(params: ReportParams, run_id: str, start: date, end: date) -> tuple[Any, ...]:
+    return (run_id, start, end, tuple(params.platforms), params.title)
+
+
+def _report(params: ReportParams, ctx: Context) -> Report:
+    """The report of the run's planned period: the plan's own when this process built it."""
+    start, end = date.fromisoformat(ctx.plan_output["start"]), date.fromisoformat(ctx.plan_output["end"])
+    built = _BUILT.pop(_key(params, ctx.run_id, start, end), None)
+    return built if built is not None else build(start, end, params.platforms, params.title)
+
+
 def plan(params: ReportParams, ctx: Context) -> Plan:
     start, end = params.period()
     report = build(start, end, params.platforms, params.title)
+    while len(_BUILT) >= 8:  # runs whose render step ran elsewhere or never came
+        _BUILT.pop(next(iter(_BUILT)))
+    _BUILT[_key(params, ctx.run_id, start, end)] = report
     target = "kept in the workspace only" if params.channel == "none" else f"sent by {params.channel}"
     notes = [
         f"{params.title}: {start} to {end}, {', '.join(params.platforms) or 'every platform'}",
         f"{', '.join(params.formats)} rendered into reports/{ctx.run_id}/ and {target}",
     ]
+    if ctx.dry_run:
+        notes.append("dry run: the HTML preview (and CSV) only; the PDF is rendered when the run is applied")
     if report.empty:
         notes.append("no data for this period: the report will say so")
     return Plan([], notes, {"start": str(start), "end": str(end), "empty": report.empty})
@@ -90,18 +111,30 @@ def _folder(run_id: str) -> Path:
 
 
 def render_step(params: ReportParams, ctx: Context) -> dict[str, Any]:
-    start, end = date.fromisoformat(ctx.plan_output["start"]), date.fromisoformat(ctx.plan_output["end"])
-    report = build(start, end, params.platforms, params.title)
+    """Write the report's files. A dry run writes what shows the user the report (the HTML, which it
+    renders even when only a PDF was asked for, and the CSV) and leaves the PDF, the slow part
+    (every chart rasterised, fpdf2), to the applied run: the same numbers, drawn once there."""
+    report = _report(params, ctx)
+    wanted = list(dict.fromkeys(params.formats))
+    later: list[str] = []
+    if ctx.dry_run:
+        later = [f for f in wanted if f == "pdf"]
+        wanted = [f for f in wanted if f != "pdf"]
+        if "html" not in wanted:
+            wanted.insert(0, "html")
     folder = _folder(ctx.run_id)
     written = []
-    drawn = draw(report) if {"html", "pdf"} & set(params.formats) else []
-    for fmt in dict.fromkeys(params.formats):
+    drawn = draw(report, png="pdf" in wanted) if {"html", "pdf"} & set(wanted) else []
+    for fmt in wanted:
         name, content, _ = render(report, fmt, drawn)
         path = folder / name
         files.private_file(path)  # 0600 before a byte is in it
         path.write_bytes(content)
         written.append({"file": f"reports/{ctx.run_id}/{name}", "bytes": len(content)})
-    return {"files": written}
+    out: dict[str, Any] = {"files": written}
+    if later:
+        out["rendered_when_applied"] = later
+    return out
 
 
 def deliver_step(params: ReportParams, ctx: Context) -> dict[str, Any]:
@@ -110,8 +143,7 @@ def deliver_step(params: ReportParams, ctx: Context) -> dict[str, Any]:
     marker = _folder(ctx.run_id) / "delivered.json"
     if marker.exists():
         return {"sent": True, "repeated": True, **json.loads(marker.read_text())}
-    start, end = date.fromisoformat(ctx.plan_output["start"]), date.fromisoformat(ctx.plan_output["end"])
-    report = build(start, end, params.platforms, params.title)
+    report = _report(params, ctx)
     done = send_report(report, params.channel, params.formats)
     out = {"channel": done.channel, "formats": list(done.formats), "detail": done.detail}
     files.write_private(marker, json.dumps(out))

@@ -62,6 +62,24 @@ def test_dry_run_renders_the_files_and_sends_nothing(demo_copy: Path, slack: lis
     assert slack == []
 
 
+def test_dry_run_leaves_the_pdf_to_the_applied_run(demo_copy: Path, slack: list[Any]) -> None:
+    """The PDF (every chart rasterised) is the slow part: a dry run shows the HTML preview instead,
+    even when only a PDF was asked for; the applied run renders the PDF of the same report."""
+    dry = _run("performance-report", {"days": 7, "formats": ["pdf", "csv"]}, dry_run=True)
+    render = next(s for s in dry["steps"] if s["name"] == "render")["output"]
+    assert [Path(f["file"]).suffix for f in render["files"]] == [".html", ".csv"]
+    assert render["rendered_when_applied"] == ["pdf"]
+    assert any("PDF is rendered when the run is applied" in n for n in dry["notes"]), dry["notes"]
+    real = _run("performance-report", {"days": 7, "formats": ["pdf", "csv"]})
+    done = next(s for s in real["steps"] if s["name"] == "render")["output"]
+    assert [Path(f["file"]).suffix for f in done["files"]] == [".pdf", ".csv"]
+    assert "rendered_when_applied" not in done
+    assert (demo_copy / done["files"][0]["file"]).read_bytes().startswith(b"%PDF")
+    dry_csv = (demo_copy / render["files"][1]["file"]).read_text()
+    assert (demo_copy / done["files"][1]["file"]).read_text() == dry_csv  # the same numbers
+    assert slack == []
+
+
 def test_a_run_sends_once_without_approval(demo_copy: Path, slack: list[Any]) -> None:
     run = _run("scheduled-report", {"days": 7, "channel": "slack", "title": "Weekly <b>report</b>"})
     assert run["status"] == "succeeded", run

@@ -53,6 +53,17 @@ def test_pdf_is_a_pdf(report: reports.Report) -> None:
     assert data.startswith(b"%PDF") and len(data) > 20_000  # three chart images
 
 
+def test_an_html_only_drawing_has_the_same_svgs_and_no_png(report: reports.Report) -> None:
+    from adops.reports.render import draw
+
+    full, html_only = draw(report), draw(report, png=False)
+    assert [c.svg for c in html_only] == [c.svg for c in full]
+    assert all(c.png.startswith(b"\x89PNG") for c in full) and all(c.png == b"" for c in html_only)
+    assert reports.html(report, html_only) == reports.html(report, full)
+    # a PDF handed SVG-only charts draws its own images rather than printing none
+    assert len(reports.pdf(report, html_only)) > 20_000
+
+
 def test_csv_is_rounded_and_matches_the_totals(report: reports.Report) -> None:
     rows = list(csv.DictReader(io.StringIO(reports.csv_text(report))))
     platforms = [r for r in rows if r["section"] == "platform" and r["platform"] != "All platforms"]
