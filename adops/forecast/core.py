@@ -15,13 +15,12 @@ backtests (and the seasonal-naive baseline's) so accuracy is shown beside the fo
 from __future__ import annotations
 
 import hashlib
-import os
-import threading
-from collections.abc import Callable, Mapping
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
-from multiprocessing import get_all_start_methods, get_context
-from multiprocessing.context import BaseContext
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Executor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from adops.forecast import backtest as bt
-from adops.forecast import baselines, regimes
+from adops.forecast import baselines, pool, regimes
 from adops.forecast.cache import ModelCache
 from adops.forecast.options import ForecastConfig, Method
 
@@ -40,7 +39,7 @@ NEEDS_PARTS = ("regimes", "regimes+reverting")
 Progress = Callable[[int, int, "str | None"], None]
 
 MIN_DAYS = 14
-CACHE_VERSION = 4  # 2: mean-reverting ETS; 3: bottom-up regimes; 4: backtests cached, the choice made after
+CACHE_VERSION = 5  # 2: reverting; 3: regimes; 4: backtests cached, chosen after; 5: per-method, warm ETS
 
 
 @dataclass
@@ -127,8 +126,11 @@ def forecast_series(
     """Forecast one series `config.horizon` days past its last day (in this process)."""
     config = config or ForecastConfig()
     parts_frame = _prepare_parts(parts)
-    scored = _score(prepare(history), config, series, cache_dir, parts_frame)
-    return _finish(scored, _choose(config, [scored])[0], config, parts_frame)
+    frame = prepare(history)
+    scored = _work(_Task(frame, config, series, cache_dir, parts_frame))
+    method = _choose(config, [scored])[0]
+    drawn = _work(_Task(frame, config, series, cache_dir, parts_frame, draw=method, known=scored))
+    return _package([drawn], config)[0]
 
 
 def forecast_many(
@@ -144,8 +146,12 @@ def forecast_many(
     `parts` optionally gives a series' parts as a long frame of `ds`, `part`, `spend` and `y` (its
     campaigns' daily spend and the same metric as the series), which adds the bottom-up regime
     candidates. With `selection="pooled"` (the default) one method is chosen for all the series
-    that share the same candidates: the lowest mean backtest MASE relative to seasonal naive.
-    `progress(done, total, series)` is called as each series' backtests finish. Fitted models are
+    that share the same candidates: the lowest mean backtest MASE relative to seasonal naive, over
+    at most `choice_sample` of them (a fixed sample, by a digest of the series names); the other
+    series are backtested with the chosen method and seasonal naive only. Each series is then
+    fitted, backtested and drawn in one task, on the pool the process keeps (`adops.forecast.pool`,
+    the sidecar's) or else on one for this call.
+    `progress(done, total, series)` is called as each series' forecast is drawn. Fitted models are
     cached under `$ADOPS_HOME/cache/forecast/` (or the folder `cache` names) unless `cache` is False.
     """
     config = config or ForecastConfig()
@@ -153,28 +159,82 @@ def forecast_many(
     split = {key: _prepare_parts((parts or {}).get(key)) for key in prepared}
     cache_dir = Path(cache) if isinstance(cache, Path) else default_cache_dir() if cache else None
     total = len(prepared)
-    workers = max(1, min(workers or os.cpu_count() or 1, os.cpu_count() or 1, total))
-    scored: dict[str | None, _Scored] = {}
-    if workers == 1 or total == 1:
-        for done, (key, frame) in enumerate(prepared.items(), start=1):
-            scored[key] = _score(frame, config, key, cache_dir, split[key])
+    workers = max(1, min(workers or pool.cores(), pool.cores(), total))
+    groups: dict[tuple[str, ...], list[str | None]] = {}
+    for key, frame in prepared.items():
+        short = _span(frame) < config.short_days
+        groups.setdefault(tuple(_candidates(config.method, short, split[key] is not None)), []).append(key)
+    judges = [k for members in groups.values() for k in _judges(members, config)]
+
+    def task(key: str | None, draw: str | None = None, known: _Scored | None = None) -> _Task:
+        return _Task(prepared[key], config, key, cache_dir, split[key], draw=draw, known=known)
+
+    with _executor(workers) as executor:
+        scored = dict(_run([task(k) for k in judges], executor))
+        method: dict[str | None, str] = {}
+        for members in groups.values():
+            judged = [k for k in members if k in scored]
+            for key, chosen in zip(judged, _choose(config, [scored[k] for k in judged]), strict=True):
+                method[key] = chosen
+            for key in members:  # outside the sample: the group's choice (pooled, so one method)
+                method.setdefault(key, method[judged[0]])
+        drawn: dict[str | None, _Scored] = {}
+        tasks = [task(k, method[k], scored.get(k)) for k in prepared]
+        for done, (key, result) in enumerate(_run(tasks, executor), start=1):
+            drawn[key] = result
             if progress:
                 progress(done, total, key)
-        chosen = dict(zip(prepared, _choose(config, [scored[k] for k in prepared]), strict=True))
-        return [_finish(scored[key], chosen[key], config, split[key]) for key in prepared]
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
-        futures = {
-            pool.submit(_score, frame, config, key, cache_dir, split[key]): key
-            for key, frame in prepared.items()
-        }
-        for done, future in enumerate(as_completed(futures), start=1):
-            key = futures[future]
-            scored[key] = future.result()
-            if progress:
-                progress(done, total, key)
-        chosen = dict(zip(prepared, _choose(config, [scored[k] for k in prepared]), strict=True))
-        finished = [pool.submit(_finish, scored[key], chosen[key], config, split[key]) for key in prepared]
-        return [f.result() for f in finished]
+    return _package([drawn[k] for k in prepared], config)
+
+
+def _judges(members: list[str | None], config: ForecastConfig) -> list[str | None]:
+    """The series of one group whose backtests of every candidate choose the group's method.
+
+    All of them when each series chooses alone or the group is small; else `choice_sample` of them,
+    the same ones on every run (by a digest of the name, so a sync keeps their cached backtests).
+    """
+    if config.selection != "pooled" or len(members) <= config.choice_sample:
+        return members
+    ranked = sorted(members, key=lambda k: hashlib.sha256(str(k).encode()).hexdigest())
+    keep = set(ranked[: config.choice_sample])
+    return [k for k in members if k in keep]
+
+
+def _run(tasks: list[_Task], executor: Executor | None) -> Iterator[tuple[str | None, _Scored]]:
+    """Each task's (series, result) as it finishes: in this process, or on the pool."""
+    if executor is None or len(tasks) <= 1:
+        for t in tasks:
+            yield t.series, _work(t)
+        return
+    try:
+        yield from _collect(executor, tasks)
+    except BrokenProcessPool:
+        pool.discard()  # a worker died (killed, out of memory): the next call starts a new pool
+        raise
+
+
+@contextmanager
+def _executor(workers: int) -> Iterator[Executor | None]:
+    """The kept pool (the sidecar's), else a pool for this call; none for one worker."""
+    if workers == 1:
+        yield None
+        return
+    kept = pool.kept()
+    if kept is not None:
+        yield kept
+        return
+    with pool.scoped(workers) as executor:
+        yield executor
+
+
+def _collect(executor: Executor, tasks: list[_Task]) -> Iterator[tuple[str | None, _Scored]]:
+    futures = {executor.submit(_work, t): t.series for t in tasks}
+    for future in as_completed(futures):
+        yield futures[future], future.result()
+
+
+def _span(frame: pd.DataFrame) -> int:
+    return int((frame["ds"].iloc[-1] - frame["ds"].iloc[0]).days) + 1
 
 
 def _prepare_parts(parts: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -186,26 +246,6 @@ def _prepare_parts(parts: pd.DataFrame | None) -> pd.DataFrame | None:
     out["ds"] = pd.to_datetime(out["ds"]).dt.normalize()
     out["part"] = out["part"].astype(str)
     return out.sort_values(["part", "ds"], ignore_index=True)
-
-
-def _context() -> BaseContext:
-    """fork when this process has one thread (fast: workers inherit the imports), else forkserver.
-
-    Forking a threaded process (Streamlit, the sidecar) can deadlock; the fork server is started
-    with the heavy imports preloaded so its workers start warm too.
-    """
-    if threading.active_count() == 1 and "fork" in get_all_start_methods():
-        return get_context("fork")
-    ctx = get_context("forkserver")
-    ctx.set_forkserver_preload(
-        [
-            "adops.forecast.core",
-            "adops.forecast.prophet_model",
-            "prophet",
-            "statsmodels.tsa.exponential_smoothing.ets",
-        ]
-    )
-    return ctx
 
 
 def default_cache_dir() -> Path:
@@ -229,8 +269,21 @@ class _Transform:
 
 
 @dataclass
+class _Task:
+    """One series' work in a pool process: backtest (every candidate, or what `draw` needs) and draw."""
+
+    history: pd.DataFrame
+    config: ForecastConfig
+    series: str | None
+    cache_dir: Path | None
+    parts_frame: pd.DataFrame | None
+    draw: str | None = None  # the chosen method: draw its sample paths too
+    known: _Scored | None = None  # what an earlier task of this run found
+
+
+@dataclass
 class _Scored:
-    """A series with every candidate's backtest: what the choice needs, and what drawing needs."""
+    """A series with its backtests and, once drawn, the chosen method's paths on the model scale."""
 
     series: str | None
     history: pd.DataFrame
@@ -239,18 +292,43 @@ class _Scored:
     short: bool
     candidates: list[str]
     backtests: dict[str, bt.Backtest]
-    model_json: str | None  # the fitted Prophet model, when Prophet is a candidate
+    model_json: str | None  # the fitted Prophet model, when Prophet was needed
     cached: bool
+    scored: list[str] = field(default_factory=list)  # the methods backtested (some with no origin)
+    warm: dict[str, list[float]] = field(default_factory=dict)  # ETS parameters at the last origin
+    chosen: str | None = None  # the method chosen for the series
+    method: str | None = None  # what drew the paths (ETS that cannot fit falls back to snaive)
+    point: np.ndarray | None = None
+    samples: np.ndarray | None = None
+    changepoints: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _score(
-    history: pd.DataFrame,
-    config: ForecastConfig,
-    series: str | None,
-    cache_dir: Path | None,
-    parts_frame: pd.DataFrame | None = None,
-) -> _Scored:
-    """Fit Prophet when it is a candidate and backtest every candidate (or read both from the cache)."""
+_MODELS: OrderedDict[str, Any] = OrderedDict()  # Prophet models this worker fitted or read, newest last
+_KEEP_MODELS = 128
+
+
+def _remember(key: str, model: Any) -> None:
+    _MODELS[key] = model
+    _MODELS.move_to_end(key)
+    while len(_MODELS) > _KEEP_MODELS:
+        _MODELS.popitem(last=False)
+
+
+def _members(methods: list[str]) -> list[str]:
+    """The methods whose backtests `methods` need: each with its ensemble members, and seasonal naive."""
+    out = ["snaive"]
+    for name in methods:
+        out += [*ENSEMBLES.get(name, ()), name]
+    return list(dict.fromkeys(out))
+
+
+def _work(task: _Task) -> _Scored:
+    """Backtest what is missing (reading the cache first), then draw the chosen method when asked.
+
+    Prophet is fitted at most once per series and data: the fitted model stays in this worker's
+    memory and in the model cache (JSON), and a backtest already made is never made again.
+    """
+    history, config, series = task.history, task.config, task.series
     nonneg = bool((history["y"] >= 0).all())
     kind = "log" if config.transform == "log" or (config.transform == "auto" and nonneg) else "none"
     if kind == "log" and not nonneg:
@@ -260,88 +338,165 @@ def _score(
         history["ds"].dt.strftime("%Y-%m-%d").str.cat(sep=",").encode()
         + history["y"].to_numpy(dtype=float).tobytes()
     )
-    if parts_frame is not None:
-        digest.update(pd.util.hash_pandas_object(parts_frame, index=False).to_numpy().tobytes())
+    if task.parts_frame is not None:
+        digest.update(pd.util.hash_pandas_object(task.parts_frame, index=False).to_numpy().tobytes())
     data_hash = digest.hexdigest()[:16]
     seed = int(hashlib.sha256(f"{series}|{data_hash}".encode()).hexdigest()[:8], 16)
     entry_key = f"{data_hash}-{config.key()}-v{CACHE_VERSION}"
-    cache = ModelCache(cache_dir) if cache_dir else None
+    cache = ModelCache(task.cache_dir) if task.cache_dir else None
     ds, y = _grid(history)
     short = len(ds) < config.short_days
-    candidates = _candidates(config.method, short, parts_frame is not None)
+    candidates = _candidates(config.method, short, task.parts_frame is not None)
 
-    entry = cache.get(series, entry_key) if cache else None
-    if entry is not None:
-        backtests = {k: bt.Backtest(**v) for k, v in entry["backtests"].items()}
-        model_json = entry.get("model")
+    if task.known is not None:
+        k = task.known
+        backtests, done, warm = dict(k.backtests), list(k.scored), dict(k.warm)
+        model_json, cached = k.model_json, k.cached
     else:
-        model: Any = None
-        if "prophet" in candidates or "prophet+ets" in candidates:
-            from adops.forecast import prophet_model
+        entry = cache.get(series, entry_key) if cache else None
+        entry = entry if entry is not None and "scored" in entry else None
+        backtests = {n: bt.Backtest(**v) for n, v in (entry or {}).get("backtests", {}).items()}
+        done = list((entry or {}).get("scored", []))
+        warm = dict((entry or {}).get("warm", {}))
+        model_json, cached = (entry or {}).get("model"), entry is not None
+    missing = [n for n in _members(candidates if task.draw is None else [task.draw]) if n not in done]
+    needs_prophet = {"prophet", "prophet+ets"} & {*missing, task.draw or ""}
+    memory_key = f"{series}|{entry_key}"
+    model: Any = _MODELS.get(memory_key) if needs_prophet else None
+    if needs_prophet and model is None:
+        from adops.forecast import prophet_model
 
+        if model_json:
+            model = prophet_model.from_json(model_json)
+        else:
             fit_frame = pd.DataFrame(
                 {"ds": history["ds"], "y": tf.forward(history["y"].to_numpy(dtype=float))}
             )
             model = prophet_model.fit(config, fit_frame)
-        parts = regimes.Parts.from_frame(parts_frame, ds) if parts_frame is not None else None
-        backtests = _backtests(candidates, model, config, tf.forward(y), y, ds, short, seed, tf, parts)
-        model_json = None
-        if model is not None:
-            from adops.forecast import prophet_model
-
             model_json = prophet_model.to_json(model)
+        _remember(memory_key, model)
+    if missing:
+        parts = regimes.Parts.from_frame(task.parts_frame, ds) if task.parts_frame is not None else None
+        fresh, params = _backtests(missing, model, config, tf.forward(y), y, ds, short, seed, tf, parts)
+        backtests.update(fresh)
+        warm.update(params)
+        done = sorted({*done, *missing})
+        cached = False
         if cache:
             cache.put(
                 series,
                 entry_key,
-                {"backtests": {k: asdict(v) for k, v in backtests.items()}, "model": model_json},
+                {
+                    "backtests": {n: asdict(v) for n, v in backtests.items()},
+                    "scored": done,
+                    "model": model_json,
+                    "warm": warm,
+                },
             )
-    return _Scored(
-        series, history, kind, seed, short, candidates, backtests, model_json, cached=entry is not None
-    )
+    out = _Scored(series, history, kind, seed, short, candidates, backtests, model_json, cached, done, warm)
+    if task.draw is not None:
+        future = pd.date_range(ds[-1] + pd.Timedelta(days=1), periods=config.horizon, freq="D")
+        parts = regimes.Parts.from_frame(task.parts_frame, ds) if task.parts_frame is not None else None
+        drawers = _drawers(config, y, tf, parts)
+        out.chosen = task.draw
+        out.point, out.samples, out.method = _draw(
+            task.draw, model, tf.forward(y), future, config, seed, drawers, warm
+        )
+        if model is not None and task.draw in ("prophet", "prophet+ets"):
+            from adops.forecast import prophet_model
+
+            out.changepoints = prophet_model.changepoints(model)
+    return out
 
 
-def _finish(
-    scored: _Scored, method: str, config: ForecastConfig, parts_frame: pd.DataFrame | None
-) -> SeriesForecast:
-    """Draw the chosen method's sample paths, widen them by its backtest, and package the forecast."""
-    tf = _Transform(scored.transform)
-    ds, y = _grid(scored.history)
-    future = pd.date_range(ds[-1] + pd.Timedelta(days=1), periods=config.horizon, freq="D")
-    parts = regimes.Parts.from_frame(parts_frame, ds) if parts_frame is not None else None
-    model: Any = None
-    if scored.model_json and method in ("prophet", "prophet+ets"):
-        from adops.forecast import prophet_model
-
-        model = prophet_model.from_json(scored.model_json)
-    factor = bt.calibration(scored.backtests.get(method), config.interval_width) if config.calibrate else 1.0
-    point, samples, method = _draw(
-        method, model, tf.forward(y), future, config, scored.seed, _drawers(config, y, tf, parts)
-    )
-    samples = point[None, :] + factor * (samples - point[None, :])
+def _package(drawn: list[_Scored], config: ForecastConfig) -> list[SeriesForecast]:
+    """Widen each series' paths by its calibration curve, take the quantiles, build the results."""
+    curves, accuracy = _calibrate(drawn, config)
+    out = []
     lo_q, hi_q = (1 - config.interval_width) / 2, (1 + config.interval_width) / 2
-    yhat = tf.inverse(point)
-    lower = np.minimum(tf.inverse(np.quantile(samples, lo_q, axis=0)), yhat)
-    upper = np.maximum(tf.inverse(np.quantile(samples, hi_q, axis=0)), yhat)
-    frame = pd.DataFrame({"ds": future, "yhat": yhat, "yhat_lower": lower, "yhat_upper": upper})
-    changepoints: list[dict[str, Any]] = []
-    if model is not None:
-        from adops.forecast import prophet_model
+    for scored, curve in zip(drawn, curves, strict=True):
+        assert scored.point is not None and scored.samples is not None and scored.method is not None
+        tf = _Transform(scored.transform)
+        ds, _ = _grid(scored.history)
+        future = pd.date_range(ds[-1] + pd.Timedelta(days=1), periods=config.horizon, freq="D")
+        point = scored.point
+        samples = point[None, :] + curve[None, :] * (scored.samples - point[None, :])
+        yhat = tf.inverse(point)
+        lower = np.minimum(tf.inverse(np.quantile(samples, lo_q, axis=0)), yhat)
+        upper = np.maximum(tf.inverse(np.quantile(samples, hi_q, axis=0)), yhat)
+        frame = pd.DataFrame({"ds": future, "yhat": yhat, "yhat_lower": lower, "yhat_upper": upper})
+        backtests = dict(scored.backtests)
+        if scored.chosen in accuracy.get(id(scored), {}):
+            backtests[scored.chosen] = accuracy[id(scored)][scored.chosen]
+        out.append(
+            SeriesForecast(
+                series=scored.series,
+                method=scored.method,
+                interval_width=config.interval_width,
+                forecast=frame,
+                samples=tf.inverse(samples),
+                history=scored.history,
+                backtests=backtests,
+                calibration=float(np.mean(curve)),
+                changepoints=scored.changepoints,
+                transform=scored.transform,
+                cached=scored.cached,
+            )
+        )
+    return out
 
-        changepoints = prophet_model.changepoints(model)
-    return SeriesForecast(
-        series=scored.series,
-        method=method,
-        interval_width=config.interval_width,
-        forecast=frame,
-        samples=tf.inverse(samples),
-        history=scored.history,
-        backtests=scored.backtests,
-        calibration=factor,
-        changepoints=changepoints,
-        transform=scored.transform,
-        cached=scored.cached,
-    )
+
+def _calibrate(
+    drawn: list[_Scored], config: ForecastConfig
+) -> tuple[list[np.ndarray], dict[int, dict[str, bt.Backtest]]]:
+    """Each series' widening factor per horizon day, and its chosen method's backtest as calibrated.
+
+    Series forecast together with the same method (and backtest horizon) share one calibration
+    curve: their backtest ratios pooled per week ahead (`backtest.calibration_curve`). Three origins
+    of one series say little about how wrong the next four weeks will be; a budget step in one
+    series' backtest window says something about every series of the account. The chosen method's
+    backtest then reports the coverage of the calibrated interval (`raw_coverage`: before it),
+    each series scored with a curve made without it (without each origin in turn when it is alone),
+    so the readout is not the calibration grading itself.
+    """
+    ones = np.ones(config.horizon)
+    if not config.calibrate:
+        return [ones] * len(drawn), {}
+    pools: dict[tuple[str, int], list[int]] = {}
+    blocks: dict[int, np.ndarray] = {}
+    for i, s in enumerate(drawn):
+        b = s.backtests.get(s.chosen or "")
+        block = b.ratio_matrix() if b is not None else None
+        if b is not None and block is not None and block.size:
+            blocks[i] = block
+            pools.setdefault((s.chosen or "", b.horizon), []).append(i)
+    curves = [ones] * len(drawn)
+    accuracy: dict[int, dict[str, bt.Backtest]] = {}
+    w, h = config.interval_width, config.horizon
+    for members in pools.values():
+        curve = bt.calibration_curve([blocks[i] for i in members], w, h)
+        for i in members:
+            curves[i] = curve
+            block = blocks[i]
+            if len(members) > 1:
+                held = bt.calibration_curve([blocks[j] for j in members if j != i], w, h)
+                inside = bt.covered(block, held)
+            else:
+                inside = np.concatenate(
+                    [
+                        bt.covered(
+                            block[o : o + 1], bt.calibration_curve([np.delete(block, o, axis=0)], w, h)
+                        )
+                        for o in range(block.shape[0])
+                    ]
+                )
+            chosen = drawn[i].chosen or ""
+            raw = drawn[i].backtests[chosen]
+            if inside.size:
+                accuracy[id(drawn[i])] = {
+                    chosen: replace(raw, coverage=float(np.mean(inside)), raw_coverage=raw.coverage)
+                }
+    return curves, accuracy
 
 
 def _grid(history: pd.DataFrame) -> tuple[pd.DatetimeIndex, np.ndarray]:
@@ -364,10 +519,19 @@ def _candidates(method: Method, short: bool, has_parts: bool = False) -> list[st
 
 
 def _drawers(
-    config: ForecastConfig, y: np.ndarray, tf: _Transform, parts: regimes.Parts | None
+    config: ForecastConfig,
+    y: np.ndarray,
+    tf: _Transform,
+    parts: regimes.Parts | None,
+    warm: dict[str, list[float]] | None = None,
 ) -> dict[str, bt.Drawer]:
-    """The sample-path methods other than Prophet, each refittable on a prefix of the series."""
-    out = {name: _baseline_drawer(name, config.n_samples) for name in ("snaive", "ets", "reverting")}
+    """The sample-path methods other than Prophet, each refittable on a prefix of the series.
+
+    The ETS drawers start each fit from their previous one's parameters (`warm`, updated in place):
+    a backtest fits the origins oldest first, each a couple of weeks longer than the one before.
+    """
+    warm = {} if warm is None else warm
+    out = {name: _baseline_drawer(name, config.n_samples, warm) for name in ("snaive", "ets", "reverting")}
     if parts is not None:
         whole = parts
 
@@ -393,8 +557,11 @@ def _backtests(
     seed: int,
     tf: _Transform,
     parts: regimes.Parts | None = None,
-) -> dict[str, bt.Backtest]:
-    """Score every candidate and the seasonal-naive baseline at the same rolling origins."""
+) -> tuple[dict[str, bt.Backtest], dict[str, list[float]]]:
+    """Score the candidates and the seasonal-naive baseline at the same rolling origins.
+
+    Also returns the ETS parameters fitted at the last origin: the full fit starts from them.
+    """
     n = len(y)
     if short:
         horizon = min(config.horizon, max(7, n // 4))
@@ -406,11 +573,12 @@ def _backtests(
             n, horizon, config.backtest_origins, min_train=max(28, config.short_days // 2), period=period
         )
     if not origins:
-        return {}
+        return {}, {}
     out: dict[str, bt.Backtest] = {}
     preds: dict[str, bt.Predictions] = {}
     w = config.interval_width
-    drawers = _drawers(config, y, tf, parts)
+    warm: dict[str, list[float]] = {}
+    drawers = _drawers(config, y, tf, parts, warm)
     needed = ["snaive"]
     for name in candidates:
         needed += list(ENSEMBLES.get(name, (name,)))
@@ -427,7 +595,7 @@ def _backtests(
         if name in candidates:
             combined = bt.combine([preds[m] for m in members])
             out[name] = bt.score(name, y, origins, horizon, w, combined, ds, tf.inverse)
-    return out
+    return out, warm
 
 
 def _choose(config: ForecastConfig, scored: list[_Scored]) -> list[str]:
@@ -467,13 +635,16 @@ def _lowest(candidates: list[str], judged: list[_Scored], short: bool, method: s
     return min(scores, key=lambda c: (scores[c], SIMPLICITY.index(c)))
 
 
-def _baseline_drawer(name: str, n_samples: int) -> bt.Drawer:
+def _baseline_drawer(name: str, n_samples: int, warm: dict[str, list[float]]) -> bt.Drawer:
     def draw(y_model: np.ndarray, horizon: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
         rng = np.random.default_rng(seed)
         if name in ("ets", "reverting"):
             fit = baselines.ets if name == "ets" else baselines.reverting
             try:
-                d = fit(y_model, horizon, n_samples, rng)
+                start = tuple(warm[name]) if name in warm else None
+                d = fit(y_model, horizon, n_samples, rng, start=start)
+                if d.params is not None:
+                    warm[name] = list(d.params)
                 return d.yhat, d.samples
             except ValueError:
                 pass
@@ -491,10 +662,12 @@ def _draw(
     config: ForecastConfig,
     seed: int,
     drawers: dict[str, bt.Drawer],
+    warm: dict[str, list[float]] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, str]:
-    """Point and sample paths on the model scale for the chosen method (ETS falls back to naive)."""
+    """Point and sample paths on the model scale for the chosen method (ETS falls back to naive);
+    an ETS fit starts from `warm`, its parameters at the backtest's last origin."""
     if method in ENSEMBLES:
-        drawn = [_draw(m, model, y_model, future, config, seed, drawers) for m in ENSEMBLES[method]]
+        drawn = [_draw(m, model, y_model, future, config, seed, drawers, warm) for m in ENSEMBLES[method]]
         # pair the members' paths by rank of their mean, so the combination's spread is the average
         # of theirs (as its backtest scored it), not shrunk by averaging independent paths
         paired = [d[1][np.argsort(d[1].mean(axis=1))] for d in drawn]
@@ -506,8 +679,9 @@ def _draw(
         return point, samples, method
     if method in ("ets", "reverting"):
         fit = baselines.ets if method == "ets" else baselines.reverting
+        start = tuple((warm or {})[method]) if method in (warm or {}) else None
         try:
-            d = fit(y_model, config.horizon, config.n_samples, np.random.default_rng(seed))
+            d = fit(y_model, config.horizon, config.n_samples, np.random.default_rng(seed), start=start)
             return d.yhat, d.samples, method
         except ValueError:
             method = "snaive"

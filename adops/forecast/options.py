@@ -40,6 +40,7 @@ class ForecastConfig:
     backtest_origins: int = 3
     backtest_period: int | None = None  # days between origins; default half the horizon (as prophet's)
     selection: Literal["pooled", "series"] = "pooled"  # one method per group of series, or each its own
+    choice_sample: int = 24  # pooled: the group's method is chosen on at most this many of its series
     calibrate: bool = True
     events_from: int = 2015
     events_until: int = 2035
@@ -51,6 +52,8 @@ class ForecastConfig:
             raise ValueError("interval width must be strictly between 0 and 1")
         if self.method not in METHODS:
             raise ValueError(f"unknown method {self.method!r}")
+        if self.choice_sample < 1:
+            raise ValueError("choice_sample must be at least 1")
         if self.selection not in ("pooled", "series"):
             raise ValueError(f"unknown selection {self.selection!r}; pooled or series")
 

@@ -32,11 +32,17 @@ def quiet() -> None:
             logger.addHandler(logging.NullHandler())
 
 
-def build(config: ForecastConfig, history_days: int) -> Prophet:
-    """A Prophet with weekly seasonality, yearly from a year of history, holidays and changepoints."""
+def build(config: ForecastConfig, history_days: int, years: tuple[int, int] | None = None) -> Prophet:
+    """A Prophet with weekly seasonality, yearly from a year of history, holidays and changepoints.
+
+    `years` limits the retail events to the years the model will see (history and forecast): the
+    others never touch a fit or a forecast, but Prophet builds features for every row it is given
+    (21 years of events made its holiday features the costliest part of a fit and a prediction).
+    """
     quiet()
     from prophet import Prophet
 
+    events = retail_events(config, years) if config.retail_events else None
     yearly: bool | int = config.yearly_order if history_days >= config.yearly_min_days else False
     model = Prophet(
         growth="linear",
@@ -48,7 +54,7 @@ def build(config: ForecastConfig, history_days: int) -> Prophet:
         yearly_seasonality=yearly,
         weekly_seasonality=config.weekly_order,
         daily_seasonality=False,
-        holidays=retail_events(config) if config.retail_events else None,
+        holidays=events if events is not None and not events.empty else None,
         interval_width=config.interval_width,
         uncertainty_samples=config.n_samples,
     )
@@ -59,8 +65,10 @@ def build(config: ForecastConfig, history_days: int) -> Prophet:
 
 def fit(config: ForecastConfig, frame: pd.DataFrame) -> Prophet:
     """Fit on a frame of ds and y (already on the model scale)."""
-    span = int((frame["ds"].iloc[-1] - frame["ds"].iloc[0]).days) + 1
-    model = build(config, span)
+    first, last = pd.Timestamp(frame["ds"].iloc[0]), pd.Timestamp(frame["ds"].iloc[-1])
+    span = int((last - first).days) + 1
+    until = last + pd.Timedelta(days=config.horizon + 366)  # the forecast's years, and a margin
+    model = build(config, span, (first.year, until.year))
     model.fit(frame[["ds", "y"]])
     return model
 
@@ -107,10 +115,16 @@ def from_json(text: str) -> Prophet:
     return model_from_json(text)
 
 
-def retail_events(config: ForecastConfig) -> pd.DataFrame:
-    """Ad-commerce peaks that no country calendar lists: Black Friday to Cyber Monday, Christmas run-up."""
+def retail_events(config: ForecastConfig, years: tuple[int, int] | None = None) -> pd.DataFrame:
+    """Ad-commerce peaks that no country calendar lists: Black Friday to Cyber Monday, Christmas run-up.
+
+    Every year from `events_from` to `events_until`, or only those of them within `years`.
+    """
     rows = []
-    for year in range(config.events_from, config.events_until + 1):
+    low, high = config.events_from, config.events_until
+    if years is not None:
+        low, high = max(low, years[0]), min(high, years[1])
+    for year in range(low, high + 1):
         nov1 = date(year, 11, 1)
         thanksgiving = nov1 + timedelta(days=(3 - nov1.weekday()) % 7 + 21)
         rows.append(("black_friday", thanksgiving + timedelta(days=1), 0, 0))

@@ -15,6 +15,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from adops import store
+from adops.forecast import pool as forecast_pool
 from adops.jobs.worker import Worker
 from adops.notify.dispatcher import Dispatcher
 from adops.sidecar import logs, openapi, webhooks
@@ -57,6 +58,8 @@ def create_app(
             await app.state.dispatcher.start()
         if freeze_heap:
             _freeze_startup_heap()
+        if freeze_heap and worker and worker.running:  # `adops serve`: forecast workers ready before a job
+            forecast_pool.warm_in_background()
         try:
             yield
         finally:

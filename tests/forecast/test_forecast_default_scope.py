@@ -1,6 +1,6 @@
 """The Forecast page's default scope beats seasonal naive on the sandbox, whose spend moves in
 staggered ~4-week budget regimes: at 45 days ahead the forecasts were no better than naive (mean
-MASE 1.59 against 1.65, 67% coverage of an 80% band on the test demo), at 28 they are clearly better."""
+MASE 1.59 against 1.65, 67% coverage of an 80% band on the test demo), at 28 they are clearly better, and the band shown covers close to its nominal 80% (held out)."""
 
 from pathlib import Path
 
@@ -24,4 +24,8 @@ def test_the_default_scope_forecasts_better_than_naive(
     assert len(accuracy) == len(naive) == 6
     model, baseline = np.mean([a.mase for a in accuracy]), np.mean([b.mase for b in naive])
     assert model < 0.8 * baseline  # measured 1.15 against 1.72
-    assert np.mean([a.coverage for a in accuracy]) >= 0.65  # measured 0.72 of a nominal 0.80
+    # the band shown, calibrated on the other platforms' backtests: measured 0.796 of a nominal 0.80
+    # (the model's own band: 0.714, the figure the readout showed before the pooled calibration)
+    assert np.mean([a.coverage for a in accuracy]) >= 0.75
+    assert all(a.raw_coverage is not None for a in accuracy)
+    assert np.mean([a.coverage for a in accuracy]) > np.mean([a.raw_coverage or 0.0 for a in accuracy])
