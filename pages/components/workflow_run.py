@@ -99,7 +99,8 @@ def run_form(entry: dict[str, Any], presets: list[dict[str, Any]], initial: dict
     """Params (JSON, prefilled from a preset or the defaults), presets, Dry run and Run."""
     name = entry["name"]
     st.caption(entry["description"])
-    st.dataframe(entry["params"], hide_index=True, width="stretch")
+    # the defaults are of every type (None, numbers, lists, text): as text, one Arrow column type
+    st.dataframe(rows_frame(entry["params"]), hide_index=True, width="stretch")
     names = [None, *[p["name"] for p in presets]]
     preset = st.selectbox(
         "Preset", names, format_func=lambda p: "no preset" if p is None else p, key=f"wf-preset-{name}"
