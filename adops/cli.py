@@ -77,13 +77,18 @@ def config_show() -> None:
 def demo(
     days: Annotated[int, typer.Option(min=1, max=3650, help="Days of history to simulate.")] = 400,
     seed: Annotated[int, typer.Option(min=0, help="Simulator seed: the same seed gives the same world.")] = 7,
+    wasted_campaigns: Annotated[
+        int, typer.Option(min=0, max=50, help="Campaigns planted to spend without converting.")
+    ] = 6,  # known truth for wasted-spend advice on the demo; build_demo's default stays 0
 ) -> None:
     """Build the demo workspace: six sandbox platforms, synced through the normal ingestion path."""
     from adops import config
     from adops.ingest import build_demo
 
     with progress_bar("Building demo") as update:
-        result = build_demo(days=days, seed=seed, progress=account_progress(update))
+        result = build_demo(
+            days=days, seed=seed, progress=account_progress(update), wasted_campaigns=wasted_campaigns
+        )
     typer.echo(
         f"demo ready in {config.home()}: {result.rows:,} rows from {len(result.accounts)} accounts "
         f"in {result.duration_s:.1f}s"

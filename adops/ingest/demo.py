@@ -28,6 +28,7 @@ def build_demo(
     progress: Progress | None = None,
     campaigns_per_account: tuple[int, int] = (10, 60),
     wait_for_lock: float = 600.0,
+    wasted_campaigns: int = 0,  # `adops demo` plants some; 0 keeps the simulator's default world
 ) -> SyncResult:
     """Replace the workspace's warehouse with `days` of sandbox history for all six platforms."""
     if days < 1:
@@ -42,7 +43,7 @@ def build_demo(
     with locks.exclusive(locks.WAREHOUSE_WRITE, wait=wait_for_lock, busy=busy):
         with store.session() as s:  # cursors pointed into the old warehouse
             s.execute(delete(SyncState))
-        init_state(seed, today, campaigns_per_account)
+        init_state(seed, today, campaigns_per_account, wasted_campaigns)
         with warehouse.rebuilding():
             result = sync(
                 since=today - timedelta(days=days - 1), trigger="demo", progress=progress, reconvert=False

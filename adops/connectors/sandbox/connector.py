@@ -30,9 +30,11 @@ def state_path() -> Path:
     return config.home() / STATE_FILE
 
 
-def init_state(seed: int, anchor: date, campaigns_per_account: tuple[int, int] = (10, 60)) -> None:
-    """Start a fresh simulated world (used by `adops demo`)."""
-    state = {
+def init_state(
+    seed: int, anchor: date, campaigns_per_account: tuple[int, int] = (10, 60), wasted_campaigns: int = 0
+) -> None:
+    """Start a fresh simulated world (used by `adops demo`); `wasted_campaigns`: planted wasted spend."""
+    state: dict[str, object] = {
         "seed": seed,
         "anchor": anchor.isoformat(),
         "campaigns_per_account": list(campaigns_per_account),
@@ -41,6 +43,8 @@ def init_state(seed: int, anchor: date, campaigns_per_account: tuple[int, int] =
         "bids": {},
         "created": [],
     }
+    if wasted_campaigns > 0:  # only when asked: a world without the key is the simulator's default
+        state["wasted_campaigns"] = int(wasted_campaigns)
     files.write_private(state_path(), json.dumps(state, indent=1))
 
 
