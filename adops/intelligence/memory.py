@@ -8,7 +8,10 @@
   unchanged entities, i.e. the entity's own level before the change, moved by how the account's other
   campaigns (or ad groups, for an ad) moved over the same two windows (difference in differences).
   Every workflow run that changed a platform is measured the same way (`adops.intelligence.
-  predictions` records its predictions); an undone run's are withdrawn instead.
+  predictions` records its predictions); an undone run's are withdrawn instead. The real run that
+  makes an applied recommendation's change takes its prediction over (`adopt`): one change, one
+  prediction. Money is measured in the currency it was predicted in (`conversion_value` in the
+  reporting currency, as the optimizer predicts it; spend in the account's).
 - `ranked()` orders recommendations by expected value x the account's track record for the kind:
   the mean of realized / predicted over its measured outcomes, shrunk toward 1 with two pseudo
   outcomes, so one lucky or unlucky change does not swing it.
@@ -17,6 +20,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -40,8 +44,12 @@ _COLUMNS = {
     "spend": "spend",
     "conversions": "conversions",
     "clicks": "clicks",
-    "conversion_value": "conversion_value",
+    # in the reporting currency (converted by adops.fx at ingestion), as the optimizer's expected value
+    # is: a revenue plan's prediction and its outcome in one currency, whatever the account's
+    "conversion_value": "conversion_value_reporting",
 }
+#: the metrics measured in the reporting currency (the others in the account's own, or no money)
+REPORTING_CURRENCY = {"conversion_value"}
 
 
 @dataclass(frozen=True)
@@ -288,9 +296,70 @@ def measure(app: RecommendationApplication) -> dict[str, Any]:
         "after": round(mine_post, 2),
         "counterfactual": round(counterfactual, 2),
         "others_trend": round(trend, 4),
+        **({"currency": _reporting_currency()} if app.metric in REPORTING_CURRENCY else {}),
         "pre_window": [pre[0].isoformat(), pre[1].isoformat()],
         "post_window": [post[0].isoformat(), post[1].isoformat()],
     }
+
+
+def _reporting_currency() -> str:
+    from adops import config
+
+    return config.load().reporting_currency
+
+
+def adopt(
+    run_id: str, workflow: str, keys: Iterable[tuple[str, str, str, str]], on: date
+) -> set[tuple[str, str, str, str]]:
+    """The entities of a real run whose change an applied recommendation already predicted.
+
+    `apply` records a recommendation's prediction when it starts the workflow's dry run; the real run
+    that follows (the same workflow changing the same entity) is that change, not a second one. So the
+    application moves to the real run (its `run_id`, so undoing the run withdraws it; measured from
+    the day the change was made, the dry run kept as `evidence.dry_run_id`) and the run records no
+    `workflow:<name>` prediction of its own for that entity. Returns the (platform, account, entity
+    type, entity id) keys adopted."""
+    from adops.store import session
+    from adops.workflows.models import WorkflowRun
+
+    wanted = set(keys)
+    if not wanted:
+        return set()
+    taken: set[tuple[str, str, str, str]] = set()
+    with session() as s:
+        waiting = s.scalars(
+            select(RecommendationApplication)
+            .where(
+                RecommendationApplication.status == "applied",
+                RecommendationApplication.workflow == workflow,
+                RecommendationApplication.run_id.is_not(None),
+                RecommendationApplication.run_id != run_id,
+                ~RecommendationApplication.recommendation_id.startswith("run:"),  # not a run's own
+            )
+            .order_by(RecommendationApplication.applied_at.desc(), RecommendationApplication.id.desc())
+        ).all()
+        mine = [a for a in waiting if (a.platform, a.account_id, a.entity_type, a.entity_id) in wanted]
+        if not mine:
+            return set()
+        dry = set(
+            s.scalars(
+                select(WorkflowRun.id).where(
+                    WorkflowRun.id.in_({a.run_id for a in mine}), WorkflowRun.dry_run == 1
+                )
+            )
+        )
+        for app in mine:
+            key = (app.platform, app.account_id, app.entity_type, app.entity_id)
+            if app.run_id not in dry or key in taken:
+                continue
+            app.evidence = {**(app.evidence or {}), "applied_on": on.isoformat(), "dry_run_id": app.run_id}
+            app.run_id = run_id
+            app.applied_at = clock.now()
+            app.due_at = datetime.combine(on + timedelta(days=app.window_days + LAG_DAYS), time(), UTC)
+            taken.add(key)
+    if taken:
+        _publish("recommendation.adopted", {"run_id": run_id, "workflow": workflow, "entities": len(taken)})
+    return taken
 
 
 def outcomes() -> list[dict[str, Any]]:

@@ -75,6 +75,8 @@ def remember(
         for p in own
         if p.get("metric") in METRICS
     }
+    adopted = _adopted(run_id, workflow, entities, day)  # changes a recommendation predicted already
+    entities = {k: v for k, v in entities.items() if k not in adopted}
     history = _history([k for k in entities if k not in given], day)
     rows = []
     for key, changes in entities.items():
@@ -90,10 +92,16 @@ def remember(
         rows.append(_row(run_id, workflow, key, changes, predicted, history.get(key, {}), day))
     with session() as s:
         s.add_all(rows)
-    counts: dict[str, int] = {}
+    counts: dict[str, int] = {"recommendation": len(adopted)} if adopted else {}
     for r in rows:
         counts[r.evidence["source"]] = counts.get(r.evidence["source"], 0) + 1
     return {"predictions": len(rows), **{f"from_{k}": v for k, v in sorted(counts.items())}}
+
+
+def _adopted(run_id: str, workflow: str, entities: dict[Key, Any], day: date) -> set[Key]:
+    from adops.intelligence.memory import adopt
+
+    return adopt(run_id, workflow, entities, day)
 
 
 def _row(

@@ -197,3 +197,44 @@ def test_planted_truth_precision_and_recall(small_demo: Path) -> None:
     sample = checks["learning_limited"][0]
     assert sample.entity_type == "ad_group" and sample.evidence["learning_stage"] == "FAIL"
     assert sample.evidence["events_last_7_days"] < 50
+
+
+def test_conversion_value_is_measured_in_the_reporting_currency(demo_copy: Path) -> None:
+    """A revenue plan predicts value in the reporting currency (the optimizer reads
+    conversion_value_reporting): its outcome is measured in that currency too, not the account's."""
+    from datetime import UTC, datetime
+
+    from adops.intelligence.models import RecommendationApplication
+
+    row = warehouse.query(
+        """SELECT platform, account_id, campaign_id, any_value(currency) AS currency,
+                  any_value(reporting_currency) AS reporting
+           FROM campaign_daily WHERE currency <> reporting_currency AND date >= DATE '2026-10-01'
+           GROUP BY ALL ORDER BY sum(conversion_value) DESC LIMIT 1"""
+    ).iloc[0]
+    applied_on = date(2026, 10, 27)
+    app = RecommendationApplication(
+        recommendation_id="run:wf_x", kind="workflow:budget-optimization", platform=row.platform,
+        account_id=row.account_id, entity_type="campaign", entity_id=row.campaign_id,
+        workflow="budget-optimization", params={}, run_id="wf_x", metric="conversion_value",
+        predicted_delta=100.0, predicted_low=50.0, predicted_high=150.0, window_days=14,
+        evidence={"applied_on": applied_on.isoformat()}, applied_at=datetime(2026, 10, 27, tzinfo=UTC),
+        due_at=datetime(2026, 11, 20, tzinfo=UTC), status="applied",
+    )  # fmt: skip
+    sums = warehouse.query(
+        """SELECT sum(conversion_value)::DOUBLE AS own, sum(conversion_value_reporting)::DOUBLE AS reporting
+           FROM campaign_daily WHERE platform = ? AND account_id = ? AND campaign_id = ?
+             AND date BETWEEN ? AND ?""",
+        [row.platform, row.account_id, row.campaign_id, applied_on, applied_on + timedelta(days=13)],
+    ).iloc[0]
+    assert abs(sums.own - sums.reporting) > 1.0  # the two currencies differ here: the test can tell
+    measured = memory.measure(app)
+    assert measured["after"] == pytest.approx(sums.reporting, abs=0.01)
+    assert measured["currency"] == row.reporting
+    spend = memory.measure(
+        RecommendationApplication(**{**{c: getattr(app, c) for c in ("recommendation_id", "kind", "platform",
+            "account_id", "entity_type", "entity_id", "workflow", "params", "run_id", "predicted_delta",
+            "predicted_low", "predicted_high", "window_days", "evidence", "applied_at", "due_at", "status")},
+            "metric": "spend"})
+    )  # fmt: skip
+    assert "currency" not in spend  # spend predictions come from the account's own history

@@ -165,3 +165,59 @@ def test_history_predictions_per_kind_of_change() -> None:
     )
     unknown = predictions._from_history(key, [{"field": "status", "after": "ENABLED"}], {})
     assert unknown["delta"] == 0 and "no spend history" in unknown["basis"]
+
+
+@pytest.mark.slow
+def test_a_recommendations_real_run_is_one_prediction_not_two(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`apply` records the recommendation's prediction at its dry run; the real run that makes the
+    change takes that prediction over (measured from the day the change was made, withdrawn if the
+    run is undone) instead of recording a `workflow:<name>` one beside it."""
+    from adops.intelligence.models import RecommendationApplication
+    from adops.store import session
+
+    rec = next(r for r in memory.ranked() if r.workflow["name"] == "bulk" and r.entity_type == "campaign")
+    applied_rec = memory.apply(rec.id, by="ada")
+    dry_id = applied_rec["run_id"]
+    key = (rec.platform, rec.account_id, rec.entity_type, rec.entity_id)
+    other = next(
+        e
+        for e in spenders(5, rec.platform)
+        if (e["account_id"], e["entity_id"]) != (rec.account_id, rec.entity_id)
+    )
+    params = dict(rec.workflow["params"])
+    real = support.start("bulk", params)
+    if real["status"] == "awaiting_approval":
+        real = support.approve(real["run_id"])
+    assert real["status"] == "succeeded", real
+    step = next(s for s in real["steps"] if s["name"] == "remember prediction")
+    assert step["output"]["memory"]["from_recommendation"] == 1
+    mine = [
+        o
+        for o in memory.outcomes()
+        if (o["platform"], o["account_id"], o["entity_type"], o["entity_id"]) == key
+    ]
+    assert len(mine) == 1, mine  # one change, one prediction
+    [only] = mine
+    assert (
+        only["recommendation_id"] == rec.id and only["kind"] == rec.kind and only["run_id"] == real["run_id"]
+    )
+    with session() as s:
+        row = s.get(RecommendationApplication, only["id"])
+        assert row is not None and row.evidence["dry_run_id"] == dry_id
+    # another real run of the same change is a change of its own: nothing left to adopt
+    again = memory.adopt("wf_other", "bulk", [key], TODAY)
+    assert again == set()
+    # a run of another entity is not adopted either, and records its own prediction
+    pause = support.start("bulk", {"action": "pause", "entities": [other]})
+    if pause["status"] == "awaiting_approval":
+        pause = support.approve(pause["run_id"])
+    out = next(s for s in pause["steps"] if s["name"] == "remember prediction")["output"]["memory"]
+    assert out["predictions"] == 1 and "from_recommendation" not in out
+
+    support.undo(real["run_id"])  # the adopted prediction follows its run: undone, withdrawn
+    monkeypatch.setenv("ADOPS_TODAY", (TODAY + timedelta(days=FOLLOW_UP_DAYS + LAG_DAYS)).isoformat())
+    memory.measure_due()
+    [withdrawn] = [o for o in memory.outcomes() if o["id"] == only["id"]]
+    assert withdrawn["status"] == "withdrawn"
