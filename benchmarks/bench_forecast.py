@@ -119,7 +119,9 @@ def _bare_prophet(frame: pd.DataFrame) -> float:
     from adops.forecast import prophet_model
 
     prophet_model.quiet()
-    model = Prophet(weekly_seasonality=3, yearly_seasonality=False, daily_seasonality=False)
+    model = Prophet(
+        weekly_seasonality=3, yearly_seasonality=False, daily_seasonality=False, uncertainty_samples=500
+    )
     model.fit(pd.DataFrame({"ds": frame["ds"], "y": np.log1p(frame["y"].to_numpy(float))}))
     future = model.make_future_dataframe(HORIZON, include_history=False)
     return float(model.predict(future)["yhat"].sum())

@@ -243,6 +243,14 @@ def calibration_curve(
     return np.concatenate([curve, np.full(max(0, horizon - days), curve[-1])])[:horizon]
 
 
+def factor(block: np.ndarray, interval_width: float, min_points: int = 20) -> float:
+    """`calibration` from a ratio matrix: one series' own widening factor over all its points."""
+    finite = block[np.isfinite(block)]
+    if finite.size < min_points:
+        return 1.0
+    return float(np.clip(np.quantile(finite, interval_width), 1.0, MAX_FACTOR))
+
+
 def covered(block: np.ndarray, curve: np.ndarray) -> np.ndarray:
     """Whether each backtest point falls inside the interval widened by `curve` (NaN: not counted)."""
     width = np.concatenate([curve, np.full(max(0, block.shape[1] - len(curve)), curve[-1])])[: block.shape[1]]

@@ -451,13 +451,16 @@ def _calibrate(
 ) -> tuple[list[np.ndarray], dict[int, dict[str, bt.Backtest]]]:
     """Each series' widening factor per horizon day, and its chosen method's backtest as calibrated.
 
-    Series forecast together with the same method (and backtest horizon) share one calibration
-    curve: their backtest ratios pooled per week ahead (`backtest.calibration_curve`). Three origins
-    of one series say little about how wrong the next four weeks will be; a budget step in one
-    series' backtest window says something about every series of the account. The chosen method's
-    backtest then reports the coverage of the calibrated interval (`raw_coverage`: before it),
-    each series scored with a curve made without it (without each origin in turn when it is alone),
-    so the readout is not the calibration grading itself.
+    The factor is the larger of two split-conformal estimates: the series' own (the quantile of its
+    backtest ratios, as before) and its group's per week ahead (`backtest.calibration_curve` over
+    the same method's backtests of every series of the call: a budget step in one series' backtest
+    window says something about the others', and a point four weeks out misses by more than one a
+    day out). Measured out of sample at 28 days: sandbox 77.0% -> 77.1%, realistic 79.3% -> 82.0%,
+    the default scope's readout 77.6% -> 81.9% (the pooled curve alone: 74.9%, 79.5%, 79.6%).
+    The chosen method's backtest then reports the calibrated band's coverage (`raw_coverage`:
+    before it), each origin scored with factors made without it (the other series' backtests for
+    the group's part, the series' other origins for its own), so the readout is not the
+    calibration grading itself.
     """
     ones = np.ones(config.horizon)
     if not config.calibrate:
@@ -474,22 +477,17 @@ def _calibrate(
     accuracy: dict[int, dict[str, bt.Backtest]] = {}
     w, h = config.interval_width, config.horizon
     for members in pools.values():
-        curve = bt.calibration_curve([blocks[i] for i in members], w, h)
+        pooled = bt.calibration_curve([blocks[i] for i in members], w, h)
         for i in members:
-            curves[i] = curve
             block = blocks[i]
-            if len(members) > 1:
-                held = bt.calibration_curve([blocks[j] for j in members if j != i], w, h)
-                inside = bt.covered(block, held)
-            else:
-                inside = np.concatenate(
-                    [
-                        bt.covered(
-                            block[o : o + 1], bt.calibration_curve([np.delete(block, o, axis=0)], w, h)
-                        )
-                        for o in range(block.shape[0])
-                    ]
-                )
+            curves[i] = np.maximum(pooled, bt.factor(block, w))
+            held_out = []
+            for o in range(block.shape[0]):  # each origin scored with what was made without it
+                rest = np.delete(block, o, axis=0)
+                others = [blocks[j] for j in members if j != i] or [rest]
+                held = np.maximum(bt.calibration_curve(others, w, h), bt.factor(rest, w))
+                held_out.append(bt.covered(block[o : o + 1], held))
+            inside = np.concatenate(held_out)
             chosen = drawn[i].chosen or ""
             raw = drawn[i].backtests[chosen]
             if inside.size:

@@ -115,7 +115,11 @@ def _broken(pool: ProcessPoolExecutor) -> bool:
 
 
 def _ready() -> bool:
-    import adops.forecast.core  # noqa: F401 - loads the models' imports in the worker
+    """Load the models' imports in a worker (the tasks then start at once)."""
+    import importlib
+
+    for name in _PRELOAD:
+        importlib.import_module(name)
     from adops.forecast import prophet_model
 
     prophet_model.quiet()
