@@ -215,13 +215,12 @@ def _run(tasks: list[_Task], executor: Executor | None) -> Iterator[tuple[str | 
 
 @contextmanager
 def _executor(workers: int) -> Iterator[Executor | None]:
-    """The kept pool (the sidecar's), else a pool for this call; none for one worker."""
+    """The kept pool (the sidecar's, started on first use), else a pool for this call; none for one worker."""
     if workers == 1:
         yield None
         return
-    kept = pool.kept()
-    if kept is not None:
-        yield kept
+    if pool.keeping():
+        yield pool.get(workers)
         return
     with pool.scoped(workers) as executor:
         yield executor

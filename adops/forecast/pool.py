@@ -1,9 +1,9 @@
 """A process pool for forecasting that a long-lived process starts once and keeps.
 
 Building a pool costs more than many fits: each worker imports pandas, statsmodels and Prophet
-(seconds on a loaded machine). The sidecar starts it once (`warm()`, when `adops serve` starts), so
-every `forecast.run` job after a sync finds warm workers that still hold the Prophet models they
-fitted. Without a kept pool (a CLI call, a notebook, a test) `forecast_many` uses a pool of its own
+(seconds on a loaded machine). `adops serve` asks for one (`keep()`): its first forecast job starts
+the pool and every later one (after each sync) finds warm workers that still hold the Prophet
+models they fitted. `warm()` starts it at once. Without a kept pool (a CLI call, a notebook, a test) `forecast_many` uses a pool of its own
 for the call (`scoped()`), which ends with it: nothing outlives the caller's work unasked.
 
 Workers start by `fork` when this process has one thread (they inherit the imports), else from a
@@ -14,7 +14,6 @@ sidecar can deadlock). A pool whose worker died (killed, out of memory) is repla
 from __future__ import annotations
 
 import atexit
-import logging
 import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
@@ -24,6 +23,7 @@ from multiprocessing.context import BaseContext
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
 _size = 0
+_keep = False
 _PRELOAD = [
     "adops.forecast.core",
     "adops.forecast.prophet_model",
@@ -35,6 +35,17 @@ _PRELOAD = [
 def cores() -> int:
     """The processes a forecast may use: one per core."""
     return max(1, os.cpu_count() or 1)
+
+
+def keep() -> None:
+    """From now on this process keeps its forecast pool: the first forecast starts it, the rest reuse it."""
+    global _keep
+    _keep = True
+
+
+def keeping() -> bool:
+    """Whether this process keeps a pool (`keep()` or `warm()` was called)."""
+    return _keep
 
 
 def kept() -> ProcessPoolExecutor | None:
@@ -50,7 +61,8 @@ def scoped(workers: int) -> ProcessPoolExecutor:
 
 def get(workers: int | None = None) -> ProcessPoolExecutor:
     """The process's kept pool (at least `workers` processes, one per core by default), started if needed."""
-    global _pool, _size
+    global _pool, _size, _keep
+    _keep = True
     want = max(1, workers or cores())
     with _lock:
         if _pool is not None and (_broken(_pool) or _size < want):
@@ -78,23 +90,11 @@ def warm(workers: int | None = None) -> None:
         future.result()
 
 
-def warm_in_background() -> threading.Thread:
-    """`warm()` on a daemon thread (the sidecar's start-up does not wait for Prophet's imports)."""
-
-    def run() -> None:
-        try:
-            warm()
-        except Exception:  # the first forecast builds the pool instead; say why it could not now
-            logging.getLogger(__name__).warning("forecast pool warm-up failed", exc_info=True)
-
-    thread = threading.Thread(target=run, name="forecast-pool-warm", daemon=True)
-    thread.start()
-    return thread
-
-
 def shutdown() -> None:
-    """Stop the kept pool (at exit): queued work is cancelled, the workers end when they see it."""
-    global _pool
+    """Stop the kept pool and keep none (at exit): queued work is cancelled, the workers end when they
+    see it."""
+    global _pool, _keep
+    _keep = False
     with _lock:
         if _pool is not None:
             _pool.shutdown(wait=False, cancel_futures=True)

@@ -58,8 +58,8 @@ def create_app(
             await app.state.dispatcher.start()
         if freeze_heap:
             _freeze_startup_heap()
-        if freeze_heap and worker and worker.running:  # `adops serve`: forecast workers ready before a job
-            forecast_pool.warm_in_background()
+        if freeze_heap and worker and worker.running:  # `adops serve`: one forecast pool for every job
+            forecast_pool.keep()
         try:
             yield
         finally:

@@ -117,11 +117,12 @@ def test_the_readout_is_the_calibrated_coverage_held_out(tmp_path: Path) -> None
 
 def test_a_kept_pool_serves_every_call_and_none_is_kept_unasked(monkeypatch: pytest.MonkeyPatch) -> None:
     frames: dict[str | None, pd.DataFrame] = {f"s{i}": series(30, i) for i in range(2)}
-    assert pool.kept() is None  # a call without a kept pool uses one of its own, ended with it
+    assert pool.kept() is None and not pool.keeping()  # without one, a call uses a pool of its own
     alone = forecast_many(frames, ForecastConfig(horizon=5), workers=2, cache=False)
     assert pool.kept() is None
-    pool.warm(2)  # as `adops serve` does at start
+    pool.keep()  # as `adops serve` does at start: the first forecast starts the pool, the rest reuse it
     try:
+        forecast_many(frames, ForecastConfig(horizon=5), workers=2, cache=False)
         first = pool.kept()
         assert first is not None
         made: list[int] = []
@@ -133,4 +134,4 @@ def test_a_kept_pool_serves_every_call_and_none_is_kept_unasked(monkeypatch: pyt
             pd.testing.assert_frame_equal(a.forecast, b.forecast)
     finally:
         pool.shutdown()
-    assert pool.kept() is None
+    assert pool.kept() is None and not pool.keeping()
