@@ -237,22 +237,14 @@ def _last_day(exp: store.ExperimentRecord, until: date | None) -> date:
     return min(d for d in (exp.end_date, until or clock.today()) if d is not None)
 
 
-def _result(exp: store.ExperimentRecord, raw: pd.DataFrame) -> ExperimentResults:
+def _result(exp: store.ExperimentRecord, raw: _Raw) -> ExperimentResults:
     """The readout of one experiment from its daily sums per variant (`_query`)."""
     currency, money = _currency(raw)
-    daily = _fill(raw, exp, money)
+    grid = _fill(raw, exp, money)
+    daily = _daily(grid)
     notes: list[str] = []
     tuning = exp.sequential_tuning or DEFAULT_SEQUENTIAL_TUNING
-    empty = (
-        daily.empty
-        or daily.groupby("variant")["impressions"]
-        .sum()
-        .reindex([v.name for v in exp.variants])
-        .fillna(0)
-        .eq(0)
-        .all()
-    )
-    if empty:
+    if not grid.days or not grid.sums["impressions"].any():
         why = "it starts on " + str(exp.start_date) if exp.start_date > clock.today() else "no rows yet"
         return ExperimentResults(
             experiment=exp,
@@ -261,7 +253,7 @@ def _result(exp: store.ExperimentRecord, raw: pd.DataFrame) -> ExperimentResults
             runtime_days=0,
             currency=currency,
             daily=daily,
-            totals=_totals(daily, exp),
+            totals=_totals(grid, exp),
             srm_p_value=None,
             srm_dispersion=1.0,
             primary={},
@@ -271,16 +263,16 @@ def _result(exp: store.ExperimentRecord, raw: pd.DataFrame) -> ExperimentResults
             decision=Decision("running", None, (f"no data in the warehouse for these variants ({why})",)),
             tuning=tuning,
         )
-    first_day, last_day = daily["date"].min(), daily["date"].max()
+    first_day, last_day = grid.days[0], grid.days[-1]
     runtime = (last_day - exp.start_date).days + 1
-    totals = _totals(daily, exp)
+    totals = _totals(grid, exp)
     missing = totals.loc[totals["impressions"] == 0, "variant"].tolist()
     if missing:
         notes.append(f"no impressions yet for {', '.join(missing)}: check the entity ids")
-    srm, dispersion = _srm(daily, exp)
+    srm, dispersion = _srm(grid, exp)
 
     spec = METRICS[exp.primary_metric]
-    stats = _statistics(spec, daily, exp)
+    stats = _statistics(spec, grid, exp)
     primary_tuning = _tuning(spec, exp, tuning)
     primary = {
         t.name: compare(
@@ -297,7 +289,7 @@ def _result(exp: store.ExperimentRecord, raw: pd.DataFrame) -> ExperimentResults
     guardrails: dict[str, list[MetricComparison]] = {t.name: [] for t in exp.treatments}
     for key in exp.guardrail_metrics:
         g = METRICS[key]
-        g_stats = {name: series[-1] for name, series in _statistics(g, daily, exp, last=True).items()}
+        g_stats = {name: series[-1] for name, series in _statistics(g, grid, exp, last=True).items()}
         for t in exp.treatments:
             guardrails[t.name].append(
                 compare(
@@ -323,10 +315,8 @@ def _result(exp: store.ExperimentRecord, raw: pd.DataFrame) -> ExperimentResults
         srm_dispersion=dispersion,
         primary=primary,
         guardrails=guardrails,
-        over_time=_over_time(exp, spec, daily, stats, primary_tuning),
-        power=[
-            _power(exp, spec, stats, daily, t.name, primary[t.name], primary_tuning) for t in exp.treatments
-        ],
+        over_time=_over_time(exp, spec, grid, stats, primary_tuning),
+        power=[_power(exp, spec, stats, t.name, primary[t.name], primary_tuning) for t in exp.treatments],
         decision=decision,
         tuning=primary_tuning,
         notes=tuple(notes),
@@ -446,72 +436,113 @@ def _query(windows: Sequence[tuple[store.ExperimentRecord, date, date]]) -> list
                 GROUP BY p.k, p.variant, d.date"""
         )
     if not parts:
-        frame = pd.DataFrame(columns=["k", "variant", "date", *COLUMNS, "currency", "reporting_currency"])
-    else:
-        frame = warehouse.query(" UNION ALL ".join(parts), params)
-    frame["date"] = pd.to_datetime(frame["date"]).dt.date
+        return [_Raw.empty() for _ in windows]
+    frame = warehouse.query(" UNION ALL ".join(parts), params)
     keys = frame["k"].to_numpy(dtype=np.int64)
     order = np.argsort(keys, kind="stable")
-    frame = frame.drop(columns="k").iloc[order].reset_index(drop=True)
+    days = pd.to_datetime(frame["date"]).to_numpy(dtype="datetime64[D]").astype(np.int64)[order]
+    variant = frame["variant"].to_numpy(dtype=object)[order]
+    sums = {c: frame[c].to_numpy(dtype=float)[order] for c in _RAW_SUMS}
+    currency = frame["currency"].to_numpy(dtype=object)[order]
+    reporting = frame["reporting_currency"].to_numpy(dtype=object)[order]
     cuts = np.searchsorted(keys[order], np.arange(len(windows) + 1))
-    return [frame.iloc[a:b].reset_index(drop=True) for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
+    return [
+        _Raw(variant[a:b], days[a:b], {c: v[a:b] for c, v in sums.items()}, currency[a:b], reporting[a:b])
+        for a, b in zip(cuts[:-1], cuts[1:], strict=True)
+    ]
 
 
-def _currency(raw: pd.DataFrame) -> tuple[str, str]:
+_RAW_SUMS = (*COLUMNS, "value_reporting", "spend_reporting")
+
+
+@dataclass(frozen=True)
+class _Raw:
+    """One experiment's rows of `_query` as arrays: variant, day (days since 1970-01-01), the sums."""
+
+    variant: np.ndarray
+    day: np.ndarray
+    sums: dict[str, np.ndarray]
+    currency: np.ndarray
+    reporting_currency: np.ndarray
+
+    @classmethod
+    def empty(cls) -> _Raw:
+        none = np.array([], dtype=object)
+        return cls(none, np.array([], dtype=np.int64), {c: np.array([]) for c in _RAW_SUMS}, none, none)
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """An experiment's daily sums as arrays (variants x days, the experiment's variant order), from the
+    first to the last day with data; zeros where a variant had none."""
+
+    names: list[str]
+    days: list[date]
+    sums: dict[str, np.ndarray]
+
+    def column(self, name: str) -> np.ndarray:
+        """One column as (days, variants)."""
+        return self.sums[name].T
+
+
+def _currency(raw: _Raw) -> tuple[str, str]:
     """(currency label, "account" or "reporting"): the account currency when every variant shares it."""
-    currencies = set(raw["currency"].dropna())
+    currencies = {c for c in raw.currency if isinstance(c, str)}
     if len(currencies) <= 1:
         return (next(iter(currencies)) if currencies else ""), "account"
-    reporting = set(raw["reporting_currency"].dropna())
+    reporting = {c for c in raw.reporting_currency if isinstance(c, str)}
     return (next(iter(reporting)) if reporting else ""), "reporting"
 
 
-def _fill(raw: pd.DataFrame, exp: store.ExperimentRecord, money: str) -> pd.DataFrame:
-    """One row per variant and day from the first to the last day with data (zeros where a variant had none)."""
-    if raw.empty:
-        return pd.DataFrame(columns=["variant", "date", *COLUMNS])
-    frame = raw.copy()
-    if money == "reporting":
-        frame["value"], frame["spend"] = frame["value_reporting"], frame["spend_reporting"]
-    frame = frame[["variant", "date", *COLUMNS]]
-    days = pd.date_range(frame["date"].min(), frame["date"].max(), freq="D").date
+def _fill(raw: _Raw, exp: store.ExperimentRecord, money: str) -> _Grid:
+    """The variant x day grid from the first to the last day with data (zeros where a variant had none;
+    rows of variants the experiment does not have are left out)."""
     names = [v.name for v in exp.variants]
-    if frame.duplicated(["variant", "date"]).any():  # not one row per variant and day: pandas decides
-        index = pd.MultiIndex.from_product([names, days], names=["variant", "date"])
-        full = frame.set_index(["variant", "date"]).reindex(index, fill_value=0.0).reset_index()
-        return full.astype({c: "float64" for c in COLUMNS})
-    # the grid variant x day in numpy: each row's place is (its variant's position, its day's)
-    first = days[0]
+    if not len(raw.day):
+        return _Grid(names, [], {c: np.zeros((len(names), 0)) for c in COLUMNS})
+    first, last = int(raw.day.min()), int(raw.day.max())
+    epoch = date(1970, 1, 1).toordinal()
+    days = [date.fromordinal(epoch + d) for d in range(first, last + 1)]
     where = {name: i for i, name in enumerate(names)}
-    variant = frame["variant"].map(where).to_numpy()
-    mine = ~pd.isna(variant)
-    day = np.array([(d - first).days for d in frame["date"]], dtype=np.int64)
-    cell = variant[mine].astype(np.int64) * len(days) + day[mine]
+    variant = np.array([where.get(v, -1) for v in raw.variant], dtype=np.int64)
+    mine = variant >= 0
+    cell = (variant[mine], raw.day[mine] - first)
+    source = {"value": "value_reporting", "spend": "spend_reporting"} if money == "reporting" else {}
+    sums = {}
+    for c in COLUMNS:
+        grid = np.zeros((len(names), len(days)))
+        np.add.at(grid, cell, raw.sums[source.get(c, c)][mine])
+        sums[c] = grid
+    return _Grid(names, days, sums)
+
+
+def _daily(grid: _Grid) -> pd.DataFrame:
+    """The grid as a frame: variant, date and the COLUMNS, one row per variant and day."""
+    if not grid.days:
+        return pd.DataFrame(columns=["variant", "date", *COLUMNS])
     columns: dict[str, Any] = {
-        "variant": pd.Index(names).repeat(len(days)),
-        "date": np.tile(np.array(days, dtype=object), len(names)),
+        "variant": pd.Index(grid.names).repeat(len(grid.days)),
+        "date": np.tile(np.array(grid.days, dtype=object), len(grid.names)),
     }
     for c in COLUMNS:
-        grid = np.zeros(len(names) * len(days))
-        grid[cell] = frame[c].to_numpy(dtype=float)[mine]
-        columns[c] = grid
+        columns[c] = grid.sums[c].ravel()
     return pd.DataFrame(columns)
 
 
-def _totals(daily: pd.DataFrame, exp: store.ExperimentRecord) -> pd.DataFrame:
-    names = [v.name for v in exp.variants]
-    sums = daily.groupby("variant")[list(COLUMNS)].sum().reindex(names).fillna(0.0)
-    out = sums.reset_index()
-    out["role"] = ["control"] + ["treatment"] * (len(names) - 1)
-    ratios = {}
-    for key, spec in METRICS.items():  # in numpy: a zero denominator gives NaN, as pandas did
-        den = out[spec.denominator].to_numpy(dtype=float)
-        ratios[key] = out[spec.numerator].to_numpy(dtype=float) / np.where(den == 0, np.nan, den)
-    out = pd.concat([out, pd.DataFrame(ratios, index=out.index)], axis=1)
-    units = out[_srm_unit(METRICS[exp.primary_metric])]
-    out["observed_share"] = units / units.sum() if units.sum() else np.nan
-    out["planned_share"] = list(exp.planned_split)
-    return out
+def _totals(grid: _Grid, exp: store.ExperimentRecord) -> pd.DataFrame:
+    """One row per variant: sums, every metric's value (NaN over a zero denominator), shares of users."""
+    sums = {c: grid.sums[c].sum(axis=1) for c in COLUMNS}
+    columns: dict[str, Any] = {"variant": grid.names, **sums}
+    columns["role"] = ["control"] + ["treatment"] * (len(grid.names) - 1)
+    for key, spec in METRICS.items():
+        den = sums[spec.denominator]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            columns[key] = sums[spec.numerator] / np.where(den == 0, np.nan, den)
+    units = sums[_srm_unit(METRICS[exp.primary_metric])]
+    total = units.sum()
+    columns["observed_share"] = units / total if total else np.full(len(units), np.nan)
+    columns["planned_share"] = list(exp.planned_split)
+    return pd.DataFrame(columns)
 
 
 def _srm_unit(spec: MetricSpec) -> str:
@@ -519,35 +550,24 @@ def _srm_unit(spec: MetricSpec) -> str:
     return spec.denominator if spec.per_unit else "clicks"
 
 
-def _srm(daily: pd.DataFrame, exp: store.ExperimentRecord) -> tuple[float | None, float]:
+def _srm(grid: _Grid, exp: store.ExperimentRecord) -> tuple[float | None, float]:
     """(p-value, over-dispersion) of the daily split of the primary metric's users against the plan."""
-    unit = _srm_unit(METRICS[exp.primary_metric])
-    table = _grid(daily, exp, unit)  # (days, variants)
+    table = grid.column(_srm_unit(METRICS[exp.primary_metric]))  # (days, variants)
     if table.sum() == 0:
         return None, 1.0
     result = srm_daily(table.round().tolist(), list(exp.planned_split))
     return result.p_value, result.dispersion
 
 
-def _grid(daily: pd.DataFrame, exp: store.ExperimentRecord, column: str) -> np.ndarray:
-    """A column of `_fill`'s grid as (days, variants), in the experiment's variant order."""
-    names = [v.name for v in exp.variants]
-    order = np.repeat(np.array(names, dtype=object), len(daily) // len(names))
-    if len(daily) == len(order) and np.array_equal(daily["variant"].to_numpy(dtype=object), order):
-        return daily[column].to_numpy(dtype=float).reshape(len(names), -1).T
-    table = daily.pivot_table(index="date", columns="variant", values=column, aggfunc="sum", fill_value=0.0)
-    return table.reindex(columns=names, fill_value=0.0).to_numpy(dtype=float)
-
-
 # ---------------------------------------------------------------- statistics
 
 
 def _statistics(
-    spec: MetricSpec, daily: pd.DataFrame, exp: store.ExperimentRecord, last: bool = False
+    spec: MetricSpec, grid: _Grid, exp: store.ExperimentRecord, last: bool = False
 ) -> dict[str, list[Statistic]]:
     """Per variant, the metric's statistic cumulated through each day (`_fill`'s grid); with `last`,
     through the last day only (a one-item list: the guardrails need no series)."""
-    num, den = _grid(daily, exp, spec.numerator), _grid(daily, exp, spec.denominator)
+    num, den = grid.column(spec.numerator), grid.column(spec.denominator)
     return {v.name: _statistic_series(spec, num[:, i], den[:, i], last) for i, v in enumerate(exp.variants)}
 
 
@@ -586,12 +606,12 @@ def _tuning(spec: MetricSpec, exp: store.ExperimentRecord, unit_tuning: float) -
 def _over_time(
     exp: store.ExperimentRecord,
     spec: MetricSpec,
-    daily: pd.DataFrame,
+    grid: _Grid,
     stats: dict[str, list[Statistic]],
     tuning: float,
 ) -> pd.DataFrame:
     """The primary metric's cumulative lift per treatment and day, with fixed and sequential intervals."""
-    days = sorted(daily["date"].unique())
+    days = grid.days
     control = stats[exp.control.name]
     columns: dict[str, list[Any]] = {
         k: []
@@ -625,17 +645,17 @@ def _over_time(
         columns["significant"] += [
             c.sequential_p_value is not None and c.sequential_p_value < exp.rule.alpha for c in pairs
         ]
-    frame = pd.DataFrame(columns) if columns["date"] else pd.DataFrame()
-    return frame.astype(
-        {k: "float64" for k in ("lift", "ci_low", "ci_high", "sequential_ci_low", "sequential_ci_high")}
-    )
+    if not columns["date"]:
+        return pd.DataFrame()
+    for key in ("lift", "ci_low", "ci_high", "sequential_ci_low", "sequential_ci_high"):
+        columns[key] = np.array(columns[key], dtype=float)  # None (no test) as NaN
+    return pd.DataFrame(columns)
 
 
 def _power(
     exp: store.ExperimentRecord,
     spec: MetricSpec,
     stats: dict[str, list[Statistic]],
-    daily: pd.DataFrame,
     treatment: str,
     comparison: MetricComparison,
     tuning: float,
