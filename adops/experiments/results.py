@@ -228,7 +228,9 @@ def readouts(
 ) -> list[ExperimentResults]:
     """Several experiments read out, in order, with one warehouse query for all of them (each the
     same as its own `readout`): what the winner rule reads after every sync."""
-    exps = [_load(e) for e in experiments]
+    ids = [e for e in experiments if not isinstance(e, store.ExperimentRecord)]
+    found = store.get_many(ids) if len(ids) > 1 else {}
+    exps = [e if isinstance(e, store.ExperimentRecord) else found.get(e) or _load(e) for e in experiments]
     windows = [(exp, exp.start_date, _last_day(exp, until)) for exp in exps]
     return [_result(exp, raw) for exp, raw in zip(exps, _query(windows), strict=True)]
 

@@ -41,6 +41,7 @@ __all__ = [
     "create",
     "declare_winner",
     "get",
+    "get_many",
     "list_experiments",
     "seed_sandbox_experiments",
     "update",
@@ -209,6 +210,15 @@ def get(experiment_id: int) -> ExperimentRecord | None:
     with session() as s:
         row = s.get(Experiment, experiment_id)
         return None if row is None else _record(row)
+
+
+def get_many(experiment_ids: Sequence[int]) -> dict[int, ExperimentRecord]:
+    """The experiments of these ids that exist, by id, read in one query (a batch of readouts)."""
+    wanted = sorted({int(i) for i in experiment_ids})
+    if not wanted:
+        return {}
+    with session() as s:
+        return {int(r.id): _record(r) for r in s.scalars(select(Experiment).where(Experiment.id.in_(wanted)))}
 
 
 def update(experiment_id: int, actor: str = "", **changes: Any) -> ExperimentRecord:
