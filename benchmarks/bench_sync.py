@@ -7,8 +7,10 @@ from __future__ import annotations
 import os
 import shutil
 import statistics
+import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -27,13 +29,22 @@ RUNS = 3
 DAILY = ("campaign_daily", "ad_daily")
 
 
-def main() -> None:
+def main(parts: Sequence[str] = ()) -> None:
+    """Every part, or the named ones (`python -m benchmarks.bench_sync demo demo-memory`: the demo's
+    throughput and peak RSS only, about a minute)."""
+    steps: dict[str, Callable[[], None]] = {
+        "demo": demo_throughput,
+        "sync": incremental_sync,
+        "memory": peak_memory,
+        "demo-memory": lambda: peak_memory(sync=False),
+        "upsert": upserts,
+    }
+    unknown = [p for p in parts if p not in steps]
+    if unknown:
+        raise SystemExit(f"unknown part(s) {', '.join(unknown)}; use: {', '.join(steps)}")
     print(f"   ({load()})")
-    demo_throughput()
-    incremental_sync()
-    peak_memory()
-    for base_rows in (1_000_000, 10_000_000):
-        merge_window(base_rows)
+    for name in parts or ("demo", "sync", "memory", "upsert"):
+        steps[name]()
 
 
 def snapshot_tables() -> dict[str, pa.Table]:
@@ -168,16 +179,21 @@ for name, key in keys.items():
 """
 
 
-def peak_memory() -> None:
+def peak_memory(sync: bool = True) -> None:
     """Peak RSS of fresh processes: the demo build and an incremental sync, against a bare process
     writing (or merging) the same rows with deltalake."""
-    demo, write, syncs, merge = [], [], [], []
+    demo: list[float] = []
+    write: list[float] = []
+    syncs: list[float] = []
+    merge: list[float] = []
     for _ in range(RUNS):
         with tempfile.TemporaryDirectory(prefix="adops-bench-rss-") as home:
             env = {"ADOPS_HOME": home, "ADOPS_TODAY": "2026-11-29"}
             demo.append(peak_rss_mib(DEMO_CHILD, env)[0])
             wh = Path(home) / "warehouse"
             write.append(peak_rss_mib(WRITE_CHILD, args=[str(wh), str(Path(home) / "raw")])[0])
+            if not sync:
+                continue
             shutil.copytree(wh, Path(home) / "before")
             syncs.append(peak_rss_mib(SYNC_CHILD, {**env, "ADOPS_TODAY": "2026-12-04"})[0])
             since = str(date(2026, 12, 4) - timedelta(days=30))
@@ -187,10 +203,17 @@ def peak_memory() -> None:
         line(f"adops demo (min {min(demo):,.0f})", statistics.median(demo), statistics.median(write), "MiB")
         + "  (floor: write_deltalake of its rows)"
     )
+    if not sync:
+        return
     print(
         line(f"adops sync (min {min(syncs):,.0f})", statistics.median(syncs), statistics.median(merge), "MiB")
         + "  (floor: Delta MERGE of its window)"
     )
+
+
+def upserts() -> None:
+    for base_rows in (1_000_000, 10_000_000):
+        merge_window(base_rows)
 
 
 def merge_window(base_rows: int, repeat: int = 3) -> None:
@@ -219,3 +242,7 @@ def merge_window(base_rows: int, repeat: int = 3) -> None:
             f"ad_daily, median of {repeat} (min {min(took):.2f}s) = {window.num_rows / p:,.0f} rows/s"
         )
         print(line("upsert", p, f, "s") + "  (floor: Delta MERGE of the same rows)")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -52,6 +52,8 @@ log = logging.getLogger(__name__)
 MANIFEST = "_snapshot.json"
 #: small files keep a lookback upsert cheap: it rewrites only the files holding those days
 TARGET_FILE_BYTES = 4 * 1024 * 1024
+#: rows per batch handed to the Parquet writer: it pays per batch, so small slices are coalesced
+WRITE_BATCH_ROWS = 128 * 1024
 #: how long a writer waits for another writer's lock before giving up
 WRITE_WAIT_S = 600.0
 #: SQL longer than this is refused before it is parsed
@@ -513,13 +515,39 @@ def _write(table: Table, data: pa.Table, **options: Any) -> int:
     elif not DeltaTable.is_deltatable(uri):
         files.private_dir(Path(uri).parent)
     try:
-        write_deltalake(uri, data, target_file_size=TARGET_FILE_BYTES, **options)
+        write_deltalake(uri, _batched(data), target_file_size=TARGET_FILE_BYTES, **options)
     except CommitFailedError as exc:
         raise WriteConflict(
             f"{table.name}: another writer committed at the same time ({str(exc).splitlines()[0]}); "
             "processes that share a warehouse must share the operational store too, so they share its lock"
         ) from None
     return DeltaTable(uri).version()
+
+
+def _batched(data: pa.Table, rows: int = WRITE_BATCH_ROWS) -> pa.RecordBatchReader:
+    """The rows as a stream of batches of about `rows` rows, in order: runs of small batches (the
+    day-by-day slices `_sorted` interleaves: thousands of them) are copied together one output batch
+    at a time, so the writer, which pays per batch, sees few and no second copy of the table exists."""
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        run: list[pa.RecordBatch] = []
+        size = 0
+        for batch in data.to_batches():
+            if batch.num_rows >= rows:  # big enough already: passed on as it is
+                if run:
+                    yield pa.concat_batches(run)
+                    run, size = [], 0
+                yield batch
+                continue
+            run.append(batch)
+            size += batch.num_rows
+            if size >= rows:
+                yield pa.concat_batches(run)
+                run, size = [], 0
+        if run:
+            yield pa.concat_batches(run)
+
+    return pa.RecordBatchReader.from_batches(data.schema, batches())
 
 
 def _sorted(table: Table, data: pa.Table) -> pa.Table:
