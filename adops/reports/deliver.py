@@ -36,8 +36,15 @@ def message(report: Report) -> Message:
     return Message(title=report.title, text=text, fields=numbers, event_type="report.performance")
 
 
-def deliver(report: Report, channel: str, formats: Sequence[str] = ("html",)) -> Delivered:
-    """Send `report` to `channel` (email, slack or discord); ExternalError when the channel refuses."""
+def deliver(
+    report: Report,
+    channel: str,
+    formats: Sequence[str] = ("html",),
+    rendered: Sequence[tuple[str, bytes, str]] | None = None,
+) -> Delivered:
+    """Send `report` to `channel` (email, slack or discord); ExternalError when the channel refuses.
+    `rendered`: the files of `formats` as (name, content, MIME type) when the caller rendered them
+    already (a workflow run's `render` step): attached as they are, not drawn a second time."""
     if channel not in channels.CHANNELS:
         raise InputError(f"report channel {channel!r}: use {', '.join(channels.CHANNELS)}")
     bad = [f for f in formats if f not in FORMATS]
@@ -49,8 +56,11 @@ def deliver(report: Report, channel: str, formats: Sequence[str] = ("html",)) ->
         table = cfg.notifications.email if cfg.notifications is not None else None
         if table is None:
             raise ConfigError("notifications.email is not configured in adops.toml")
-        drawn = draw(report) if {"html", "pdf"} & set(formats) else []
-        files = tuple(render(report, f, drawn) for f in dict.fromkeys(formats))
+        if rendered is not None:
+            files = tuple(rendered)
+        else:
+            drawn = draw(report) if {"html", "pdf"} & set(formats) else []
+            files = tuple(render(report, f, drawn) for f in dict.fromkeys(formats))
         sent = asyncio.run(channels.email(table, msg, files))
         sent_formats = tuple(dict.fromkeys(formats))
     else:

@@ -132,15 +132,24 @@ def draw(report: Report, png: bool = True) -> list[Chart]:
     return charts(report.daily, report.by_platform, report.currency, png)
 
 
+#: each format's MIME type
+MIME = {"html": "text/html", "pdf": "application/pdf", "csv": "text/csv"}
+
+
+def file_name(start: object, end: object, fmt: str) -> str:
+    """The name a report of [start, end] in `fmt` is saved and attached under."""
+    return f"performance-{start}-{end}.{fmt}"
+
+
 def render(report: Report, fmt: str, drawn: list[Chart] | None = None) -> tuple[str, bytes, str]:
     """(file name, content, MIME type) of the report in `fmt` (html, pdf or csv)."""
-    stem = f"performance-{report.start}-{report.end}"
+    name = file_name(report.start, report.end, fmt)
     if fmt == "html":
-        return f"{stem}.html", html(report, drawn).encode(), "text/html"
+        return name, html(report, drawn).encode(), MIME[fmt]
     if fmt == "pdf":
-        return f"{stem}.pdf", pdf(report, drawn), "application/pdf"
+        return name, pdf(report, drawn), MIME[fmt]
     if fmt == "csv":
-        return f"{stem}.csv", csv_text(report).encode(), "text/csv"
+        return name, csv_text(report).encode(), MIME[fmt]
     from adops.errors import InputError
 
     raise InputError(f"report format {fmt!r}: use html, pdf or csv")

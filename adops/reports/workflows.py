@@ -23,7 +23,7 @@ from pydantic import Field, model_validator
 from adops import clock, config, files
 from adops.reports.deliver import deliver as send_report
 from adops.reports.performance import MAX_DAYS, Report, build
-from adops.reports.render import draw, render
+from adops.reports.render import MIME, draw, file_name, render
 from adops.workflows.engine import Context, Params, Plan, Step, Workflow, register
 from adops.workflows.library.common import PlatformName
 
@@ -144,10 +144,24 @@ def deliver_step(params: ReportParams, ctx: Context) -> dict[str, Any]:
     if marker.exists():
         return {"sent": True, "repeated": True, **json.loads(marker.read_text())}
     report = _report(params, ctx)
-    done = send_report(report, params.channel, params.formats)
+    done = send_report(report, params.channel, params.formats, _rendered(ctx, params.formats))
     out = {"channel": done.channel, "formats": list(done.formats), "detail": done.detail}
     files.write_private(marker, json.dumps(out))
     return {"sent": True, **out}
+
+
+def _rendered(ctx: Context, formats: list[Format]) -> list[tuple[str, bytes, str]] | None:
+    """The files this run's `render` step wrote, to attach as they are (None when one is missing:
+    then the delivery renders them itself)."""
+    folder = _folder(ctx.run_id)
+    out = []
+    for fmt in dict.fromkeys(formats):
+        name = file_name(ctx.plan_output["start"], ctx.plan_output["end"], fmt)
+        path = folder / name
+        if not path.is_file():
+            return None
+        out.append((name, path.read_bytes(), MIME[fmt]))
+    return out
 
 
 STEPS = (Step("render", render_step, in_dry_run=True), Step("deliver", deliver_step))

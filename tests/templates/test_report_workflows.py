@@ -80,6 +80,46 @@ def test_dry_run_leaves_the_pdf_to_the_applied_run(demo_copy: Path, slack: list[
     assert slack == []
 
 
+def test_an_email_attaches_the_files_the_run_saved(demo_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The applied run renders once: its e-mail attaches the files `render` saved, byte for byte,
+    without drawing the charts or the PDF again."""
+    import importlib
+
+    import aiosmtplib
+
+    delivery = importlib.import_module(
+        "adops.reports.deliver"
+    )  # the module (the package exports the function)
+
+    toml = demo_copy / "adops.toml"
+    previous = toml.read_text() if toml.exists() else ""
+    toml.write_text(
+        previous + '\n[notifications.email]\nhost = "127.0.0.1"\nport = 2525\nstarttls = false\n'
+        'from = "adops@example.com"\nto = ["team@example.com"]\n'
+    )
+    sent: list[Any] = []
+
+    async def fake_send(message: Any, **_: Any) -> None:
+        sent.append(message)
+
+    def no_second_render(*_: Any, **__: Any) -> Any:
+        raise AssertionError("the delivery rendered the report again")
+
+    monkeypatch.setattr(aiosmtplib, "send", fake_send)
+    monkeypatch.setattr(delivery, "render", no_second_render)
+    monkeypatch.setattr(delivery, "draw", no_second_render)
+    run = _run("performance-report", {"days": 7, "channel": "email", "formats": ["pdf", "csv"]})
+    assert run["status"] == "succeeded", run
+    saved = next(s for s in run["steps"] if s["name"] == "render")["output"]["files"]
+    [mail] = sent
+    attached = {part.get_filename(): part.get_content() for part in mail.iter_attachments()}
+    assert list(attached) == [Path(f["file"]).name for f in saved]
+    for f in saved:
+        content = attached[Path(f["file"]).name]
+        data = content if isinstance(content, bytes) else content.encode()
+        assert data == (demo_copy / f["file"]).read_bytes()
+
+
 def test_a_run_sends_once_without_approval(demo_copy: Path, slack: list[Any]) -> None:
     run = _run("scheduled-report", {"days": 7, "channel": "slack", "title": "Weekly <b>report</b>"})
     assert run["status"] == "succeeded", run
