@@ -15,6 +15,7 @@ KIND_LABELS = {
     "creative_fatigue": "Creative fatigue",
     "creative_winner": "Creative winner",
     "best_practice": "Best practice",
+    "platform_selection": "Platform selection",
 }
 
 

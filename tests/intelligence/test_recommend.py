@@ -242,3 +242,12 @@ def test_platform_selection_moves_money_toward_the_truly_cheaper_margin(
         assert truth[r.evidence["to_platform"]] < truth[r.entity_id]
         assert r.workflow["params"]["percent"] < 0 and r.workflow["params"]["entities"]
         assert all(e["platform"] == r.entity_id for e in r.workflow["params"]["entities"])
+
+
+def test_every_kind_has_a_label_for_people():
+    """The page shows kinds by name, never as identifiers like platform_selection."""
+    from adops.intelligence import board
+    from adops.intelligence.recommend import KINDS
+
+    assert set(KINDS) <= set(board.KIND_LABELS)
+    assert all("_" not in label for label in board.KIND_LABELS.values())
