@@ -15,14 +15,23 @@ bound on the chance of having declared by then).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
+import numpy as np
 from scipy import optimize as _opt
 from scipy.special import ndtr as _phi  # scipy.stats.norm.cdf's own function, without its per-call checks
 from scipy.special import ndtri as _phi_inv  # norm.ppf's
 
 from adops.experiments.frequentist import DEFAULT_SEQUENTIAL_TUNING, sequential_halfwidth, sequential_rho
 
-__all__ = ["days_to_significance", "lift_stddev", "mde", "power", "required_sample_size"]
+__all__ = [
+    "days_to_significance",
+    "days_to_significance_many",
+    "lift_stddev",
+    "mde",
+    "power",
+    "required_sample_size",
+]
 
 _MAX_N = 10**12
 
@@ -137,3 +146,76 @@ def days_to_significance(
         return None
     n = required_sample_size(lift, baseline_mean, baseline_variance, alpha, target_power, sequential, tuning)
     return max(0, math.ceil((n - users_so_far_per_variant) / users_per_day_per_variant))
+
+
+def days_to_significance_many(
+    lift: Sequence[float],
+    baseline_mean: Sequence[float],
+    users_per_day_per_variant: Sequence[float],
+    users_so_far_per_variant: Sequence[float],
+    baseline_variance: Sequence[float | None],
+    alpha: Sequence[float],
+    tuning: Sequence[float],
+    target_power: float = 0.8,
+) -> list[int | None]:
+    """`days_to_significance` (sequential) of many questions at once, the same integers: the doubling
+    and the integer bisection of `required_sample_size` run as array steps over all of them. None
+    where the scalar function returns None or raises (a baseline out of range, zero or negative
+    variance, a lift too small for any realistic sample)."""
+    lift_ = np.asarray(lift, dtype=float)
+    m_c = np.asarray(baseline_mean, dtype=float)
+    per_day = np.asarray(users_per_day_per_variant, dtype=float)
+    so_far = np.asarray(users_so_far_per_variant, dtype=float)
+    rate = np.array([v is None for v in baseline_variance], dtype=bool)
+    var = np.array([0.0 if v is None else v for v in baseline_variance], dtype=float)
+    alpha_ = np.asarray(alpha, dtype=float)
+    rho = np.array([sequential_rho(a, t) for a, t in zip(alpha, tuning, strict=True)], dtype=float)
+    if not len(lift_):
+        return []
+    with np.errstate(all="ignore"):
+        m_t = m_c * (1 + lift_)
+        v_c = np.where(rate, m_c * (1 - m_c), var)
+        v_t = np.where(rate, np.minimum(np.maximum(m_t * (1 - m_t), 0.0), 0.25), var)
+        # the per-unit variance of the lift: SE(n)^2 = unit / n (as lift_stddev computes it)
+        se2_1 = v_t / m_c**2 + v_c * m_t**2 / m_c**4
+    ok = (lift_ != 0) & (per_day > 0) & (m_c != 0) & np.isfinite(se2_1) & (se2_1 > 0)
+    ok &= ~rate | ((m_c > 0) & (m_c < 1))
+    effect = np.abs(lift_)
+
+    def short(n: np.ndarray, i: np.ndarray) -> np.ndarray:
+        """power(n) < target for the questions `i` (the formula of `power`, sequential)."""
+        m_ci, m_ti = m_c[i], m_t[i]
+        se = np.sqrt(v_t[i] / (m_ci**2 * n) + v_c[i] * m_ti**2 / (m_ci**4 * n))
+        n_total = 2 * n
+        nr2 = n_total * rho[i] ** 2
+        half = np.sqrt(se**2 * n_total) * np.sqrt(
+            2 * (nr2 + 1) * np.log(np.sqrt(nr2 + 1) / alpha_[i]) / (n_total * rho[i]) ** 2
+        )
+        p = _phi((effect[i] - half) / se) + _phi((-effect[i] - half) / se)
+        return (p - target_power) < 0
+
+    idx = np.flatnonzero(ok)
+    hi = np.full(len(idx), 2, dtype=np.int64)
+    active = short(hi.astype(float), idx)
+    while active.any():  # doubling until the power is reached
+        hi[active] *= 2
+        too_far = active & (hi > _MAX_N)
+        ok[idx[too_far]] = False
+        active &= ~too_far
+        active[active] = short(hi[active].astype(float), idx[active])
+    lo = hi // 2
+    keep = ok[idx]
+    while True:  # integer bisection: short(lo) < 0 <= short(hi)
+        open_ = keep & (hi - lo > 1)
+        if not open_.any():
+            break
+        mid = (lo + hi) // 2
+        below = np.zeros(len(idx), dtype=bool)
+        below[open_] = short(mid[open_].astype(float), idx[open_])
+        lo = np.where(open_ & below, mid, lo)
+        hi = np.where(open_ & ~below, mid, hi)
+    out: list[int | None] = [None] * len(lift_)
+    for j, i in enumerate(idx.tolist()):
+        if ok[i]:
+            out[i] = max(0, math.ceil((int(hi[j]) - float(so_far[i])) / float(per_day[i])))
+    return out

@@ -19,10 +19,12 @@ from scipy import special as _sp
 from adops.experiments.bayesian import EffectBayesianABTest
 from adops.experiments.corrections import holm_with_gaps
 from adops.experiments.frequentist import (
+    BASELINE_ZERO,
     DEFAULT_SEQUENTIAL_TUNING,
+    NO_UNITS,
+    ZERO_VARIANCE,
     SequentialTwoSidedTTest,
     TwoSidedTTest,
-    effect_moments,
     sequential_rho,
 )
 from adops.experiments.srm import SRM_THRESHOLD, srm_p_value
@@ -35,6 +37,7 @@ __all__ = [
     "VariantReadout",
     "analyze_counts",
     "compare",
+    "compare_arrays",
     "compare_many",
 ]
 
@@ -118,21 +121,47 @@ def compare_many(
         raise ValueError("the sequential tuning parameter must be positive")
     if len(controls) != len(treatments):
         raise ValueError("controls and treatments must pair up")
-    moments = [effect_moments(c, t) for c, t in zip(controls, treatments, strict=True)]
-    ok = np.array([m.error is None for m in moments], dtype=bool)
-    out: list[MetricComparison | None] = [None] * len(moments)
-    for i, (m, c, t) in enumerate(zip(moments, controls, treatments, strict=True)):
-        if m.error:
-            lift = m.point_estimate if c.n > 0 and t.n > 0 and c.mean != 0 else None
-            out[i] = MetricComparison(
-                metric, lift, None, None, None, None, None, None, None, None, None, inverse, m.error
-            )
-    idx = np.nonzero(ok)[0]
-    if len(idx):
-        point = np.array([moments[i].point_estimate for i in idx])
-        var = np.array([moments[i].variance for i in idx])
-        dof = np.array([moments[i].dof for i in idx])
-        n = np.array([moments[i].n_total for i in idx], dtype=float)
+
+    def arrays(stats: Sequence[Statistic]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return (
+            np.array([x.n for x in stats], dtype=float),
+            np.array([x.mean for x in stats], dtype=float),
+            np.array([x.variance for x in stats], dtype=float),
+        )
+
+    return compare_arrays(*arrays(controls), *arrays(treatments), metric, alpha, inverse, tuning)
+
+
+def compare_arrays(
+    n_c: np.ndarray,
+    mean_c: np.ndarray,
+    var_c: np.ndarray,
+    n_t: np.ndarray,
+    mean_t: np.ndarray,
+    var_t: np.ndarray,
+    metric: str = "conversion_rate",
+    alpha: float = 0.05,
+    inverse: bool = False,
+    tuning: float = DEFAULT_SEQUENTIAL_TUNING,
+) -> list[MetricComparison]:
+    """`compare_many` from each pair's units, mean and per-unit variance as arrays (no statistic
+    objects): `effect_moments` (relative lift) and the tests as array steps, the same numbers."""
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be between 0 and 1, not {alpha}")
+    if tuning <= 0:
+        raise ValueError("the sequential tuning parameter must be positive")
+    k = len(n_c)
+    with np.errstate(all="ignore"):
+        no_units = (n_c <= 0) | (n_t <= 0)
+        zero_base = ~no_units & (mean_c == 0)
+        point = np.where(no_units | zero_base, 0.0, (mean_t - mean_c) / mean_c)
+        flat = ~no_units & ~zero_base & ((var_c <= 0) | (var_t <= 0) | (n_c <= 1) | (n_t <= 1))
+        ok = ~(no_units | zero_base | flat)
+        var = var_t / (mean_c**2 * n_t) + var_c * mean_t**2 / (mean_c**4 * n_c)
+        dof = (var_t / n_t + var_c / n_c) ** 2 / (
+            var_t**2 / (n_t**2 * (n_t - 1)) + var_c**2 / (n_c**2 * (n_c - 1))
+        )
+        n = n_c + n_t
         se = np.sqrt(var)
         # fixed horizon (Welch t), as TwoSidedTTest
         p_fixed = 2 * _sp.stdtr(dof, -np.abs(point / se))
@@ -153,8 +182,19 @@ def compare_many(
         gain = point * p_better + sd * np.exp(-z * z / 2) / math.sqrt(2 * math.pi)
         loss = gain - point
         expected_loss = gain if inverse else loss
-        for j, i in enumerate(idx.tolist()):
-            out[i] = MetricComparison(
+    out: list[MetricComparison] = []
+    for j in range(k):
+        if not ok[j]:
+            error = NO_UNITS if no_units[j] else BASELINE_ZERO if zero_base[j] else ZERO_VARIANCE
+            lift = float(point[j]) if not no_units[j] and mean_c[j] != 0 else None
+            out.append(
+                MetricComparison(
+                    metric, lift, None, None, None, None, None, None, None, None, None, inverse, error
+                )
+            )
+            continue
+        out.append(
+            MetricComparison(
                 metric=metric,
                 lift=float(point[j]),
                 ci_low=float(point[j] - half[j]),
@@ -168,7 +208,8 @@ def compare_many(
                 stddev=float(se[j]),
                 inverse=inverse,
             )
-    return [c for c in out if c is not None]
+        )
+    return out
 
 
 @dataclass(frozen=True)

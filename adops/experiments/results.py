@@ -34,7 +34,7 @@ from adops.experiments import store
 from adops.experiments.corrections import holm_with_gaps
 from adops.experiments.decision import Decision, VariantEvidence, decide
 from adops.experiments.frequentist import DEFAULT_SEQUENTIAL_TUNING
-from adops.experiments.power import days_to_significance, mde, power
+from adops.experiments.power import days_to_significance_many, mde, power
 from adops.experiments.readout import MetricComparison, compare, compare_many
 from adops.experiments.srm import SRM_THRESHOLD, srm_daily
 from adops.experiments.statistics import ProportionStatistic, RatioStatistic, SampleMeanStatistic, Statistic
@@ -232,15 +232,19 @@ def readouts(
     found = store.get_many(ids) if len(ids) > 1 else {}
     exps = [e if isinstance(e, store.ExperimentRecord) else found.get(e) or _load(e) for e in experiments]
     windows = [(exp, exp.start_date, _last_day(exp, until)) for exp in exps]
-    return [_result(exp, raw) for exp, raw in zip(exps, _query(windows), strict=True)]
+    asks: list[_Ask] = []
+    results = [_result(exp, raw, asks) for exp, raw in zip(exps, _query(windows), strict=True)]
+    _answer(asks)
+    return results
 
 
 def _last_day(exp: store.ExperimentRecord, until: date | None) -> date:
     return min(d for d in (exp.end_date, until or clock.today()) if d is not None)
 
 
-def _result(exp: store.ExperimentRecord, raw: _Raw) -> ExperimentResults:
-    """The readout of one experiment from its daily sums per variant (`_query`)."""
+def _result(exp: store.ExperimentRecord, raw: _Raw, asks: list[_Ask]) -> ExperimentResults:
+    """The readout of one experiment from its daily sums per variant (`_query`); its days to
+    significance are left to `_answer`, which takes the questions from `asks`, all experiments' at once."""
     currency, money = _currency(raw)
     grid = _fill(raw, exp, money)
     daily = _daily(grid)
@@ -303,6 +307,9 @@ def _result(exp: store.ExperimentRecord, raw: _Raw) -> ExperimentResults:
                     _tuning(g, exp, tuning),
                 )
             )
+    powers: list[PowerSummary] = []
+    for t in exp.treatments:
+        powers.append(_power(exp, spec, stats, t.name, primary[t.name], primary_tuning, asks, powers))
     evidence = [VariantEvidence(t.name, primary[t.name], guardrails[t.name]) for t in exp.treatments]
     decision = decide(exp.rule, evidence, runtime, exp.planned_days, srm, exp.control.name)
     return ExperimentResults(
@@ -318,7 +325,7 @@ def _result(exp: store.ExperimentRecord, raw: _Raw) -> ExperimentResults:
         primary=primary,
         guardrails=guardrails,
         over_time=_over_time(exp, spec, grid, stats, primary_tuning),
-        power=[_power(exp, spec, stats, t.name, primary[t.name], primary_tuning) for t in exp.treatments],
+        power=powers,
         decision=decision,
         tuning=primary_tuning,
         notes=tuple(notes),
@@ -425,13 +432,26 @@ def _query(windows: Sequence[tuple[store.ExperimentRecord, date, date]]) -> list
         ]
         if not rows:
             continue
-        values = ", ".join(["(?, ?, ?, ?, ?, ?::DATE, ?::DATE)"] * len(rows))
-        for i, v, start, end in rows:
-            params += [i, v.name, v.platform, v.account_id, v.entity_id, start, end]
+        # the variants as one list-of-structs parameter (a VALUES list of 7 parameters per variant
+        # costs DuckDB more to parse and bind than the query costs to run)
+        params.append(
+            [
+                {
+                    "k": i,
+                    "variant": v.name,
+                    "platform": v.platform,
+                    "account_id": v.account_id,
+                    "entity": v.entity_id,
+                    "since": start,
+                    "until": end,
+                }
+                for i, v, start, end in rows
+            ]
+        )
         params += [min(r[2] for r in rows), max(r[3] for r in rows)]
         parts.append(
             f"""SELECT p.k, p.variant, d.date, {_DAILY_COLUMNS}
-                FROM {table} d JOIN (VALUES {values}) p(k, variant, platform, account_id, entity, since, until)
+                FROM {table} d JOIN (SELECT unnest(?, recursive := true)) p
                   ON d.platform = p.platform AND d.account_id = p.account_id AND d.{column} = p.entity
                  AND d.date BETWEEN p.since AND p.until
                 WHERE d.date BETWEEN ? AND ?
@@ -661,7 +681,11 @@ def _power(
     treatment: str,
     comparison: MetricComparison,
     tuning: float,
+    asks: list[_Ask],
+    summaries: list[PowerSummary],
 ) -> PowerSummary:
+    """The treatment's power summary (to become `summaries[len(summaries)]`); its two days to
+    significance are questions added to `asks`."""
     control = stats[exp.control.name][-1]
     days = len(stats[exp.control.name])
     if isinstance(control, ProportionStatistic):
@@ -682,8 +706,9 @@ def _power(
             return None
         return None if isinstance(value, float) and not math.isfinite(value) else value
 
-    power_now = power_end = days_left = detectable = observed_days = None
+    power_now = power_end = detectable = None
     if baseline:
+        question = (baseline, per_day, so_far, variance, alpha, tuning)
         common: dict[str, Any] = {
             "baseline_variance": variance,
             "alpha": alpha,
@@ -694,19 +719,11 @@ def _power(
             power_now = attempt(power, exp.mde, baseline, so_far, **common)
             if planned:
                 power_end = attempt(power, exp.mde, baseline, per_day * planned, **common)
-            days_left = attempt(
-                days_to_significance, exp.mde, baseline, per_day, so_far, target_power=TARGET_POWER, **common
-            )
+            asks.append(_Ask(summaries, len(summaries), "days_to_significance", exp.mde, *question))
         detectable = attempt(mde, baseline, so_far, target_power=TARGET_POWER, **common)
         if comparison.lift:
-            observed_days = attempt(
-                days_to_significance,
-                comparison.lift,
-                baseline,
-                per_day,
-                so_far,
-                target_power=TARGET_POWER,
-                **common,
+            asks.append(
+                _Ask(summaries, len(summaries), "observed_days_to_significance", comparison.lift, *question)
             )
     return PowerSummary(
         variant=treatment,
@@ -717,7 +734,40 @@ def _power(
         target_lift=exp.mde,
         power_now=power_now,
         power_at_end=power_end,
-        days_to_significance=days_left,
+        days_to_significance=None,  # `_answer`
         detectable_now=detectable,
-        observed_days_to_significance=observed_days,
+        observed_days_to_significance=None,
     )
+
+
+@dataclass(frozen=True)
+class _Ask:
+    """A days-to-significance question of the power summary `summaries[index]`, for its `field`."""
+
+    summaries: list[PowerSummary]
+    index: int
+    field: str
+    lift: float
+    baseline: float
+    per_day: float
+    so_far: float
+    variance: float | None
+    alpha: float
+    tuning: float
+
+
+def _answer(asks: list[_Ask]) -> None:
+    """Every question's days to significance (at the sequential test's 80% power) in one array
+    search, written into its power summary."""
+    days = days_to_significance_many(
+        [a.lift for a in asks],
+        [a.baseline for a in asks],
+        [a.per_day for a in asks],
+        [a.so_far for a in asks],
+        [a.variance for a in asks],
+        [a.alpha for a in asks],
+        [a.tuning for a in asks],
+        target_power=TARGET_POWER,
+    )
+    for a, d in zip(asks, days, strict=True):
+        a.summaries[a.index] = replace(a.summaries[a.index], **{a.field: d})
