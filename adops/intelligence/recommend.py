@@ -483,6 +483,7 @@ def budget_reallocation(
         (frame["marginal_cpa_low"] > DONOR_LOW * frame["target_cpa"])
         & (frame["marginal_cpa"] > DONOR_POINT * frame["target_cpa"])
     ]
+    names = {(r.platform, r.account_id, r.campaign_id): r.name for r in _rows(frame)}
     for row in _rows(donors):
         receiver = receivers.get((row.platform, row.account_id))
         if receiver is None:
@@ -494,6 +495,7 @@ def budget_reallocation(
         bought = saved / max(receiver.evidence["marginal_cpa"], 1e-9)
         bought_low = saved / max(receiver.evidence["marginal_cpa_90_high"], 1e-9)
         delta = bought - lost
+        to_name = names.get((receiver.platform, receiver.account_id, receiver.entity_id), receiver.entity_id)
         out.append(
             Recommendation(
                 kind="budget_reallocation",
@@ -501,7 +503,7 @@ def budget_reallocation(
                 account_id=row.account_id,
                 entity_type="campaign",
                 entity_id=row.campaign_id,
-                title=f"Move {RAISE_PERCENT:.0f}% of {row.name}'s budget to {receiver.entity_id}: its marginal CPA "
+                title=f"Move {RAISE_PERCENT:.0f}% of {row.name}'s budget to {to_name}: its marginal CPA "
                 f"{row.marginal_cpa:,.2f} is far above the account's {row.target_cpa:,.2f}",
                 evidence={
                     "window": _window(data),

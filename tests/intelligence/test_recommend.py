@@ -251,3 +251,10 @@ def test_every_kind_has_a_label_for_people():
 
     assert set(KINDS) <= set(board.KIND_LABELS)
     assert all("_" not in label for label in board.KIND_LABELS.values())
+
+
+def test_a_reallocation_names_the_campaign_it_feeds(demo: Path, recs: list[R.Recommendation]) -> None:
+    """The title names the receiving campaign, not its id (as evidence["to_campaign"] holds)."""
+    for r in recs:
+        if r.kind == "budget_reallocation":
+            assert str(r.evidence["to_campaign"]) not in r.title
