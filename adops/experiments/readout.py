@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy import special as _sp
@@ -38,6 +39,7 @@ __all__ = [
     "analyze_counts",
     "compare",
     "compare_arrays",
+    "compare_columns",
     "compare_many",
 ]
 
@@ -146,6 +148,49 @@ def compare_arrays(
 ) -> list[MetricComparison]:
     """`compare_many` from each pair's units, mean and per-unit variance as arrays (no statistic
     objects): `effect_moments` (relative lift) and the tests as array steps, the same numbers."""
+    r = compare_columns(n_c, mean_c, var_c, n_t, mean_t, var_t, alpha, inverse, tuning)
+    out: list[MetricComparison] = []
+    for j in range(len(n_c)):
+        if r["error"][j] is not None:
+            lift = None if np.isnan(r["lift"][j]) else float(r["lift"][j])
+            out.append(
+                MetricComparison(
+                    metric, lift, None, None, None, None, None, None, None, None, None, inverse, r["error"][j]
+                )
+            )
+            continue
+        out.append(
+            MetricComparison(
+                metric=metric,
+                lift=float(r["lift"][j]),
+                ci_low=float(r["ci_low"][j]),
+                ci_high=float(r["ci_high"][j]),
+                p_value=float(r["p_value"][j]),
+                sequential_ci_low=float(r["sequential_ci_low"][j]),
+                sequential_ci_high=float(r["sequential_ci_high"][j]),
+                sequential_p_value=float(r["sequential_p_value"][j]),
+                chance_to_win=float(r["chance_to_win"][j]),
+                expected_loss=float(r["expected_loss"][j]),
+                stddev=float(r["stddev"][j]),
+                inverse=inverse,
+            )
+        )
+    return out
+
+
+def compare_columns(
+    n_c: np.ndarray,
+    mean_c: np.ndarray,
+    var_c: np.ndarray,
+    n_t: np.ndarray,
+    mean_t: np.ndarray,
+    var_t: np.ndarray,
+    alpha: float = 0.05,
+    inverse: bool = False,
+    tuning: float = DEFAULT_SEQUENTIAL_TUNING,
+) -> dict[str, Any]:
+    """`compare_arrays` as columns (MetricComparison's fields as float arrays, NaN where a test cannot
+    be computed, and `error`: a list of None or the reason), for tables that need no objects."""
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be between 0 and 1, not {alpha}")
     if tuning <= 0:
@@ -182,34 +227,29 @@ def compare_arrays(
         gain = point * p_better + sd * np.exp(-z * z / 2) / math.sqrt(2 * math.pi)
         loss = gain - point
         expected_loss = gain if inverse else loss
-    out: list[MetricComparison] = []
-    for j in range(k):
-        if not ok[j]:
-            error = NO_UNITS if no_units[j] else BASELINE_ZERO if zero_base[j] else ZERO_VARIANCE
-            lift = float(point[j]) if not no_units[j] and mean_c[j] != 0 else None
-            out.append(
-                MetricComparison(
-                    metric, lift, None, None, None, None, None, None, None, None, None, inverse, error
-                )
-            )
-            continue
-        out.append(
-            MetricComparison(
-                metric=metric,
-                lift=float(point[j]),
-                ci_low=float(point[j] - half[j]),
-                ci_high=float(point[j] + half[j]),
-                p_value=float(p_fixed[j]),
-                sequential_ci_low=float(point[j] - seq_half[j]),
-                sequential_ci_high=float(point[j] + seq_half[j]),
-                sequential_p_value=float(p_seq[j]),
-                chance_to_win=float(chance[j]),
-                expected_loss=float(expected_loss[j]),
-                stddev=float(se[j]),
-                inverse=inverse,
-            )
-        )
-    return out
+    error = [
+        None if ok[j] else NO_UNITS if no_units[j] else BASELINE_ZERO if zero_base[j] else ZERO_VARIANCE
+        for j in range(k)
+    ]
+    bad = ~ok
+    nan = np.nan
+
+    def keep(x: np.ndarray) -> np.ndarray:
+        return np.where(bad, nan, x)
+
+    return {
+        "lift": np.where(no_units | zero_base, nan, point),
+        "ci_low": keep(point - half),
+        "ci_high": keep(point + half),
+        "p_value": keep(p_fixed),
+        "sequential_ci_low": keep(point - seq_half),
+        "sequential_ci_high": keep(point + seq_half),
+        "sequential_p_value": keep(p_seq),
+        "chance_to_win": keep(chance),
+        "expected_loss": keep(expected_loss),
+        "stddev": keep(se),
+        "error": error,
+    }
 
 
 @dataclass(frozen=True)

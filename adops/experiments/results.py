@@ -35,7 +35,7 @@ from adops.experiments.corrections import holm_with_gaps
 from adops.experiments.decision import Decision, VariantEvidence, decide
 from adops.experiments.frequentist import DEFAULT_SEQUENTIAL_TUNING
 from adops.experiments.power import days_to_significance_many, mde, power
-from adops.experiments.readout import MetricComparison, compare, compare_many
+from adops.experiments.readout import MetricComparison, compare, compare_columns
 from adops.experiments.srm import SRM_THRESHOLD, srm_daily
 from adops.experiments.statistics import ProportionStatistic, RatioStatistic, SampleMeanStatistic, Statistic
 
@@ -278,7 +278,7 @@ def _result(exp: store.ExperimentRecord, raw: _Raw, asks: list[_Ask]) -> Experim
     srm, dispersion = _srm(grid, exp)
 
     spec = METRICS[exp.primary_metric]
-    stats = _statistics(spec, grid, exp)
+    stats = _statistics(spec, grid, exp, last=True)
     primary_tuning = _tuning(spec, exp, tuning)
     primary = {
         t.name: compare(
@@ -309,7 +309,7 @@ def _result(exp: store.ExperimentRecord, raw: _Raw, asks: list[_Ask]) -> Experim
             )
     powers: list[PowerSummary] = []
     for t in exp.treatments:
-        powers.append(_power(exp, spec, stats, t.name, primary[t.name], primary_tuning, asks, powers))
+        powers.append(_power(exp, spec, grid, stats, t.name, primary[t.name], primary_tuning, asks, powers))
     evidence = [VariantEvidence(t.name, primary[t.name], guardrails[t.name]) for t in exp.treatments]
     decision = decide(exp.rule, evidence, runtime, exp.planned_days, srm, exp.control.name)
     return ExperimentResults(
@@ -324,7 +324,7 @@ def _result(exp: store.ExperimentRecord, raw: _Raw, asks: list[_Ask]) -> Experim
         srm_dispersion=dispersion,
         primary=primary,
         guardrails=guardrails,
-        over_time=_over_time(exp, spec, grid, stats, primary_tuning),
+        over_time=_over_time(exp, spec, grid, primary_tuning),
         power=powers,
         decision=decision,
         tuning=primary_tuning,
@@ -625,58 +625,62 @@ def _tuning(spec: MetricSpec, exp: store.ExperimentRecord, unit_tuning: float) -
     return float(len(exp.variants) * max(exp.planned_days or 28, 7))
 
 
-def _over_time(
-    exp: store.ExperimentRecord,
-    spec: MetricSpec,
-    grid: _Grid,
-    stats: dict[str, list[Statistic]],
-    tuning: float,
-) -> pd.DataFrame:
-    """The primary metric's cumulative lift per treatment and day, with fixed and sequential intervals."""
+def _moments(spec: MetricSpec, num: np.ndarray, den: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(n, mean, per-unit variance) of the metric's statistic cumulated through each day, as arrays:
+    the numbers `_statistic_series`' objects give (ProportionStatistic or RatioStatistic)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if spec.per_unit and np.all(num <= den):
+            n = np.round(np.cumsum(den))
+            p = np.where(n > 0, np.cumsum(num) / n, 0.0)
+            return n, p, p * (1.0 - p)
+        d = np.arange(1, len(num) + 1, dtype=float)
+        sx, sxx = np.cumsum(num), np.cumsum(num * num)
+        sy, syy = np.cumsum(den), np.cumsum(den * den)
+        sxy = np.cumsum(num * den)
+        several = d > 1
+        v_m = np.where(several, (sxx - sx**2 / d) / (d - 1), 0.0)
+        v_d = np.where(several, (syy - sy**2 / d) / (d - 1), 0.0)
+        cov = np.where(several, (sxy - sx * sy / d) / (d - 1), 0.0)
+        mean_m, mean_d = sx / d, sy / d
+        variance = v_m / mean_d**2 - 2 * cov * mean_m / mean_d**3 + v_d * mean_m**2 / mean_d**4
+        variance = np.where((mean_d == 0) | ~several, 0.0, variance)
+        return d, np.where(sy != 0, sx / sy, 0.0), variance
+
+
+def _over_time(exp: store.ExperimentRecord, spec: MetricSpec, grid: _Grid, tuning: float) -> pd.DataFrame:
+    """The primary metric's cumulative lift per treatment and day, with fixed and sequential intervals
+    (every day's tests as array steps: `compare_columns`)."""
     days = grid.days
-    control = stats[exp.control.name]
-    columns: dict[str, list[Any]] = {
-        k: []
-        for k in (
-            "date",
-            "variant",
-            "units",
-            "lift",
-            "ci_low",
-            "ci_high",
-            "sequential_ci_low",
-            "sequential_ci_high",
-            "p_value",
-            "sequential_p_value",
-            "chance_to_win",
-            "significant",
-        )
-    }
-    for t in exp.treatments:  # column by column: a frame from one dict per row infers every cell
-        pairs = compare_many(
-            control[: len(days)], stats[t.name][: len(days)], spec.key, exp.rule.alpha, spec.inverse, tuning
-        )
-        treated = stats[t.name]
-        columns["date"] += days
-        columns["variant"] += [t.name] * len(days)
-        columns["units"] += [control[i].n + treated[i].n for i in range(len(days))]
-        for key in ("lift", "ci_low", "ci_high", "sequential_ci_low", "sequential_ci_high", "p_value"):
-            columns[key] += [getattr(c, key) for c in pairs]
-        columns["sequential_p_value"] += [c.sequential_p_value for c in pairs]
-        columns["chance_to_win"] += [c.chance_to_win for c in pairs]
-        columns["significant"] += [
-            c.sequential_p_value is not None and c.sequential_p_value < exp.rule.alpha for c in pairs
-        ]
-    if not columns["date"]:
+    if not days or not exp.treatments:
         return pd.DataFrame()
-    for key in ("lift", "ci_low", "ci_high", "sequential_ci_low", "sequential_ci_high"):
-        columns[key] = np.array(columns[key], dtype=float)  # None (no test) as NaN
+    num, den = grid.column(spec.numerator), grid.column(spec.denominator)
+    index = {v.name: i for i, v in enumerate(exp.variants)}
+    n_c, m_c, v_c = _moments(spec, num[:, 0], den[:, 0])
+    parts: list[dict[str, Any]] = []
+    for t in exp.treatments:
+        i = index[t.name]
+        n_t, m_t, v_t = _moments(spec, num[:, i], den[:, i])
+        r = compare_columns(n_c, m_c, v_c, n_t, m_t, v_t, exp.rule.alpha, spec.inverse, tuning)
+        r["units"] = (n_c + n_t).astype(np.int64)
+        r["significant"] = r["sequential_p_value"] < exp.rule.alpha  # NaN (no test): False
+        parts.append(r)
+    columns: dict[str, Any] = {
+        "date": np.tile(np.array(days, dtype=object), len(parts)),
+        "variant": np.repeat(np.array([t.name for t in exp.treatments], dtype=object), len(days)),
+    }
+    for key in ("units", "lift", "ci_low", "ci_high", "sequential_ci_low", "sequential_ci_high"):
+        columns[key] = np.concatenate([r[key] for r in parts])
+    for key in ("p_value", "sequential_p_value", "chance_to_win"):  # no test on any day: None
+        values = np.concatenate([r[key] for r in parts])
+        columns[key] = [None] * len(values) if np.isnan(values).all() else values
+    columns["significant"] = np.concatenate([r["significant"] for r in parts])
     return pd.DataFrame(columns)
 
 
 def _power(
     exp: store.ExperimentRecord,
     spec: MetricSpec,
+    grid: _Grid,
     stats: dict[str, list[Statistic]],
     treatment: str,
     comparison: MetricComparison,
@@ -687,7 +691,7 @@ def _power(
     """The treatment's power summary (to become `summaries[len(summaries)]`); its two days to
     significance are questions added to `asks`."""
     control = stats[exp.control.name][-1]
-    days = len(stats[exp.control.name])
+    days = len(grid.days)
     if isinstance(control, ProportionStatistic):
         unit = _UNIT_NAMES[spec.denominator]
         so_far = (control.n + stats[treatment][-1].n) / 2
