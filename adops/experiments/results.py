@@ -543,7 +543,7 @@ def _daily(grid: _Grid) -> pd.DataFrame:
     if not grid.days:
         return pd.DataFrame(columns=["variant", "date", *COLUMNS])
     columns: dict[str, Any] = {
-        "variant": pd.Index(grid.names).repeat(len(grid.days)),
+        "variant": np.repeat(np.array(grid.names, dtype=object), len(grid.days)),
         "date": np.tile(np.array(grid.days, dtype=object), len(grid.names)),
     }
     for c in COLUMNS:
@@ -554,8 +554,8 @@ def _daily(grid: _Grid) -> pd.DataFrame:
 def _totals(grid: _Grid, exp: store.ExperimentRecord) -> pd.DataFrame:
     """One row per variant: sums, every metric's value (NaN over a zero denominator), shares of users."""
     sums = {c: grid.sums[c].sum(axis=1) for c in COLUMNS}
-    columns: dict[str, Any] = {"variant": grid.names, **sums}
-    columns["role"] = ["control"] + ["treatment"] * (len(grid.names) - 1)
+    columns: dict[str, Any] = {"variant": np.array(grid.names, dtype=object), **sums}
+    columns["role"] = np.array(["control"] + ["treatment"] * (len(grid.names) - 1), dtype=object)
     for key, spec in METRICS.items():
         den = sums[spec.denominator]
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -563,7 +563,7 @@ def _totals(grid: _Grid, exp: store.ExperimentRecord) -> pd.DataFrame:
     units = sums[_srm_unit(METRICS[exp.primary_metric])]
     total = units.sum()
     columns["observed_share"] = units / total if total else np.full(len(units), np.nan)
-    columns["planned_share"] = list(exp.planned_split)
+    columns["planned_share"] = np.array(exp.planned_split, dtype=float)
     return pd.DataFrame(columns)
 
 
