@@ -272,7 +272,9 @@ def _result(exp: store.ExperimentRecord, raw: _Raw, asks: list[_Ask]) -> Experim
     first_day, last_day = grid.days[0], grid.days[-1]
     runtime = (last_day - exp.start_date).days + 1
     totals = _totals(grid, exp)
-    missing = totals.loc[totals["impressions"] == 0, "variant"].tolist()
+    missing = [
+        name for name, n in zip(grid.names, grid.sums["impressions"].sum(axis=1), strict=True) if n == 0
+    ]
     if missing:
         notes.append(f"no impressions yet for {', '.join(missing)}: check the entity ids")
     srm, dispersion = _srm(grid, exp)
