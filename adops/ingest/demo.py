@@ -20,8 +20,6 @@ from adops.store import locks
 from adops.store.models import SyncState
 
 DEMO_DAYS = 400
-#: days per block the build reads while the previous block is written (`sync(blocks=...)`)
-BLOCK_DAYS = 100
 
 
 def build_demo(
@@ -48,11 +46,7 @@ def build_demo(
         init_state(seed, today, campaigns_per_account, wasted_campaigns)
         with warehouse.rebuilding():
             result = sync(
-                since=today - timedelta(days=days - 1),
-                trigger="demo",
-                progress=progress,
-                reconvert=False,
-                blocks=max(1, days // BLOCK_DAYS),
+                since=today - timedelta(days=days - 1), trigger="demo", progress=progress, reconvert=False
             )
             if result.status == "failed":  # raising here keeps the previous warehouse published
                 first = next((a.error for a in result.accounts if a.error), "no account synced")

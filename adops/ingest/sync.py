@@ -17,7 +17,7 @@ import logging
 import re
 import time
 import traceback
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -34,7 +34,7 @@ from adops import clock, config, fx, store, warehouse
 from adops.config import AccountConfig, Config
 from adops.connectors import ConnectorError, connector_for, workspace_accounts
 from adops.connectors.http import redact
-from adops.errors import AdopsError, Conflict, ExternalError, InputError
+from adops.errors import AdopsError, Conflict, InputError
 from adops.store.models import SyncAccountRun, SyncRun, SyncState
 from adops.warehouse.tables import TABLES
 
@@ -107,7 +107,6 @@ def sync(
     wait_for_lock: float = 600.0,
     reconvert: bool = True,
     fetch: Callable[..., tuple[list[AccountResult], list[dict[str, pa.Table]]]] | None = None,
-    blocks: int = 1,
 ) -> SyncResult:
     """Sync the workspace's accounts (optionally only some platforms) into the warehouse.
 
@@ -117,9 +116,6 @@ def sync(
     `adops.ingest.parts.fetch_spread`, which spreads many accounts over the workers. Raises
     InputError for a window that is inverted, in the future or too long, and an UnknownCurrency
     (ConfigError) when history in another reporting currency cannot be converted.
-
-    `blocks` > 1 (the demo build: a `since`, inside `warehouse.rebuilding()`) reads the window in
-    that many date blocks, the next one read while the previous is written (`_fetch_blocks`).
     """
     check_window(since, until)
     cfg = config.load()
@@ -139,17 +135,10 @@ def sync(
         )
         try:
             history = _reconvert_history(cfg) if reconvert else {}
-            sandbox = all(a.connector == "sandbox" for a in accounts)  # blocks re-read simulated days only
-            windows = (
-                _block_windows(since, until, blocks) if fetch is None and not history and sandbox else []
-            )
-            if len(windows) > 1:
-                results = _fetch_blocks(cfg, accounts, windows, run_id, progress)
-            else:
-                results, batches = (fetch or _fetch_all)(cfg, accounts, since, until, run_id, progress)
-                merged = _concat(batches, history)
-                if merged:
-                    warehouse.commit(merged)
+            results, batches = (fetch or _fetch_all)(cfg, accounts, since, until, run_id, progress)
+            merged = _concat(batches, history)
+            if merged:
+                warehouse.commit(merged)
             _advance_cursors(results)
             status = _overall(results)
             error = None
@@ -262,157 +251,6 @@ def _fetch_all(
     return results, batches
 
 
-def _block_windows(since: date | None, until: date | None, blocks: int) -> list[tuple[date, date | None]]:
-    """The window split into `blocks` runs of days (one window when it cannot be split): the last
-    block ends at `until`, or at each account's own today when there is none, as one window would.
-    The others end at least two days before today in UTC, so no account's plan cuts them short."""
-    if blocks < 2 or since is None:
-        return [(since, until)] if since else []
-    last = (until or clock.today()) - timedelta(days=2)
-    span = (last - since).days + 1
-    if span < 2 * blocks:
-        return [(since, until)]
-    edges = [since + timedelta(days=span * i // blocks) for i in range(blocks)]
-    return [(lo, hi - timedelta(days=1)) for lo, hi in zip(edges, edges[1:], strict=False)] + [
-        (edges[-1], until)
-    ]
-
-
-def _fetch_blocks(
-    cfg: Config,
-    accounts: list[AccountConfig],
-    windows: list[tuple[date, date | None]],
-    run_id: int,
-    progress: Progress | None,
-) -> list[AccountResult]:
-    """Read and write the window block by block, for a build that replaces the warehouse: one
-    thread reads the next block (simulation and conversion: numpy and Arrow, mostly without the
-    GIL) while the writer writes the previous one into Delta, and everything is published as one
-    snapshot at the end (`warehouse.commit(first, more=...)`). At most two blocks are in memory.
-
-    Every number is a pure function of (seed, entity, day), so the rows are those one window gives.
-    Any account failing in any block fails the build before anything is published (a partial
-    account would otherwise keep some blocks and lose others)."""
-    synced_at = clock.now()
-    world = _shared_world(accounts)
-    merged: dict[tuple[str, str], AccountResult] = {}
-
-    kept: dict[tuple[str, str], Any] = {}
-
-    def read(window: tuple[date, date | None]) -> dict[str, pa.Table]:
-        first = not merged
-        with ThreadPoolExecutor(max_workers=cfg.max_parallel_accounts, thread_name_prefix="sync") as pool:
-            futures = [
-                pool.submit(_fetch_account, cfg, a, window[0], window[1], run_id, synced_at, world, kept)
-                if first or (a.platform, a.id) not in kept
-                else pool.submit(_daily_block, cfg, a, kept[(a.platform, a.id)], window, run_id, synced_at)
-                for a in accounts
-            ]
-            done = [f.result() for f in futures]
-        batches = []
-        for result, batch in done:
-            if result.status != "success" or batch is None:
-                raise ExternalError(
-                    f"{result.platform} {result.account_id}, {result.since} to {result.until}: "
-                    f"{result.error or result.ad_error}"
-                )
-            key = (result.platform, result.account_id)
-            if key in merged:
-                earlier = merged[key]
-                earlier.until, earlier.rows = result.until, earlier.rows + result.rows
-                earlier.attempts += result.attempts
-                earlier.duration_s += result.duration_s
-            else:
-                merged[key] = result
-            batch.pop("fx_rates", None)  # every day's rates, from the converters, come with the last block
-            batches.append(batch)
-        out = _concat(batches, {})
-        if window is windows[-1]:
-            rates = [
-                warehouse.validate(TABLES["fx_rates"], convert.used()) for _, convert, _, _ in kept.values()
-            ]
-            if len(kept) < len(accounts):  # sync() sends only sandbox accounts here
-                raise ExternalError("a build in blocks reads sandbox accounts only")
-            out["fx_rates"] = _unique(pa.concat_tables(rates), list(TABLES["fx_rates"].key))
-        return out
-
-    def ahead() -> Generator[dict[str, pa.Table], None, None]:
-        """The blocks in order, each next one already being read while the caller writes this one."""
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-ahead") as reader:
-            pending = reader.submit(read, windows[0])
-            for i in range(len(windows)):
-                block = pending.result()
-                if i + 1 < len(windows):
-                    pending = reader.submit(read, windows[i + 1])
-                yield (
-                    block
-                    if i == 0
-                    else {n: block[n] for n in ("campaign_daily", "ad_daily", "fx_rates") if n in block}
-                )
-
-    blocks = ahead()
-    try:
-        warehouse.commit(next(blocks), more=blocks)
-    finally:
-        blocks.close()
-    results = list(merged.values())
-    for done, result in enumerate(results, start=1):
-        _record_account(run_id, result)
-        store.events.publish(
-            "sync.account",
-            {
-                "run_id": run_id,
-                "platform": result.platform,
-                "account_id": result.account_id,
-                "status": result.status,
-                "rows": result.rows,
-                "error": None,
-                "ad_error": None,
-                "done": done,
-                "total": len(results),
-            },
-        )
-        if progress:
-            progress(done, len(results), result)
-    return results
-
-
-def _daily_block(
-    cfg: Config,
-    account: AccountConfig,
-    kept: tuple[Any, _Converter, pd.DataFrame, str],
-    window: tuple[date, date | None],
-    run_id: int,
-    synced_at: datetime,
-) -> tuple[AccountResult, dict[str, pa.Table] | None]:
-    """Further days of a sandbox account `_fetch_account` has read: its daily rows only, with the
-    client, converter and campaigns of that read (the entity tables are the same for every block)."""
-    t0 = time.monotonic()
-    client, convert, campaigns, tz = kept
-    since, until = plan(account, tz, cfg, *window)
-    result = AccountResult(account.platform, account.id, since, until, currency=convert.currency)
-    try:
-        convert.prepare(since, until)
-        ad_rows = client.ad_daily_table(account.id, since, until)
-        if ad_rows is None:
-            empty = {n: TABLES[n].schema.empty_table() for n in ("campaign_daily", "ad_daily")}
-            return result, empty
-        batch = _grain(
-            {"campaign_daily": _campaign_sums(ad_rows, campaigns), "ad_daily": ad_rows},
-            convert,
-            synced_at,
-            run_id,
-        )
-        result.rows = batch["campaign_daily"].num_rows + batch["ad_daily"].num_rows
-        return result, batch
-    except Exception as exc:
-        result.status = "failed"
-        result.error_kind, result.error = _describe(exc, account)
-        return result, None
-    finally:
-        result.duration_s = time.monotonic() - t0
-
-
 def _fetch_account(
     cfg: Config,
     account: AccountConfig,
@@ -421,12 +259,9 @@ def _fetch_account(
     run_id: int,
     synced_at: datetime,
     world: Any = None,
-    keep: dict[tuple[str, str], Any] | None = None,
 ) -> tuple[AccountResult, dict[str, pa.Table] | None]:
     """Read one account, grain by grain: the campaign grain (account, campaigns, campaign_daily)
-    must land for the account to count; the ad grain (ads, ad_daily) failing only marks it partial.
-    `keep` receives the sandbox account's client, converter, campaigns and time zone, for
-    `_daily_block` to read further days of it."""
+    must land for the account to count; the ad grain (ads, ad_daily) failing only marks it partial."""
     t0 = time.monotonic()
     result = AccountResult(account.platform, account.id, since or date.min, until or date.min)
     client: Any = None
@@ -441,8 +276,6 @@ def _fetch_account(
         convert.prepare(result.since, result.until)  # an unknown currency fails before the big reads
         account_row = pd.DataFrame([{**asdict(info)}]).rename(columns={"name": "account_name"})
         campaigns = client.campaigns(account.id)
-        if keep is not None and _campaigns_sum_ads(client):
-            keep[(account.platform, account.id)] = (client, convert, campaigns, info.timezone)
         ad_rows: pa.Table | None = None
         campaign_rows: pa.Table | pd.DataFrame | None = None
         if _campaigns_sum_ads(client):  # the ad rows, read once as Arrow, give the campaign rows too

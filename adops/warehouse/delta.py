@@ -25,7 +25,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -225,18 +225,11 @@ def conform(table: Table, data: pa.Table) -> pa.Table:
 # ------------------------------------------------------------------ writing
 
 
-def commit(
-    data: Mapping[str, pa.Table | pd.DataFrame],
-    wait: float = WRITE_WAIT_S,
-    more: Iterable[Mapping[str, pa.Table]] = (),
-) -> Snapshot:
+def commit(data: Mapping[str, pa.Table | pd.DataFrame], wait: float = WRITE_WAIT_S) -> Snapshot:
     """Upsert rows into each table on its key, then publish all versions at once.
 
     DataFrames are validated; Arrow tables are conformed to the table's schema. Inside `rebuilding()`,
-    the first commit replaces every table's contents instead (tables it does not name become empty),
-    and `more` may follow: further Arrow rows appended to the replaced tables before the one publish
-    (a build written block by block while its next block is produced; their keys must not meet the
-    rows before them: the caller's blocks hold disjoint days).
+    the first commit replaces every table's contents instead (tables it does not name become empty).
     """
     from adops.store import locks
 
@@ -253,15 +246,8 @@ def commit(
             for name, table in TABLES.items():
                 versions[name] = _replace(table, arrows.get(name, table.schema.empty_table()))
                 changed[name] = None
-            for block in more:
-                for name, rows in block.items():
-                    rows = conform(TABLES[name], rows)  # validated by their producer, as `data` is
-                    if rows.num_rows:
-                        versions[name] = _write(TABLES[name], _sorted(TABLES[name], rows), mode="append")
             rebuild["done"] = True
         else:
-            if more:
-                raise ValueError("commit(more=...) appends only to a warehouse being rebuilt")
             for name, arrow in arrows.items():
                 if arrow.num_rows:
                     versions[name] = _upsert(TABLES[name], arrow, current.versions.get(name))
