@@ -420,7 +420,7 @@ _DAILY_COLUMNS = """sum(d.impressions)::DOUBLE AS impressions, sum(d.clicks)::DO
        any_value(d.reporting_currency) AS reporting_currency"""
 
 
-def _query(windows: Sequence[tuple[store.ExperimentRecord, date, date]]) -> list[pd.DataFrame]:
+def _query(windows: Sequence[tuple[store.ExperimentRecord, date, date]]) -> list[_Raw]:
     """Daily sums per variant, in account and reporting currency, of each (experiment, first day,
     last day): one query for all, each table joined once with the list of variants it holds."""
     parts: list[str] = []
@@ -776,4 +776,5 @@ def _answer(asks: list[_Ask]) -> None:
         target_power=TARGET_POWER,
     )
     for a, d in zip(asks, days, strict=True):
-        a.summaries[a.index] = replace(a.summaries[a.index], **{a.field: d})
+        changes: dict[str, Any] = {a.field: d}
+        a.summaries[a.index] = replace(a.summaries[a.index], **changes)
