@@ -343,7 +343,10 @@ def _campaign_sums(ads: pa.Table, campaigns: pd.DataFrame) -> pa.Table:
     order of addition, so these are bit for bit the report's own)."""
     keys = ["date", "platform", "account_id", "campaign_id", "currency"]
     metrics = ["impressions", "clicks", "spend", "conversions", "conversion_value"]
-    sums = ads.group_by(keys, use_threads=False).aggregate([(m, "sum") for m in metrics])
+    if any(ads[c].null_count for c in (*keys, *metrics)):  # Arrow's group-by skips nulls as SQL does
+        sums = ads.group_by(keys, use_threads=False).aggregate([(m, "sum") for m in metrics])
+    else:
+        sums = _group_sums(ads, keys, metrics)
     columns: dict[str, Any] = {k: sums[k] for k in keys}
     ids = pa.array(campaigns["campaign_id"].astype(str).tolist(), pa.string())
     names = pa.array(campaigns["campaign_name"].tolist(), pa.string())
@@ -352,6 +355,37 @@ def _campaign_sums(ads: pa.Table, campaigns: pd.DataFrame) -> pa.Table:
         total = sums[f"{m}_sum"]
         columns[m] = total if m in ("impressions", "clicks") else pa.array(np.round(total.to_numpy(), 2))
     return pa.table(columns)
+
+
+def _group_sums(data: pa.Table, keys: list[str], metrics: list[str]) -> pa.Table:
+    """`group_by(keys).aggregate(sum)` for rows without nulls, in numpy: one integer code per row from
+    the keys' dictionary indices, groups in order of first appearance (rows sorted by date stay so),
+    sums by `bincount` in row order; integer metrics stay integers. About half the hash group-by's
+    time on the demo's accounts."""
+    if not data.num_rows:
+        return data.group_by(keys, use_threads=False).aggregate([(m, "sum") for m in metrics])
+    code = np.zeros(data.num_rows, dtype=np.int64)
+    for k in keys:
+        column = data[k].cast(pa.int32()) if pa.types.is_date32(data[k].type) else data[k]
+        if pa.types.is_integer(column.type):
+            values = column.to_numpy().astype(np.int64)
+            values, size = values - values.min(), int(np.ptp(values)) + 1
+        else:
+            encoded = pc.dictionary_encode(column).combine_chunks()
+            values, size = encoded.indices.to_numpy().astype(np.int64), max(len(encoded.dictionary), 1)
+        code = code * size + values
+    _, first, inverse = np.unique(code, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    group = rank[inverse.ravel()]
+    out: dict[str, Any] = {k: data[k].take(pa.array(first[order])) for k in keys}
+    for m in metrics:
+        total = np.bincount(group, weights=data[m].to_numpy().astype(np.float64), minlength=len(order))
+        out[f"{m}_sum"] = (
+            pa.array(total).cast(data[m].type) if pa.types.is_integer(data[m].type) else pa.array(total)
+        )
+    return pa.table(out)
 
 
 def _grain(
