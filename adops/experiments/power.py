@@ -172,12 +172,13 @@ def days_to_significance_many(
     rho = np.array([sequential_rho(a, t) for a, t in zip(alpha, tuning, strict=True)], dtype=float)
     if not len(lift_):
         return []
+    pw = np.float_power  # libm's pow, as Python's ** on floats (numpy's ** may differ in the last bit)
     with np.errstate(all="ignore"):
         m_t = m_c * (1 + lift_)
         v_c = np.where(rate, m_c * (1 - m_c), var)
         v_t = np.where(rate, np.minimum(np.maximum(m_t * (1 - m_t), 0.0), 0.25), var)
         # the per-unit variance of the lift: SE(n)^2 = unit / n (as lift_stddev computes it)
-        se2_1 = v_t / m_c**2 + v_c * m_t**2 / m_c**4
+        se2_1 = v_t / pw(m_c, 2) + v_c * pw(m_t, 2) / pw(m_c, 4)
     ok = (lift_ != 0) & (per_day > 0) & (m_c != 0) & np.isfinite(se2_1) & (se2_1 > 0)
     ok &= ~rate | ((m_c > 0) & (m_c < 1))
     effect = np.abs(lift_)
@@ -185,11 +186,11 @@ def days_to_significance_many(
     def short(n: np.ndarray, i: np.ndarray) -> np.ndarray:
         """power(n) < target for the questions `i` (the formula of `power`, sequential)."""
         m_ci, m_ti = m_c[i], m_t[i]
-        se = np.sqrt(v_t[i] / (m_ci**2 * n) + v_c[i] * m_ti**2 / (m_ci**4 * n))
+        se = np.sqrt(v_t[i] / (pw(m_ci, 2) * n) + v_c[i] * pw(m_ti, 2) / (pw(m_ci, 4) * n))
         n_total = 2 * n
-        nr2 = n_total * rho[i] ** 2
-        half = np.sqrt(se**2 * n_total) * np.sqrt(
-            2 * (nr2 + 1) * np.log(np.sqrt(nr2 + 1) / alpha_[i]) / (n_total * rho[i]) ** 2
+        nr2 = n_total * pw(rho[i], 2)
+        half = np.sqrt(pw(se, 2) * n_total) * np.sqrt(
+            2 * (nr2 + 1) * np.log(np.sqrt(nr2 + 1) / alpha_[i]) / pw(n_total * rho[i], 2)
         )
         p = _phi((effect[i] - half) / se) + _phi((-effect[i] - half) / se)
         return (p - target_power) < 0

@@ -202,9 +202,10 @@ def compare_columns(
         point = np.where(no_units | zero_base, 0.0, (mean_t - mean_c) / mean_c)
         flat = ~no_units & ~zero_base & ((var_c <= 0) | (var_t <= 0) | (n_c <= 1) | (n_t <= 1))
         ok = ~(no_units | zero_base | flat)
-        var = var_t / (mean_c**2 * n_t) + var_c * mean_t**2 / (mean_c**4 * n_c)
-        dof = (var_t / n_t + var_c / n_c) ** 2 / (
-            var_t**2 / (n_t**2 * (n_t - 1)) + var_c**2 / (n_c**2 * (n_c - 1))
+        pw = np.float_power  # libm's pow, as Python's ** on floats (numpy's ** may differ in the last bit)
+        var = var_t / (pw(mean_c, 2) * n_t) + var_c * pw(mean_t, 2) / (pw(mean_c, 4) * n_c)
+        dof = pw(var_t / n_t + var_c / n_c, 2) / (
+            pw(var_t, 2) / (pw(n_t, 2) * (n_t - 1)) + pw(var_c, 2) / (pw(n_c, 2) * (n_c - 1))
         )
         n = n_c + n_t
         se = np.sqrt(var)

@@ -639,12 +639,15 @@ def _moments(spec: MetricSpec, num: np.ndarray, den: np.ndarray) -> tuple[np.nda
         sx, sxx = np.cumsum(num), np.cumsum(num * num)
         sy, syy = np.cumsum(den), np.cumsum(den * den)
         sxy = np.cumsum(num * den)
+        pw = np.float_power  # libm's pow, as Python's ** on floats (numpy's ** may differ in the last bit)
         several = d > 1
-        v_m = np.where(several, (sxx - sx**2 / d) / (d - 1), 0.0)
-        v_d = np.where(several, (syy - sy**2 / d) / (d - 1), 0.0)
+        v_m = np.where(several, (sxx - pw(sx, 2) / d) / (d - 1), 0.0)
+        v_d = np.where(several, (syy - pw(sy, 2) / d) / (d - 1), 0.0)
         cov = np.where(several, (sxy - sx * sy / d) / (d - 1), 0.0)
         mean_m, mean_d = sx / d, sy / d
-        variance = v_m / mean_d**2 - 2 * cov * mean_m / mean_d**3 + v_d * mean_m**2 / mean_d**4
+        variance = (
+            v_m / pw(mean_d, 2) - 2 * cov * mean_m / pw(mean_d, 3) + v_d * pw(mean_m, 2) / pw(mean_d, 4)
+        )
         variance = np.where((mean_d == 0) | ~several, 0.0, variance)
         return d, np.where(sy != 0, sx / sy, 0.0), variance
 
