@@ -46,6 +46,24 @@ def campaign_names(platforms: Iterable[str] | None = None) -> dict[CampaignKey, 
     return {(str(p), str(a), str(c)): str(n) for p, a, c, n in frame.itertuples(index=False) if n}
 
 
+_ENTITY_SQL = {
+    "campaign": "SELECT campaign_name FROM campaigns WHERE platform = ? AND account_id = ? AND campaign_id = ?",
+    "ad_group": "SELECT ad_group_name FROM ads WHERE platform = ? AND account_id = ? AND ad_group_id = ?",
+    "ad": "SELECT ad_name FROM ads WHERE platform = ? AND account_id = ? AND ad_id = ?",
+}
+
+
+def entity_name(platform: object, account_id: object, level: str, entity_id: object) -> str:
+    """A campaign's, ad group's or ad's name from the warehouse; its id when none is found."""
+    sql = _ENTITY_SQL.get(level)
+    table = "campaigns" if level == "campaign" else "ads"
+    if sql is None or table not in warehouse.snapshot().versions:
+        return str(entity_id)
+    frame = warehouse.query(sql + " LIMIT 1", [str(platform), str(account_id), str(entity_id)])
+    name = _text(frame.iat[0, 0]) if len(frame) else ""
+    return name or str(entity_id)
+
+
 def _text(value: object) -> str:
     """A cell as text: missing (None, NaN, "") is ""."""
     if value is None or (isinstance(value, float) and pd.isna(value)):

@@ -48,3 +48,20 @@ def test_series_labels_name_each_level_once(demo: Path) -> None:
 def test_an_empty_warehouse_has_no_names_and_no_error() -> None:
     assert names.account_names() == {} and names.campaign_names() == {}
     assert names.series_label("meta", "act_1", "42") == "Meta · act_1 · 42"
+
+
+def test_entity_name_reads_a_campaign_an_ad_group_and_an_ad(demo: Path) -> None:
+    row = warehouse.query(
+        "SELECT platform, account_id, campaign_id, ad_group_id, ad_group_name, ad_id, ad_name FROM ads "
+        "WHERE platform = 'meta' ORDER BY ad_id LIMIT 1"
+    ).iloc[0]
+    campaign = names.campaign_names()[(row.platform, row.account_id, row.campaign_id)]
+    assert names.entity_name(row.platform, row.account_id, "campaign", row.campaign_id) == campaign
+    assert names.entity_name(row.platform, row.account_id, "ad_group", row.ad_group_id) == row.ad_group_name
+    assert names.entity_name(row.platform, row.account_id, "ad", row.ad_id) == row.ad_name
+    assert names.entity_name(row.platform, row.account_id, "ad", "no-such-ad") == "no-such-ad"
+    assert names.entity_name(row.platform, row.account_id, "keyword", row.ad_id) == row.ad_id  # unknown level
+
+
+def test_entity_name_in_an_empty_warehouse_is_the_id() -> None:
+    assert names.entity_name("meta", "act_1", "ad", "42") == "42"

@@ -15,7 +15,7 @@ import streamlit as st
 from adops.analytics.kpis import KINDS
 from adops.experiments import results
 from adops.experiments import store as experiments
-from adops.names import account_names
+from adops.names import account_names, entity_name
 from pages.components.ab_calculator import p_text
 from pages.components.ab_charts import lift_over_time
 from pages.components.formatting import PLATFORM_LABELS, fmt, kpi_column
@@ -148,6 +148,7 @@ _VARIANT_COLUMNS = {
     "platform": "Platform",
     "account": "Account",
     "level": "Level",
+    "entity": "Campaign, ad group or ad",
     "entity id": "Id on the platform",
     "planned share": "Planned share",
 }
@@ -164,6 +165,7 @@ def _variants(exp: experiments.ExperimentRecord) -> pd.DataFrame:
                 "platform": PLATFORM_LABELS.get(v.platform, v.platform),
                 "account": accounts.get((str(v.platform), str(v.account_id)), v.account_id),
                 "level": v.level.replace("_", " ").capitalize(),
+                "entity": entity_name(v.platform, v.account_id, v.level, v.entity_id),
                 "entity id": v.entity_id,
                 "planned share": f"{share:.0%}",
             }

@@ -61,6 +61,9 @@ def test_demo_experiments_are_listed_with_a_readout(demo: Path) -> None:
         if a.id == arms["account"].iloc[0] or a.name == arms["account"].iloc[0]
     )
     assert list(arms["account"]) == [account.name] * len(arms) and list(arms["role"])[0] == "Control"
+    assert all(
+        name and name != id_ for name, id_ in zip(arms["entity"], arms["entity id"], strict=True)
+    )  # named
     captions = " ".join(texts(at.caption))
     assert "Split on plan" in captions and "sequential" in captions
     assert any("not called yet" in i for i in texts(at.info))
