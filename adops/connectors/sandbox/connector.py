@@ -91,7 +91,19 @@ class SandboxConnector:
 
     def __init__(self, platform: str, world: World | None = None) -> None:
         self.platform = platform
-        self.world = world or load_world()
+        self._world = world
+
+    @property
+    def world(self) -> World:
+        """The simulated world, read from the workspace on first use: a sync hands every account's
+        connector the one world it shares before any use, so no connector reads its own."""
+        if self._world is None:
+            self._world = load_world()
+        return self._world
+
+    @world.setter
+    def world(self, value: World) -> None:
+        self._world = value
 
     # reads
     def account(self, account_id: str) -> AccountInfo:
