@@ -2,10 +2,11 @@
 
 The one place that knows the difference. Delta tables on object storage are read and written by
 delta-rs with credentials from the environment (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
-`AWS_SESSION_TOKEN`, `AWS_REGION`, `AWS_ENDPOINT_URL`, `AWS_PROFILE`; `GOOGLE_APPLICATION_CREDENTIALS`;
-`AZURE_STORAGE_ACCOUNT_NAME`, `AZURE_STORAGE_ACCOUNT_KEY`, ...): nothing secret is passed around or
-stored. The snapshot manifest and the Delta log listing go through `pyarrow.fs`, which reads the
-same variables.
+`AWS_SESSION_TOKEN`, `AWS_REGION`, `AWS_ENDPOINT_URL`, `AWS_PROFILE`; `GOOGLE_SERVICE_ACCOUNT`,
+`GOOGLE_APPLICATION_CREDENTIALS`; `AZURE_STORAGE_ACCOUNT_NAME`, `AZURE_STORAGE_ACCOUNT_KEY`, ...): nothing
+secret is passed around or stored. The snapshot manifest and the Delta log listing go through a
+`pyarrow.fs` file system that reads the same variables; for GCS that is delta-rs's own client
+(`deltalake.fs.DeltaStorageHandler`), so one GCS client, one set of settings, serves both.
 
 Concurrent writers on S3: delta-rs 1.x commits with S3's conditional writes (`PutObject` with
 `If-None-Match: *`), so of two writers racing for the same commit number exactly one wins and the
@@ -59,6 +60,8 @@ def reachable(uri: str) -> None:
     bucket = path.split("/", 1)[0]
     where = uri.split("?")[0][:200]
     try:
+        if uri.startswith(GCS_SCHEMES):
+            return _gcs_reachable(fs, path, uri, where)
         info = fs.get_file_info(bucket)
     except OSError as exc:
         raise ConfigError(
@@ -76,9 +79,77 @@ def _fs(uri: str) -> tuple[Any, str]:
     try:
         if uri.startswith(AZURE_SCHEMES):
             return _azure(uri)
+        if uri.startswith(GCS_SCHEMES):
+            return _gcs(uri)
         return pafs.FileSystem.from_uri(uri)
     except (OSError, ValueError) as exc:
         raise ConfigError(f"warehouse at {uri.split('?')[0]}: {exc}") from None
+
+
+GCS_SCHEMES = ("gs://", "gcs://")
+
+
+def _gcs(uri: str) -> tuple[Any, str]:
+    """A `pyarrow.fs` file system over delta-rs's GCS client (the Rust `object_store` crate) rooted at
+    the bucket of `gs://bucket/path`, and `path` within it. Same settings as the Delta tables:
+    `GOOGLE_SERVICE_ACCOUNT` / `GOOGLE_SERVICE_ACCOUNT_KEY` / `GOOGLE_APPLICATION_CREDENTIALS`, or the
+    workload identity; a key file's `gcs_base_url` names another server (an emulator). pyarrow's own
+    `GcsFileSystem` speaks GCS's JSON API with other settings, so it is not used."""
+    import pyarrow.fs as pafs
+
+    bucket, _, path = uri.split("://", 1)[1].partition("/")
+    if not bucket:
+        raise ValueError("name the bucket: gs://<bucket>/<path>")
+    return pafs.PyFileSystem(_gcs_handler_class()(f"gs://{bucket}")), path.strip("/")
+
+
+@functools.lru_cache(maxsize=1)
+def _gcs_handler_class() -> Any:
+    """`deltalake.fs.DeltaStorageHandler` whose output streams take what pyarrow writes (built on first
+    use: deltalake is imported late)."""
+    from deltalake.fs import DeltaStorageHandler
+
+    class _Writer:
+        """delta-rs's output stream takes `bytes`; pyarrow hands a writer its `Buffer`s."""
+
+        def __init__(self, raw: Any) -> None:
+            self.raw, self.closed = raw, False
+
+        def write(self, data: Any) -> int:
+            self.raw.write(bytes(data))
+            return len(data)
+
+        def flush(self) -> None:
+            self.raw.flush()
+
+        def close(self) -> None:
+            if not self.closed:
+                self.closed = True
+                self.raw.close()
+
+    class GcsHandler(DeltaStorageHandler):
+        def open_output_stream(self, path: str, metadata: dict[str, str] | None = None) -> Any:
+            import pyarrow as pa
+
+            return pa.PythonFile(_Writer(self._handler.open_output_stream(path, metadata)), mode="w")
+
+    return GcsHandler
+
+
+def _gcs_reachable(fs: Any, path: str, uri: str, where: str) -> None:
+    """A bucket answers a listing of the warehouse's prefix; a missing one is 404 (NoSuchBucket)."""
+    import pyarrow.fs as pafs
+
+    try:
+        fs.get_file_info(pafs.FileSelector(path, allow_not_found=True))
+    except OSError as exc:
+        text = str(exc)
+        if "404" in text or "NoSuchBucket" in text:
+            bucket = uri.split("://", 1)[1].split("/", 1)[0]
+            raise ConfigError(
+                f"warehouse {where}: the bucket {bucket!r} does not exist; create it or fix ADOPS_WAREHOUSE_URI"
+            ) from None
+        raise
 
 
 AZURE_SCHEMES = ("az://", "abfs://", "abfss://")
