@@ -40,7 +40,9 @@ def join(uri: str, *names: str) -> str:
 
 
 def check(uri: str) -> None:
-    """Refuse settings that would let concurrent writers lose commits."""
+    """Refuse settings that would let concurrent writers lose commits (or write with other credentials)."""
+    if uri.startswith("gcs://"):
+        _fs(uri)  # a ConfigError naming gs://
     if uri.startswith(("s3://", "s3a://")):
         unsafe = os.environ.get("AWS_S3_ALLOW_UNSAFE_RENAME", "").strip().lower()
         if unsafe in ("1", "true", "yes"):
@@ -97,6 +99,10 @@ def _gcs(uri: str) -> tuple[Any, str]:
     `GcsFileSystem` speaks GCS's JSON API with other settings, so it is not used."""
     import pyarrow.fs as pafs
 
+    if uri.startswith("gcs://"):  # delta-rs hands gcs:// to another client (OpenDAL) with other settings
+        raise ValueError(
+            "write the warehouse as gs://<bucket>/<path> (gcs:// is not read with the GOOGLE_* settings)"
+        )
     bucket, _, path = uri.split("://", 1)[1].partition("/")
     if not bucket:
         raise ValueError("name the bucket: gs://<bucket>/<path>")

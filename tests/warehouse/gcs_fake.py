@@ -66,6 +66,7 @@ class GcsState:
         self.uploads: dict[str, Upload] = {}
         self.requests: list[tuple[str, str]] = []
         self.refusals: dict[int, int] = {}
+        self.completed_uploads = 0
         self._generations = itertools.count(1_700_000_000_000_001)
         self._uploads = itertools.count(1)
 
@@ -168,7 +169,10 @@ class _Handler(BaseHTTPRequestHandler):
         bucket, key, query = self._route()
         if self.path == STATS_PATH:  # not a GCS call: a bucket name cannot start with "_"
             with self.state.lock:
-                stats = {"refusals": {str(k): v for k, v in self.state.refusals.items()}}
+                stats = {
+                    "refusals": {str(k): v for k, v in self.state.refusals.items()},
+                    "completed_uploads": self.state.completed_uploads,
+                }
             self._answer(200, json.dumps(stats).encode(), {"Content-Type": "application/json"})
             return
         with self.state.lock:
@@ -419,6 +423,7 @@ class _Handler(BaseHTTPRequestHandler):
         blob = Blob(b"".join(upload.parts[n] for n in chosen), self.state.generation(), datetime.now(UTC))
         blobs[key] = blob
         del self.state.uploads[upload_id]
+        self.state.completed_uploads += 1
         xml = (
             f"<?xml version='1.0' encoding='UTF-8'?><CompleteMultipartUploadResult xmlns='{XMLNS}'>"
             f"<Location>http://{self.headers.get('Host', '')}/{quote(bucket)}/{quote(key)}</Location>"

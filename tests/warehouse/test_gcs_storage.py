@@ -176,6 +176,11 @@ def gs_warehouse(
     return uri
 
 
+def _base_url() -> str:
+    """The fake's URL, from the key file that points delta-rs at it."""
+    return str(json.loads(Path(os.environ["GOOGLE_SERVICE_ACCOUNT"]).read_text())["gcs_base_url"])
+
+
 def _names(uri: str) -> list[str]:
     import pyarrow.fs as pafs
 
@@ -240,7 +245,7 @@ def test_concurrent_writers_on_gcs_lose_no_commit(gs_warehouse: str) -> None:
         stats = json.loads(_call(base + STATS_PATH)[1])
         return int(stats["refusals"].get("412", 0))
 
-    base = json.loads(Path(os.environ["GOOGLE_SERVICE_ACCOUNT"]).read_text())["gcs_base_url"]
+    base = _base_url()
     lost_races = refused_preconditions()
     uri = storage.join(gs_warehouse, "race")
     write_deltalake(uri, pa.table({"n": pa.array([0], pa.int64())}))
@@ -269,6 +274,8 @@ def test_staged_files_round_trip_on_gcs(gs_warehouse: str) -> None:
     uri = storage.join(gs_warehouse, "_staging", "job", "part", "t.arrow")
     storage.write_bytes(uri, b"\x00rows\xff")
     assert storage.read_bytes(uri) == b"\x00rows\xff"
+    stats = json.loads(_call(_base_url() + STATS_PATH)[1])
+    assert stats["completed_uploads"] >= 1  # written as an XML multipart upload
     assert storage.names(storage.join(gs_warehouse, "_staging", "job", "part")) == ["t.arrow"]
     storage.remove_tree(storage.join(gs_warehouse, "_staging", "job"))
     with pytest.raises(FileNotFoundError):
@@ -283,6 +290,7 @@ def test_staged_files_round_trip_on_gcs(gs_warehouse: str) -> None:
     [
         ("gs://no-such-bucket/w", "does not exist"),
         ("gs:///w", "bucket"),
+        (f"gcs://{BUCKET}/w", "gs://<bucket>"),
     ],
 )
 def test_a_bad_gcs_warehouse_is_one_line_exit_2(
@@ -298,3 +306,13 @@ def test_a_bad_gcs_warehouse_is_one_line_exit_2(
     assert out.exit_code == 2, out.output
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and words in lines[0], out.stderr
+
+
+def test_a_gcs_scheme_write_is_refused_before_it_reaches_another_client() -> None:
+    """delta-rs sends `gcs://` to OpenDAL, which ignores the GOOGLE_SERVICE_ACCOUNT settings (and asks the
+    cloud's metadata server for a token): adops names gs:// instead of writing with other credentials."""
+    from adops.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="gs://<bucket>"):
+        storage.check("gcs://bucket/w/campaign_daily")
+    storage.check("gs://bucket/w/campaign_daily")  # the supported scheme passes
