@@ -1,7 +1,7 @@
 """The warehouse on Google Cloud Storage (`ADOPS_WAREHOUSE_URI=gs://bucket/path`), against the local
 fake in tests/warehouse/gcs_fake.py (GCS's XML API as delta-rs's `object_store` client calls it),
 started by the tests on a loopback port in its own process; never the internet. The fake itself first
-(it refuses what GCS refuses), then the demo, a sync, queries, the CLI, a notebook connection, a lost
+(it refuses what GCS refuses), then the demo, a sync, queries, the CLI, a page, a notebook connection, a lost
 manifest, concurrent writers, and bad settings as one line.
 
 delta-rs is pointed at the fake the way `object_store` documents for an emulator: a service-account
@@ -220,6 +220,14 @@ def test_demo_sync_and_queries_on_gcs(gs_warehouse: str) -> None:
     out = CliRunner().invoke(app, ["query", "select count(*) as n from campaign_daily", "--format", "json"])
     assert out.exit_code == 0, out.output
     assert json.loads(out.stdout)[0]["n"] == before["n"].iloc[0]
+
+    from streamlit.testing.v1 import AppTest  # a page reads the same warehouse
+
+    at = AppTest.from_file(str(ROOT / "pages" / "overview.py"), default_timeout=120).run()
+    assert not at.exception and not at.error, [e.value for e in at.error] + [e.value for e in at.exception]
+    assert [m.label for m in at.metric][:2] == ["Spend", "Conversions"]
+    assert all(m.value not in ("", "–") for m in at.metric)
+    assert "All platforms" in set(at.dataframe[-1].value["platform"])
 
 
 def test_a_lost_manifest_on_gcs_is_rebuilt_from_the_delta_logs(gs_warehouse: str) -> None:
