@@ -151,7 +151,7 @@ def _gcs_reachable(fs: Any, path: str, uri: str, where: str) -> None:
     except OSError as exc:
         text = str(exc)
         if "404" in text or "NoSuchBucket" in text:
-            bucket = uri.split("://", 1)[1].split("/", 1)[0]
+            bucket = uri.split("://", 1)[1].split("/", 1)[0][:80]
             raise ConfigError(
                 f"warehouse {where}: the bucket {bucket!r} does not exist; create it or fix ADOPS_WAREHOUSE_URI"
             ) from None

@@ -299,6 +299,9 @@ def test_staged_files_round_trip_on_gcs(gs_warehouse: str) -> None:
         ("gs://no-such-bucket/w", "does not exist"),
         ("gs:///w", "bucket"),
         (f"gcs://{BUCKET}/w", "gs://<bucket>"),
+        ("gs://" + "b" * 5000 + "/w", "warehouse gs://bbb"),  # oversized
+        ("gs://bad\nbucket/w", "warehouse"),  # hostile: a newline stays out of the one line
+        ("gs://Bad_Bucket!/w", "warehouse"),
     ],
 )
 def test_a_bad_gcs_warehouse_is_one_line_exit_2(
@@ -314,6 +317,7 @@ def test_a_bad_gcs_warehouse_is_one_line_exit_2(
     assert out.exit_code == 2, out.output
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and words in lines[0], out.stderr
+    assert len(lines[0]) < 600
 
 
 def test_a_gcs_scheme_write_is_refused_before_it_reaches_another_client() -> None:
