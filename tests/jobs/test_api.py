@@ -44,7 +44,14 @@ def test_each_kind_has_its_queue_so_a_forecast_never_waits_before_a_sync() -> No
     assert later is not None and later.position == 2 and [j.id for j in later.ahead] == [sync]
     assert sync in later.explain() and "1 queued ahead" in later.explain()
     assert jobs.waiting(forecast).queue.name == "compute"  # type: ignore[union-attr]
-    assert {q.name for q in jobs.QUEUES.values()} == {"syncs", "sync_parts", "compute", "changes", "light", "workflows"}
+    assert {q.name for q in jobs.QUEUES.values()} == {
+        "syncs",
+        "sync_parts",
+        "compute",
+        "changes",
+        "light",
+        "workflows",
+    }
     assert all(
         kinds.KINDS[k].queue == "syncs" for k in ("sync", "warehouse.maintain", "warehouse.delete_account")
     )

@@ -23,7 +23,13 @@ def test_an_empty_workspace_shows_the_schedules_and_writes_nothing(workspace: Pa
     assert at.title[0].value == "Jobs"
     assert [i.value for i in at.info] == ["Nothing is running or queued.", "No job has finished yet."]
     schedules = at.dataframe[0].value
-    assert list(schedules["schedule"]) == ["sync-1", "maintenance", "retention", "recommendation-outcomes", "workflow-expiry"]
+    assert list(schedules["schedule"]) == [
+        "sync-1",
+        "maintenance",
+        "retention",
+        "recommendation-outcomes",
+        "workflow-expiry",
+    ]
     assert list(schedules["state"]) == ["not applied"] * 5
     assert any("sidecar is not answering" in w.value for w in at.warning)
     assert not (workspace / system.FILE).exists()  # drawing the page made no database
