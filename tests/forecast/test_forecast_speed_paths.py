@@ -57,6 +57,46 @@ def test_a_warm_started_ets_fit_reaches_the_cold_fit() -> None:
     np.testing.assert_allclose(odd.yhat, cold.yhat)
 
 
+def test_a_filtered_ets_keeps_its_parameters_and_a_refit_moves_them() -> None:
+    y = np.log1p(series(400, 4, noise=0.1)["y"].to_numpy())
+    rng = np.random.default_rng
+    for fit in (baselines.ets, baselines.reverting):
+        earlier = fit(y[:-14], 28, 50, rng(1))
+        assert earlier.params is not None
+        filtered = fit(y, 28, 50, rng(1), start=earlier.params, refit=False)
+        refitted = fit(y, 28, 50, rng(1), start=earlier.params)
+        assert filtered.params == earlier.params and refitted.params != earlier.params
+        # the filter still sees the 14 new days: its forecast starts from them, close to a refit's
+        assert np.all(np.isfinite(filtered.samples))
+        assert np.max(np.abs(filtered.yhat - refitted.yhat)) < 0.25
+        assert np.max(np.abs(filtered.yhat - earlier.yhat[: len(filtered.yhat)])) > 0
+        # without a start there is nothing to filter with: it fits
+        assert fit(y, 28, 50, rng(1), refit=False).params == fit(y, 28, 50, rng(1)).params
+
+
+def test_outside_the_choice_sample_ets_is_fitted_once_per_backtest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    frames: dict[str | None, pd.DataFrame] = {f"s{i}": series(120, 10 + i, noise=0.15) for i in range(4)}
+    config = ForecastConfig(horizon=14, method="reverting", choice_sample=1)
+    calls: list[bool] = []
+    real = baselines._ets_fit
+
+    def spy(*args: object, **kwargs: object) -> object:
+        calls.append(bool(kwargs.get("refit", True)) or kwargs.get("start") is None)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(baselines, "_ets_fit", spy)
+    results = forecast_many(frames, config, workers=1, cache=tmp_path)
+    origins = len(results[0].backtests["reverting"].origins)
+    assert origins == 3 and all(r.method == "reverting" for r in results)
+    # the sampled series: a fit at each origin and the final one; the other three: one fit per
+    # backtest (its first origin), the later origins filtered, and the final fit
+    assert calls.count(True) == (origins + 1) + 3 * 2 and calls.count(False) == 3 * (origins - 1)
+    # each still has a full backtest and calibrated band
+    assert all(r.accuracy is not None and r.accuracy.points == origins * 14 for r in results)
+
+
 @pytest.mark.slow
 def test_retail_events_outside_the_seen_years_change_nothing() -> None:
     frame = series(200, 4, noise=0.05)
