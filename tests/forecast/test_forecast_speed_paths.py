@@ -58,7 +58,7 @@ def test_a_warm_started_ets_fit_reaches_the_cold_fit() -> None:
 
 
 def test_a_filtered_ets_keeps_its_parameters_and_a_refit_moves_them() -> None:
-    y = np.log1p(series(400, 4, noise=0.1)["y"].to_numpy())
+    y = np.log1p(series(150, 4, noise=0.1)["y"].to_numpy())
     rng = np.random.default_rng
     for fit in (baselines.ets, baselines.reverting):
         earlier = fit(y[:-14], 28, 50, rng(1))
