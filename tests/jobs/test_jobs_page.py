@@ -30,7 +30,7 @@ def test_an_empty_workspace_shows_the_schedules_and_writes_nothing(workspace: Pa
         "recommendation-outcomes",
         "workflow-expiry",
     ]
-    assert list(schedules["state"]) == ["not applied"] * 5
+    assert list(schedules["state"]) == ["Not applied"] * 5
     assert any("sidecar is not answering" in w.value for w in at.warning)
     assert not (workspace / system.FILE).exists()  # drawing the page made no database
 
