@@ -7,8 +7,11 @@ import hashlib
 from pathlib import Path
 
 import pyarrow as pa
+import pytest
 
-from adops import warehouse
+from adops import store, warehouse
+from adops.ingest import build_demo
+from tests.conftest import TODAY
 
 #: the columns the simulator and the currency conversion decide (not run ids or timestamps)
 AD_COLUMNS = (
@@ -40,6 +43,28 @@ def rows(sql: str) -> pa.Table:
         return con.sql(sql).to_arrow_table()
     finally:
         con.close()
+
+
+@pytest.fixture(scope="module")
+def own_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The pinned demo built here, not the session's shared one: another test file on the same xdist
+    worker once left the shared demo's campaign_daily different (full suite only), and a pin must not
+    depend on which tests ran before it."""
+    home = tmp_path_factory.mktemp("pinned-demo")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ADOPS_HOME", str(home))
+        mp.setenv("ADOPS_TODAY", TODAY)
+        store.reset()
+        assert build_demo(days=120, seed=7, campaigns_per_account=(3, 5)).status == "success"
+    store.reset()
+    return home
+
+
+@pytest.fixture
+def demo(own_demo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("ADOPS_HOME", str(own_demo))
+    store.reset()
+    return own_demo
 
 
 def test_demo_ad_daily_is_pinned_bit_for_bit(demo: Path) -> None:
