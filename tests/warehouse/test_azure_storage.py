@@ -8,21 +8,18 @@ skip, unless ADOPS_TEST_AZURITE=required (CI), which makes that a failure."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import socket
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
-from datetime import date
 
-import pyarrow as pa
 import pytest
 
-from adops import store, warehouse
+from adops import store
 from adops.warehouse import delta, storage
+from tests.warehouse.remote_checks import demo_sync_and_queries, eight_writers_race
 
 CONTAINER = "adops-warehouse"
 
@@ -98,45 +95,9 @@ def az_warehouse(azurite: str, monkeypatch: pytest.MonkeyPatch, request: pytest.
     return uri
 
 
-def _names(uri: str) -> list[str]:
-    import pyarrow.fs as pafs
-
-    fs, path = storage._fs(uri)
-    return [
-        i.path.removeprefix(path + "/") for i in fs.get_file_info(pafs.FileSelector(path, recursive=True))
-    ]
-
-
 @pytest.mark.slow
 def test_demo_sync_and_queries_on_azure(az_warehouse: str) -> None:
-    from typer.testing import CliRunner
-
-    from adops.cli import app
-    from adops.ingest import build_demo, sync
-
-    assert build_demo(days=21, seed=3, campaigns_per_account=(2, 3)).status == "success"
-    names = _names(az_warehouse)
-    assert "_snapshot.json" in names
-    assert any(n.startswith("campaign_daily/_delta_log/") for n in names)
-    assert any(n.startswith("ad_daily/") and n.endswith(".parquet") for n in names)
-
-    before = warehouse.query("select count(*) as n, sum(clicks) as c from campaign_daily")
-    assert before["n"].iloc[0] > 0
-    assert len(warehouse.query("select platform from campaign_daily group by 1")) == 6
-    con = warehouse.connect()  # the notebook entry point
-    try:
-        assert con.execute("select count(*) from campaign_daily").fetchone()[0] == before["n"].iloc[0]  # type: ignore[index]
-    finally:
-        con.close()
-
-    result = sync(since=date(2026, 11, 20))  # an incremental sync: the last days again, upserted
-    assert result.status == "success" and result.rows > 0
-    after = warehouse.query("select count(*) as n from campaign_daily")
-    assert after["n"].iloc[0] == before["n"].iloc[0]  # restated days replaced, not duplicated
-
-    out = CliRunner().invoke(app, ["query", "select count(*) as n from campaign_daily", "--format", "json"])
-    assert out.exit_code == 0, out.output
-    assert json.loads(out.stdout)[0]["n"] == before["n"].iloc[0]
+    demo_sync_and_queries(az_warehouse)
 
 
 def test_a_lost_manifest_on_azure_is_rebuilt_from_the_delta_logs(az_warehouse: str) -> None:
@@ -155,27 +116,7 @@ def test_a_lost_manifest_on_azure_is_rebuilt_from_the_delta_logs(az_warehouse: s
 def test_concurrent_writers_on_azure_lose_no_commit(az_warehouse: str) -> None:
     """Eight writers append to one table at once: every commit lands (Azure's conditional create,
     If-None-Match: *, lets exactly one writer win each commit number; the others retry)."""
-    from deltalake import DeltaTable, write_deltalake
-
-    uri = storage.join(az_warehouse, "race")
-    write_deltalake(uri, pa.table({"n": pa.array([0], pa.int64())}))
-    errors: list[BaseException] = []
-
-    def append(i: int) -> None:
-        try:
-            write_deltalake(uri, pa.table({"n": pa.array([i], pa.int64())}), mode="append")
-        except BaseException as exc:  # collected: the assertion below names them
-            errors.append(exc)
-
-    threads = [threading.Thread(target=append, args=(i,)) for i in range(1, 9)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
-    table = DeltaTable(uri)
-    assert table.version() == 8
-    assert sorted(table.to_pyarrow_table()["n"].to_pylist()) == list(range(9))
+    eight_writers_race(az_warehouse)
 
 
 def test_staged_files_round_trip_on_azure(az_warehouse: str) -> None:

@@ -13,19 +13,17 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
-import pyarrow as pa
 import pytest
 
-from adops import store, warehouse
+from adops import store
 from adops.warehouse import delta, storage
 from tests.warehouse.gcs_fake import STATS_PATH, gcs_fake
+from tests.warehouse.remote_checks import demo_sync_and_queries, eight_writers_race
 
 BUCKET = "adops-warehouse"
 ROOT = Path(__file__).resolve().parents[2]
@@ -181,45 +179,9 @@ def _base_url() -> str:
     return str(json.loads(Path(os.environ["GOOGLE_SERVICE_ACCOUNT"]).read_text())["gcs_base_url"])
 
 
-def _names(uri: str) -> list[str]:
-    import pyarrow.fs as pafs
-
-    fs, path = storage._fs(uri)
-    return [
-        i.path.removeprefix(path + "/") for i in fs.get_file_info(pafs.FileSelector(path, recursive=True))
-    ]
-
-
 @pytest.mark.slow
 def test_demo_sync_and_queries_on_gcs(gs_warehouse: str) -> None:
-    from typer.testing import CliRunner
-
-    from adops.cli import app
-    from adops.ingest import build_demo, sync
-
-    assert build_demo(days=21, seed=3, campaigns_per_account=(2, 3)).status == "success"
-    names = _names(gs_warehouse)
-    assert "_snapshot.json" in names
-    assert any(n.startswith("campaign_daily/_delta_log/") for n in names)
-    assert any(n.startswith("ad_daily/") and n.endswith(".parquet") for n in names)
-
-    before = warehouse.query("select count(*) as n, sum(clicks) as c from campaign_daily")
-    assert before["n"].iloc[0] > 0
-    assert len(warehouse.query("select platform from campaign_daily group by 1")) == 6
-    con = warehouse.connect()  # the notebook entry point
-    try:
-        assert con.execute("select count(*) from campaign_daily").fetchone()[0] == before["n"].iloc[0]  # type: ignore[index]
-    finally:
-        con.close()
-
-    result = sync(since=date(2026, 11, 20))  # an incremental sync: the last days again, upserted
-    assert result.status == "success" and result.rows > 0
-    after = warehouse.query("select count(*) as n from campaign_daily")
-    assert after["n"].iloc[0] == before["n"].iloc[0]  # restated days replaced, not duplicated
-
-    out = CliRunner().invoke(app, ["query", "select count(*) as n from campaign_daily", "--format", "json"])
-    assert out.exit_code == 0, out.output
-    assert json.loads(out.stdout)[0]["n"] == before["n"].iloc[0]
+    demo_sync_and_queries(gs_warehouse)
 
     from streamlit.testing.v1 import AppTest  # a page reads the same warehouse
 
@@ -247,7 +209,6 @@ def test_concurrent_writers_on_gcs_lose_no_commit(gs_warehouse: str) -> None:
     """Eight writers append to one table at once: every commit lands (GCS's conditional create,
     `x-goog-if-generation-match: 0`, lets exactly one writer win each commit number; the others get
     412 and retry)."""
-    from deltalake import DeltaTable, write_deltalake
 
     def refused_preconditions() -> int:
         stats = json.loads(_call(base + STATS_PATH)[1])
@@ -255,25 +216,7 @@ def test_concurrent_writers_on_gcs_lose_no_commit(gs_warehouse: str) -> None:
 
     base = _base_url()
     lost_races = refused_preconditions()
-    uri = storage.join(gs_warehouse, "race")
-    write_deltalake(uri, pa.table({"n": pa.array([0], pa.int64())}))
-    errors: list[BaseException] = []
-
-    def append(i: int) -> None:
-        try:
-            write_deltalake(uri, pa.table({"n": pa.array([i], pa.int64())}), mode="append")
-        except BaseException as exc:  # collected: the assertion below names them
-            errors.append(exc)
-
-    threads = [threading.Thread(target=append, args=(i,)) for i in range(1, 9)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
-    table = DeltaTable(uri)
-    assert table.version() == 8
-    assert sorted(table.to_pyarrow_table()["n"].to_pylist()) == list(range(9))
+    eight_writers_race(gs_warehouse)
     assert refused_preconditions() > lost_races  # writers did race, and the losers were refused
 
 

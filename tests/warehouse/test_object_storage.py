@@ -8,17 +8,16 @@ import json
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from datetime import date
 
-import pyarrow as pa
 import pytest
 
 from adops import store, warehouse
 from adops.errors import ConfigError
 from adops.warehouse import delta, storage
+from tests.warehouse.remote_checks import eight_writers_race
 
 pytest.importorskip("moto.server")
 BUCKET = "adops-warehouse"
@@ -134,27 +133,7 @@ def test_a_lost_manifest_on_s3_is_rebuilt_from_the_delta_logs(s3_warehouse: str,
 def test_concurrent_writers_on_s3_lose_no_commit(s3_warehouse: str) -> None:
     """Eight processes' worth of writers append to one table at once: every commit lands (S3's
     conditional writes make exactly one writer win each commit number; the others retry)."""
-    from deltalake import DeltaTable, write_deltalake
-
-    uri = storage.join(s3_warehouse, "race")
-    write_deltalake(uri, pa.table({"n": pa.array([0], pa.int64())}))
-    errors: list[BaseException] = []
-
-    def append(i: int) -> None:
-        try:
-            write_deltalake(uri, pa.table({"n": pa.array([i], pa.int64())}), mode="append")
-        except BaseException as exc:  # collected: the assertion below names them
-            errors.append(exc)
-
-    threads = [threading.Thread(target=append, args=(i,)) for i in range(1, 9)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
-    table = DeltaTable(uri)
-    assert table.version() == 8
-    assert sorted(table.to_pyarrow_table()["n"].to_pylist()) == list(range(9))
+    eight_writers_race(s3_warehouse)
 
 
 def test_unsafe_rename_is_refused_before_any_write(
